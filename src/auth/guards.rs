@@ -1,0 +1,148 @@
+//! Request guards: `CurrentUser` from the bearer token, then one guard per role.
+
+use rocket::outcome::{try_outcome, Outcome};
+use rocket::request::{self, FromRequest, Request};
+
+use super::{Keys, Role};
+use crate::error::{stash, Error};
+
+/// The authenticated caller, from a valid access token.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub role: Role,
+    pub sme_id: Option<i64>,
+    pub partner_id: Option<i64>,
+    /// The login session (refresh-token family).
+    pub session: String,
+}
+
+impl CurrentUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+fn deny<T>(req: &Request<'_>, err: Error) -> request::Outcome<T, Error> {
+    stash(req, &err);
+    Outcome::Error((err.status(), err))
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for CurrentUser {
+    type Error = Error;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
+        let cached = req
+            .local_cache_async(async {
+                let Some(header) = req.headers().get_one("Authorization") else {
+                    return Err(Error::Unauthorized(
+                        "authentication required: send `Authorization: Bearer <access_token>`"
+                            .into(),
+                    ));
+                };
+                let Some(token) = header
+                    .strip_prefix("Bearer ")
+                    .or_else(|| header.strip_prefix("bearer "))
+                else {
+                    return Err(Error::Unauthorized(
+                        "the Authorization header must use the Bearer scheme".into(),
+                    ));
+                };
+                let Some(keys) = req.rocket().state::<Keys>() else {
+                    return Err(Error::internal("auth", "signing keys are not managed"));
+                };
+                let claims = keys.verify(token.trim()).map_err(|e| {
+                    use jsonwebtoken::errors::ErrorKind;
+                    Error::Unauthorized(match e.kind() {
+                        ErrorKind::ExpiredSignature => {
+                            "the access token has expired: refresh it at /api/auth/refresh".into()
+                        }
+                        _ => "the access token is not valid".to_string(),
+                    })
+                })?;
+                let id = claims
+                    .sub
+                    .parse::<i64>()
+                    .map_err(|_| Error::Unauthorized("the access token is not valid".into()))?;
+                Ok(CurrentUser {
+                    id,
+                    role: claims.role,
+                    sme_id: claims.sme,
+                    partner_id: claims.partner,
+                    session: claims.sid,
+                })
+            })
+            .await;
+        match cached {
+            Ok(user) => Outcome::Success(user.clone()),
+            Err(e) => deny(req, clone_err(e)),
+        }
+    }
+}
+
+fn clone_err(e: &Error) -> Error {
+    match e {
+        Error::Unauthorized(m) => Error::Unauthorized(m.clone()),
+        other => Error::Internal(other.to_string()),
+    }
+}
+
+async fn with_role(
+    req: &Request<'_>,
+    allowed: &[Role],
+    what: &str,
+) -> request::Outcome<CurrentUser, Error> {
+    let user = try_outcome!(req.guard::<CurrentUser>().await);
+    if allowed.contains(&user.role) {
+        Outcome::Success(user)
+    } else {
+        deny(
+            req,
+            Error::Forbidden(format!(
+                "this action is for {what}; you are signed in as {}",
+                user.role.as_str()
+            )),
+        )
+    }
+}
+
+macro_rules! role_guard {
+    ($(#[$doc:meta])* $name:ident, [$($role:expr),+], $what:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub CurrentUser);
+
+        impl std::ops::Deref for $name {
+            type Target = CurrentUser;
+            fn deref(&self) -> &CurrentUser {
+                &self.0
+            }
+        }
+
+        #[rocket::async_trait]
+        impl<'r> FromRequest<'r> for $name {
+            type Error = Error;
+            async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Error> {
+                with_role(req, &[$($role),+], $what).await.map($name)
+            }
+        }
+    };
+}
+
+role_guard!(
+    /// A learner (SME staff).
+    Learner, [Role::Learner], "learners"
+);
+role_guard!(
+    /// An advisor.
+    Advisor, [Role::Advisor], "advisors"
+);
+role_guard!(
+    /// A coordinator of a partner, or an admin.
+    Staff, [Role::Coordinator, Role::Admin], "coordinators and admins"
+);
+role_guard!(
+    /// A hub administrator.
+    Admin, [Role::Admin], "admins"
+);

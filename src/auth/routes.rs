@@ -1,0 +1,206 @@
+//! Login, refresh, logout and the caller's own profile.
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{get, patch, post, routes, Route, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use super::{password, random_token, store, token_hash, CurrentUser, Keys};
+use crate::db::Db;
+use crate::error::{Error, FieldError, Result};
+use crate::json::JsonBody;
+use crate::orgs::{self, store::ProfileChange, User};
+
+#[derive(OpenApi)]
+#[openapi(paths(login, refresh, logout, me, update_me))]
+pub struct Doc;
+
+pub fn routes() -> Vec<Route> {
+    routes![login, refresh, logout, me, update_me]
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    access_token: String,
+    refresh_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    user: User,
+}
+
+const BAD_LOGIN: &str = "the email or password is not correct";
+
+async fn issue(db: &Db, keys: &Keys, user: User, family: Option<String>) -> Result<TokenResponse> {
+    let family = family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let refresh = random_token(48);
+    store::insert(
+        db,
+        user.id,
+        &family,
+        &token_hash(&refresh),
+        keys.refresh_ttl_secs,
+    )
+    .await?;
+    let claims = keys.claims_for(&user, &family, crate::clock::now());
+    let access = keys
+        .issue(&claims)
+        .map_err(|e| Error::internal("signing access token", e))?;
+    Ok(TokenResponse {
+        access_token: access,
+        refresh_token: refresh,
+        token_type: "Bearer",
+        expires_in: keys.access_ttl_secs,
+        user,
+    })
+}
+
+#[utoipa::path(tag = "auth", request_body = LoginBody,
+    responses((status = 200, body = TokenResponse), (status = 401)))]
+#[post("/auth/login", data = "<body>")]
+async fn login(
+    db: &Db,
+    keys: &State<Keys>,
+    body: JsonBody<LoginBody>,
+) -> Result<Json<TokenResponse>> {
+    let body = body.0;
+    let email = orgs::normalize_email(&body.email).unwrap_or_default();
+    let found = if email.is_empty() {
+        None
+    } else {
+        orgs::store::login_lookup(db, &email).await?
+    };
+    // Unknown emails verify against a decoy hash: same answer, similar time.
+    let (user, hash) = match found {
+        Some((u, h)) => (Some(u), h),
+        None => (None, password::decoy_hash().to_string()),
+    };
+    let ok = password::verify(body.password, hash).await;
+    match (user, ok) {
+        (Some(user), true) => Ok(Json(issue(db, keys, user, None).await?)),
+        _ => Err(Error::Unauthorized(BAD_LOGIN.into())),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RefreshBody {
+    refresh_token: String,
+}
+
+#[utoipa::path(tag = "auth", request_body = RefreshBody,
+    responses((status = 200, body = TokenResponse), (status = 401)))]
+#[post("/auth/refresh", data = "<body>")]
+async fn refresh(
+    db: &Db,
+    keys: &State<Keys>,
+    body: JsonBody<RefreshBody>,
+) -> Result<Json<TokenResponse>> {
+    match store::rotate(db, &token_hash(body.refresh_token.trim())).await? {
+        store::Rotation::Rotated { user_id, family } => {
+            let user = orgs::store::get_user(db, user_id).await?;
+            Ok(Json(issue(db, keys, user, Some(family)).await?))
+        }
+        store::Rotation::Reused => Err(Error::Unauthorized(
+            "this refresh token was already used: the session has been closed, please sign in again"
+                .into(),
+        )),
+        store::Rotation::Invalid => Err(Error::Unauthorized(
+            "the refresh token is not valid or has expired".into(),
+        )),
+    }
+}
+
+#[utoipa::path(tag = "auth", responses((status = 204), (status = 401)), security(("bearer" = [])))]
+#[post("/auth/logout")]
+async fn logout(db: &Db, user: CurrentUser) -> Result<Status> {
+    store::revoke_family(db, &user.session).await?;
+    Ok(Status::NoContent)
+}
+
+#[utoipa::path(tag = "auth", responses((status = 200, body = User), (status = 401)), security(("bearer" = [])))]
+#[get("/me")]
+async fn me(db: &Db, user: CurrentUser) -> Result<Json<User>> {
+    Ok(Json(orgs::store::get_user(db, user.id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileBody {
+    name: Option<String>,
+    locale: Option<String>,
+    time_zone: Option<String>,
+    password: Option<PasswordChange>,
+}
+
+#[utoipa::path(tag = "auth", request_body = ProfileBody,
+    responses((status = 200, body = User), (status = 401), (status = 422)), security(("bearer" = [])))]
+#[patch("/me", data = "<body>")]
+async fn update_me(db: &Db, user: CurrentUser, body: JsonBody<ProfileBody>) -> Result<Json<User>> {
+    let body = body.0;
+    let mut errors = Vec::new();
+    if let Some(name) = &body.name {
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            errors.push(FieldError::new("name", "must be 1 to 200 characters"));
+        }
+    }
+    if let Some(locale) = &body.locale {
+        if !orgs::LOCALES.contains(&locale.as_str()) {
+            errors.push(FieldError::new("locale", "must be one of en, es, pt"));
+        }
+    }
+    if let Some(tz) = &body.time_zone {
+        if !orgs::valid_time_zone(tz) {
+            errors.push(FieldError::new(
+                "time_zone",
+                "must be an IANA time zone such as Europe/Lisbon",
+            ));
+        }
+    }
+    if let Some(pw) = &body.password {
+        if let Err(m) = password::check_strength(&pw.new) {
+            errors.push(FieldError::new("password.new", m));
+        }
+    }
+    Error::check(errors)?;
+    let new_hash = match body.password {
+        Some(pw) => {
+            let current = orgs::store::password_hash(db, user.id).await?;
+            if !password::verify(pw.current, current).await {
+                return Err(Error::invalid(
+                    "password.current",
+                    "is not your current password",
+                ));
+            }
+            Some(password::hash(pw.new).await?)
+        }
+        None => None,
+    };
+    let updated = orgs::store::update_profile(
+        db,
+        user.id,
+        &ProfileChange {
+            name: body.name.as_deref().map(str::trim),
+            locale: body.locale.as_deref(),
+            time_zone: body.time_zone.as_deref(),
+            password_hash: new_hash.as_deref(),
+        },
+    )
+    .await?;
+    if new_hash.is_some() {
+        store::revoke_user(db, user.id).await?;
+    }
+    Ok(Json(updated))
+}

@@ -1,0 +1,40 @@
+//! Times are stored as BIGINT unix seconds (UTC) and shown as RFC 3339 strings in UTC.
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// The current time in unix seconds (UTC).
+pub fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// `2026-03-02T09:30:00Z` for a unix timestamp.
+pub fn rfc3339(ts: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+pub fn rfc3339_opt(ts: Option<i64>) -> Option<String> {
+    ts.map(rfc3339)
+}
+
+/// Parse an RFC 3339 time (any offset) into unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    OffsetDateTime::parse(s.trim(), &Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let ts = parse_rfc3339("2026-03-02T10:30:00+01:00").unwrap();
+        assert_eq!(rfc3339(ts), "2026-03-02T09:30:00Z");
+        assert!(parse_rfc3339("yesterday").is_none());
+    }
+}

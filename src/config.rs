@@ -1,0 +1,246 @@
+//! Typed settings: `Rocket.toml`, `ROCKET_*` and `ACADEMY_*` environment variables.
+//!
+//! Every setting has a default that serves the embedded mode (SQLite file and folder store
+//! under `data/`). Secrets are wrapped in [`Secret`] so they never show up in `Debug` output.
+
+use std::path::{Path, PathBuf};
+
+use rocket::figment::providers::{Env, Format, Toml};
+use rocket::figment::Figment;
+use serde::Deserialize;
+
+/// A string that must never be printed.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `sqlite:` or `postgres:` URL; defaults to a SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    pub database_max_connections: u32,
+    pub data_dir: PathBuf,
+    pub courses_dir: PathBuf,
+    pub static_dir: PathBuf,
+    pub public_url: String,
+    pub jwt_secret: Option<Secret>,
+    pub access_token_minutes: i64,
+    pub refresh_token_days: i64,
+    /// Import `courses_dir` at start-up.
+    pub import_on_start: bool,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// IP prefixes allowed to read `/metrics` (e.g. `127.0.0.1`, `10.0.`).
+    pub metrics_allow: Vec<String>,
+    /// Minimum notice before a slot starts for a learner to book it.
+    pub booking_min_notice_hours: i64,
+    /// Maximum number of future active bookings per learner.
+    pub booking_max_per_learner: i64,
+    /// Learners may cancel until this many hours before the start.
+    pub booking_cancel_cutoff_hours: i64,
+    /// Largest material upload, in MiB.
+    pub upload_limit_mib: u64,
+    /// Requests to `/api/verify/*` per minute and client address.
+    pub verify_rate_per_minute: u32,
+    pub s3_bucket: Option<String>,
+    pub s3_endpoint: Option<String>,
+    /// Endpoint used in presigned URLs when browsers reach S3 at another address.
+    pub s3_public_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key: Option<Secret>,
+    pub s3_secret_key: Option<Secret>,
+    pub s3_path_style: bool,
+    pub presign_seconds: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: None,
+            database_max_connections: 16,
+            data_dir: PathBuf::from("data"),
+            courses_dir: PathBuf::from("courses"),
+            static_dir: PathBuf::from("static"),
+            public_url: "http://127.0.0.1:8000".into(),
+            jwt_secret: None,
+            access_token_minutes: 15,
+            refresh_token_days: 30,
+            import_on_start: true,
+            log_format: "text".into(),
+            metrics_allow: vec!["127.0.0.1".into(), "::1".into()],
+            booking_min_notice_hours: 2,
+            booking_max_per_learner: 3,
+            booking_cancel_cutoff_hours: 24,
+            upload_limit_mib: 100,
+            verify_rate_per_minute: 30,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_public_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key: None,
+            s3_secret_key: None,
+            s3_path_style: true,
+            presign_seconds: 300,
+        }
+    }
+}
+
+/// Which database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Config {
+    /// The configuration the `academy` command reads: Rocket's own sources plus `ACADEMY_*`.
+    pub fn figment() -> Figment {
+        rocket::Config::figment()
+            .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+            .merge(
+                Env::prefixed("ACADEMY_")
+                    .ignore(&["TEST_DATABASE_URL"])
+                    .global(),
+            )
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.trim().to_string(),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("academy.db").display()
+            ),
+        }
+    }
+
+    pub fn backend(&self) -> Result<Backend, String> {
+        backend_of(&self.database_url())
+    }
+
+    pub fn public_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+
+    pub fn data_path(&self, name: &str) -> PathBuf {
+        self.data_dir.join(name)
+    }
+
+    pub fn s3_configured(&self) -> bool {
+        self.s3_bucket.as_deref().is_some_and(|b| !b.is_empty())
+    }
+}
+
+pub fn backend_of(url: &str) -> Result<Backend, String> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Backend::Postgres)
+    } else {
+        let scheme = url.split(':').next().unwrap_or_default();
+        Err(format!(
+            "unsupported database URL scheme {scheme:?}: ACADEMY_DATABASE_URL must start with \
+             `sqlite:` (e.g. sqlite://data/academy.db?mode=rwc) or `postgres:` \
+             (e.g. postgres://user@host:5432/academy)"
+        ))
+    }
+}
+
+/// The JWT signing secret: configured, or (embedded mode only) generated once into the data folder.
+pub fn jwt_secret(config: &Config, backend: Backend) -> Result<Secret, String> {
+    if let Some(secret) = &config.jwt_secret {
+        if secret.expose().len() < 32 {
+            return Err("ACADEMY_JWT_SECRET must be at least 32 characters long".into());
+        }
+        return Ok(secret.clone());
+    }
+    if backend == Backend::Postgres {
+        return Err(
+            "ACADEMY_JWT_SECRET is required with PostgreSQL: every academy process \
+                    behind the load balancer must sign tokens with the same secret \
+                    (generate one with `openssl rand -hex 32`)"
+                .into(),
+        );
+    }
+    let path = config.data_path("jwt-secret");
+    read_or_create_secret(&path).map_err(|e| format!("JWT secret file {}: {e}", path.display()))
+}
+
+fn read_or_create_secret(path: &Path) -> std::io::Result<Secret> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim().to_string();
+        if existing.len() >= 32 {
+            return Ok(Secret(existing));
+        }
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let secret = crate::auth::random_token(48);
+    write_owner_only(path, &secret)?;
+    Ok(Secret(secret))
+}
+
+#[cfg(unix)]
+fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_scheme_is_refused_with_the_accepted_ones() {
+        let err = backend_of("mysql://x").unwrap_err();
+        assert!(
+            err.contains("sqlite:") && err.contains("postgres:"),
+            "{err}"
+        );
+        assert_eq!(backend_of("sqlite://a.db").unwrap(), Backend::Sqlite);
+        assert_eq!(backend_of("postgres://h/db").unwrap(), Backend::Postgres);
+    }
+
+    #[test]
+    fn secrets_are_hidden_in_debug() {
+        let c = Config {
+            jwt_secret: Some(Secret("super-secret-value".into())),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("super-secret-value"));
+    }
+
+    #[test]
+    fn postgres_requires_a_configured_secret() {
+        let c = Config::default();
+        assert!(jwt_secret(&c, Backend::Postgres)
+            .unwrap_err()
+            .contains("ACADEMY_JWT_SECRET"));
+    }
+}

@@ -1,0 +1,147 @@
+//! The database pool: rocket_db_pools' `Pool` trait over sqlx 0.8's `AnyPool`.
+//!
+//! NOTE: rocket_db_pools' own sqlx features pin sqlx 0.7, whose Any driver misreads NULLs and
+//! large integers (launchbadge/sqlx#2416-era bugs); we implement the public trait ourselves.
+
+use std::time::Duration;
+
+use rocket::fairing::{self, AdHoc};
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+use rocket_db_pools::Database;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+use crate::config::{backend_of, Backend};
+
+/// The pool type handed to rocket_db_pools.
+pub struct AnyDbPool {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+impl std::ops::Deref for AnyDbPool {
+    type Target = AnyPool;
+    fn deref(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+}
+
+#[rocket::async_trait]
+impl rocket_db_pools::Pool for AnyDbPool {
+    type Connection = sqlx::pool::PoolConnection<sqlx::Any>;
+    type Error = PoolError;
+
+    async fn init(figment: &Figment) -> Result<Self, Self::Error> {
+        let url: String = figment
+            .extract_inner("url")
+            .map_err(|e| PoolError::Config(e.to_string()))?;
+        let max: u32 = figment.extract_inner("max_connections").unwrap_or(16);
+        connect(&url, max).await
+    }
+
+    async fn get(&self) -> Result<Self::Connection, Self::Error> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await
+    }
+}
+
+/// Open a pool for `url`, creating the SQLite folder when needed.
+pub async fn connect(url: &str, max_connections: u32) -> Result<AnyDbPool, PoolError> {
+    sqlx::any::install_default_drivers();
+    let backend = backend_of(url).map_err(PoolError::Config)?;
+    if backend == Backend::Sqlite {
+        ensure_sqlite_folder(url).map_err(PoolError::Config)?;
+    }
+    let options: AnyConnectOptions = url.parse()?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    conn.execute("PRAGMA journal_mode=WAL").await?;
+                    conn.execute("PRAGMA busy_timeout=10000").await?;
+                    conn.execute("PRAGMA foreign_keys=ON").await?;
+                    conn.execute("PRAGMA synchronous=NORMAL").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    Ok(AnyDbPool { pool, backend })
+}
+
+fn ensure_sqlite_folder(url: &str) -> Result<(), String> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(":memory:") {
+        return Err(
+            "an in-memory SQLite database cannot be shared by a pool: use a file, \
+                    e.g. sqlite://data/academy.db?mode=rwc"
+                .into(),
+        );
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create database folder {}: {e}", parent.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The database, as Rocket sees it (`&Db` is a request guard).
+#[derive(Database)]
+#[database("academy")]
+pub struct Db(AnyDbPool);
+
+impl Db {
+    pub fn backend(&self) -> Backend {
+        self.0.backend
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub async fn migrate(pool: &AnyDbPool) -> Result<(), sqlx::migrate::MigrateError> {
+    match pool.backend {
+        Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool.pool).await,
+        Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool.pool).await,
+    }
+}
+
+/// Runs the migrations at ignite: a bad migration stops start-up loudly.
+pub fn migrations() -> AdHoc {
+    AdHoc::try_on_ignite("Database migrations", |rocket: Rocket<Build>| async move {
+        let Some(db) = Db::fetch(&rocket) else {
+            return Err(rocket);
+        };
+        match migrate(db).await {
+            Ok(()) => fairing::Result::Ok(rocket),
+            Err(e) => {
+                tracing::error!(error = %e, "database migrations failed");
+                Err(rocket)
+            }
+        }
+    })
+}
+
+/// Is this sqlx error a unique-constraint violation (SQLite 2067/1555, PostgreSQL 23505)?
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}

@@ -1,0 +1,286 @@
+//! `academy demo`: a realistic hub to click through on first start.
+//!
+//! Idempotent: partners, SMEs and users are created once; every run sets one new password
+//! for all demo accounts and prints it with the logins.
+
+use std::collections::BTreeMap;
+
+use crate::auth::{password, random_token, Role};
+use crate::db::AnyDbPool;
+use crate::error::{Context, Result};
+use crate::orgs::store::{self, NewSme, NewUser};
+use crate::orgs::SmeScope;
+
+pub struct Login {
+    pub email: String,
+    pub role: Role,
+    pub name: String,
+    pub detail: String,
+}
+
+/// What the seed created, for later seeding steps (slots, completions).
+pub struct Demo {
+    pub password: String,
+    pub logins: Vec<Login>,
+    /// user ids by email
+    pub users: BTreeMap<String, i64>,
+    /// SME ids by name
+    pub smes: BTreeMap<String, i64>,
+}
+
+const PARTNERS: [(&str, &str, &str); 3] = [
+    ("Bioval Cluster", "ES", "Comunitat Valenciana"),
+    ("BioNorte Portugal", "PT", "Norte"),
+    ("Andalucía BioHub", "ES", "Andalucía"),
+];
+
+/// (name, country, region, sector, partner index)
+const SMES: [(&str, &str, &str, &str, usize); 6] = [
+    (
+        "Xenogen Diagnósticos SL",
+        "ES",
+        "Comunitat Valenciana",
+        "In vitro diagnostics",
+        0,
+    ),
+    (
+        "Marea Peptides SL",
+        "ES",
+        "Comunitat Valenciana",
+        "Peptide therapeutics",
+        0,
+    ),
+    ("CélulaViva Lda", "PT", "Norte", "Cell therapy", 1),
+    (
+        "Algatec Biotecnologia Lda",
+        "PT",
+        "Centro",
+        "Marine biotechnology",
+        1,
+    ),
+    (
+        "Olivia Agrobiotech SL",
+        "ES",
+        "Andalucía",
+        "Agri-food biotech",
+        2,
+    ),
+    (
+        "Hispalis Bioprocess SL",
+        "ES",
+        "Andalucía",
+        "CDMO / bioprocessing",
+        2,
+    ),
+];
+
+/// (email, name, role, sme index, partner index, locale, time zone)
+type DemoUser = (
+    &'static str,
+    &'static str,
+    Role,
+    Option<usize>,
+    Option<usize>,
+    &'static str,
+    &'static str,
+);
+const USERS: [DemoUser; 12] = [
+    (
+        "admin@iberobio.example",
+        "Hub Administrator",
+        Role::Admin,
+        None,
+        None,
+        "en",
+        "Europe/Madrid",
+    ),
+    (
+        "coord.bioval@iberobio.example",
+        "Lucía Martínez Ferrer",
+        Role::Coordinator,
+        None,
+        Some(0),
+        "es",
+        "Europe/Madrid",
+    ),
+    (
+        "coord.bionorte@iberobio.example",
+        "Rui Carvalho",
+        Role::Coordinator,
+        None,
+        Some(1),
+        "pt",
+        "Europe/Lisbon",
+    ),
+    (
+        "coord.andalucia@iberobio.example",
+        "Carmen Ortega Ruiz",
+        Role::Coordinator,
+        None,
+        Some(2),
+        "es",
+        "Europe/Madrid",
+    ),
+    (
+        "advisor.markets@iberobio.example",
+        "Javier Iglesias",
+        Role::Advisor,
+        None,
+        None,
+        "es",
+        "Europe/Madrid",
+    ),
+    (
+        "advisor.finance@iberobio.example",
+        "Inês Sousa",
+        Role::Advisor,
+        None,
+        None,
+        "pt",
+        "Europe/Lisbon",
+    ),
+    (
+        "advisor.ip@iberobio.example",
+        "Marta Quintana",
+        Role::Advisor,
+        None,
+        None,
+        "es",
+        "Atlantic/Canary",
+    ),
+    (
+        "uxia@xenogen.example",
+        "Uxía Fernández Castro",
+        Role::Learner,
+        Some(0),
+        None,
+        "es",
+        "Europe/Madrid",
+    ),
+    (
+        "begona@mareapeptides.example",
+        "Begoña Núñez Ibáñez",
+        Role::Learner,
+        Some(1),
+        None,
+        "es",
+        "Europe/Madrid",
+    ),
+    (
+        "joao@celulaviva.example",
+        "João Gonçalves",
+        Role::Learner,
+        Some(2),
+        None,
+        "pt",
+        "Europe/Lisbon",
+    ),
+    (
+        "conceicao@algatec.example",
+        "Conceição Araújo",
+        Role::Learner,
+        Some(3),
+        None,
+        "pt",
+        "Europe/Lisbon",
+    ),
+    (
+        "emma@olivia-agro.example",
+        "Emma Walsh",
+        Role::Learner,
+        Some(4),
+        None,
+        "en",
+        "Europe/Madrid",
+    ),
+];
+
+pub async fn seed(db: &AnyDbPool) -> Result<Demo> {
+    let pool = &db.pool;
+    let mut partner_ids = Vec::new();
+    let existing = store::list_partners(pool).await?;
+    for (name, country, region) in PARTNERS {
+        let id = match existing.iter().find(|p| p.name == name) {
+            Some(p) => p.id,
+            None => store::insert_partner(pool, name, country, region).await?.id,
+        };
+        partner_ids.push(id);
+    }
+    let mut smes = BTreeMap::new();
+    let existing = store::list_smes(pool, SmeScope::All).await?;
+    for (name, country, region, sector, partner) in SMES {
+        let id = match existing.iter().find(|s| s.name == name) {
+            Some(s) => s.id,
+            None => {
+                store::insert_sme(
+                    pool,
+                    &NewSme {
+                        name,
+                        country,
+                        region,
+                        sector,
+                        partner_id: partner_ids[partner],
+                    },
+                )
+                .await?
+                .id
+            }
+        };
+        smes.insert(name.to_string(), id);
+    }
+    let sme_ids: Vec<i64> = SMES.iter().map(|s| smes[s.0]).collect();
+    let password = format!("demo-{}", random_token(12));
+    let hash = password::hash(password.clone()).await?;
+    let mut users = BTreeMap::new();
+    let mut logins = Vec::new();
+    for (email, name, role, sme, partner, locale, tz) in USERS {
+        let sme_id = sme.map(|i| sme_ids[i]);
+        let partner_id = partner
+            .map(|i| partner_ids[i])
+            .or_else(|| sme.map(|i| partner_ids[SMES[i].4]));
+        let id = match store::login_lookup(pool, email).await? {
+            Some((u, _)) => u.id,
+            None => {
+                store::insert_user(
+                    pool,
+                    &NewUser {
+                        email,
+                        name,
+                        role,
+                        sme_id,
+                        partner_id,
+                        locale,
+                        time_zone: tz,
+                        password_hash: &hash,
+                    },
+                )
+                .await?
+                .id
+            }
+        };
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(&hash)
+            .bind(id)
+            .execute(pool)
+            .await
+            .context("setting demo password")?;
+        users.insert(email.to_string(), id);
+        let detail = match (sme, partner) {
+            (Some(i), _) => SMES[i].0.to_string(),
+            (_, Some(i)) => PARTNERS[i].0.to_string(),
+            _ => tz.to_string(),
+        };
+        logins.push(Login {
+            email: email.into(),
+            role,
+            name: name.into(),
+            detail,
+        });
+    }
+    Ok(Demo {
+        password,
+        logins,
+        users,
+        smes,
+    })
+}

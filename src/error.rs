@@ -1,0 +1,242 @@
+//! One error type for the whole API, written as RFC 9457 `application/problem+json`.
+//!
+//! The message a client sees is kept apart from the cause that is logged: internal errors are
+//! logged with the request id and answered with a generic 500 that leaks nothing.
+
+use std::io::Cursor;
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::request::Request;
+use rocket::response::{self, Responder, Response};
+use rocket::{catch, catchers, Catcher};
+use serde::Serialize;
+
+use crate::telemetry::RequestId;
+
+/// One field-level validation problem.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{message}")]
+    Validation {
+        message: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{0}")]
+    TooManyRequests(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn not_found(what: &str) -> Self {
+        Error::NotFound(format!("{what} not found"))
+    }
+
+    /// A 422 with a single field error.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Error::Validation {
+            message: format!("{field}: {message}"),
+            errors: vec![FieldError::new(field, message)],
+        }
+    }
+
+    /// A 422 from several field errors (`Ok(())` when there are none).
+    pub fn check(errors: Vec<FieldError>) -> Result<()> {
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let message = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(Error::Validation { message, errors })
+    }
+
+    /// Log an unexpected cause and turn it into an opaque 500.
+    pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(context, cause = %cause, "internal error");
+        Error::Internal(context.to_string())
+    }
+
+    pub fn status(&self) -> Status {
+        match self {
+            Error::BadRequest(_) => Status::BadRequest,
+            Error::Unauthorized(_) => Status::Unauthorized,
+            Error::Forbidden(_) => Status::Forbidden,
+            Error::NotFound(_) => Status::NotFound,
+            Error::Conflict(_) => Status::Conflict,
+            Error::PayloadTooLarge(_) => Status::PayloadTooLarge,
+            Error::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
+            Error::Validation { .. } => Status::UnprocessableEntity,
+            Error::TooManyRequests(_) => Status::TooManyRequests,
+            Error::Unavailable(_) => Status::ServiceUnavailable,
+            Error::Internal(_) => Status::InternalServerError,
+        }
+    }
+
+    fn problem(&self) -> Problem {
+        let status = self.status();
+        let (detail, errors) = match self {
+            Error::Internal(_) => (
+                "The server could not complete the request. It has been logged; please try again later."
+                    .to_string(),
+                Vec::new(),
+            ),
+            Error::Validation { message, errors } => (message.clone(), errors.clone()),
+            other => (other.to_string(), Vec::new()),
+        };
+        Problem::new(status, detail, errors)
+    }
+}
+
+/// Add context to a lower-level error where it is raised.
+pub trait Context<T> {
+    fn context(self, what: &str) -> Result<T>;
+}
+
+impl<T> Context<T> for std::result::Result<T, sqlx::Error> {
+    fn context(self, what: &str) -> Result<T> {
+        self.map_err(|e| match e {
+            sqlx::Error::RowNotFound => Error::not_found(what),
+            sqlx::Error::PoolTimedOut => {
+                tracing::warn!(context = what, "database pool timed out");
+                Error::Unavailable("the database is busy or unavailable, please retry".into())
+            }
+            other if crate::db::is_unique_violation(&other) => {
+                Error::Conflict(format!("{what}: already exists"))
+            }
+            other => Error::internal(what, other),
+        })
+    }
+}
+
+/// The RFC 9457 body.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl Problem {
+    pub fn new(status: Status, detail: String, errors: Vec<FieldError>) -> Self {
+        Problem {
+            kind: "about:blank".into(),
+            title: status.reason_lossy().to_string(),
+            status: status.code,
+            detail,
+            errors,
+            request_id: None,
+        }
+    }
+
+    fn respond(mut self, req: &Request<'_>) -> response::Result<'static> {
+        let id = req.local_cache(RequestId::default).0.clone();
+        if !id.is_empty() {
+            self.request_id = Some(id);
+        }
+        let body = serde_json::to_vec(&self).map_err(|_| Status::InternalServerError)?;
+        let mut res = Response::build();
+        res.status(Status::from_code(self.status).unwrap_or(Status::InternalServerError))
+            .header(ContentType::new("application", "problem+json"))
+            .sized_body(body.len(), Cursor::new(body));
+        if self.status == 401 {
+            res.header(Header::new("WWW-Authenticate", "Bearer"));
+        }
+        Ok(res.finalize())
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Error {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if let Error::Internal(context) = &self {
+            tracing::error!(context = %context, "request failed");
+        }
+        self.problem().respond(req)
+    }
+}
+
+/// Guards stash the error that made them fail here, so the catcher can say what went wrong.
+#[derive(Default)]
+pub struct Stashed(pub std::sync::Mutex<Option<Problem>>);
+
+pub fn stash(req: &Request<'_>, err: &Error) {
+    let slot = req.local_cache(Stashed::default);
+    if let Ok(mut guard) = slot.0.lock() {
+        *guard = Some(err.problem());
+    }
+}
+
+fn stashed(req: &Request<'_>) -> Option<Problem> {
+    req.local_cache(Stashed::default).0.lock().ok()?.take()
+}
+
+#[catch(default)]
+fn default_catcher(status: Status, req: &Request<'_>) -> ProblemResponse {
+    let problem = stashed(req).unwrap_or_else(|| {
+        let detail = match status.code {
+            404 => format!("no resource at {}", req.uri().path()),
+            400 => "the request could not be read".to_string(),
+            401 => "authentication required: send `Authorization: Bearer <access_token>`".into(),
+            413 => "the request body is too large".into(),
+            415 => "unsupported content type".into(),
+            422 => "the request body does not match what this endpoint expects".into(),
+            _ => status.reason_lossy().to_string(),
+        };
+        Problem::new(status, detail, Vec::new())
+    });
+    ProblemResponse(problem)
+}
+
+pub struct ProblemResponse(Problem);
+
+impl<'r> Responder<'r, 'static> for ProblemResponse {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        self.0.respond(req)
+    }
+}
+
+pub fn catchers() -> Vec<Catcher> {
+    catchers![default_catcher]
+}

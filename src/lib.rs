@@ -1,0 +1,85 @@
+//! IberoBio Academy: the training and advisory platform of a cross-border biotech hub.
+//!
+//! [`app`] is the one builder, used by `main` and by every test.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod json;
+pub mod orgs;
+pub mod telemetry;
+pub mod web;
+
+use std::sync::Arc;
+
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+use rocket_db_pools::Database;
+
+use crate::config::Config;
+use crate::db::Db;
+
+/// Build the whole application from a configuration.
+///
+/// Configuration problems (unknown database scheme, missing JWT secret with PostgreSQL) do not
+/// panic here: they stop ignition with a message that says what to fix.
+pub fn app(figment: Figment) -> Rocket<Build> {
+    let config: Config = match figment.extract() {
+        Ok(c) => c,
+        Err(e) => return refuse(figment, format!("invalid configuration: {e}")),
+    };
+    let backend = match config.backend() {
+        Ok(b) => b,
+        Err(e) => return refuse(figment, e),
+    };
+    let secret = match config::jwt_secret(&config, backend) {
+        Ok(s) => s,
+        Err(e) => return refuse(figment, e),
+    };
+    let keys = match auth::Keys::new(
+        &secret,
+        config.access_token_minutes,
+        config.refresh_token_days,
+    ) {
+        Ok(k) => k,
+        Err(e) => return refuse(figment, format!("JWT secret: {e}")),
+    };
+    let figment = figment
+        .merge(("databases.academy.url", config.database_url()))
+        .merge((
+            "databases.academy.max_connections",
+            config.database_max_connections,
+        ));
+    let telemetry = Arc::new(telemetry::RequestTelemetry::default());
+    rocket::custom(figment)
+        .attach(telemetry.clone())
+        .attach(web::SecurityHeaders)
+        .attach(Db::init())
+        .attach(db::migrations())
+        .manage(telemetry)
+        .manage(keys)
+        .mount("/api", api::routes())
+        .mount("/api", auth::routes())
+        .mount("/api", orgs::routes())
+        .mount("/", web::routes())
+        .mount("/", web::static_files(&config))
+        .register("/", error::catchers())
+        .manage(config)
+}
+
+/// A Rocket that refuses to ignite, saying why.
+fn refuse(figment: Figment, why: String) -> Rocket<Build> {
+    rocket::custom(figment).attach(AdHoc::try_on_ignite(
+        "Configuration",
+        move |rocket| async move {
+            tracing::error!("{why}");
+            eprintln!("academy: {why}");
+            Err(rocket)
+        },
+    ))
+}

@@ -1,0 +1,185 @@
+//! The `academy` command: serve (default), import, user add, demo.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rocket_db_pools::Database;
+
+use academy::config::Config;
+use academy::db::Db;
+use academy::orgs::{self, SmeScope};
+
+#[derive(Parser)]
+#[command(
+    name = "academy",
+    version,
+    about = "IberoBio Academy: courses, advisory bookings and certificates"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (runs migrations and imports courses first). The default.
+    Serve,
+    /// Create users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Seed demo partners, SMEs, users and slots, and print the logins.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; without --password-stdin a password is generated and printed once.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// learner, advisor, coordinator or admin
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        sme: Option<i64>,
+        #[arg(long)]
+        partner: Option<i64>,
+        #[arg(long)]
+        locale: Option<String>,
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[rocket::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let figment = Config::figment();
+    let format: String = figment
+        .extract_inner("log_format")
+        .unwrap_or_else(|_| "text".into());
+    academy::telemetry::init(&format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => match academy::app(figment).launch().await {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("academy: the server stopped: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::User { command } => user(figment, command).await,
+        Command::Demo => demo(figment).await,
+    }
+}
+
+/// An ignited app (migrations run) without the start-up course import.
+async fn ignite(figment: rocket::figment::Figment) -> Option<rocket::Rocket<rocket::Ignite>> {
+    match academy::app(figment.merge(("import_on_start", false)))
+        .ignite()
+        .await
+    {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!("academy: could not start: {e}");
+            None
+        }
+    }
+}
+
+async fn user(figment: rocket::figment::Figment, command: UserCommand) -> ExitCode {
+    let UserCommand::Add {
+        email,
+        name,
+        role,
+        sme,
+        partner,
+        locale,
+        time_zone,
+        password_stdin,
+    } = command;
+    let (password, generated) = if password_stdin {
+        let mut s = String::new();
+        if std::io::stdin().read_to_string(&mut s).is_err() {
+            eprintln!("academy: could not read the password from standard input");
+            return ExitCode::FAILURE;
+        }
+        (s.trim_end_matches(['\r', '\n']).to_string(), false)
+    } else {
+        (academy::auth::random_token(20), true)
+    };
+    let Some(rocket) = ignite(figment).await else {
+        return ExitCode::FAILURE;
+    };
+    let Some(db) = Db::fetch(&rocket) else {
+        return ExitCode::FAILURE;
+    };
+    let body = orgs::NewUserBody::new(
+        email,
+        name,
+        role,
+        password.clone(),
+        sme,
+        partner,
+        locale,
+        time_zone,
+    );
+    match orgs::create_checked(db, SmeScope::All, body).await {
+        Ok(user) => {
+            println!(
+                "created {} {} (id {})",
+                user.role.as_str(),
+                user.email,
+                user.id
+            );
+            if generated {
+                println!("password: {password}");
+                println!("(shown once; the user can change it with PATCH /api/me)");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("academy: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn demo(figment: rocket::figment::Figment) -> ExitCode {
+    let Some(rocket) = ignite(figment).await else {
+        return ExitCode::FAILURE;
+    };
+    let Some(db) = Db::fetch(&rocket) else {
+        return ExitCode::FAILURE;
+    };
+    match academy::demo::seed(db).await {
+        Ok(demo) => {
+            println!(
+                "Demo data is ready. Every demo account's password: {}\n",
+                demo.password
+            );
+            println!("{:<12} {:<36} {:<26} where", "role", "email", "name");
+            for l in &demo.logins {
+                println!(
+                    "{:<12} {:<36} {:<26} {}",
+                    l.role.as_str(),
+                    l.email,
+                    l.name,
+                    l.detail
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("academy: seeding the demo failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! All SQL of partners, SMEs and users.
+
+use sqlx::AnyPool;
+use tracing::instrument;
+
+use super::{Partner, Sme, SmeScope, User};
+use crate::auth::Role;
+use crate::clock::now;
+use crate::error::{Context, Error, Result};
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: String,
+    sme_id: Option<i64>,
+    partner_id: Option<i64>,
+    locale: String,
+    time_zone: String,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User> {
+        let role = Role::parse(&self.role).ok_or_else(|| {
+            Error::internal("reading user", format!("unknown role {}", self.role))
+        })?;
+        Ok(User {
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            role,
+            sme_id: self.sme_id,
+            partner_id: self.partner_id,
+            locale: self.locale,
+            time_zone: self.time_zone,
+        })
+    }
+}
+
+const USER_COLUMNS: &str = "id, email, name, role, sme_id, partner_id, locale, time_zone";
+
+#[derive(sqlx::FromRow)]
+struct PartnerRow {
+    id: i64,
+    name: String,
+    country: String,
+    region: String,
+}
+
+impl From<PartnerRow> for Partner {
+    fn from(r: PartnerRow) -> Self {
+        Partner {
+            id: r.id,
+            name: r.name,
+            country: r.country,
+            region: r.region,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SmeRow {
+    id: i64,
+    name: String,
+    country: String,
+    region: String,
+    sector: String,
+    partner_id: i64,
+    partner_name: String,
+}
+
+impl From<SmeRow> for Sme {
+    fn from(r: SmeRow) -> Self {
+        Sme {
+            id: r.id,
+            name: r.name,
+            country: r.country,
+            region: r.region,
+            sector: r.sector,
+            partner_id: r.partner_id,
+            partner_name: r.partner_name,
+        }
+    }
+}
+
+#[instrument(skip_all)]
+pub async fn insert_partner(
+    db: &AnyPool,
+    name: &str,
+    country: &str,
+    region: &str,
+) -> Result<Partner> {
+    let row: PartnerRow = sqlx::query_as(
+        "INSERT INTO partners (name, country, region, created_at) VALUES ($1, $2, $3, $4)
+         RETURNING id, name, country, region",
+    )
+    .bind(name)
+    .bind(country)
+    .bind(region)
+    .bind(now())
+    .fetch_one(db)
+    .await
+    .map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            Error::Conflict(format!("a partner named {name:?} already exists"))
+        } else {
+            Error::internal("inserting partner", e)
+        }
+    })?;
+    Ok(row.into())
+}
+
+#[instrument(skip_all)]
+pub async fn list_partners(db: &AnyPool) -> Result<Vec<Partner>> {
+    let rows: Vec<PartnerRow> =
+        sqlx::query_as("SELECT id, name, country, region FROM partners ORDER BY name")
+            .fetch_all(db)
+            .await
+            .context("listing partners")?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+#[instrument(skip_all)]
+pub async fn partner_exists(db: &AnyPool, id: i64) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM partners WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .context("finding partner")?;
+    Ok(n > 0)
+}
+
+pub struct NewSme<'a> {
+    pub name: &'a str,
+    pub country: &'a str,
+    pub region: &'a str,
+    pub sector: &'a str,
+    pub partner_id: i64,
+}
+
+#[instrument(skip_all)]
+pub async fn insert_sme(db: &AnyPool, sme: &NewSme<'_>) -> Result<Sme> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO smes (name, country, region, sector, partner_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(sme.name)
+    .bind(sme.country)
+    .bind(sme.region)
+    .bind(sme.sector)
+    .bind(sme.partner_id)
+    .bind(now())
+    .fetch_one(db)
+    .await
+    .context("inserting SME")?;
+    get_sme(db, SmeScope::All, id).await
+}
+
+const SME_SELECT: &str = "SELECT s.id, s.name, s.country, s.region, s.sector, s.partner_id,
+    p.name AS partner_name FROM smes s JOIN partners p ON p.id = s.partner_id";
+
+#[instrument(skip_all)]
+pub async fn list_smes(db: &AnyPool, scope: SmeScope) -> Result<Vec<Sme>> {
+    let sql = format!("{SME_SELECT} WHERE ($1 IS NULL OR s.partner_id = $1) ORDER BY s.name");
+    let rows: Vec<SmeRow> = sqlx::query_as(&sql)
+        .bind(scope.partner_filter())
+        .fetch_all(db)
+        .await
+        .context("listing SMEs")?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// One SME, if the scope may see it (otherwise 404: a denied object does not exist).
+#[instrument(skip_all)]
+pub async fn get_sme(db: &AnyPool, scope: SmeScope, id: i64) -> Result<Sme> {
+    let sql = format!("{SME_SELECT} WHERE s.id = $1 AND ($2 IS NULL OR s.partner_id = $2)");
+    let row: SmeRow = sqlx::query_as(&sql)
+        .bind(id)
+        .bind(scope.partner_filter())
+        .fetch_one(db)
+        .await
+        .context("SME")?;
+    Ok(row.into())
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub sme_id: Option<i64>,
+    pub partner_id: Option<i64>,
+    pub locale: &'a str,
+    pub time_zone: &'a str,
+    pub password_hash: &'a str,
+}
+
+#[instrument(skip_all)]
+pub async fn insert_user(db: &AnyPool, u: &NewUser<'_>) -> Result<User> {
+    let sql = format!(
+        "INSERT INTO users (email, name, role, sme_id, partner_id, locale, time_zone, password_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {USER_COLUMNS}"
+    );
+    let row: UserRow = sqlx::query_as(&sql)
+        .bind(u.email)
+        .bind(u.name)
+        .bind(u.role.as_str())
+        .bind(u.sme_id)
+        .bind(u.partner_id)
+        .bind(u.locale)
+        .bind(u.time_zone)
+        .bind(u.password_hash)
+        .bind(now())
+        .fetch_one(db)
+        .await
+        .map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                Error::Conflict(format!("a user with email {} already exists", u.email))
+            } else {
+                Error::internal("inserting user", e)
+            }
+        })?;
+    row.into_user()
+}
+
+#[instrument(skip_all)]
+pub async fn get_user(db: &AnyPool, id: i64) -> Result<User> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    let row: UserRow = sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .context("user")?;
+    row.into_user()
+}
+
+/// The user and password hash for a login email, if any.
+#[instrument(skip_all)]
+pub async fn login_lookup(db: &AnyPool, email: &str) -> Result<Option<(User, String)>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+    let row: Option<UserRow> = sqlx::query_as(&sql)
+        .bind(email)
+        .fetch_optional(db)
+        .await
+        .context("looking up login")?;
+    let Some(row) = row else { return Ok(None) };
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(row.id)
+        .fetch_one(db)
+        .await
+        .context("looking up login")?;
+    Ok(Some((row.into_user()?, hash)))
+}
+
+#[instrument(skip_all)]
+pub async fn password_hash(db: &AnyPool, id: i64) -> Result<String> {
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .context("user")
+}
+
+/// Users visible to the scope: admins see everyone, coordinators the learners of their SMEs.
+#[instrument(skip_all)]
+pub async fn list_users(db: &AnyPool, scope: SmeScope) -> Result<Vec<User>> {
+    let rows: Vec<UserRow> = match scope {
+        SmeScope::All => {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name, id");
+            sqlx::query_as(&sql).fetch_all(db).await
+        }
+        other => {
+            let sql = format!(
+                "SELECT {} FROM users u JOIN smes s ON s.id = u.sme_id
+                 WHERE u.role = 'learner' AND s.partner_id = $1 ORDER BY u.name, u.id",
+                USER_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("u.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            sqlx::query_as(&sql)
+                .bind(other.partner_filter())
+                .fetch_all(db)
+                .await
+        }
+    }
+    .context("listing users")?;
+    rows.into_iter().map(UserRow::into_user).collect()
+}
+
+pub struct ProfileChange<'a> {
+    pub name: Option<&'a str>,
+    pub locale: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+}
+
+#[instrument(skip_all)]
+pub async fn update_profile(db: &AnyPool, id: i64, change: &ProfileChange<'_>) -> Result<User> {
+    sqlx::query(
+        "UPDATE users SET name = COALESCE($2, name), locale = COALESCE($3, locale),
+         time_zone = COALESCE($4, time_zone), password_hash = COALESCE($5, password_hash)
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(change.name)
+    .bind(change.locale)
+    .bind(change.time_zone)
+    .bind(change.password_hash)
+    .execute(db)
+    .await
+    .context("updating profile")?;
+    get_user(db, id).await
+}

@@ -1,0 +1,152 @@
+//! Logging and metrics: the tracing subscriber, one line per request (method, route template,
+//! status, latency, request id), and Prometheus counters per route.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::Header;
+use rocket::{Data, Request, Response};
+
+/// Install the global subscriber once (`RUST_LOG` filter; `json` or `text` lines).
+/// Rocket logs through `log`; tracing-log bridges those lines in.
+pub fn init(format: &str) {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,rocket::server=warn,sqlx=warn,_=off"));
+    let _ = tracing_log::LogTracer::init();
+    let result = if format == "json" {
+        tracing::subscriber::set_global_default(
+            fmt()
+                .with_env_filter(filter)
+                .json()
+                .flatten_event(true)
+                .finish(),
+        )
+    } else {
+        tracing::subscriber::set_global_default(fmt().with_env_filter(filter).finish())
+    };
+    let _ = result;
+}
+
+/// The id of the request being served (also sent back as `X-Request-Id`).
+#[derive(Default, Clone)]
+pub struct RequestId(pub String);
+
+struct Started(Instant);
+
+const BUCKETS_MS: [f64; 12] = [
+    1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 10000.0,
+];
+
+#[derive(Default)]
+struct Series {
+    count: u64,
+    sum_ms: f64,
+    buckets: [u64; BUCKETS_MS.len()],
+}
+
+/// Request logging and metrics, as one fairing.
+#[derive(Default)]
+pub struct RequestTelemetry {
+    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+}
+
+impl RequestTelemetry {
+    /// Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP academy_http_requests_total HTTP requests served.\n");
+        out.push_str("# TYPE academy_http_requests_total counter\n");
+        let Ok(series) = self.series.lock() else {
+            return out;
+        };
+        for ((method, route, status), s) in series.iter() {
+            out.push_str(&format!(
+                "academy_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}\n",
+                s.count
+            ));
+        }
+        out.push_str("# HELP academy_http_request_duration_ms Request latency in milliseconds.\n");
+        out.push_str("# TYPE academy_http_request_duration_ms histogram\n");
+        for ((method, route, status), s) in series.iter() {
+            let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
+            for (i, le) in BUCKETS_MS.iter().enumerate() {
+                out.push_str(&format!(
+                    "academy_http_request_duration_ms_bucket{{{labels},le=\"{le}\"}} {}\n",
+                    s.buckets[i]
+                ));
+            }
+            out.push_str(&format!(
+                "academy_http_request_duration_ms_bucket{{{labels},le=\"+Inf\"}} {}\n",
+                s.count
+            ));
+            out.push_str(&format!(
+                "academy_http_request_duration_ms_sum{{{labels}}} {:.3}\n",
+                s.sum_ms
+            ));
+            out.push_str(&format!(
+                "academy_http_request_duration_ms_count{{{labels}}} {}\n",
+                s.count
+            ));
+        }
+        out
+    }
+}
+
+#[rocket::async_trait]
+impl Fairing for RequestTelemetry {
+    fn info(&self) -> Info {
+        Info {
+            name: "Request telemetry",
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        let id = req
+            .headers()
+            .get_one("X-Request-Id")
+            .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .map(str::to_string)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..16].to_string());
+        req.local_cache(|| RequestId(id));
+        req.local_cache(|| Started(Instant::now()));
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let elapsed_ms = req
+            .local_cache(|| Started(Instant::now()))
+            .0
+            .elapsed()
+            .as_secs_f64()
+            * 1000.0;
+        let id = req.local_cache(RequestId::default).0.clone();
+        // The route template, never the raw URL: ids and codes stay out of logs and labels.
+        let route = req
+            .route()
+            .map(|r| r.uri.to_string())
+            .unwrap_or_else(|| "unmatched".to_string());
+        let status = res.status().code;
+        let method = req.method().as_str();
+        if status >= 500 {
+            tracing::error!(request_id = %id, method, route = %route, status, latency_ms = elapsed_ms, "request");
+        } else {
+            tracing::info!(request_id = %id, method, route = %route, status, latency_ms = elapsed_ms, "request");
+        }
+        res.set_header(Header::new("X-Request-Id", id));
+        if let Ok(mut series) = self.series.lock() {
+            let s = series
+                .entry((method.to_string(), route, status))
+                .or_default();
+            s.count += 1;
+            s.sum_ms += elapsed_ms;
+            for (i, le) in BUCKETS_MS.iter().enumerate() {
+                if elapsed_ms <= *le {
+                    s.buckets[i] += 1;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The web UI's static files, security headers, `/health` and `/metrics`.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::fs::{FileServer, Options};
+use rocket::http::{Header, Status};
+use rocket::response::content::RawText;
+use rocket::serde::json::Json;
+use rocket::{get, routes, Request, Response, Route, State};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::telemetry::RequestTelemetry;
+
+pub fn static_files(config: &Config) -> FileServer {
+    FileServer::new(&config.static_dir, Options::Index | Options::Missing).rank(20)
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![health, metrics]
+}
+
+#[derive(Serialize)]
+pub struct Health {
+    status: &'static str,
+    database: String,
+    storage: String,
+}
+
+/// What `/health` asks of each dependency; features add their own checks through this.
+#[rocket::async_trait]
+pub trait HealthCheck: Send + Sync {
+    async fn storage(&self) -> Result<(), String>;
+}
+
+#[get("/health")]
+async fn health(db: &Db, storage: StorageCheck) -> (Status, Json<Health>) {
+    let storage = storage.0;
+    let database = match sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(&db.pool)
+        .await
+    {
+        Ok(_) => "ok".to_string(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health: database down");
+            "unavailable".to_string()
+        }
+    };
+    let storage = match storage {
+        Some(check) => match check.storage().await {
+            Ok(()) => "ok".to_string(),
+            Err(e) => {
+                tracing::warn!(error = %e, "health: storage down");
+                "unavailable".to_string()
+            }
+        },
+        None => "ok".to_string(),
+    };
+    let ok = database == "ok" && storage == "ok";
+    let status = if ok {
+        Status::Ok
+    } else {
+        Status::ServiceUnavailable
+    };
+    (
+        status,
+        Json(Health {
+            status: if ok { "ok" } else { "unavailable" },
+            database,
+            storage,
+        }),
+    )
+}
+
+/// The storage health check, when a store is configured (looked up without a sentinel).
+pub struct StorageCheck(Option<Arc<dyn HealthCheck>>);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for StorageCheck {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, ()> {
+        let check = req.rocket().state::<Arc<dyn HealthCheck>>().cloned();
+        rocket::request::Outcome::Success(StorageCheck(check))
+    }
+}
+
+pub struct ClientIp(Option<IpAddr>);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for ClientIp {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, ()> {
+        rocket::request::Outcome::Success(ClientIp(req.client_ip()))
+    }
+}
+
+#[get("/metrics")]
+fn metrics(
+    ip: ClientIp,
+    config: &State<Config>,
+    telemetry: &State<Arc<RequestTelemetry>>,
+) -> Result<RawText<String>, Status> {
+    let allowed = match ip.0 {
+        // Local test clients have no address.
+        None => true,
+        Some(ip) => {
+            let ip = ip.to_canonical().to_string();
+            config
+                .metrics_allow
+                .iter()
+                .any(|p| ip.starts_with(p.as_str()))
+        }
+    };
+    if !allowed {
+        return Err(Status::Forbidden);
+    }
+    Ok(RawText(telemetry.render()))
+}
+
+/// Security headers on every response.
+pub struct SecurityHeaders;
+
+#[rocket::async_trait]
+impl Fairing for SecurityHeaders {
+    fn info(&self) -> Info {
+        Info {
+            name: "Security headers",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, _req: &'r Request<'_>, res: &mut Response<'r>) {
+        res.set_header(Header::new(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ));
+        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+        res.set_header(Header::new("X-Frame-Options", "DENY"));
+        res.set_header(Header::new("Referrer-Policy", "no-referrer"));
+    }
+}

@@ -1,0 +1,139 @@
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::common::{assert_problem, TestApp};
+
+#[rocket::async_test]
+async fn health_reports_the_database() {
+    let app = TestApp::new().await;
+    let r = app.get_anon("/health").await.expect(200);
+    assert_eq!(
+        r.body,
+        json!({"status": "ok", "database": "ok", "storage": "ok"})
+    );
+    assert!(r.header("X-Request-Id").is_some());
+    assert!(r.header("Content-Security-Policy").is_some());
+}
+
+#[rocket::async_test]
+async fn unknown_routes_are_problem_json() {
+    let app = TestApp::new().await;
+    let r = app.get_anon("/api/nothing-here").await;
+    assert_problem(&r, 404);
+    assert!(!r.text.contains("rocket"), "{}", r.text);
+}
+
+#[rocket::async_test]
+async fn metrics_count_requests_by_route_template() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    app.get(&format!("/api/smes/{}", w.sme_a), &w.admin.token)
+        .await
+        .expect(200);
+    let r = app.get_anon("/metrics").await.expect(200);
+    assert!(r.text.contains("route=\"/api/smes/<id>\""), "{}", r.text);
+    assert!(!r.text.contains(&format!("/api/smes/{}\"", w.sme_a)));
+}
+
+/// Every mounted /api route is in the OpenAPI document.
+#[rocket::async_test]
+async fn openapi_documents_every_api_route() {
+    let app = TestApp::new().await;
+    let doc = app.get_anon("/api/openapi.json").await.expect(200);
+    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert(format!("{} {}", method.to_uppercase(), path));
+        }
+    }
+    let mut missing = Vec::new();
+    for route in app.client.rocket().routes() {
+        let path = route.uri.path().to_string();
+        if !path.starts_with("/api") {
+            continue;
+        }
+        // Rocket's `<id>` and `<path..>` become OpenAPI's `{id}`.
+        let path = path.replace("..>", ">").replace('<', "{").replace('>', "}");
+        let key = format!("{} {}", route.method.as_str(), path);
+        if !documented.contains(&key) {
+            missing.push(key);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "routes missing from the OpenAPI document: {missing:?}"
+    );
+}
+
+#[rocket::async_test]
+async fn unknown_database_scheme_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let figment =
+        crate::common::base_figment(dir.path()).merge(("database_url", "mysql://localhost/x"));
+    let err = refused(figment).await;
+    assert!(err.contains("fairing"), "{err}");
+}
+
+#[rocket::async_test]
+async fn embedded_mode_generates_and_keeps_a_jwt_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let figment = || {
+        rocket::figment::Figment::from(rocket::Config::debug_default())
+            .merge(("log_level", "off"))
+            .merge(("data_dir", dir.path().join("data")))
+            .merge((
+                "courses_dir",
+                crate::common::repo_path("tests/fixtures/courses"),
+            ))
+    };
+    let first = rocket::local::asynchronous::Client::untracked(academy::app(figment()))
+        .await
+        .unwrap();
+    let secret_path = dir.path().join("data/jwt-secret");
+    let secret = std::fs::read_to_string(&secret_path).unwrap();
+    assert!(secret.len() >= 32);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&secret_path)
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+    drop(first);
+    let _second = rocket::local::asynchronous::Client::untracked(academy::app(figment()))
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(&secret_path).unwrap(), secret);
+    assert!(dir.path().join("data/academy.db").exists());
+    // PostgreSQL without a configured secret refuses to start.
+    let pg = rocket::figment::Figment::from(rocket::Config::debug_default())
+        .merge(("log_level", "off"))
+        .merge(("database_url", "postgres://127.0.0.1:1/none"));
+    refused(pg).await;
+}
+
+#[rocket::async_test]
+async fn problem_for_wrong_method_body() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let r = app
+        .post("/api/smes", &w.admin.token, json!({"name": 1}))
+        .await;
+    assert_problem(&r, 422);
+}
+
+/// Ignition must fail; returns Rocket's description of why.
+async fn refused(figment: rocket::figment::Figment) -> String {
+    match rocket::local::asynchronous::Client::untracked(academy::app(figment)).await {
+        Ok(_) => panic!("the app started with a bad configuration"),
+        // Reading the kind marks Rocket's error as handled (an unhandled one panics on drop).
+        Err(e) => e.kind().to_string(),
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests through the real app builder, one fresh database per test.
+
+mod common;
+
+mod auth;
+mod foundation;
+mod orgs;
