@@ -44,7 +44,15 @@ export async function render(ctx) {
   };
   loadSlots();
   loadBookings();
-  return [pageHeader(t('advice.title'), { lead: t('advice.lead') }), h('div', { class: 'two-col' }, slotsBox, bookingsBox)];
+  const notes = h('div', { id: 'notifications' });
+  api('/api/bookings/notifications').then((r) => {
+    const items = (r && r.items) || [];
+    if (!items.length || !ctx.alive()) return;
+    notes.replaceChildren(h('div', { class: 'alert alert-info', role: 'status' },
+      h('p', { class: 'alert-title' }, t('advice.notifications')),
+      h('ul', { class: 'alert-list' }, items.slice(0, 5).map((n) => h('li', {}, n.message, n.created_at ? h('span', { class: 'muted small' }, ` · ${fmt.dateTime(n.created_at)}`) : null)))));
+  }).catch(() => { /* optional */ });
+  return [pageHeader(t('advice.title'), { lead: t('advice.lead') }), notes, h('div', { class: 'two-col' }, slotsBox, bookingsBox)];
 }
 
 function slotGroups(slots, ctx, reload) {
@@ -116,8 +124,9 @@ export function statusBadge(status) {
 /** One booking, for a learner (cancel, .ics) or an advisor (outcome, cancel, .ics). */
 export function bookingItem(b, as, reload, extra) {
   const slot = b.slot || b;
-  const status = b.status || 'booked';
-  const active = status === 'booked' || status === 'confirmed';
+  const raw = b.status || 'booked';
+  const active = raw === 'booked' || raw === 'confirmed';
+  const status = active && b.outcome ? (b.outcome.attended ? 'attended' : 'no_show') : raw;
   const future = new Date(startOf(b)).getTime() > Date.now();
   const li = h('li', { class: ['booking', 'card', active ? null : 'is-inactive'], dataset: { booking: b.id } });
   const who = as === 'learner'
@@ -129,6 +138,7 @@ export function bookingItem(b, as, reload, extra) {
     slot.topic ? badge(topicLabel(slot.topic), `topic-${slot.topic}`) : null, ' ', who,
     slot.mode ? ` · ${slot.mode === 'in_person' ? t('advice.inPerson') : t('advice.online')}` : '',
     slot.location ? ` · ${slot.location}` : ''));
+  if (raw === 'cancelled' && b.cancel_reason) li.append(h('p', { class: 'booking-note muted' }, `${t('advice.reason')}: `, b.cancel_reason));
   if (b.note) li.append(h('p', { class: 'booking-note' }, h('span', { class: 'muted' }, `${t('advice.note')}: `), b.note));
   const actions = h('div', { class: 'button-row' });
   if (active && (as === 'learner' || as === 'advisor')) {
@@ -138,7 +148,7 @@ export function bookingItem(b, as, reload, extra) {
       });
     }, { kind: 'secondary', small: true, iconName: 'download' }));
   }
-  if (active && future && (as === 'learner' || as === 'advisor')) {
+  if (active && future && !b.outcome && (as === 'learner' || as === 'advisor')) {
     actions.append(button(t('advice.cancelBooking'), async () => {
       const answer = await confirmDialog(t('advice.confirmCancel'), { danger: true, confirmLabel: t('advice.cancelBooking'), cancelLabel: t('action.keep'), note: t('advice.reason') });
       if (!answer.ok) return;

@@ -19,14 +19,14 @@ export async function renderSlots(ctx) {
   const listBox = h('div', { id: 'my-slots' }, loading());
   const load = async () => {
     try {
-      const slots = (await api(withQuery('/api/slots', { advisor_id: ctx.user.id }))).items || [];
+      const slots = (await api(withQuery('/api/slots', { advisor_id: ctx.user.id, include_booked: 'true' }))).items || [];
       const mine = slots.filter((s) => s.advisor_id === undefined || String(s.advisor_id) === String(ctx.user.id));
       mine.sort((a, b) => String(a.starts_at).localeCompare(String(b.starts_at)));
       if (!ctx.alive()) return;
       listBox.replaceChildren(mine.length ? h('ul', { class: 'slot-list' }, mine.map((s) => h('li', { class: 'slot card', dataset: { slot: s.id } },
         h('div', { class: 'slot-main' },
           h('p', { class: 'slot-time' }, icon('calendar'), fmt.timeRange(s.starts_at, s.ends_at)),
-          h('p', { class: 'slot-meta' }, badge(topicLabel(s.topic), `topic-${s.topic}`), ' ', s.mode === 'in_person' ? t('advice.inPerson') : t('advice.online'), s.location ? ` · ${s.location}` : '')),
+          h('p', { class: 'slot-meta' }, s.status === 'booked' ? [badge(t('booking.status.booked'), 'info'), ' '] : null, badge(topicLabel(s.topic), `topic-${s.topic}`), ' ', s.mode === 'in_person' ? t('advice.inPerson') : t('advice.online'), s.location ? ` · ${s.location}` : '')),
         h('div', { class: 'slot-actions' }, button(t('advisor.deleteSlot'), async (e) => {
           if (!(await confirmDialog(t('advisor.confirmDelete'), { danger: true, confirmLabel: t('advisor.deleteSlot') }))) return;
           await busy(e.currentTarget, async () => {
@@ -111,7 +111,8 @@ function patternForm(tz, reload) {
     days.append(h('label', { class: 'chip', for: id }, box, h('span', {}, name)));
   }
   const from = input({ type: 'date', min: today, value: fmt.addDays(today, 1) });
-  const until = input({ type: 'date', min: today, value: fmt.addDays(today, 29) });
+  const weeks = input({ type: 'number', min: '1', max: '26', value: '4', inputmode: 'numeric' });
+  const buffer = select([0, 5, 10, 15, 30].map((n) => ({ value: String(n), label: t('course.minutes', { n }) })), { value: '15' });
   const start = input({ type: 'time', value: '09:00', step: '300' });
   const end = input({ type: 'time', value: '12:00', step: '300' });
   const length = select([30, 45, 60, 90].map((n) => ({ value: String(n), label: t('course.minutes', { n }) })), { value: '45' });
@@ -125,11 +126,12 @@ function patternForm(tz, reload) {
     h('p', { class: 'muted small' }, t('advisor.patternHint', { tz })),
     errors, days,
     h('div', { class: 'form-grid' },
-      field(t('advisor.from'), from, { name: 'from' }),
-      field(t('advisor.until'), until, { name: 'until' }),
+      field(t('advisor.from'), from, { name: 'start_date' }),
+      field(t('advisor.weeks'), weeks, { name: 'weeks' }),
       field(t('advisor.dayStart'), start, { name: 'start_time' }),
       field(t('advisor.dayEnd'), end, { name: 'end_time' }),
-      field(t('advisor.slotLength'), length, { name: 'slot_minutes' }),
+      field(t('advisor.slotLength'), length, { name: 'session_minutes' }),
+      field(t('advisor.buffer'), buffer, { name: 'buffer_minutes' }),
       field(t('advice.topic'), topic, { name: 'topic' }),
       field(t('advisor.mode'), mode, { name: 'mode' }),
       field(t('advisor.location'), location, { name: 'location' })),
@@ -138,14 +140,15 @@ function patternForm(tz, reload) {
     e.preventDefault();
     const weekdays = dayInputs.filter((x) => x.checked).map((x) => Number(x.value));
     const body = {
-      weekdays, from: from.value, until: until.value, start_time: start.value, end_time: end.value,
-      slot_minutes: Number(length.value), time_zone: tz, topic: topic.value, mode: mode.value, location: location.value.trim(),
+      weekdays, start_date: from.value || undefined, weeks: Number(weeks.value), start_time: start.value, end_time: end.value,
+      session_minutes: Number(length.value), buffer_minutes: Number(buffer.value), time_zone: tz, topic: topic.value, mode: mode.value, location: location.value.trim(),
     };
     await busy(submit, async () => {
       try {
         const res = await api('/api/slots/pattern', { method: 'POST', body });
-        const n = res && (res.created ?? (res.items ? res.items.length : undefined));
-        toast(n !== undefined ? t('advisor.patternCreated', { n }) : t('advisor.patternDone'));
+        const created = res && (Array.isArray(res.created) ? res.created.length : res.created);
+        const skipped = res && Array.isArray(res.skipped) ? res.skipped.length : 0;
+        toast(created !== undefined ? t('advisor.patternCreated', { n: created, skipped }) : t('advisor.patternDone'));
         showFormErrors(form, null, errors);
         errors.replaceChildren();
         reload();
@@ -178,8 +181,8 @@ function outcomeForm(b) {
   const status = b.status || 'booked';
   if (status === 'cancelled') return null;
   const outcome = b.outcome || {};
-  const attendedNow = b.attended ?? outcome.attended;
-  const notesNow = b.notes ?? b.outcome_notes ?? outcome.notes ?? '';
+  const attendedNow = b.outcome ? outcome.attended : b.attended;
+  const notesNow = outcome.notes ?? b.outcome_notes ?? '';
   const name = uid('att');
   const yes = h('input', { type: 'radio', name, value: 'yes', id: `${name}-y`, checked: attendedNow === true });
   const no = h('input', { type: 'radio', name, value: 'no', id: `${name}-n`, checked: attendedNow === false });

@@ -230,8 +230,9 @@ function resultView(res, questions, slug) {
     for (const f of feedback) {
       if (typeof f === 'string') { list.append(h('li', { class: 'card feedback' }, richText(f))); continue; }
       const q = byId[String(f.question_id || f.id)];
-      const correct = f.correct === true || f.score === 1 || f.points === f.max_points;
-      const partial = !correct && typeof f.score === 'number' && f.score > 0;
+      const correct = f.correct === true;
+      const pts = typeof f.points === 'number' ? f.points : f.score;
+      const partial = !correct && typeof pts === 'number' && pts > 0;
       const texts = [];
       for (const k of ['feedback', 'feedback_html', 'explanation', 'explanation_html', 'message']) {
         const v = f[k];
@@ -241,10 +242,36 @@ function resultView(res, questions, slug) {
       list.append(h('li', { class: ['card', 'feedback', correct ? 'is-correct' : partial ? 'is-partial' : 'is-wrong'] },
         h('p', { class: 'feedback-status' }, icon(correct ? 'check' : 'x'), correct ? t('quiz.correct') : partial ? t('quiz.partial') : t('quiz.incorrect')),
         q ? h('div', { class: 'question-prompt' }, richText(q.prompt_html || q.prompt)) : (f.prompt || f.prompt_html ? h('div', { class: 'question-prompt' }, richText(f.prompt_html || f.prompt)) : null),
-        texts.filter(Boolean).map((x) => h('p', { class: 'feedback-text' }, richText(x)))));
+        texts.filter(Boolean).map((x) => h('p', { class: 'feedback-text' }, richText(x))),
+        !correct && f.correct_answer !== undefined && f.correct_answer !== null ? correctAnswer(q, f.correct_answer) : null));
     }
     wrap.append(h('h2', {}, t('quiz.feedback')), list);
   }
   wrap.append(h('p', { class: 'button-row' }, slug ? h('a', { class: 'btn btn-secondary', href: `#/courses/${enc(slug)}` }, t('module.backToCourse')) : h('a', { class: 'btn btn-secondary', href: '#/courses' }, t('nav.courses'))));
   return wrap;
+}
+
+/** "Correct answer: …" from the `correct_answer` the server reveals when the quiz policy allows. */
+function correctAnswer(q, answer) {
+  let text = '';
+  if (Array.isArray(answer)) {
+    const opts = (q && q.options) || [];
+    text = answer.map((id) => { const o = opts.find((x) => String(x.id) === String(id)); return o ? plainText(labelOf(o)) : (typeof id === 'string' ? id : ''); }).filter(Boolean).join(' · ');
+  } else if (typeof answer === 'boolean') {
+    text = answer ? t('quiz.true') : t('quiz.false');
+  } else if (typeof answer === 'number' || typeof answer === 'string') {
+    text = String(answer);
+  } else if (answer && typeof answer === 'object' && 'answer' in answer) {
+    text = answer.tolerance ? `${fmt.number(answer.answer)} (± ${fmt.number(answer.tolerance)})` : fmt.number(answer.answer);
+  } else if (answer && typeof answer === 'object' && q) {
+    const lefts = q.left || q.pairs || [];
+    const rights = q.right || q.rights || [];
+    text = Object.entries(answer).map(([l, r]) => {
+      const left = lefts.find((x) => x.id === l);
+      const right = rights.find((x) => x.id === r);
+      return `${left ? plainText(labelOf(left)) : l} → ${right ? plainText(labelOf(right)) : r}`;
+    }).join('; ');
+  }
+  if (!text) return null;
+  return h('p', { class: 'feedback-answer' }, h('strong', {}, `${t('quiz.correctAnswer')} `), text);
 }

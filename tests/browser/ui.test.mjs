@@ -1,0 +1,357 @@
+// Browser tests of the web UI (static/) against a running server.
+// Env: ACADEMY_URL (e.g. http://127.0.0.1:8123), ACADEMY_DEMO_PASSWORD (printed by `academy demo`),
+// SCREENSHOT_DIR (optional), CHROMIUM_PATH (default /usr/bin/chromium).
+// Run through tests/browser/run.sh, which starts the server and seeds the demo.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const BASE = (process.env.ACADEMY_URL || 'http://127.0.0.1:8123').replace(/\/$/, '');
+const PASSWORD = process.env.ACADEMY_DEMO_PASSWORD;
+const SHOTS = process.env.SCREENSHOT_DIR || mkdtempSync(join(tmpdir(), 'academy-screens-'));
+mkdirSync(SHOTS, { recursive: true });
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const LEARNER = 'emma@olivia-agro.example'; // English, Europe/Madrid
+const LEARNER_PT = 'joao@celulaviva.example'; // Portuguese, Europe/Lisbon
+const COORDINATOR = 'coord.bioval@iberobio.example';
+const ADVISOR = 'advisor.finance@iberobio.example';
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+let browser;
+let paths = {};
+const problems = [];
+
+function has(method, path) {
+  return Boolean(paths[path] && paths[path][method]);
+}
+
+async function newPage(viewport = DESKTOP) {
+  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC', acceptDownloads: true });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`csp: ${msg.text()}`);
+  });
+  return page;
+}
+
+async function shot(page, name) {
+  const file = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+async function login(page, email) {
+  await page.goto(`${BASE}/#/login`);
+  await page.locator('#login-form input[name=email]').fill(email);
+  await page.locator('#login-form input[name=password]').fill(PASSWORD);
+  await page.locator('#login-submit').click();
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await page.locator('.page:not([aria-busy])').first().waitFor();
+}
+
+async function settled(page) {
+  await page.locator('.page:not([aria-busy])').first().waitFor();
+  await page.waitForLoadState('networkidle');
+}
+
+describe('IberoBio Academy web UI', () => {
+  before(async () => {
+    assert.ok(PASSWORD, 'ACADEMY_DEMO_PASSWORD must be set (run tests/browser/run.sh)');
+    const res = await fetch(`${BASE}/api/openapi.json`);
+    paths = res.ok ? (await res.json()).paths || {} : {};
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      // Playwright gives every launch a fresh, temporary --user-data-dir of its own.
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    console.log(`screenshots: ${SHOTS}`);
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+  });
+
+  test('the i18n tables of en, es and pt have the same keys', async () => {
+    const load = async (lang) => {
+      const src = readFileSync(join(ROOT, 'static', 'i18n', `${lang}.js`), 'utf8');
+      return (await import(`data:text/javascript,${encodeURIComponent(src)}`)).default;
+    };
+    const [en, es, pt] = await Promise.all(['en', 'es', 'pt'].map(load));
+    const keys = Object.keys(en).sort();
+    assert.deepEqual(Object.keys(es).sort(), keys, 'es.js keys differ from en.js');
+    assert.deepEqual(Object.keys(pt).sort(), keys, 'pt.js keys differ from en.js');
+    for (const [k, v] of Object.entries(es)) assert.ok(v.trim(), `empty es string ${k}`);
+    for (const [k, v] of Object.entries(pt)) assert.ok(v.trim(), `empty pt string ${k}`);
+  });
+
+  test('the page is served with a strict CSP and no inline code', async () => {
+    const res = await fetch(`${BASE}/`);
+    assert.equal(res.status, 200);
+    const csp = res.headers.get('content-security-policy') || '';
+    assert.match(csp, /script-src 'self'/);
+    const html = await res.text();
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, 'inline <script> in index.html');
+    assert.doesNotMatch(html, /\sstyle=|<style/i, 'inline style in index.html');
+    const js = await fetch(`${BASE}/app.js`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type') || '', /javascript/);
+  });
+
+  test('sign-in shows the problem detail on a wrong password', async () => {
+    const page = await newPage();
+    await page.goto(`${BASE}/#/login`);
+    await page.locator('#login-form input[name=email]').fill(LEARNER);
+    await page.locator('#login-form input[name=password]').fill('not-the-password');
+    await page.locator('#login-submit').click();
+    const alert = page.locator('#login-form .alert-error');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /not correct|incorrect|password/i);
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    await shot(page, 'login-error-desktop');
+    await page.context().close();
+  });
+
+  test('learner: catalogue, course, module, enrol and mark complete', async () => {
+    const page = await newPage();
+    await login(page, LEARNER);
+    assert.match(page.url(), /#\/courses$/);
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    await settled(page);
+    await shot(page, 'catalogue-en-desktop');
+    if (!has('get', '/api/courses')) {
+      assert.ok(await page.locator('.alert-info').count(), 'a friendly message when courses are not served yet');
+      await page.context().close();
+      return;
+    }
+    const cards = page.locator('#course-list .course-card');
+    assert.ok((await cards.count()) >= 1, 'the catalogue lists courses');
+    const firstTitle = await cards.first().locator('.course-title a').innerText();
+    await cards.first().locator('.course-title a').click();
+    await page.waitForURL(/#\/courses\/[^/]+$/);
+    await settled(page);
+    assert.equal(await page.locator('h1').first().innerText(), firstTitle);
+    assert.ok((await page.locator('#module-list li').count()) >= 1, 'the course lists its modules');
+
+    if (has('post', '/api/courses/{slug}/enrolment')) {
+      const enrol = page.locator('#enrol');
+      if (await enrol.count()) {
+        await enrol.click();
+        await page.locator('#module-list').waitFor();
+        await page.locator('#enrol').waitFor({ state: 'detached' });
+      }
+      await settled(page);
+      assert.equal(await page.locator('#enrol').count(), 0, 'enrolled: the enrol button is gone');
+      assert.ok(await page.locator('.progress').count(), 'enrolled: a progress bar');
+    }
+    await shot(page, 'course-desktop');
+
+    await page.locator('#module-list li a').first().click();
+    await page.waitForURL(/#\/courses\/[^/]+\/[^/]+$/);
+    await settled(page);
+    const body = page.locator('#module-body');
+    assert.ok((await body.innerText()).length > 200, 'the module has its text');
+    assert.equal(await body.locator('script').count(), 0);
+    if (has('post', '/api/courses/{slug}/modules/{module}/completion') && has('post', '/api/courses/{slug}/enrolment')) {
+      await page.locator('#mark-complete').click();
+      await page.locator('#module-completed').waitFor();
+    }
+    await shot(page, 'module-desktop');
+    // Next module link works through the hash router.
+    const next = page.locator('.pager-link.next');
+    if (await next.count()) {
+      await next.click();
+      await settled(page);
+      assert.match(page.url(), /#\/courses\//);
+    }
+    await page.context().close();
+  });
+
+  test('language switcher: es and pt tables, lang attribute, localised content', async () => {
+    const page = await newPage();
+    await login(page, LEARNER);
+    await settled(page);
+    const navText = () => page.locator('#main-nav').innerText();
+    await page.locator('#lang-switch').selectOption('es');
+    await page.waitForFunction(() => document.documentElement.lang === 'es');
+    await settled(page);
+    assert.match(await navText(), /Cursos/);
+    assert.match(await navText(), /Asesoramiento/);
+    assert.match(await page.locator('#logout').innerText(), /Cerrar sesión/);
+    await shot(page, 'catalogue-es-desktop');
+    await page.locator('#lang-switch').selectOption('pt');
+    await page.waitForFunction(() => document.documentElement.lang === 'pt');
+    await settled(page);
+    assert.match(await navText(), /Aconselhamento/);
+    assert.match(await page.locator('#logout').innerText(), /Terminar sessão/);
+    if (has('get', '/api/courses')) {
+      const titles = await page.locator('#course-list .course-title').allInnerTexts();
+      assert.ok(titles.some((x) => /Financiar o crescimento|Entrar em mercados/.test(x)), `Portuguese course titles, got ${titles.join(' | ')}`);
+      await page.locator('#course-list .course-title a').first().click();
+      await settled(page);
+      await page.locator('#module-list li a').first().click();
+      await settled(page);
+      await shot(page, 'module-pt-desktop');
+    }
+    await shot(page, 'catalogue-pt-desktop');
+    // The choice survives a reload.
+    await page.reload();
+    await settled(page);
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'pt');
+    await page.locator('#lang-switch').selectOption('en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    await page.context().close();
+  });
+
+  test('a Portuguese learner gets Portuguese by default', async () => {
+    const page = await newPage();
+    await login(page, LEARNER_PT);
+    await settled(page);
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'pt');
+    assert.match(await page.locator('h1').first().innerText(), /Cursos/);
+    await page.context().close();
+  });
+
+  test('learner: advisory slots in the user time zone, booking, my bookings', async () => {
+    const page = await newPage();
+    await login(page, LEARNER);
+    await page.goto(`${BASE}/#/advice`);
+    await settled(page);
+    await page.locator('#slot-list :is(.slot-groups, .empty, .alert)').first().waitFor();
+    await shot(page, 'advice-desktop');
+    if (!has('get', '/api/slots')) {
+      assert.ok(await page.locator('#slot-list .alert-info').count(), 'a friendly message when slots are not served yet');
+      await page.context().close();
+      return;
+    }
+    const slots = page.locator('#slot-list .slot');
+    if (!(await slots.count())) {
+      assert.ok(await page.locator('#slot-list .empty').count(), 'an empty state when there are no slots');
+      await page.context().close();
+      return;
+    }
+    const time = await slots.first().locator('.slot-time').innerText();
+    assert.match(time, /\(Madrid\)/, `slot time carries the zone name: ${time}`);
+    await slots.first().locator('.book-btn').click();
+    await slots.first().locator('textarea').fill('We plan to enter the German market next year.');
+    await slots.first().locator('button[type=submit]').click();
+    await page.locator('#booking-list .booking').first().waitFor();
+    await settled(page);
+    await shot(page, 'advice-booked-desktop');
+    assert.ok(await page.locator('#booking-list .booking').count() >= 1);
+    await page.context().close();
+  });
+
+  test('advisor: publish a slot in the advisor time zone', async () => {
+    const page = await newPage();
+    await login(page, ADVISOR);
+    assert.match(page.url(), /#\/advisor$/);
+    await settled(page);
+    await page.locator('#my-slots :is(.slot-list, .empty, .alert)').first().waitFor();
+    if (has('post', '/api/slots')) {
+      const form = page.locator('#publish-slot');
+      const date = await form.locator('input[type=date]').inputValue();
+      await form.locator('input[type=time]').fill('16:30');
+      await form.locator('button[type=submit]').click();
+      await page.locator('#my-slots .slot-time', { hasText: '16:30' }).first().waitFor();
+      assert.ok(date, 'a default date is proposed');
+    }
+    await shot(page, 'advisor-slots-desktop');
+    await page.goto(`${BASE}/#/advisor/bookings`);
+    await settled(page);
+    await shot(page, 'advisor-bookings-desktop');
+    await page.context().close();
+  });
+
+  test('coordinator: SME report, completions and certificates', async () => {
+    const page = await newPage();
+    await login(page, COORDINATOR);
+    assert.match(page.url(), /#\/staff$/);
+    await settled(page);
+    // Lucía's profile is Spanish.
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'es');
+    await page.locator('#lang-switch').selectOption('en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    await settled(page);
+    const rows = page.locator('.table tbody tr');
+    assert.ok((await rows.count()) >= 1, 'the SMEs of the partner are listed');
+    assert.match(await page.locator('.table').innerText(), /Xenogen|Marea/);
+    assert.doesNotMatch(await page.locator('.table').innerText(), /CélulaViva/, 'only the own partner\'s SMEs');
+    await shot(page, 'staff-smes-desktop');
+    await page.goto(`${BASE}/#/staff/completions`);
+    await settled(page);
+    await shot(page, 'staff-completions-desktop');
+    if (has('get', '/api/reports/completions')) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download-csv').click()]);
+      assert.match(download.suggestedFilename(), /\.csv$/);
+    }
+    await page.goto(`${BASE}/#/staff/learners`);
+    await settled(page);
+    await shot(page, 'staff-learners-desktop');
+    await page.context().close();
+  });
+
+  test('phone width: every main screen fits without horizontal scrolling', async () => {
+    const page = await newPage(PHONE);
+    await page.goto(`${BASE}/#/login`);
+    await settled(page);
+    await shot(page, 'login-phone');
+    await login(page, LEARNER);
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    for (const [hash, name] of [['#/courses', 'catalogue'], ['#/advice', 'advice'], ['#/certificates', 'certificates'], ['#/profile', 'profile']]) {
+      await page.goto(`${BASE}/${hash}`);
+      await settled(page);
+      await shot(page, `${name}-phone`);
+      assert.ok((await overflow()) <= 1, `${hash} overflows horizontally at phone width`);
+    }
+    if (has('get', '/api/courses')) {
+      await page.goto(`${BASE}/#/courses`);
+      await settled(page);
+      await page.locator('#course-list .course-title a').first().click();
+      await settled(page);
+      await shot(page, 'course-phone');
+      await page.locator('#module-list li a').first().click();
+      await settled(page);
+      await shot(page, 'module-phone');
+      assert.ok((await overflow()) <= 1, 'the module reader overflows at phone width');
+    }
+    await page.locator('#logout').click();
+    await page.waitForURL(/#\/login/);
+    await login(page, COORDINATOR);
+    await settled(page);
+    await shot(page, 'staff-smes-phone');
+    assert.ok((await overflow()) <= 1, 'the SME report overflows at phone width');
+    await page.context().close();
+  });
+
+  test('sign-out clears the session; a refresh keeps a session alive', async () => {
+    const page = await newPage();
+    await login(page, LEARNER);
+    // Break the access token: the client must refresh with the (rotating) refresh token.
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('academy.session'));
+      s.access_token = 'expired.token.value';
+      sessionStorage.setItem('academy.session', JSON.stringify(s));
+    });
+    const before = await page.evaluate(() => JSON.parse(sessionStorage.getItem('academy.session')).refresh_token);
+    await page.goto(`${BASE}/#/profile`);
+    await settled(page);
+    assert.match(page.url(), /#\/profile$/);
+    const after = await page.evaluate(() => JSON.parse(sessionStorage.getItem('academy.session')).refresh_token);
+    assert.notEqual(after, before, 'the refresh token rotated');
+    await page.locator('#logout').click();
+    await page.waitForURL(/#\/login/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('academy.session')), null);
+    await page.context().close();
+  });
+
+  test('no script errors and no CSP violations on any page', () => {
+    assert.deepEqual(problems, []);
+  });
+});
