@@ -87,6 +87,7 @@ function renderHeader(active) {
   document.getElementById('brand').setAttribute('aria-label', t('app.home'));
   document.getElementById('skip-link').textContent = t('app.skip');
   nav.setAttribute('aria-label', t('nav.main'));
+  nav.hidden = !user;
   if (user) {
     const list = h('ul', { class: 'nav-list' });
     for (const [key, href] of NAV[user.role] || []) {

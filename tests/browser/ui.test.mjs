@@ -274,8 +274,9 @@ describe('IberoBio Academy web UI', () => {
     await login(page, COORDINATOR);
     assert.match(page.url(), /#\/staff$/);
     await settled(page);
-    // Lucía's profile is Spanish.
-    assert.equal(await page.evaluate(() => document.documentElement.lang), 'es');
+    // The UI starts in the language of the profile (Lucía's demo profile is Spanish).
+    const profileLocale = await page.evaluate(() => JSON.parse(sessionStorage.getItem('academy.session')).user.locale);
+    assert.equal(await page.evaluate(() => document.documentElement.lang), profileLocale);
     await page.locator('#lang-switch').selectOption('en');
     await page.waitForFunction(() => document.documentElement.lang === 'en');
     await settled(page);
@@ -294,6 +295,10 @@ describe('IberoBio Academy web UI', () => {
     await page.goto(`${BASE}/#/staff/learners`);
     await settled(page);
     await shot(page, 'staff-learners-desktop');
+    // Put the profile language back (the switch is saved to the profile).
+    await page.locator('#lang-switch').selectOption(profileLocale);
+    await page.waitForFunction((l) => document.documentElement.lang === l, profileLocale);
+    await settled(page);
     await page.context().close();
   });
 
