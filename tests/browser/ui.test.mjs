@@ -356,6 +356,105 @@ describe('IberoBio Academy web UI', () => {
     await page.context().close();
   });
 
+  test('quiz: every question kind, answers kept over a reload, submit and result (stubbed attempt)', async () => {
+    // The attempt API is stubbed here so that all six kinds are always covered; the real
+    // server's quiz is exercised in the next test when it has the routes.
+    const page = await newPage();
+    await login(page, LEARNER);
+    const attempt = {
+      id: 'stub-1', course_slug: 'financing-growth', started_at: new Date().toISOString(),
+      deadline: new Date(Date.now() + 20 * 60000).toISOString(),
+      questions: [
+        { id: 'q1', kind: 'single', prompt_html: 'Which is <strong>non-dilutive</strong>?', options: [{ id: 'a', label: 'A CDTI loan' }, { id: 'b', label: 'A Series A' }] },
+        { id: 'q2', kind: 'multiple', prompt_html: 'Pick the <em>EU</em> ones', options: [{ id: 'a', label: 'EIC' }, { id: 'b', label: 'Interreg' }, { id: 'c', label: 'ENISA' }] },
+        { id: 'q3', kind: 'true_false', prompt_html: 'Portugal is a widening country.', options: [] },
+        { id: 'q4', kind: 'text', prompt_html: 'Name the EU permit for highly qualified workers.', options: [] },
+        { id: 'q5', kind: 'numeric', prompt_html: 'Months of runway?', options: [] },
+        { id: 'q6', kind: 'matching', prompt_html: 'Match the bodies.', options: [], left: [{ id: 'p1', label: 'AIMA' }, { id: 'p2', label: 'IAPMEI' }], right: [{ id: 'r1', label: 'Tech Visa certification' }, { id: 'r2', label: 'Residence permits' }] },
+      ],
+    };
+    let saved = null;
+    let submitted = null;
+    await page.route('**/api/quiz-attempts/stub-1**', async (route) => {
+      const req = route.request();
+      if (req.method() === 'PUT') { saved = JSON.parse(req.postData()).answers; return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ answers: saved }) }); }
+      if (req.method() === 'POST') {
+        submitted = JSON.parse(req.postData()).answers;
+        return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ score: 83, passed: true, course_completed: false, feedback: [
+          { question_id: 'q1', correct: true, points: 1, feedback_html: ['Correct: no shares issued.'] },
+          { question_id: 'q3', correct: false, points: 0, explanation_html: 'Portugal <em>is</em> a widening country.', correct_answer: true },
+        ] }) });
+      }
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...attempt, answers: saved || {} }) });
+    });
+    await page.goto(`${BASE}/#/attempts/stub-1`);
+    await settled(page);
+    assert.equal(await page.locator('#questions > li').count(), 6);
+    assert.match(await page.locator('#countdown').innerText(), /^(19|20):\d\d$/);
+    const q = (id) => page.locator(`[data-question="${id}"]`);
+    await q('q1').getByLabel('A CDTI loan').check();
+    await q('q2').getByLabel('EIC').check();
+    await q('q2').getByLabel('Interreg').check();
+    await q('q3').getByLabel('True').check();
+    await q('q4').locator('input').fill('EU Blue Card');
+    await q('q5').locator('input').fill('12,5');
+    await q('q6').getByLabel('AIMA').selectOption('r2');
+    await q('q6').getByLabel('IAPMEI').selectOption('r1');
+    await page.waitForFunction(() => /saved|kept/i.test(document.getElementById('save-status').textContent));
+    await shot(page, 'quiz-desktop');
+    // A reload keeps the answers (server copy when the route exists, else this browser's).
+    await page.reload();
+    await settled(page);
+    assert.ok(await q('q1').getByLabel('A CDTI loan').isChecked());
+    assert.equal(await q('q5').locator('input').inputValue(), '12.5');
+    assert.equal(await q('q6').getByLabel('AIMA').inputValue(), 'r2');
+    await page.locator('#submit-quiz').click();
+    await page.locator('dialog [value=ok]').click();
+    await page.locator('#quiz-result').waitFor();
+    assert.deepEqual(submitted, { q1: ['a'], q2: ['a', 'b'], q3: true, q4: 'EU Blue Card', q5: 12.5, q6: { p1: 'r2', p2: 'r1' } });
+    assert.match(await page.locator('#quiz-result').innerText(), /83/);
+    assert.match(await page.locator('#quiz-result').innerText(), /Correct answer:\s*True/);
+    await shot(page, 'quiz-result-desktop');
+    await page.setViewportSize(PHONE);
+    await shot(page, 'quiz-result-phone');
+    await page.context().close();
+  });
+
+  test('quiz on the real server: start an attempt, answer, submit', async (t) => {
+    if (!has('post', '/api/courses/{slug}/quiz/attempts') || !has('post', '/api/courses/{slug}/enrolment')) {
+      t.skip('the server has no quiz routes yet');
+      return;
+    }
+    const page = await newPage();
+    await login(page, 'conceicao@algatec.example');
+    await page.goto(`${BASE}/#/courses/international-talent`);
+    await settled(page);
+    if (await page.locator('#enrol').count()) {
+      await page.locator('#enrol').click();
+      await page.locator('#enrol').waitFor({ state: 'detached' });
+      await settled(page);
+    }
+    await page.locator('#start-quiz').click();
+    await page.locator('dialog [value=ok]').click();
+    await page.waitForURL(/#\/attempts\//);
+    await settled(page);
+    const questions = page.locator('#questions > li');
+    assert.ok((await questions.count()) >= 1);
+    for (const li of await questions.all()) {
+      const radio = li.locator('input[type=radio], input[type=checkbox]').first();
+      if (await radio.count()) await radio.check();
+      const text = li.locator('input.answer-input');
+      if (await text.count()) await text.fill('3');
+      for (const sel of await li.locator('select').all()) await sel.selectOption({ index: 1 });
+    }
+    await shot(page, 'quiz-real-desktop');
+    await page.locator('#submit-quiz').click();
+    await page.locator('dialog [value=ok]').click();
+    await page.locator('#quiz-result').waitFor();
+    await shot(page, 'quiz-real-result-desktop');
+    await page.context().close();
+  });
+
   test('no script errors and no CSP violations on any page', () => {
     assert.deepEqual(problems, []);
   });

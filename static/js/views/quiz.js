@@ -23,8 +23,12 @@ export async function render(ctx) {
     else return [pageHeader(t('quiz.title')), unavailable(err, t('quiz.unavailable'))];
   }
   const slug = courseOf(attempt, id);
+  let courseTitle = attempt.course_title;
+  if (slug && !courseTitle) {
+    try { courseTitle = (await api(withQuery(`/api/courses/${enc(slug)}`, { lang: currentLang() }))).title; } catch { /* the crumb says "Course" */ }
+  }
   const crumbs = [{ label: t('nav.courses'), href: '#/courses' }];
-  if (slug) crumbs.push({ label: attempt.course_title || t('course.title'), href: `#/courses/${enc(slug)}` });
+  if (slug) crumbs.push({ label: courseTitle || t('course.title'), href: `#/courses/${enc(slug)}` });
   crumbs.push({ label: t('quiz.title') });
   const result = attempt.result || (attempt.submitted_at && attempt.score !== undefined ? attempt : null);
   if (result || attempt.submitted_at) {
