@@ -370,4 +370,5 @@ export default {
   'advice.notifications': 'News about your bookings',
   'advisor.weeks': 'Number of weeks',
   'advisor.buffer': 'Break between sessions',
+  'quiz.notServed': 'Quizzes are not available on this server yet.',
 };

@@ -370,4 +370,5 @@ export default {
   'advice.notifications': 'Novedades de sus reservas',
   'advisor.weeks': 'Número de semanas',
   'advisor.buffer': 'Pausa entre sesiones',
+  'quiz.notServed': 'Los cuestionarios todavía no están disponibles en este servidor.',
 };

@@ -370,4 +370,5 @@ export default {
   'advice.notifications': 'Novidades sobre as suas reservas',
   'advisor.weeks': 'Número de semanas',
   'advisor.buffer': 'Pausa entre sessões',
+  'quiz.notServed': 'Os questionários ainda não estão disponíveis neste servidor.',
 };

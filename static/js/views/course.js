@@ -1,6 +1,6 @@
 import { h, icon } from '../dom.js';
 import { t, tn, currentLang } from '../i18n.js';
-import { api, withQuery, download, request, ApiError } from '../api.js';
+import { api, withQuery, download, request, ApiError, serverRoutes } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, errorBox, badge, progressBar, button, busy, toast, topicLabel, notice, field, input, showFormErrors, confirmDialog, empty } from '../ui.js';
 import { completedModules, openAttemptFor } from './progress-store.js';
@@ -90,7 +90,9 @@ export async function render(ctx) {
         isDone ? h('span', { class: 'sr-only' }, t('module.completedSr')) : null);
     })));
   const side = h('div', { class: 'side-col' });
-  side.append(quizCard(ctx, course, progress, enrolled));
+  const quizRoutes = await serverRoutes();
+  const quizServed = !Object.keys(quizRoutes).length || Boolean(quizRoutes['/api/courses/{slug}/quiz/attempts']);
+  side.append(quizCard(ctx, course, progress, enrolled, quizServed));
   side.append(materialsCard(ctx, course, enrolled));
   layout.append(mainCol, side);
   out.push(layout);
@@ -103,7 +105,7 @@ async function downloadCert(code, btn) {
   });
 }
 
-function quizCard(ctx, course, progress, enrolled) {
+function quizCard(ctx, course, progress, enrolled, quizServed) {
   const quiz = course.quiz;
   const card = h('section', { class: 'card quiz-card', 'aria-labelledby': 'quiz-heading' }, h('h2', { id: 'quiz-heading' }, t('quiz.title')));
   if (!quiz) {
@@ -125,6 +127,10 @@ function quizCard(ctx, course, progress, enrolled) {
   card.append(box);
   if (!enrolled) {
     box.append(h('p', { class: 'muted' }, t('quiz.enrolFirst')));
+    return card;
+  }
+  if (!quizServed) {
+    box.append(h('p', { class: 'muted' }, t('quiz.notServed')));
     return card;
   }
   const open = openAttemptFor(ctx.user.id, course.slug);
