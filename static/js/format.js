@@ -1,5 +1,5 @@
 // Dates and numbers, always in the user's own IANA time zone and the UI language.
-import { currentLang } from './i18n.js';
+import { currentLang, t } from './i18n.js';
 import { session } from './api.js';
 
 const LOCALES = { en: 'en-GB', es: 'es-ES', pt: 'pt-PT' };
@@ -22,8 +22,10 @@ export function userZone() {
 /** "Lisbon" from "Europe/Lisbon", "Canary" from "Atlantic/Canary". */
 export function zoneCity(tz) {
   if (!tz) return '';
-  const last = tz.split('/').pop();
-  return last.replace(/_/g, ' ');
+  const last = tz.split('/').pop().replace(/_/g, ' ');
+  const key = `zone.${last}`;
+  const local = t(key);
+  return local === key ? last : local;
 }
 
 function toDate(value) {

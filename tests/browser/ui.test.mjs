@@ -456,6 +456,121 @@ describe('IberoBio Academy web UI', () => {
     await page.context().close();
   });
 
+  test('advice screens with a stubbed bookings API: zone names, booking, cancel, .ics, outcome', async () => {
+    const slot = (id, start, topic, extra = {}) => ({
+      id, advisor_id: 91, advisor_name: 'Inês Sousa', advisor_time_zone: 'Europe/Lisbon', starts_at: start,
+      ends_at: new Date(new Date(start).getTime() + 45 * 60000).toISOString().replace('.000Z', 'Z'),
+      duration_minutes: 45, topic, mode: 'online', location: 'https://meet.example/abc', status: 'open', ...extra,
+    });
+    const open = [slot(1, '2030-03-05T09:00:00Z', 'finance'), slot(2, '2030-03-05T14:30:00Z', 'finance'), slot(3, '2030-03-07T08:00:00Z', 'ip')];
+    let bookings = [];
+    let booked = null;
+    let cancelled = null;
+    let outcome = null;
+    const json = (route, status, body) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+    const stub = async (page) => {
+      await page.route(/\/api\/slots(\?|$)/, (route) => json(route, 200, { items: open }));
+      await page.route(/\/api\/slots\/\d+\/booking$/, (route) => {
+        const id = Number(route.request().url().match(/slots\/(\d+)/)[1]);
+        booked = { id, ...JSON.parse(route.request().postData()) };
+        if (id === 2) return json(route, 409, { type: 'about:blank', title: 'Conflict', status: 409, detail: 'this slot has just been booked by someone else' });
+        bookings = [{ id: 501, status: 'booked', note: booked.note, slot: { ...open[0], status: 'booked' }, learner: { id: 7, name: 'Emma Walsh' }, sme: { id: 5, name: 'Olivia Agrobiotech SL' }, outcome: null }];
+        return json(route, 201, bookings[0]);
+      });
+      await page.route(/\/api\/bookings(\?|$)/, (route) => json(route, 200, { items: bookings }));
+      await page.route(/\/api\/bookings\/notifications/, (route) => json(route, 200, { items: [] }));
+      await page.route(/\/api\/bookings\/\d+\/cancellation$/, (route) => { cancelled = JSON.parse(route.request().postData()); bookings = bookings.map((b) => ({ ...b, status: 'cancelled' })); return json(route, 200, bookings[0]); });
+      await page.route(/\/api\/bookings\/\d+\/invite\.ics$/, (route) => route.fulfill({ status: 200, contentType: 'text/calendar', headers: { 'Content-Disposition': 'attachment; filename="iberobio-advice.ics"' }, body: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n' }));
+      await page.route(/\/api\/bookings\/\d+\/outcome$/, (route) => { outcome = JSON.parse(route.request().postData()); return json(route, 200, {}); });
+    };
+
+    const page = await newPage();
+    await stub(page);
+    await login(page, LEARNER); // Europe/Madrid
+    await page.goto(`${BASE}/#/advice`);
+    await settled(page);
+    await page.locator('#slot-list .slot').first().waitFor();
+    const times = await page.locator('#slot-list .slot-time').allInnerTexts();
+    assert.equal(times[0].trim(), 'Tue 5 Mar, 10:00–10:45 (Madrid)');
+    assert.match(await page.locator('#slot-list .slot').first().innerText(), /Advisor’s local time: Tue 5 Mar, 09:00–09:45 \(Lisbon\)/);
+    assert.equal(await page.locator('#slot-list .day-heading').count(), 2, 'slots grouped per day');
+    // A slot taken meanwhile: a friendly message, not a broken page.
+    const second = page.locator('#slot-list .slot').nth(1);
+    await second.locator('.book-btn').click();
+    await second.locator('button[type=submit]').click();
+    await page.locator('.toast', { hasText: 'someone has just booked' }).waitFor();
+    const first = page.locator('#slot-list .slot').first();
+    await first.locator('.book-btn').click();
+    await first.locator('textarea').fill('EIC Accelerator step 1');
+    await first.locator('button[type=submit]').click();
+    await page.locator('#booking-list .booking').first().waitFor();
+    assert.deepEqual(booked, { id: 1, note: 'EIC Accelerator step 1' });
+    const [ics] = await Promise.all([page.waitForEvent('download'), page.locator('#booking-list button', { hasText: 'Add to calendar' }).click()]);
+    assert.equal(ics.suggestedFilename(), 'iberobio-advice.ics');
+    await shot(page, 'advice-stubbed-desktop');
+    await page.locator('#booking-list button', { hasText: 'Cancel booking' }).click();
+    await page.locator('dialog textarea').fill('Travelling that week');
+    await page.locator('dialog [value=ok]').click();
+    await page.locator('#booking-list .badge', { hasText: 'Cancelled' }).waitFor();
+    assert.deepEqual(cancelled, { reason: 'Travelling that week' });
+    await page.setViewportSize(PHONE);
+    await shot(page, 'advice-stubbed-phone');
+    await page.context().close();
+
+    // The advisor records the outcome of a past session.
+    bookings = [{ id: 502, status: 'booked', note: 'Term sheet review', slot: slot(4, '2020-01-07T10:00:00Z', 'finance', { status: 'booked' }), learner: { id: 8, name: 'João Gonçalves' }, sme: { id: 3, name: 'CélulaViva Lda' }, outcome: null }];
+    const adv = await newPage();
+    await stub(adv);
+    await login(adv, ADVISOR); // Europe/Lisbon
+    await adv.goto(`${BASE}/#/advisor/bookings`);
+    await settled(adv);
+    const item = adv.locator('.booking').first();
+    assert.match(await item.innerText(), /João Gonçalves · CélulaViva Lda/);
+    assert.match(await item.locator('.slot-time').innerText(), /10:00–10:45 \(Lisboa\)/);
+    // Inês's profile is Portuguese: the labels and the zone name are too.
+    await item.getByLabel('Não compareceu').check();
+    await item.locator('textarea').fill('Did not join; rebook');
+    await item.locator('button', { hasText: 'Guardar resultado' }).click();
+    await adv.locator('.toast', { hasText: 'Resultado guardado' }).waitFor();
+    assert.deepEqual(outcome, { attended: false, notes: 'Did not join; rebook' });
+    await shot(adv, 'advisor-bookings-stubbed-desktop');
+    await adv.context().close();
+  });
+
+  test('coordinator report screens with a stubbed reports API', async () => {
+    const page = await newPage();
+    const json = (route, body, type = 'application/json') => route.fulfill({ status: 200, contentType: type, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    await page.route(/\/api\/reports\/smes/, (route) => json(route, { items: [
+      { sme_id: 1, sme_name: 'Xenogen Diagnósticos SL', learners: 4, enrolments: 9, completions: 5, advisory_sessions_attended: 3 },
+      { sme_id: 2, sme_name: 'Marea Peptides SL', learners: 2, enrolments: 2, completions: 0, advisory_sessions_attended: 0 },
+    ] }));
+    await page.route(/\/api\/reports\/completions/, (route) => {
+      if ((route.request().headers().accept || '').includes('text/csv')) return json(route, 'sme_id,sme_name\n1,Xenogen\n', 'text/csv');
+      return json(route, { items: [
+        { sme_id: 1, sme_name: 'Xenogen Diagnósticos SL', learner_id: 11, learner_name: 'Uxía Fernández Castro', course: 'financing-growth', enrolled_at: '2026-02-02T09:00:00Z', completed_at: '2026-02-20T17:30:00Z', score: 90, certificate_code: 'IBA-7K3Q-9XPM' },
+        { sme_id: 1, sme_name: 'Xenogen Diagnósticos SL', learner_id: 12, learner_name: 'Pau Ribas', course: 'open-innovation-ip', enrolled_at: '2026-02-10T09:00:00Z', completed_at: null, score: null, certificate_code: null },
+      ] });
+    });
+    await login(page, COORDINATOR);
+    await page.locator('#lang-switch').selectOption('en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    await settled(page);
+    assert.match(await page.locator('.table').innerText(), /Xenogen Diagnósticos SL[\s\S]*4\s+9\s+5\s+3/);
+    await shot(page, 'staff-smes-stubbed-desktop');
+    await page.goto(`${BASE}/#/staff/completions?sme=1`);
+    await settled(page);
+    assert.match(await page.locator('.table').innerText(), /Uxía Fernández Castro/);
+    assert.match(await page.locator('#completion-count').innerText(), /2 enrolments, 1 completed/);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.locator('#download-csv').click()]);
+    assert.match(csv.suggestedFilename(), /^completions-sme-1\.csv$/);
+    await shot(page, 'staff-completions-stubbed-desktop');
+    await page.setViewportSize(PHONE);
+    await shot(page, 'staff-completions-stubbed-phone');
+    await page.locator('#lang-switch').selectOption('es');
+    await page.waitForFunction(() => document.documentElement.lang === 'es');
+    await page.context().close();
+  });
+
   test('no script errors and no CSP violations on any page', () => {
     assert.deepEqual(problems, []);
   });
