@@ -381,4 +381,5 @@ export default {
   'zone.Paris': 'Paris',
   'zone.Brussels': 'Brussels',
   'zone.Berlin': 'Berlin',
+  'profile.passwordHint': 'At least 10 characters.',
 };

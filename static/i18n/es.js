@@ -381,4 +381,5 @@ export default {
   'zone.Paris': 'París',
   'zone.Brussels': 'Bruselas',
   'zone.Berlin': 'Berlín',
+  'profile.passwordHint': 'Al menos 10 caracteres.',
 };

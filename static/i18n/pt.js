@@ -381,4 +381,5 @@ export default {
   'zone.Paris': 'Paris',
   'zone.Brussels': 'Bruxelas',
   'zone.Berlin': 'Berlim',
+  'profile.passwordHint': 'Pelo menos 10 caracteres.',
 };

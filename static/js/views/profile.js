@@ -14,6 +14,10 @@ export async function render(ctx) {
   const tz = select(zones.map((z) => ({ value: z, label: z.replace(/_/g, ' ') })), { value: user.time_zone });
   const errors = h('div', {});
   const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.save'));
+  tz.addEventListener('change', () => {
+    const hint = tz.closest('.field') && tz.closest('.field').querySelector('.hint');
+    if (hint) hint.textContent = t('profile.timeZoneHint', { now: fmt.dateTime(new Date(), tz.value) });
+  });
   const form = h('form', { class: 'card stack', novalidate: true, id: 'profile-form' },
     h('h2', {}, t('profile.details')), errors,
     h('div', { class: 'form-grid' },
@@ -42,7 +46,7 @@ export async function render(ctx) {
   const pwForm = h('form', { class: 'card stack', novalidate: true },
     h('h2', {}, t('profile.password')), h('p', { class: 'muted small' }, t('profile.passwordNote')), pwErrors,
     field(t('profile.currentPassword'), current, { name: 'password.current' }),
-    field(t('profile.newPassword'), next, { name: 'password.new', hint: t('staff.passwordHint') }),
+    field(t('profile.newPassword'), next, { name: 'password.new', hint: t('profile.passwordHint') }),
     pwSave);
   pwForm.addEventListener('submit', async (e) => {
     e.preventDefault();
