@@ -3,7 +3,7 @@ import { t, currentLang, LANGS, langName } from '../i18n.js';
 import { api, withQuery, download } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, empty, badge, button, busy, toast, select, table, field, input, showFormErrors, confirmDialog, loading, errorBox } from '../ui.js';
-import { pdfButton, verifyLink } from './certificates.js';
+import { pdfButton, verifyLink, courseTitles } from './certificates.js';
 import { bookingItem, startOf } from './advice.js';
 
 const enc = encodeURIComponent;
@@ -149,10 +149,11 @@ export async function renderCertificates(ctx) {
     return [header, zipBox, unavailable(err, t('cert.unavailable'))];
   }
   const admin = ctx.user.role === 'admin';
+  const titles = await courseTitles();
   const cols = [
     { label: t('cert.code'), render: (r) => h('code', {}, r.code) },
     { label: t('staff.learner'), render: (r) => r.learner_name },
-    { label: t('staff.course'), render: (r) => r.course_title || r.course },
+    { label: t('staff.course'), render: (r) => r.course_title || titles[r.course] || r.course },
     { label: t('staff.completed'), render: (r) => fmt.date(r.completed_at) },
     { label: t('staff.status'), render: (r) => (r.revoked ? badge(t('cert.revoked'), 'warning') : badge(t('cert.valid'), 'success')) },
     { label: t('staff.actions'), render: (r) => h('div', { class: 'button-row nowrap' }, r.revoked ? null : pdfButton(r.code), verifyLink(r.code),
