@@ -382,4 +382,7 @@ export default {
   'zone.Brussels': 'Brussels',
   'zone.Berlin': 'Berlin',
   'profile.passwordHint': 'At least 10 characters.',
+  'quiz.passMarkWas': 'Pass mark: {n} %',
+  'quiz.late': 'Submitted after the deadline: the answers saved in time were graded.',
+  'quiz.answersHidden': 'The correct answers are shown once you have passed.',
 };

@@ -382,4 +382,7 @@ export default {
   'zone.Brussels': 'Bruselas',
   'zone.Berlin': 'Berlín',
   'profile.passwordHint': 'Al menos 10 caracteres.',
+  'quiz.passMarkWas': 'Nota para aprobar: {n} %',
+  'quiz.late': 'Enviado después del plazo: se han calificado las respuestas guardadas a tiempo.',
+  'quiz.answersHidden': 'Las respuestas correctas se muestran cuando haya aprobado.',
 };

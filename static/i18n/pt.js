@@ -382,4 +382,7 @@ export default {
   'zone.Brussels': 'Bruxelas',
   'zone.Berlin': 'Berlim',
   'profile.passwordHint': 'Pelo menos 10 caracteres.',
+  'quiz.passMarkWas': 'Nota mínima: {n} %',
+  'quiz.late': 'Submetido depois do prazo: foram avaliadas as respostas guardadas a tempo.',
+  'quiz.answersHidden': 'As respostas corretas são mostradas quando for aprovado/a.',
 };

@@ -31,7 +31,7 @@ export async function render(ctx) {
   if (slug) crumbs.push({ label: courseTitle || t('course.title'), href: `#/courses/${enc(slug)}` });
   crumbs.push({ label: t('quiz.title') });
   const result = attempt.result || (attempt.submitted_at && attempt.score !== undefined ? attempt : null);
-  if (result || attempt.submitted_at) {
+  if (result || attempt.submitted_at || (attempt.status && attempt.status !== 'open')) {
     closeAttempt(ctx.user.id, slug, id);
     return [pageHeader(t('quiz.resultTitle'), { crumbs }), resultView(result || {}, attempt.questions || [], slug)];
   }
@@ -57,7 +57,9 @@ function takeView(ctx, attempt, id, slug, crumbs) {
     timer = setTimeout(async () => {
       if (serverSave === false || submitted) { status.textContent = t('quiz.savedLocally'); return; }
       try {
-        await api(`/api/quiz-attempts/${enc(id)}/answers`, { method: 'PUT', body: { answers } });
+        // Every question, null for the unanswered ones: null clears an answer saved earlier.
+        const full = Object.fromEntries(questions.map((q) => [q.id, answers[q.id] === undefined ? null : answers[q.id]]));
+        await api(`/api/quiz-attempts/${enc(id)}/answers`, { method: 'PUT', body: { answers: full } });
         status.textContent = t('quiz.saved');
       } catch (err) {
         if (err instanceof ApiError && [404, 405, 501].includes(err.status)) { serverSave = false; status.textContent = t('quiz.savedLocally'); }
@@ -113,7 +115,10 @@ function takeView(ctx, attempt, id, slug, crumbs) {
 
   const out = [pageHeader(t('quiz.title'), { crumbs, lead: t('quiz.takeLead') })];
   if (attempt.deadline) {
-    const deadline = new Date(attempt.deadline).getTime();
+    // Trust the server's remaining time over this device's clock when it is given.
+    const deadline = typeof attempt.time_left_seconds === 'number'
+      ? Date.now() + attempt.time_left_seconds * 1000
+      : new Date(attempt.deadline).getTime();
     const clock = h('span', { class: 'countdown-time', id: 'countdown' });
     const bar = h('div', { class: 'countdown', role: 'timer', 'aria-live': 'off' }, icon('clock'), h('span', {}, t('quiz.timeLeft')), clock,
       h('span', { class: 'muted small' }, t('quiz.deadlineAt', { time: fmt.dateTime(attempt.deadline) })));
@@ -225,6 +230,8 @@ function resultView(res, questions, slug) {
     h('div', {},
       h('p', { class: 'result-score' }, t('quiz.score', { score: score === undefined || score === null ? '—' : fmt.number(Math.round(score * 10) / 10) })),
       passed ? badge(t('quiz.passed'), 'success') : badge(t('quiz.notPassed'), 'warning'),
+      res.pass_mark !== undefined ? h('p', { class: 'muted small' }, t('quiz.passMarkWas', { n: res.pass_mark })) : null,
+      res.late ? h('p', { class: 'muted small' }, t('quiz.late')) : null,
       res.course_completed ? h('p', { class: 'result-complete' }, t('quiz.courseCompleted'), ' ', h('a', { href: '#/certificates' }, t('quiz.seeCertificate'))) : null,
       !passed ? h('p', { class: 'muted' }, t('quiz.tryAgainHint')) : null)));
   const byId = Object.fromEntries(questions.map((q) => [String(q.id), q]));
@@ -251,6 +258,7 @@ function resultView(res, questions, slug) {
     }
     wrap.append(h('h2', {}, t('quiz.feedback')), list);
   }
+  if (res.answers_revealed === false) wrap.append(h('p', { class: 'muted' }, t('quiz.answersHidden')));
   wrap.append(h('p', { class: 'button-row' }, slug ? h('a', { class: 'btn btn-secondary', href: `#/courses/${enc(slug)}` }, t('module.backToCourse')) : h('a', { class: 'btn btn-secondary', href: '#/courses' }, t('nav.courses'))));
   return wrap;
 }
