@@ -18,7 +18,7 @@ export async function render(ctx) {
     h('p', { class: 'muted small' }, t('advice.zoneNote', { zone: fmt.zoneCity(fmt.userZone()), tz: fmt.userZone() })));
   const slotsList = h('div', { id: 'slot-list' }, loading());
   slotsBox.append(slotsList);
-  const bookingsBox = h('section', { class: 'stack', 'aria-labelledby': 'bookings-heading' }, h('h2', { id: 'bookings-heading' }, t('advice.myBookings')));
+  const bookingsBox = h('section', { class: 'stack bookings-col', 'aria-labelledby': 'bookings-heading' }, h('h2', { id: 'bookings-heading' }, t('advice.myBookings')));
   const bookingsList = h('div', { id: 'booking-list' }, loading());
   bookingsBox.append(bookingsList);
 
