@@ -257,11 +257,15 @@ describe('IberoBio Academy web UI', () => {
     await page.locator('#my-slots :is(.slot-list, .empty, .alert)').first().waitFor();
     if (has('post', '/api/slots')) {
       const form = page.locator('#publish-slot');
-      const date = await form.locator('input[type=date]').inputValue();
-      await form.locator('input[type=time]').fill('16:30');
+      assert.ok(await form.locator('input[type=date]').inputValue(), 'a default date is proposed');
+      // Far enough ahead and late enough not to collide with the demo's own slots.
+      const day = new Date(Date.now() + 61 * 86400000).toISOString().slice(0, 10);
+      await form.locator('input[type=date]').fill(day);
+      await form.locator('input[type=time]').fill('20:40');
       await form.locator('button[type=submit]').click();
-      await page.locator('#my-slots .slot-time', { hasText: '16:30' }).first().waitFor();
-      assert.ok(date, 'a default date is proposed');
+      await page.locator('#my-slots .slot-time', { hasText: '20:40' }).first().waitFor();
+      // 20:40 in Lisbon is stored as UTC: the list shows it back in the advisor's zone.
+      assert.match(await page.locator('#my-slots .slot-time', { hasText: '20:40' }).first().innerText(), /20:40–21:25 \(Lisboa\)/);
     }
     await shot(page, 'advisor-slots-desktop');
     await page.goto(`${BASE}/#/advisor/bookings`);
