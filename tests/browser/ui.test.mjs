@@ -104,6 +104,28 @@ describe('IberoBio Academy web UI', () => {
     assert.match(js.headers.get('content-type') || '', /javascript/);
   });
 
+  test('time-zone maths in the browser: wall clock in a zone to UTC, across DST', async () => {
+    const page = await newPage();
+    await page.goto(`${BASE}/#/login`);
+    const got = await page.evaluate(async () => {
+      const f = await import('/js/format.js');
+      return [
+        f.wallToUtc('2026-03-03', '10:00', 'Europe/Lisbon'),
+        f.wallToUtc('2026-07-01', '10:00', 'Europe/Lisbon'),
+        f.wallToUtc('2026-07-01', '10:00', 'Europe/Madrid'),
+        f.wallToUtc('2026-01-15', '09:00', 'Atlantic/Canary'),
+        f.wallToUtc('2026-03-29', '02:30', 'Europe/Madrid'),
+        f.wallToUtc('2026-10-25', '02:30', 'Europe/Madrid'),
+        f.dateTime('2026-03-03T10:00:00Z', 'Europe/Lisbon'),
+      ];
+    });
+    assert.deepEqual(got.slice(0, 4), ['2026-03-03T10:00:00Z', '2026-07-01T09:00:00Z', '2026-07-01T08:00:00Z', '2026-01-15T09:00:00Z']);
+    assert.equal(got[4], '2026-03-29T01:30:00Z', 'a time in the spring-forward gap moves forward (03:30 CEST)');
+    assert.ok(['2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z'].includes(got[5]), `repeated hour: ${got[5]}`);
+    assert.equal(got[6], 'Tue 3 Mar, 10:00 (Lisbon)');
+    await page.context().close();
+  });
+
   test('sign-in shows the problem detail on a wrong password', async () => {
     const page = await newPage();
     await page.goto(`${BASE}/#/login`);
