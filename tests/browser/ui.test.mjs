@@ -475,6 +475,15 @@ describe('IberoBio Academy web UI', () => {
       for (const sel of await li.locator('select').all()) await sel.selectOption({ index: 1 });
     }
     await shot(page, 'quiz-real-desktop');
+    if (has('put', '/api/quiz-attempts/{id}/answers')) {
+      // Saved on the server as you go: a reload (even in another browser) keeps the answers.
+      await page.waitForFunction(() => /All answers saved/.test(document.getElementById('save-status').textContent));
+      const chosen = await questions.first().locator('input:checked').count();
+      await page.evaluate(() => { for (const k of Object.keys(localStorage)) if (k.startsWith('academy.answers.')) localStorage.removeItem(k); });
+      await page.reload();
+      await settled(page);
+      assert.equal(await page.locator('#questions > li').first().locator('input:checked').count(), chosen);
+    }
     await page.locator('#submit-quiz').click();
     await page.locator('dialog [value=ok]').click();
     await page.locator('#quiz-result').waitFor();
