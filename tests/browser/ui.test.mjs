@@ -427,7 +427,7 @@ describe('IberoBio Academy web UI', () => {
     await q('q5').locator('input').fill('12,5');
     await q('q6').getByLabel('AIMA').selectOption('r2');
     await q('q6').getByLabel('IAPMEI').selectOption('r1');
-    await page.waitForFunction(() => /saved|kept/i.test(document.getElementById('save-status').textContent));
+    await page.waitForFunction(() => ['server', 'local'].includes(document.getElementById('save-status').dataset.state));
     await shot(page, 'quiz-desktop');
     // A reload keeps the answers (server copy when the route exists, else this browser's).
     await page.reload();
@@ -477,7 +477,7 @@ describe('IberoBio Academy web UI', () => {
     await shot(page, 'quiz-real-desktop');
     if (has('put', '/api/quiz-attempts/{id}/answers')) {
       // Saved on the server as you go: a reload (even in another browser) keeps the answers.
-      await page.waitForFunction(() => /All answers saved/.test(document.getElementById('save-status').textContent));
+      await page.waitForFunction(() => document.getElementById('save-status').dataset.state === 'server');
       const chosen = await questions.first().locator('input:checked').count();
       await page.evaluate(() => { for (const k of Object.keys(localStorage)) if (k.startsWith('academy.answers.')) localStorage.removeItem(k); });
       await page.reload();

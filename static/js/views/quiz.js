@@ -2,7 +2,7 @@ import { h, icon, richText, plainText, uid } from '../dom.js';
 import { t, tn, currentLang } from '../i18n.js';
 import { api, withQuery, hasRoute, ApiError } from '../api.js';
 import * as fmt from '../format.js';
-import { pageHeader, unavailable, errorBox, badge, busy, confirmDialog, notice, toast } from '../ui.js';
+import { pageHeader, unavailable, errorBox, badge, busy, confirmDialog, notice, toast, errorMessage as errorMessageOf } from '../ui.js';
 import { closeAttempt } from './progress-store.js';
 
 const enc = encodeURIComponent;
@@ -55,16 +55,17 @@ function takeView(ctx, attempt, id, slug, crumbs) {
     try { localStorage.setItem(localKey, JSON.stringify(answers)); } catch { /* ignore */ }
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      if (serverSave === false || submitted) { status.textContent = t('quiz.savedLocally'); return; }
+      if (serverSave === false || submitted) { status.textContent = t('quiz.savedLocally'); status.dataset.state = 'local'; return; }
       try {
         // Every question, null for the unanswered ones: null clears an answer saved earlier.
         const full = Object.fromEntries(questions.map((q) => [q.id, answers[q.id] === undefined ? null : answers[q.id]]));
         await api(`/api/quiz-attempts/${enc(id)}/answers`, { method: 'PUT', body: { answers: full } });
         status.textContent = t('quiz.saved');
+        status.dataset.state = 'server';
       } catch (err) {
-        if (err instanceof ApiError && [404, 405, 501].includes(err.status)) { serverSave = false; status.textContent = t('quiz.savedLocally'); }
-        else if (err instanceof ApiError && err.status === 409) status.textContent = t('quiz.deadlinePassed');
-        else status.textContent = t('quiz.saveFailed');
+        if (err instanceof ApiError && [404, 405, 501].includes(err.status)) { serverSave = false; status.textContent = t('quiz.savedLocally'); status.dataset.state = 'local'; }
+        else if (err instanceof ApiError && err.status === 409) { status.textContent = t('quiz.deadlinePassed'); status.dataset.state = 'closed'; }
+        else { status.textContent = err instanceof ApiError && err.status === 422 ? errorMessageOf(err) : t('quiz.saveFailed'); status.dataset.state = 'error'; }
       }
     }, 600);
   };
