@@ -69,6 +69,10 @@ function parseHash() {
   return { path: path || '/', query: Object.fromEntries(new URLSearchParams(qs || '')), anchor };
 }
 
+const NARROW = window.matchMedia('(max-width: 720px)');
+let lastNav = null;
+NARROW.addEventListener('change', () => renderHeader(lastNav));
+
 let renderSeq = 0;
 let cleanups = [];
 
@@ -78,6 +82,7 @@ function runCleanups() {
 }
 
 function renderHeader(active) {
+  lastNav = active;
   const user = session.user();
   const nav = document.getElementById('main-nav');
   const tools = document.getElementById('header-tools');
@@ -95,8 +100,9 @@ function renderHeader(active) {
     }
     nav.append(list);
   }
+  const narrow = NARROW.matches;
   const langSelect = h('select', { id: 'lang-switch', class: 'lang-select', 'aria-label': t('app.language') },
-    LANGS.map((l) => h('option', { value: l, lang: l, selected: l === currentLang() }, `${l.toUpperCase()} · ${langName(l)}`)));
+    LANGS.map((l) => h('option', { value: l, lang: l, selected: l === currentLang() }, narrow ? l.toUpperCase() : `${l.toUpperCase()} · ${langName(l)}`)));
   langSelect.addEventListener('change', () => switchLanguage(langSelect.value));
   tools.append(h('label', { class: 'lang-switch' }, icon('globe'), langSelect));
   if (user) {
