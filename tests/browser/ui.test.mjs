@@ -284,6 +284,13 @@ describe('IberoBio Academy web UI', () => {
       const day = new Date(Date.now() + 61 * 86400000).toISOString().slice(0, 10);
       await form.locator('input[type=date]').fill(day);
       await form.locator('input[type=time]').fill('20:40');
+      // Without a meeting link the server answers 422 and the form shows it beside the field.
+      await form.locator('.field[data-field=location] input').fill('');
+      await form.locator('button[type=submit]').click();
+      const locError = form.locator('.field[data-field=location] .field-error');
+      await locError.waitFor();
+      assert.ok((await locError.innerText()).length > 0);
+      await form.locator('.field[data-field=location] input').fill('https://meet.example/ines-late');
       await form.locator('button[type=submit]').click();
       await page.locator('#my-slots .slot-time', { hasText: '20:40' }).first().waitFor();
       // 20:40 in Lisbon is stored as UTC: the list shows it back in the advisor's zone.
