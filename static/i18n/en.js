@@ -219,6 +219,7 @@ export default {
   'advice.reason': 'Reason (optional)',
   'advice.cancelled': 'Booking cancelled.',
 
+  'booking.status.active': 'Booked',
   'booking.status.booked': 'Booked',
   'booking.status.confirmed': 'Booked',
   'booking.status.cancelled': 'Cancelled',

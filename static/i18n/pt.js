@@ -219,6 +219,7 @@ export default {
   'advice.reason': 'Motivo (opcional)',
   'advice.cancelled': 'Reserva cancelada.',
 
+  'booking.status.active': 'Reservada',
   'booking.status.booked': 'Reservada',
   'booking.status.confirmed': 'Reservada',
   'booking.status.cancelled': 'Cancelada',

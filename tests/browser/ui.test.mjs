@@ -516,7 +516,7 @@ describe('IberoBio Academy web UI', () => {
         const id = Number(route.request().url().match(/slots\/(\d+)/)[1]);
         booked = { id, ...JSON.parse(route.request().postData()) };
         if (id === 2) return json(route, 409, { type: 'about:blank', title: 'Conflict', status: 409, detail: 'this slot has just been booked by someone else' });
-        bookings = [{ id: 501, status: 'booked', note: booked.note, slot: { ...open[0], status: 'booked' }, learner: { id: 7, name: 'Emma Walsh' }, sme: { id: 5, name: 'Olivia Agrobiotech SL' }, outcome: null }];
+        bookings = [{ id: 501, status: 'active', note: booked.note, slot: { ...open[0], status: 'booked' }, learner: { id: 7, name: 'Emma Walsh' }, sme: { id: 5, name: 'Olivia Agrobiotech SL' }, outcome: null }];
         return json(route, 201, bookings[0]);
       });
       await page.route(/\/api\/bookings(\?|$)/, (route) => json(route, 200, { items: bookings }));
@@ -560,7 +560,7 @@ describe('IberoBio Academy web UI', () => {
     await page.context().close();
 
     // The advisor records the outcome of a past session.
-    bookings = [{ id: 502, status: 'booked', note: 'Term sheet review', slot: slot(4, '2020-01-07T10:00:00Z', 'finance', { status: 'booked' }), learner: { id: 8, name: 'João Gonçalves' }, sme: { id: 3, name: 'CélulaViva Lda' }, outcome: null }];
+    bookings = [{ id: 502, status: 'active', note: 'Term sheet review', slot: slot(4, '2020-01-07T10:00:00Z', 'finance', { status: 'booked' }), learner: { id: 8, name: 'João Gonçalves' }, sme: { id: 3, name: 'CélulaViva Lda' }, outcome: null }];
     const adv = await newPage();
     await stub(adv);
     await login(adv, ADVISOR); // Europe/Lisbon

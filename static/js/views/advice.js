@@ -115,7 +115,7 @@ export function startOf(b) { return (b.slot && b.slot.starts_at) || b.starts_at 
 function endOf(b) { return (b.slot && b.slot.ends_at) || b.ends_at || ''; }
 
 export function statusBadge(status) {
-  const kind = { booked: 'info', confirmed: 'info', cancelled: 'neutral', attended: 'success', no_show: 'warning' }[status] || 'neutral';
+  const kind = { active: 'info', booked: 'info', confirmed: 'info', cancelled: 'neutral', attended: 'success', no_show: 'warning' }[status] || 'neutral';
   const key = `booking.status.${status}`;
   const label = t(key);
   return badge(label === key ? String(status || '') : label, kind);
@@ -125,7 +125,7 @@ export function statusBadge(status) {
 export function bookingItem(b, as, reload, extra) {
   const slot = b.slot || b;
   const raw = b.status || 'booked';
-  const active = raw === 'booked' || raw === 'confirmed';
+  const active = raw === 'active' || raw === 'booked' || raw === 'confirmed';
   const status = active && b.outcome ? (b.outcome.attended ? 'attended' : 'no_show') : raw;
   const future = new Date(startOf(b)).getTime() > Date.now();
   const li = h('li', { class: ['booking', 'card', active ? null : 'is-inactive'], dataset: { booking: b.id } });
