@@ -386,4 +386,5 @@ export default {
   'quiz.passMarkWas': 'Pass mark: {n} %',
   'quiz.late': 'Submitted after the deadline: the answers saved in time were graded.',
   'quiz.answersHidden': 'The correct answers are shown once you have passed.',
+  'staff.certificates': 'Certificates',
 };

@@ -386,4 +386,5 @@ export default {
   'quiz.passMarkWas': 'Nota para aprobar: {n} %',
   'quiz.late': 'Enviado después del plazo: se han calificado las respuestas guardadas a tiempo.',
   'quiz.answersHidden': 'Las respuestas correctas se muestran cuando haya aprobado.',
+  'staff.certificates': 'Certificados',
 };

@@ -386,4 +386,5 @@ export default {
   'quiz.passMarkWas': 'Nota mínima: {n} %',
   'quiz.late': 'Submetido depois do prazo: foram avaliadas as respostas guardadas a tempo.',
   'quiz.answersHidden': 'As respostas corretas são mostradas quando for aprovado/a.',
+  'staff.certificates': 'Certificados',
 };

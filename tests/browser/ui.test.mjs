@@ -583,7 +583,7 @@ describe('IberoBio Academy web UI', () => {
     const page = await newPage();
     const json = (route, body, type = 'application/json') => route.fulfill({ status: 200, contentType: type, body: typeof body === 'string' ? body : JSON.stringify(body) });
     await page.route(/\/api\/reports\/smes/, (route) => json(route, { items: [
-      { sme_id: 1, sme_name: 'Xenogen Diagnósticos SL', learners: 4, enrolments: 9, completions: 5, advisory_sessions_attended: 3 },
+      { sme_id: 1, sme_name: 'Xenogen Diagnósticos SL', learners: 4, enrolments: 9, completions: 5, certificates: 4, advisory_sessions_attended: 3 },
       { sme_id: 2, sme_name: 'Marea Peptides SL', learners: 2, enrolments: 2, completions: 0, advisory_sessions_attended: 0 },
     ] }));
     await page.route(/\/api\/reports\/completions/, (route) => {
@@ -597,7 +597,7 @@ describe('IberoBio Academy web UI', () => {
     await page.locator('#lang-switch').selectOption('en');
     await page.waitForFunction(() => document.documentElement.lang === 'en');
     await settled(page);
-    assert.match(await page.locator('.table').innerText(), /Xenogen Diagnósticos SL[\s\S]*4\s+9\s+5\s+3/);
+    assert.match(await page.locator('.table').innerText(), /Xenogen Diagnósticos SL[\s\S]*4\s+9\s+5\s+4\s+3/);
     await shot(page, 'staff-smes-stubbed-desktop');
     await page.goto(`${BASE}/#/staff/completions?sme=1`);
     await settled(page);

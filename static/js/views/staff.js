@@ -45,11 +45,13 @@ export async function renderSmes(ctx) {
   const cols = [
     { label: t('staff.sme'), render: (r) => {
       const s = byId[String(r.sme_id ?? r.id)] || {};
-      return h('div', {}, h('strong', {}, r.sme_name || r.name || s.name), h('div', { class: 'muted small' }, [s.sector || r.sector, [s.region || r.region, s.country || r.country].filter(Boolean).join(', ')].filter(Boolean).join(' · ')));
+      const partner = ctx.user.role === 'admin' ? (r.partner_name || s.partner_name) : null;
+      return h('div', {}, h('strong', {}, r.sme_name || r.name || s.name), h('div', { class: 'muted small' }, [s.sector || r.sector, [s.region || r.region, s.country || r.country].filter(Boolean).join(', '), partner].filter(Boolean).join(' · ')));
     } },
     { label: t('staff.learners'), numeric: true, render: (r) => num(r.learners, r.learner_count) },
     { label: t('staff.enrolments'), numeric: true, render: (r) => num(r.enrolments, r.enrollments, r.enrolment_count) },
     { label: t('staff.completions'), numeric: true, render: (r) => num(r.completions, r.completion_count) },
+    { label: t('staff.certificates'), numeric: true, render: (r) => num(r.certificates, r.certificate_count) },
     { label: t('staff.sessions'), numeric: true, render: (r) => num(r.advisory_sessions_attended, r.sessions_attended, r.advisory_sessions) },
     { label: t('staff.actions'), render: (r) => h('div', { class: 'button-row nowrap' },
       h('a', { class: 'btn btn-ghost btn-small', href: `#/staff/completions?sme=${enc(r.sme_id ?? r.id)}` }, t('staff.viewCompletions')),
