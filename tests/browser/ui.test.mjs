@@ -613,6 +613,31 @@ describe('IberoBio Academy web UI', () => {
     await page.context().close();
   });
 
+  test('learner certificates with a stubbed API: PDF with the bearer token, verify link', async () => {
+    const page = await newPage();
+    let auth = null;
+    await page.route(/\/api\/certificates$/, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items: [
+      { code: 'IBA-7K3Q-9XPM', learner_name: 'Emma Walsh', course: 'financing-growth', completed_at: '2026-02-20T17:30:00Z', revoked: false },
+      { code: 'IBA-2B8R-4TQL', learner_name: 'Emma Walsh', course: 'open-innovation-ip', completed_at: '2025-11-02T10:00:00Z', revoked: true },
+    ] }) }));
+    await page.route(/\/api\/certificates\/[^/]+\/pdf$/, (route) => {
+      auth = route.request().headers().authorization || null;
+      return route.fulfill({ status: 200, contentType: 'application/pdf', headers: { 'Content-Disposition': 'attachment; filename="certificate-IBA-7K3Q-9XPM.pdf"' }, body: '%PDF-1.7\n%%EOF\n' });
+    });
+    await login(page, LEARNER);
+    await page.goto(`${BASE}/#/certificates`);
+    await settled(page);
+    const cards = page.locator('#cert-list .cert-card');
+    assert.equal(await cards.count(), 2);
+    assert.equal(await cards.first().locator('a', { hasText: 'Verify' }).getAttribute('href'), '/verify/IBA-7K3Q-9XPM');
+    assert.equal(await cards.nth(1).locator('button', { hasText: 'Download PDF' }).count(), 0, 'no PDF for a revoked certificate');
+    const [pdf] = await Promise.all([page.waitForEvent('download'), cards.first().locator('button', { hasText: 'Download PDF' }).click()]);
+    assert.equal(pdf.suggestedFilename(), 'certificate-IBA-7K3Q-9XPM.pdf');
+    assert.match(auth || '', /^Bearer \S+/);
+    await shot(page, 'certificates-stubbed-desktop');
+    await page.context().close();
+  });
+
   test('no script errors and no CSP violations on any page', () => {
     assert.deepEqual(problems, []);
   });

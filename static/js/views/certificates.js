@@ -37,7 +37,7 @@ export async function render() {
     return [pageHeader(t('cert.title'), { lead: t('cert.lead') }), unavailable(err, t('cert.unavailable'))];
   }
   const list = h('ul', { class: 'cert-grid', id: 'cert-list' }, items.map((c) => h('li', { class: ['card', 'cert-card', c.revoked ? 'is-revoked' : null] },
-    h('div', { class: 'cert-seal', 'aria-hidden': 'true' }, icon('check')),
+    h('div', { class: 'cert-seal', 'aria-hidden': 'true' }, icon(c.revoked ? 'x' : 'check')),
     h('h2', { class: 'cert-course' }, c.course_title || titles[c.course] || c.course),
     h('p', { class: 'muted' }, t('cert.completedOn', { date: fmt.date(c.completed_at) })),
     h('p', { class: 'cert-code' }, h('span', { class: 'muted small' }, `${t('cert.code')} `), h('code', {}, c.code)),
