@@ -239,7 +239,7 @@ export default {
   'advisor.publish': 'Publish slot',
   'advisor.published': 'Slot published: {time}.',
   'advisor.badDate': 'Choose a date and a start time.',
-  'advisor.openSlots': 'My open slots',
+  'advisor.openSlots': 'My upcoming slots',
   'advisor.noSlots.title': 'No open slots',
   'advisor.noSlots.text': 'Slots you publish appear here until someone books them.',
   'advisor.deleteSlot': 'Delete',
@@ -387,4 +387,5 @@ export default {
   'quiz.late': 'Submitted after the deadline: the answers saved in time were graded.',
   'quiz.answersHidden': 'The correct answers are shown once you have passed.',
   'staff.certificates': 'Certificates',
+  'form.checkFields': 'Please check the highlighted fields.',
 };

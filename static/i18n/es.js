@@ -239,7 +239,7 @@ export default {
   'advisor.publish': 'Publicar horario',
   'advisor.published': 'Horario publicado: {time}.',
   'advisor.badDate': 'Elija una fecha y una hora de inicio.',
-  'advisor.openSlots': 'Mis horarios disponibles',
+  'advisor.openSlots': 'Mis próximos horarios',
   'advisor.noSlots.title': 'No hay horarios disponibles',
   'advisor.noSlots.text': 'Los horarios que publique aparecerán aquí hasta que alguien los reserve.',
   'advisor.deleteSlot': 'Eliminar',
@@ -387,4 +387,5 @@ export default {
   'quiz.late': 'Enviado después del plazo: se han calificado las respuestas guardadas a tiempo.',
   'quiz.answersHidden': 'Las respuestas correctas se muestran cuando haya aprobado.',
   'staff.certificates': 'Certificados',
+  'form.checkFields': 'Revise los campos señalados.',
 };

@@ -239,7 +239,7 @@ export default {
   'advisor.publish': 'Publicar horário',
   'advisor.published': 'Horário publicado: {time}.',
   'advisor.badDate': 'Escolha uma data e uma hora de início.',
-  'advisor.openSlots': 'Os meus horários disponíveis',
+  'advisor.openSlots': 'Os meus próximos horários',
   'advisor.noSlots.title': 'Não há horários disponíveis',
   'advisor.noSlots.text': 'Os horários que publicar aparecem aqui até alguém os reservar.',
   'advisor.deleteSlot': 'Eliminar',
@@ -387,4 +387,5 @@ export default {
   'quiz.late': 'Submetido depois do prazo: foram avaliadas as respostas guardadas a tempo.',
   'quiz.answersHidden': 'As respostas corretas são mostradas quando for aprovado/a.',
   'staff.certificates': 'Certificados',
+  'form.checkFields': 'Verifique os campos assinalados.',
 };

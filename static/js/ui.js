@@ -111,8 +111,9 @@ export function showFormErrors(form, err, box) {
       } else unmatched.push(e);
     }
   }
+  const allMatched = err instanceof ApiError && err.errors.length > 0 && unmatched.length === 0;
   const alert = h('div', { class: 'alert alert-error', role: 'alert' },
-    h('p', { class: 'alert-title' }, errorMessage(err)));
+    h('p', { class: 'alert-title' }, allMatched ? t('form.checkFields') : errorMessage(err)));
   if (unmatched.length) alert.append(h('ul', { class: 'alert-list' }, unmatched.map((e) => h('li', {}, e.field ? `${e.field}: ${e.message}` : e.message))));
   box.append(alert);
 }
