@@ -638,6 +638,37 @@ describe('IberoBio Academy web UI', () => {
     await page.context().close();
   });
 
+  test('materials: a coordinator uploads a file, an enrolled learner downloads it', async (t) => {
+    if (!has('post', '/api/courses/{slug}/materials') || !has('get', '/api/courses/{slug}')) {
+      t.skip('the server has no materials yet');
+      return;
+    }
+    const staff = await newPage();
+    await login(staff, COORDINATOR);
+    await staff.goto(`${BASE}/#/courses/financing-growth`);
+    await settled(staff);
+    const form = staff.locator('form.upload-form');
+    await form.locator('.field[data-field=title] input').fill('Funding checklist');
+    await form.locator('input[type=file]').setInputFiles({ name: 'funding-checklist.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n') });
+    await form.locator('button[type=submit]').click();
+    await staff.locator('.file-list li', { hasText: 'Funding checklist' }).first().waitFor();
+    await shot(staff, 'course-materials-staff-desktop');
+    await staff.context().close();
+
+    const page = await newPage();
+    await login(page, LEARNER);
+    await page.goto(`${BASE}/#/courses/financing-growth`);
+    await settled(page);
+    if (await page.locator('#enrol').count()) {
+      await page.locator('#enrol').click();
+      await page.locator('#enrol').waitFor({ state: 'detached' });
+      await settled(page);
+    }
+    const [file] = await Promise.all([page.waitForEvent('download'), page.locator('.file-list button', { hasText: 'Funding checklist' }).first().click()]);
+    assert.match(file.suggestedFilename(), /\.pdf$/);
+    await page.context().close();
+  });
+
   test('no script errors and no CSP violations on any page', () => {
     assert.deepEqual(problems, []);
   });
