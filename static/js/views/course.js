@@ -93,7 +93,14 @@ export async function render(ctx) {
   const quizRoutes = await serverRoutes();
   const quizServed = !Object.keys(quizRoutes).length || Boolean(quizRoutes['/api/courses/{slug}/quiz/attempts']);
   side.append(quizCard(ctx, course, progress, enrolled, quizServed));
-  side.append(materialsCard(ctx, course, enrolled));
+  let materials = course.materials || [];
+  if (quizRoutes['/api/courses/{slug}/materials'] && quizRoutes['/api/courses/{slug}/materials'].get) {
+    try {
+      const listed = await api(`/api/courses/${enc(course.slug)}/materials`);
+      if (listed && Array.isArray(listed.items)) materials = listed.items;
+    } catch { /* not enrolled yet: the course's own list (if any) is shown */ }
+  }
+  side.append(materialsCard(ctx, course, enrolled, materials));
   layout.append(mainCol, side);
   out.push(layout);
   return out;
@@ -168,8 +175,7 @@ function fact(label, value) {
   return h('div', { class: 'fact' }, h('dt', {}, label), h('dd', {}, value));
 }
 
-function materialsCard(ctx, course, enrolled) {
-  const materials = course.materials || [];
+function materialsCard(ctx, course, enrolled, materials) {
   const staff = ctx.user.role === 'coordinator' || ctx.user.role === 'admin';
   const card = h('section', { class: 'card', 'aria-labelledby': 'materials-heading' }, h('h2', { id: 'materials-heading' }, t('materials.title')));
   if (!materials.length) card.append(h('p', { class: 'muted' }, t('materials.none')));
