@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod json;
 pub mod orgs;
+pub mod quizzes;
 pub mod telemetry;
 pub mod web;
 
