@@ -70,6 +70,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .mount("/api", api::routes())
         .mount("/api", auth::routes())
         .mount("/api", orgs::routes())
+        .mount("/api", quizzes::routes())
         .mount("/api", courses::routes())
         .mount("/api", progress::routes())
         .mount("/", web::routes())

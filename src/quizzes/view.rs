@@ -193,7 +193,9 @@ fn to_response(kind: &QuestionKind, slot: &Slot, value: &Value) -> Result<Respon
             .map(Response::Bool)
             .ok_or_else(|| "must be true or false".into()),
         QuestionKind::Text { .. } => match value {
-            Value::String(s) if s.chars().count() <= MAX_TEXT_ANSWER => Ok(Response::Text(s.clone())),
+            Value::String(s) if s.chars().count() <= MAX_TEXT_ANSWER => {
+                Ok(Response::Text(s.clone()))
+            }
             Value::String(_) => Err(format!("must be at most {MAX_TEXT_ANSWER} characters")),
             _ => Err("must be a string".into()),
         },
@@ -224,10 +226,14 @@ fn to_response(kind: &QuestionKind, slot: &Slot, value: &Value) -> Result<Respon
                     return Err(format!("\"{left}\" is not a left item of this question"));
                 }
                 let Some(shown) = right.as_str() else {
-                    return Err(format!("the choice for \"{left}\" must be a right id (r1, r2, ...)"));
+                    return Err(format!(
+                        "the choice for \"{left}\" must be a right id (r1, r2, ...)"
+                    ));
                 };
                 let Some(pair) = slot.right_pair(shown) else {
-                    return Err(format!("\"{shown}\" is not a right choice of this question"));
+                    return Err(format!(
+                        "\"{shown}\" is not a right choice of this question"
+                    ));
                 };
                 out.insert(left.clone(), pair.to_string());
             }
@@ -299,12 +305,8 @@ pub fn feedback(
                 .map(|e| inline_html(def.text(e, lang)));
             item.correct_answer = Some(match &q.kind {
                 QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
-                    if let Some(Response::Choice(chosen)) = to_response(
-                        &q.kind,
-                        slot,
-                        answers.get(&q.id).unwrap_or(&Value::Null),
-                    )
-                    .ok()
+                    if let Some(Response::Choice(chosen)) =
+                        to_response(&q.kind, slot, answers.get(&q.id).unwrap_or(&Value::Null)).ok()
                     {
                         item.feedback_html = chosen
                             .iter()
