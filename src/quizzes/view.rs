@@ -305,8 +305,8 @@ pub fn feedback(
                 .map(|e| inline_html(def.text(e, lang)));
             item.correct_answer = Some(match &q.kind {
                 QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
-                    if let Some(Response::Choice(chosen)) =
-                        to_response(&q.kind, slot, answers.get(&q.id).unwrap_or(&Value::Null)).ok()
+                    if let Ok(Response::Choice(chosen)) =
+                        to_response(&q.kind, slot, answers.get(&q.id).unwrap_or(&Value::Null))
                     {
                         item.feedback_html = chosen
                             .iter()
