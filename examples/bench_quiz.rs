@@ -32,7 +32,12 @@ struct Outcome {
     submit: Option<(Status, Duration, String)>,
 }
 
-async fn post(client: &Client, path: &str, token: &str, body: &Value) -> (Status, Duration, Value, String) {
+async fn post(
+    client: &Client,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> (Status, Duration, Value, String) {
     let t = Instant::now();
     let res = client
         .post(path.to_string())
@@ -65,7 +70,12 @@ fn answers(attempt: &Value) -> Value {
                     lefts
                         .iter()
                         .zip(rights.iter())
-                        .map(|(l, r)| (l["id"].as_str().unwrap_or_default().to_string(), r["id"].clone()))
+                        .map(|(l, r)| {
+                            (
+                                l["id"].as_str().unwrap_or_default().to_string(),
+                                r["id"].clone(),
+                            )
+                        })
                         .collect(),
                 )
             }
@@ -99,7 +109,9 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
     let url = match pg_admin {
         Some(admin) => {
             let name = format!("academy_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::postgres::PgConnection::connect(admin).await.expect("postgres");
+            let mut conn = sqlx::postgres::PgConnection::connect(admin)
+                .await
+                .expect("postgres");
             sqlx::query(&format!("CREATE DATABASE \"{name}\""))
                 .execute(&mut conn)
                 .await
@@ -108,7 +120,10 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
             pg_name = Some(name.clone());
             format!("{prefix}/{name}")
         }
-        None => format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
     };
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let figment = Figment::from(rocket::Config::release_default())
@@ -118,20 +133,33 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
         .merge(("static_dir", root.join("static")))
         .merge(("jwt_secret", "bench-secret-bench-secret-bench-secret-0123"))
         .merge(("database_url", url));
-    let client = Client::untracked(academy::app(figment)).await.expect("the app ignites");
+    let client = Client::untracked(academy::app(figment))
+        .await
+        .expect("the app ignites");
     let pool = Db::fetch(client.rocket()).expect("db").pool.clone();
     let keys = client.rocket().state::<Keys>().expect("keys");
 
     // Learners, each enrolled in the course.
-    let partner = store::insert_partner(&pool, "Bench partner", "ES", "Madrid").await.expect("partner").id;
+    let partner = store::insert_partner(&pool, "Bench partner", "ES", "Madrid")
+        .await
+        .expect("partner")
+        .id;
     let sme = store::insert_sme(
         &pool,
-        &NewSme { name: "Bench SME", country: "ES", region: "Madrid", sector: "Biotech", partner_id: partner },
+        &NewSme {
+            name: "Bench SME",
+            country: "ES",
+            region: "Madrid",
+            sector: "Biotech",
+            partner_id: partner,
+        },
     )
     .await
     .expect("sme")
     .id;
-    let hash = password::hash("bench password 123".into()).await.expect("hash");
+    let hash = password::hash("bench password 123".into())
+        .await
+        .expect("hash");
     let mut tokens = Vec::new();
     for i in 0..learners {
         let email = format!("learner{i}@bench.example");
@@ -152,7 +180,13 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
         .expect("user");
         let claims = keys.claims_for(&user, "bench", academy::clock::now());
         let token = keys.issue(&claims).expect("token");
-        let (s, _, _, text) = post(&client, &format!("/api/courses/{COURSE}/enrolment"), &token, &json!({})).await;
+        let (s, _, _, text) = post(
+            &client,
+            &format!("/api/courses/{COURSE}/enrolment"),
+            &token,
+            &json!({}),
+        )
+        .await;
         assert!(s.code == 201 || s.code == 200, "enrolment: {text}");
         tokens.push(token);
     }
@@ -161,13 +195,26 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
     let outcomes: Vec<Outcome> = join_all(tokens.iter().map(|token| {
         let client = &client;
         async move {
-            let (s, d, body, text) =
-                post(client, &format!("/api/courses/{COURSE}/quiz/attempts"), token, &json!({})).await;
-            let mut out = Outcome { start: (s, d, text), submit: None };
+            let (s, d, body, text) = post(
+                client,
+                &format!("/api/courses/{COURSE}/quiz/attempts"),
+                token,
+                &json!({}),
+            )
+            .await;
+            let mut out = Outcome {
+                start: (s, d, text),
+                submit: None,
+            };
             if s == Status::Created {
                 let id = body["id"].as_i64().unwrap_or_default();
-                let (s2, d2, _, text2) =
-                    post(client, &format!("/api/quiz-attempts/{id}/submission"), token, &answers(&body)).await;
+                let (s2, d2, _, text2) = post(
+                    client,
+                    &format!("/api/quiz-attempts/{id}/submission"),
+                    token,
+                    &answers(&body),
+                )
+                .await;
                 out.submit = Some((s2, d2, text2));
             }
             out
@@ -201,11 +248,15 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
         }
     }
     // Every 201 is one attempt row, every 200 one submitted row, one per learner.
-    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM quiz_attempts").fetch_one(&pool).await.expect("count");
-    let (closed,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM quiz_attempts WHERE status = 'submitted'")
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM quiz_attempts")
         .fetch_one(&pool)
         .await
         .expect("count");
+    let (closed,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM quiz_attempts WHERE status = 'submitted'")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
     let (learners_with_one,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM (SELECT user_id FROM quiz_attempts GROUP BY user_id HAVING COUNT(*) = 1) x",
     )
@@ -223,7 +274,9 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
     pool.close().await;
     if let (Some(admin), Some(name)) = (pg_admin, pg_name) {
         if let Ok(mut conn) = sqlx::postgres::PgConnection::connect(admin).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await;
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
         }
     }
     RunResult {
@@ -276,8 +329,20 @@ async fn main() {
         }
         results.push(r);
     }
-    let ms = |f: fn(&RunResult) -> Duration| median(results.iter().map(|r| f(r).as_secs_f64() * 1000.0).collect());
-    let rps = median(results.iter().map(|r| (learners * 2) as f64 / r.wall.as_secs_f64()).collect());
+    let ms = |f: fn(&RunResult) -> Duration| {
+        median(
+            results
+                .iter()
+                .map(|r| f(r).as_secs_f64() * 1000.0)
+                .collect(),
+        )
+    };
+    let rps = median(
+        results
+            .iter()
+            .map(|r| (learners * 2) as f64 / r.wall.as_secs_f64())
+            .collect(),
+    );
     let failed = results.iter().any(|r| !r.errors.is_empty());
     println!(
         "{backend} median of {runs}: {rps:.0} req/s ({:.0} learners/s); start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms; {}",
