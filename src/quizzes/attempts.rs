@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 use utoipa::ToSchema;
 
-use super::definition::{LateSubmission, QuizDef};
+use super::definition::{LateSubmission, QuizDef, ShowAnswers};
 use super::grading::{self, Grade};
 use super::layout::{self, Layout};
 use super::store::{self, AttemptRow, Graded, NewAttempt, Started};
@@ -212,6 +212,18 @@ async fn reload(db: &AnyPool, id: i64, user_id: i64) -> Result<Loaded> {
     load_row(db, store::attempt(db, id, user_id).await?).await
 }
 
+/// May the learner see the answers of this (submitted) attempt?
+async fn reveal(db: &AnyPool, def: &QuizDef, row: &AttemptRow, passed: bool) -> Result<bool> {
+    let ever_passed = match def.show_answers {
+        // Only this policy depends on the other attempts: skip the query otherwise.
+        ShowAnswers::AfterPassing => {
+            passed || store::ever_passed(db, row.user_id, row.course_id).await?
+        }
+        _ => passed,
+    };
+    Ok(view::reveal_answers(def.show_answers, true, ever_passed))
+}
+
 async fn result_of(db: &AnyPool, l: &Loaded, lang: &str) -> Result<Option<AttemptResult>> {
     if l.row.status == "open" {
         return Ok(None);
@@ -222,8 +234,7 @@ async fn result_of(db: &AnyPool, l: &Loaded, lang: &str) -> Result<Option<Attemp
         None => return Ok(None),
     };
     let passed = l.row.passed == Some(1);
-    let ever_passed = passed || store::ever_passed(db, l.row.user_id, l.row.course_id).await?;
-    let reveal = view::reveal_answers(l.def.show_answers, true, ever_passed);
+    let reveal = reveal(db, &l.def, &l.row, passed).await?;
     Ok(Some(AttemptResult {
         score: l.row.score.unwrap_or(0),
         passed,
@@ -418,9 +429,7 @@ pub async fn submit(
         ));
     };
     let lang = lang.unwrap_or(&l.def.default_language);
-    let ever_passed =
-        closed.passed || store::ever_passed(db, l.row.user_id, l.row.course_id).await?;
-    let reveal = view::reveal_answers(l.def.show_answers, true, ever_passed);
+    let reveal = reveal(db, &l.def, &l.row, closed.passed).await?;
     Ok(AttemptResult {
         score: closed.grade.score,
         passed: closed.passed,
