@@ -6,11 +6,14 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod courses;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod json;
 pub mod orgs;
+pub mod progress;
+pub mod quizzes;
 pub mod telemetry;
 pub mod web;
 
@@ -61,11 +64,15 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .attach(web::SecurityHeaders)
         .attach(Db::init())
         .attach(db::migrations())
+        .attach(courses::import_on_start())
         .manage(telemetry)
         .manage(keys)
         .mount("/api", api::routes())
         .mount("/api", auth::routes())
         .mount("/api", orgs::routes())
+        .mount("/api", courses::routes())
+        .mount("/api", progress::routes())
+        .mount("/api", quizzes::routes())
         .mount("/", web::routes())
         .mount("/", web::static_files(&config))
         .register("/", error::catchers())

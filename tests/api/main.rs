@@ -3,5 +3,8 @@
 mod common;
 
 mod auth;
+mod courses;
 mod foundation;
 mod orgs;
+mod progress;
+mod quizzes;
