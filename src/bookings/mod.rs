@@ -206,7 +206,7 @@ mod tests {
         let ts = |s: &str| crate::clock::parse_rfc3339(s).unwrap();
         let rows = vec![
             (2, "Beta".to_string(), ts("2026-01-10T09:00:00Z")),
-            (1, "Alpha".to_string(), ts("2026-03-31T21:30:00Z")), // April 1st in Madrid
+            (1, "Alpha".to_string(), ts("2026-03-31T22:30:00Z")), // 00:30 on April 1st in Madrid (CEST)
             (1, "Alpha".to_string(), ts("2026-04-02T09:00:00Z")),
             (1, "Alpha".to_string(), ts("2026-02-02T09:00:00Z")),
         ];
