@@ -614,7 +614,7 @@ async fn fifty_concurrent_bookings_for_one_slot_give_exactly_one_201() {
         assert_problem(r, 409);
     }
     let all = app
-        .get(&format!("/api/bookings?status=active"), &w.admin.token)
+        .get("/api/bookings?status=active", &w.admin.token)
         .await
         .expect(200);
     assert_eq!(ids(&all).len(), 1);
