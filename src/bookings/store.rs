@@ -350,6 +350,8 @@ struct BookingRow {
     outcome_notes: Option<String>,
     outcome_at: Option<i64>,
     slot_id: i64,
+    slot_deleted_at: Option<i64>,
+    slot_booking_id: Option<i64>,
     advisor_id: i64,
     advisor_name: String,
     advisor_email: String,
@@ -369,7 +371,10 @@ struct BookingRow {
 const BOOKING_SELECT: &str = "SELECT b.id, b.status, b.note, b.uid, b.sequence, b.created_at,
         b.updated_at, b.cancelled_at, b.cancelled_by, b.cancelled_by_role, b.cancel_reason,
         b.attended, b.outcome_notes, b.outcome_at,
-        s.id AS slot_id, s.advisor_id, a.name AS advisor_name, a.email AS advisor_email,
+        s.id AS slot_id, s.deleted_at AS slot_deleted_at,
+        (SELECT x.id FROM bookings x WHERE x.slot_id = s.id AND x.status = 'active')
+            AS slot_booking_id,
+        s.advisor_id, a.name AS advisor_name, a.email AS advisor_email,
         a.time_zone AS advisor_time_zone, s.starts_at, s.ends_at, s.topic, s.mode, s.location,
         l.id AS learner_id, l.name AS learner_name, l.email AS learner_email,
         m.id AS sme_id, m.name AS sme_name
@@ -399,8 +404,7 @@ pub struct BookingDetail {
 
 impl BookingRow {
     fn detail(self, scope: BookingScope, viewer_tz: &str) -> BookingDetail {
-        let booked = self.status == "active";
-        let slot = slot_view(
+        let mut slot = slot_view(
             self.slot_id,
             (
                 self.advisor_id,
@@ -409,9 +413,12 @@ impl BookingRow {
             ),
             (self.starts_at, self.ends_at),
             (self.topic, self.mode, self.location),
-            booked,
+            self.slot_booking_id.is_some(),
             viewer_tz,
         );
+        if self.slot_deleted_at.is_some() {
+            slot.status = "withdrawn".into();
+        }
         let outcome = match (self.attended, self.outcome_at) {
             (Some(a), Some(at)) => Some(Outcome {
                 attended: a == 1,

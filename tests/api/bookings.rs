@@ -816,6 +816,13 @@ async fn cancellation_cut_off_reopens_the_slot_and_keeps_history() {
     assert_eq!(ids(&open), vec![slot]);
     let b2 = book_ok(&app, &w.learner_a2, slot).await;
     assert_ne!(b, b2);
+    // The cancelled booking shows that its slot is now taken by someone else.
+    let old = app
+        .get(&format!("/api/bookings/{b}"), &w.learner_a.token)
+        .await
+        .expect(200);
+    assert_eq!(old.body["status"], "cancelled");
+    assert_eq!(old.body["slot"]["status"], "booked");
     // History: both bookings of the slot are kept.
     let all = app.get("/api/bookings", &w.advisor.token).await.expect(200);
     let statuses: Vec<(i64, String)> = all.body["items"]
@@ -900,6 +907,7 @@ async fn withdrawing_a_booked_slot_cancels_the_booking_and_tells_the_learner() {
         .await
         .expect(200);
     assert_eq!(r.body["status"], "cancelled");
+    assert_eq!(r.body["slot"]["status"], "withdrawn");
     assert_eq!(r.body["cancelled_by_role"], "advisor");
     assert_eq!(r.body["cancelled_by"], w.advisor.id);
     let n = app
