@@ -204,6 +204,7 @@ pub async fn seed(db: &AnyPool, users: &BTreeMap<String, i64>) -> Result<Seeded>
                 from: Some(past_start),
                 to: Some(past_end),
                 limit: 10,
+                after: None,
             };
             for b in store::list_bookings(
                 db,

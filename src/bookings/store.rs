@@ -191,6 +191,8 @@ pub struct SlotFilter {
     /// Include booked slots (for their advisor and admins).
     pub include_booked: bool,
     pub limit: i64,
+    /// Keyset cursor: only slots after this `(starts_at, id)`.
+    pub after: Option<(i64, i64)>,
 }
 
 /// Future live slots, by start time.
@@ -204,6 +206,7 @@ pub async fn list_slots(db: &AnyPool, f: &SlotFilter, viewer_tz: &str) -> Result
            AND ($4 IS NULL OR s.advisor_id = $4)
            AND ($5 = 1 OR NOT EXISTS (
                SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'active'))
+           AND ($7 IS NULL OR s.starts_at > $7 OR (s.starts_at = $7 AND s.id > $8))
          ORDER BY s.starts_at, s.id
          LIMIT $6"
     ))
@@ -213,6 +216,8 @@ pub async fn list_slots(db: &AnyPool, f: &SlotFilter, viewer_tz: &str) -> Result
     .bind(f.advisor_id)
     .bind(i64::from(f.include_booked))
     .bind(f.limit)
+    .bind(f.after.map(|a| a.0))
+    .bind(f.after.map(|a| a.1))
     .fetch_all(db)
     .await
     .context("listing slots")?;
@@ -494,6 +499,8 @@ pub struct BookingFilter {
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub limit: i64,
+    /// Keyset cursor: only bookings after this `(slot starts_at, booking id)`.
+    pub after: Option<(i64, i64)>,
 }
 
 /// Bookings the caller may see, soonest session first.
@@ -510,6 +517,7 @@ pub async fn list_bookings(
            AND ($4 IS NULL OR b.status = $4)
            AND ($5 IS NULL OR s.starts_at >= $5)
            AND ($6 IS NULL OR s.starts_at < $6)
+           AND ($8 IS NULL OR s.starts_at > $8 OR (s.starts_at = $8 AND b.id > $9))
          ORDER BY s.starts_at, b.id
          LIMIT $7"
     ))
@@ -520,6 +528,8 @@ pub async fn list_bookings(
     .bind(f.from)
     .bind(f.to)
     .bind(f.limit)
+    .bind(f.after.map(|a| a.0))
+    .bind(f.after.map(|a| a.1))
     .fetch_all(db)
     .await
     .context("listing bookings")?;

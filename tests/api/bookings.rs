@@ -340,6 +340,23 @@ async fn open_slots_are_listed_with_local_times_and_filters() {
     );
     assert_problem(&app.get_anon("/api/slots").await, 401);
 
+    // Keyset paging walks every open slot once.
+    let mut seen = Vec::new();
+    let mut path = "/api/slots?limit=2".to_string();
+    loop {
+        let r = app.get(&path, &w.learner_a.token).await.expect(200);
+        seen.extend(ids(&r));
+        match r.body["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/slots?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![a, b, later]);
+    assert_problem(
+        &app.get("/api/slots?cursor=abc", &w.learner_a.token).await,
+        422,
+    );
+
     // A booked slot is no longer open; its advisor still sees it with include_booked.
     book_ok(&app, &w.learner_a, a).await;
     let r = app.get("/api/slots", &w.learner_b.token).await.expect(200);
@@ -840,6 +857,21 @@ async fn cancellation_cut_off_reopens_the_slot_and_keeps_history() {
         statuses,
         vec![(b, "cancelled".into()), (b2, "active".into())]
     );
+    let first = app
+        .get("/api/bookings?limit=1", &w.advisor.token)
+        .await
+        .expect(200);
+    assert_eq!(ids(&first), vec![b]);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_string();
+    let second = app
+        .get(
+            &format!("/api/bookings?limit=1&cursor={cursor}"),
+            &w.advisor.token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(ids(&second), vec![b2]);
+    assert!(second.body["next_cursor"].is_null());
     let active = app
         .get("/api/bookings?status=active", &w.advisor.token)
         .await
