@@ -26,6 +26,8 @@ pub struct Demo {
     pub users: BTreeMap<String, i64>,
     /// SME ids by name
     pub smes: BTreeMap<String, i64>,
+    /// Advisors' slots and bookings.
+    pub bookings: crate::bookings::demo::Seeded,
 }
 
 const PARTNERS: [(&str, &str, &str); 3] = [
@@ -277,10 +279,12 @@ pub async fn seed(db: &AnyDbPool) -> Result<Demo> {
             detail,
         });
     }
+    let bookings = crate::bookings::demo::seed(pool, &users).await?;
     Ok(Demo {
         password,
         logins,
         users,
         smes,
+        bookings,
     })
 }

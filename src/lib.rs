@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bookings;
 pub mod clock;
 pub mod config;
 pub mod courses;
@@ -73,6 +74,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .mount("/api", courses::routes())
         .mount("/api", progress::routes())
         .mount("/api", quizzes::routes())
+        .mount("/api", bookings::routes())
         .mount("/", web::routes())
         .mount("/", web::static_files(&config))
         .register("/", error::catchers())

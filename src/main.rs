@@ -216,6 +216,11 @@ async fn demo(figment: rocket::figment::Figment) -> ExitCode {
                     l.detail
                 );
             }
+            println!(
+                "\nAdvisory sessions: {} open slots ahead ({} new), {} bookings made; \
+                 advisors publish in Madrid, Lisbon and Canary time.",
+                demo.bookings.open_slots, demo.bookings.slots_created, demo.bookings.bookings
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

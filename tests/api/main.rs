@@ -4,6 +4,7 @@ mod common;
 
 mod auth;
 mod courses;
+mod bookings;
 mod foundation;
 mod orgs;
 mod progress;
