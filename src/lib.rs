@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod json;
 pub mod orgs;
+pub mod storage;
 pub mod telemetry;
 pub mod web;
 
@@ -61,6 +62,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .attach(web::SecurityHeaders)
         .attach(Db::init())
         .attach(db::migrations())
+        .attach(storage::stage())
         .manage(telemetry)
         .manage(keys)
         .mount("/api", api::routes())
