@@ -6,7 +6,7 @@
 //! metadata, is hashed while it streams, and is read back and hashed once more; a copy that
 //! does not match is removed and reported.
 
-use super::{ObjectStore, StorageError, StorageResult};
+use super::{ObjectStore, ObjectStoreExt, StorageError, StorageResult};
 
 /// What happened to one object.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -167,7 +167,7 @@ impl S3Store {
                         403,
                         Some(
                             c @ ("InvalidAccessKeyId" | "SignatureDoesNotMatch"
-                            | "InvalidSignature" | "AccessDenied"),
+                            | "InvalidSignature" | "AccessDenied" | "NotSignedUp"),
                         ),
                     ) => StorageError::Unavailable(format!(
                         "{} refused the credentials for bucket {name:?} ({c}): check \

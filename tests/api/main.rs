@@ -5,3 +5,4 @@ mod common;
 mod auth;
 mod foundation;
 mod orgs;
+mod storage;
