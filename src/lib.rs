@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod json;
+pub mod materials;
 pub mod orgs;
 pub mod storage;
 pub mod telemetry;
@@ -63,11 +64,13 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .attach(Db::init())
         .attach(db::migrations())
         .attach(storage::stage())
+        .attach(materials::stage())
         .manage(telemetry)
         .manage(keys)
         .mount("/api", api::routes())
         .mount("/api", auth::routes())
         .mount("/api", orgs::routes())
+        .mount("/api", materials::routes())
         .mount("/", web::routes())
         .mount("/", web::static_files(&config))
         .register("/", error::catchers())
