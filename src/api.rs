@@ -50,6 +50,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         crate::auth::Doc::openapi(),
         crate::orgs::Doc::openapi(),
         crate::materials::Doc::openapi(),
+        crate::courses::Doc::openapi(),
+        crate::progress::Doc::openapi(),
     ];
     let mut api = Root::openapi();
     for doc in features {
