@@ -79,12 +79,16 @@ async fn upload_material(
     form: std::result::Result<Form<Upload<'_>>, Errors<'_>>,
 ) -> Result<(Status, Json<Material>)> {
     let limit = storage.upload_limit_bytes;
-    let form = form.map_err(|errors| match errors.status().code {
-        413 => too_large(limit),
-        _ => Error::invalid(
-            "file",
-            "send multipart/form-data with a `file` part (and an optional `title`)",
-        ),
+    let form = form.map_err(|errors| {
+        // `Errors::status()` is the highest code (422 beats 413): look for the limit itself.
+        if errors.iter().any(|e| e.status() == Status::PayloadTooLarge) {
+            too_large(limit)
+        } else {
+            Error::invalid(
+                "file",
+                "send multipart/form-data with a `file` part (and an optional `title`)",
+            )
+        }
     })?;
     let course_id = learning::course_id(&db.pool, slug).await?;
     let Upload { file, title } = form.into_inner();
