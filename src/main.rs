@@ -268,7 +268,9 @@ async fn storage_migrate(figment: rocket::figment::Figment) -> ExitCode {
             if report.ok() {
                 ExitCode::SUCCESS
             } else {
-                eprintln!("academy: some objects were not copied; run the command again to retry them");
+                eprintln!(
+                    "academy: some objects were not copied; run the command again to retry them"
+                );
                 ExitCode::FAILURE
             }
         }

@@ -10,7 +10,9 @@ pub fn clean_filename(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
         .nfc()
-        .filter(|c| !c.is_control() && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
         .take(200)
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim().to_string();
@@ -64,7 +66,10 @@ mod tests {
 
     #[test]
     fn names_are_cleaned() {
-        assert_eq!(clean_filename("C:\\Users\\ana\\Guía básica.pdf"), "Guía básica.pdf");
+        assert_eq!(
+            clean_filename("C:\\Users\\ana\\Guía básica.pdf"),
+            "Guía básica.pdf"
+        );
         assert_eq!(clean_filename("../../etc/passwd"), "passwd");
         assert_eq!(clean_filename("a\u{0}b\r\n.txt"), "ab.txt");
         assert_eq!(clean_filename("evil\u{202e}fdp.exe"), "evilfdp.exe");
@@ -88,7 +93,10 @@ mod tests {
             "attachment; filename=\"say _hi__.txt\"; filename*=UTF-8''say%20%22hi%22%5C.txt"
         );
         let cjk = content_disposition("資料.pdf");
-        assert!(cjk.starts_with("attachment; filename=\"__.pdf\"; filename*=UTF-8''%E8%B3%87"), "{cjk}");
+        assert!(
+            cjk.starts_with("attachment; filename=\"__.pdf\"; filename*=UTF-8''%E8%B3%87"),
+            "{cjk}"
+        );
         // Whatever the name, the header value stays printable ASCII without CR/LF.
         for name in ["a\r\nSet-Cookie: x", "ção;x=1", "🙂.png"] {
             let v = content_disposition(&clean_filename(name));

@@ -48,7 +48,11 @@ pub struct UploadRequest<'a> {
 }
 
 /// Check the content, then write row and object so that a failure leaves neither behind.
-pub async fn upload(db: &AnyPool, objects: &dyn ObjectStore, req: UploadRequest<'_>) -> Result<Material> {
+pub async fn upload(
+    db: &AnyPool,
+    objects: &dyn ObjectStore,
+    req: UploadRequest<'_>,
+) -> Result<Material> {
     if req.size == 0 {
         return Err(Error::invalid("file", "the file is empty"));
     }
@@ -155,7 +159,8 @@ pub async fn sweep(db: &AnyPool, objects: &dyn ObjectStore, older_than: i64) -> 
 pub fn stage() -> AdHoc {
     AdHoc::on_liftoff("Materials sweep", |rocket| {
         Box::pin(async move {
-            let (Some(db), Some(storage)) = (crate::db::Db::fetch(rocket), rocket.state::<Storage>())
+            let (Some(db), Some(storage)) =
+                (crate::db::Db::fetch(rocket), rocket.state::<Storage>())
             else {
                 return;
             };
@@ -164,7 +169,9 @@ pub fn stage() -> AdHoc {
             tokio::spawn(async move {
                 match sweep(&pool, &*objects, now() - 3600).await {
                     Ok(0) => {}
-                    Ok(n) => tracing::info!(n, "materials: swept half-written uploads and deletions"),
+                    Ok(n) => {
+                        tracing::info!(n, "materials: swept half-written uploads and deletions")
+                    }
                     Err(e) => tracing::warn!(error = %e, "materials: sweep failed"),
                 }
             });

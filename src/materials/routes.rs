@@ -135,7 +135,9 @@ pub struct RangeHeader(Option<String>);
 impl<'r> FromRequest<'r> for RangeHeader {
     type Error = ();
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        Outcome::Success(RangeHeader(req.headers().get_one("Range").map(String::from)))
+        Outcome::Success(RangeHeader(
+            req.headers().get_one("Range").map(String::from),
+        ))
     }
 }
 
@@ -167,7 +169,11 @@ async fn download_material(
         content_disposition: &disposition,
         expires_seconds: storage.presign_seconds,
     };
-    if let Some(url) = storage.store().presign_get(&material.object_key, &how).await? {
+    if let Some(url) = storage
+        .store()
+        .presign_get(&material.object_key, &how)
+        .await?
+    {
         return Ok(Download::Redirect(url));
     }
     let size = u64::try_from(material.size).unwrap_or(0);

@@ -132,14 +132,16 @@ fn looks_like_text(head: &[u8]) -> bool {
 /// Office Open XML by the main part declared in `[Content_Types].xml`; OpenDocument by its
 /// `mimetype` entry. Any other ZIP is refused.
 fn sniff_zip<R: Read + std::io::Seek>(reader: R) -> Result<Kind, Refused> {
-    let mut zip = zip::ZipArchive::new(reader)
-        .map_err(|_| refuse("the content is a damaged ZIP archive"))?;
+    let mut zip =
+        zip::ZipArchive::new(reader).map_err(|_| refuse("the content is a damaged ZIP archive"))?;
     if let Some(mimetype) = read_entry(&mut zip, "mimetype", 200) {
         return match mimetype.trim() {
             "application/vnd.oasis.opendocument.text" => Ok(ODT),
             "application/vnd.oasis.opendocument.spreadsheet" => Ok(ODS),
             "application/vnd.oasis.opendocument.presentation" => Ok(ODP),
-            other => Err(refuse(&format!("the content is an OpenDocument of type {other:?}"))),
+            other => Err(refuse(&format!(
+                "the content is an OpenDocument of type {other:?}"
+            ))),
         };
     }
     if let Some(types) = read_entry(&mut zip, "[Content_Types].xml", 1 << 20) {
@@ -177,11 +179,7 @@ fn read_entry<R: Read + std::io::Seek>(
 /// (`report.exe` holding a PDF is kept as `report.exe.pdf`).
 pub fn fit_extension(filename: &str, kind: Kind) -> String {
     let fits = filename.rsplit_once('.').is_some_and(|(stem, ext)| {
-        !stem.is_empty()
-            && kind
-                .extensions
-                .iter()
-                .any(|e| e.eq_ignore_ascii_case(ext))
+        !stem.is_empty() && kind.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext))
     });
     if fits {
         filename.to_string()
@@ -230,7 +228,10 @@ mod tests {
         // A Windows executable renamed .pdf.
         let exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xFF\xFF\0\0";
         let err = sniff_head(exe, "guide.pdf").unwrap_err();
-        assert!(err.0.contains("portable-executable") || err.0.contains("msdownload"), "{err:?}");
+        assert!(
+            err.0.contains("portable-executable") || err.0.contains("msdownload"),
+            "{err:?}"
+        );
         assert!(sniff_head(b"\x7fELF\x02\x01\x01\0", "a.txt").is_err());
         assert!(sniff_head(b"GIF89a....", "a.png").is_err());
         assert!(sniff_head(b"", "a.txt").is_err());
@@ -238,8 +239,14 @@ mod tests {
 
     #[test]
     fn text_and_csv() {
-        assert_eq!(sniff_head("name,país\nAna,ES\n".as_bytes(), "data.CSV"), Ok(CSV));
-        assert_eq!(sniff_head("Olá, mundo\r\n".as_bytes(), "notes.txt"), Ok(TEXT));
+        assert_eq!(
+            sniff_head("name,país\nAna,ES\n".as_bytes(), "data.CSV"),
+            Ok(CSV)
+        );
+        assert_eq!(
+            sniff_head("Olá, mundo\r\n".as_bytes(), "notes.txt"),
+            Ok(TEXT)
+        );
         // A multi-byte character cut by the sample boundary is still text.
         let cut = "ação".as_bytes();
         assert_eq!(sniff_head(&cut[..cut.len() - 1], "a.txt"), Ok(TEXT));
@@ -252,7 +259,9 @@ mod tests {
     fn zip_containers_are_opened() {
         let s = |bytes: Vec<u8>| sniff_zip(Cursor::new(bytes));
         assert_eq!(
-            s(ooxml("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")),
+            s(ooxml(
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+            )),
             Ok(DOCX)
         );
         assert_eq!(
@@ -260,20 +269,34 @@ mod tests {
             Ok(PPTX)
         );
         assert_eq!(
-            s(ooxml("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml")),
+            s(ooxml(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+            )),
             Ok(XLSX)
         );
-        assert!(s(ooxml("application/vnd.ms-word.document.macroEnabled.main+xml")).is_err());
+        assert!(s(ooxml(
+            "application/vnd.ms-word.document.macroEnabled.main+xml"
+        ))
+        .is_err());
         assert_eq!(
-            s(zip_with(&[("mimetype", "application/vnd.oasis.opendocument.presentation")])),
+            s(zip_with(&[(
+                "mimetype",
+                "application/vnd.oasis.opendocument.presentation"
+            )])),
             Ok(ODP)
         );
         assert_eq!(
-            s(zip_with(&[("mimetype", "application/vnd.oasis.opendocument.text")])),
+            s(zip_with(&[(
+                "mimetype",
+                "application/vnd.oasis.opendocument.text"
+            )])),
             Ok(ODT)
         );
         assert_eq!(
-            s(zip_with(&[("mimetype", "application/vnd.oasis.opendocument.spreadsheet")])),
+            s(zip_with(&[(
+                "mimetype",
+                "application/vnd.oasis.opendocument.spreadsheet"
+            )])),
             Ok(ODS)
         );
         assert!(s(zip_with(&[("mimetype", "application/epub+zip")])).is_err());
@@ -285,7 +308,11 @@ mod tests {
     fn files_are_sniffed_from_disk() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("upload");
-        std::fs::write(&path, ooxml("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml")).unwrap();
+        std::fs::write(
+            &path,
+            ooxml("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
+        )
+        .unwrap();
         assert_eq!(sniff_file(&path, "sheet.pdf"), Ok(XLSX));
         std::fs::write(&path, b"%PDF-1.4").unwrap();
         assert_eq!(sniff_file(&path, "x"), Ok(PDF));

@@ -53,8 +53,7 @@ pub struct NewMaterial<'a> {
     pub uploaded_by: i64,
 }
 
-const COLUMNS: &str =
-    "id, course_id, title, filename, content_type, size, object_key, created_at";
+const COLUMNS: &str = "id, course_id, title, filename, content_type, size, object_key, created_at";
 
 /// Step 1 of an upload: the row, invisible until [`mark_ready`].
 #[tracing::instrument(skip_all)]

@@ -61,9 +61,12 @@ impl ObjectStore for LocalStore {
             .await
             .map_err(|e| unavailable(&format!("folder {}", self.root.display()), e))?;
         let probe = tmp.join(format!("probe-{}", uuid::Uuid::new_v4().simple()));
-        tokio::fs::write(&probe, b"ok")
-            .await
-            .map_err(|e| unavailable(&format!("folder {} is not writable", self.root.display()), e))?;
+        tokio::fs::write(&probe, b"ok").await.map_err(|e| {
+            unavailable(
+                &format!("folder {} is not writable", self.root.display()),
+                e,
+            )
+        })?;
         let _ = tokio::fs::remove_file(&probe).await;
         Ok(())
     }
@@ -126,11 +129,7 @@ impl ObjectStore for LocalStore {
         let mut file = tokio::fs::File::open(&path)
             .await
             .map_err(|e| read_error(key, e))?;
-        let size = file
-            .metadata()
-            .await
-            .map_err(|e| read_error(key, e))?
-            .len();
+        let size = file.metadata().await.map_err(|e| read_error(key, e))?.len();
         match range {
             None => Ok((size, Box::pin(tokio::io::BufReader::new(file)))),
             Some(r) => {
@@ -195,8 +194,8 @@ fn walk(root: &Path, prefix: &str) -> StorageResult<Vec<ObjectMeta>> {
     let mut out = Vec::new();
     let mut stack = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, rel)) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| unavailable(&format!("listing {}", dir.display()), e))?;
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| unavailable(&format!("listing {}", dir.display()), e))?;
         for entry in entries {
             let entry = entry.map_err(|e| unavailable("listing", e))?;
             let name = entry.file_name();
@@ -213,7 +212,10 @@ fn walk(root: &Path, prefix: &str) -> StorageResult<Vec<ObjectMeta>> {
             if ty.is_dir() {
                 stack.push((entry.path(), key));
             } else if ty.is_file() && key.starts_with(prefix) && check_key(&key).is_ok() {
-                let size = entry.metadata().map_err(|e| unavailable("listing", e))?.len();
+                let size = entry
+                    .metadata()
+                    .map_err(|e| unavailable("listing", e))?
+                    .len();
                 out.push(ObjectMeta {
                     key,
                     size,

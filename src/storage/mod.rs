@@ -137,7 +137,12 @@ pub trait ObjectStore: Send + Sync + 'static {
 /// Convenience methods on any store.
 #[rocket::async_trait]
 pub trait ObjectStoreExt: ObjectStore {
-    async fn put_bytes(&self, key: &str, bytes: &[u8], content_type: &str) -> StorageResult<Written> {
+    async fn put_bytes(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        content_type: &str,
+    ) -> StorageResult<Written> {
         let mut reader = bytes;
         self.put_reader(key, &mut reader, content_type, None).await
     }
@@ -242,7 +247,9 @@ pub fn from_config(config: &Config) -> Result<Arc<dyn ObjectStore>, String> {
     if config.s3_configured() {
         Ok(Arc::new(s3::S3Store::from_config(config)?))
     } else {
-        Ok(Arc::new(local::LocalStore::new(config.data_path("objects"))))
+        Ok(Arc::new(local::LocalStore::new(
+            config.data_path("objects"),
+        )))
     }
 }
 
@@ -298,7 +305,12 @@ impl Storage {
     }
 
     /// Cache: the bytes under `key`, or `make()`'s result, stored for next time.
-    pub async fn cached<F, Fut, E>(&self, key: &str, content_type: &str, make: F) -> Result<Vec<u8>, E>
+    pub async fn cached<F, Fut, E>(
+        &self,
+        key: &str,
+        content_type: &str,
+        make: F,
+    ) -> Result<Vec<u8>, E>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Vec<u8>, E>>,
@@ -326,8 +338,7 @@ fn key_segment(s: &str) -> String {
     let safe = !s.is_empty()
         && s.len() <= 100
         && !s.starts_with('.')
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
     if safe {
         s.to_string()
@@ -406,12 +417,27 @@ mod tests {
 
     #[test]
     fn keys_are_checked() {
-        for ok in ["materials/3f2a", "a", "certificates/ABC-123.pdf", "x/y/z_1.bin"] {
+        for ok in [
+            "materials/3f2a",
+            "a",
+            "certificates/ABC-123.pdf",
+            "x/y/z_1.bin",
+        ] {
             assert!(check_key(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "/abs", "a//b", "../etc/passwd", "a/../b", "a/./b", ".hidden", "a/.tmp/x",
-            "sp ace", "ünï", "a\\b", "trailing/",
+            "",
+            "/abs",
+            "a//b",
+            "../etc/passwd",
+            "a/../b",
+            "a/./b",
+            ".hidden",
+            "a/.tmp/x",
+            "sp ace",
+            "ünï",
+            "a\\b",
+            "trailing/",
         ] {
             assert!(check_key(bad).is_err(), "{bad:?}");
         }
@@ -420,7 +446,10 @@ mod tests {
 
     #[test]
     fn cache_keys_are_safe() {
-        assert_eq!(certificate_key("IBA-2026-XYZ"), "certificates/IBA-2026-XYZ.pdf");
+        assert_eq!(
+            certificate_key("IBA-2026-XYZ"),
+            "certificates/IBA-2026-XYZ.pdf"
+        );
         let odd = certificate_key("../../etc");
         assert!(check_key(&odd).is_ok() && !odd.contains(".."), "{odd}");
         assert!(check_key(&sme_zip_key(7)).is_ok());

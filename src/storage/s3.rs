@@ -56,7 +56,12 @@ impl S3Settings {
                  ACADEMY_S3_SECRET_KEY are not: both are required"
             ));
         };
-        let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let nonempty = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
         Ok(S3Settings {
             bucket,
             endpoint: nonempty(&config.s3_endpoint),
@@ -166,20 +171,24 @@ impl S3Store {
                     (
                         403,
                         Some(
-                            c @ ("InvalidAccessKeyId" | "SignatureDoesNotMatch"
-                            | "InvalidSignature" | "AccessDenied" | "NotSignedUp"),
+                            c @ ("InvalidAccessKeyId"
+                            | "SignatureDoesNotMatch"
+                            | "InvalidSignature"
+                            | "AccessDenied"
+                            | "NotSignedUp"),
                         ),
                     ) => StorageError::Unavailable(format!(
                         "{} refused the credentials for bucket {name:?} ({c}): check \
                          ACADEMY_S3_ACCESS_KEY and ACADEMY_S3_SECRET_KEY",
                         self.endpoint
                     )),
-                    (301 | 400, Some(c @ ("PermanentRedirect" | "AuthorizationHeaderMalformed"))) => {
-                        StorageError::Unavailable(format!(
-                            "{} answered {c} for bucket {name:?}: check ACADEMY_S3_REGION",
-                            self.endpoint
-                        ))
-                    }
+                    (
+                        301 | 400,
+                        Some(c @ ("PermanentRedirect" | "AuthorizationHeaderMalformed")),
+                    ) => StorageError::Unavailable(format!(
+                        "{} answered {c} for bucket {name:?}: check ACADEMY_S3_REGION",
+                        self.endpoint
+                    )),
                     (status, code) => StorageError::Unavailable(format!(
                         "{what}: {} answered HTTP {status}{}",
                         self.endpoint,
@@ -192,7 +201,11 @@ impl S3Store {
                     "cannot reach the S3 endpoint {} ({}): check ACADEMY_S3_ENDPOINT and that \
                      the server is running",
                     self.endpoint,
-                    if e.is_timeout() { "timed out" } else { "connection failed" },
+                    if e.is_timeout() {
+                        "timed out"
+                    } else {
+                        "connection failed"
+                    },
                 ))
             }
             other => StorageError::Unavailable(format!("{what}: {other}")),
@@ -333,7 +346,11 @@ impl ObjectStore for S3Store {
         Ok(out)
     }
 
-    async fn presign_get(&self, key: &str, how: &Presentation<'_>) -> StorageResult<Option<String>> {
+    async fn presign_get(
+        &self,
+        key: &str,
+        how: &Presentation<'_>,
+    ) -> StorageResult<Option<String>> {
         check_key(key)?;
         let mut queries = HashMap::new();
         queries.insert(
@@ -448,7 +465,10 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert!(url.starts_with("https://files.example.org/academy/materials/abc?"), "{url}");
+        assert!(
+            url.starts_with("https://files.example.org/academy/materials/abc?"),
+            "{url}"
+        );
         assert!(url.contains("response-content-disposition="), "{url}");
         assert!(url.contains("X-Amz-Expires=60"), "{url}");
     }
@@ -458,7 +478,8 @@ mod tests {
         assert!(!format!("{:?}", settings(true)).contains("SECRET-VALUE"));
         let mut s = settings(true);
         s.endpoint = Some("s3.internal:9000".into());
-        assert!(S3Store::new(&s).unwrap_err().contains("http://"));
+        let err = S3Store::new(&s).err().expect("refused");
+        assert!(err.contains("http://"), "{err}");
     }
 
     #[test]

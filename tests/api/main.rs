@@ -4,6 +4,6 @@ mod common;
 
 mod auth;
 mod foundation;
+mod materials;
 mod orgs;
 mod storage;
-mod materials;

@@ -8,8 +8,8 @@ use academy::storage::local::LocalStore;
 use academy::storage::migrate::{migrate, Step};
 use academy::storage::s3::{S3Settings, S3Store};
 use academy::storage::{
-    ByteRange, ObjectStore, ObjectStoreExt, Presentation, Reader, StorageError, StorageResult, StoreKind,
-    Written,
+    ByteRange, ObjectStore, ObjectStoreExt, Presentation, Reader, StorageError, StorageResult,
+    StoreKind, Written,
 };
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
@@ -194,15 +194,24 @@ async fn put_get_head_list_delete_on_both_stores() {
             .put_bytes("certificates/X-1.pdf", b"%PDF-1.7", "application/pdf")
             .await
             .expect("put");
-        assert_eq!(store.get_bytes("materials/a1").await.unwrap(), b"hello world");
-        assert_eq!(store.get_bytes("materials/b2").await.unwrap().len(), 300_000);
+        assert_eq!(
+            store.get_bytes("materials/a1").await.unwrap(),
+            b"hello world"
+        );
+        assert_eq!(
+            store.get_bytes("materials/b2").await.unwrap().len(),
+            300_000
+        );
 
         // Overwrite replaces.
         store
             .put_bytes("materials/a1", b"hello again", "text/plain")
             .await
             .unwrap();
-        assert_eq!(store.get_bytes("materials/a1").await.unwrap(), b"hello again");
+        assert_eq!(
+            store.get_bytes("materials/a1").await.unwrap(),
+            b"hello again"
+        );
 
         // A range.
         let (total, mut r) = store
@@ -253,7 +262,12 @@ async fn a_checksum_mismatch_leaves_no_object() {
     for (store, _keep) in stores().await {
         let mut body = &b"the real bytes"[..];
         let err = store
-            .put_reader("materials/c", &mut body, "text/plain", Some(&"0".repeat(64)))
+            .put_reader(
+                "materials/c",
+                &mut body,
+                "text/plain",
+                Some(&"0".repeat(64)),
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, StorageError::Integrity(_)), "{err}");
@@ -290,7 +304,10 @@ async fn presigned_get_works_and_a_tampered_one_is_refused() {
         .await
         .unwrap()
         .expect("S3 presigns");
-    assert!(url.starts_with(&format!("{}/{BUCKET}/materials/p?", server.endpoint)), "{url}");
+    assert!(
+        url.starts_with(&format!("{}/{BUCKET}/materials/p?", server.endpoint)),
+        "{url}"
+    );
     let (status, _, body) = http_get(&url).await;
     assert_eq!(status, 200);
     assert_eq!(body, b"presigned body");
@@ -321,7 +338,10 @@ async fn presigned_urls_use_the_public_endpoint() {
     let mut settings = server.settings();
     settings.public_endpoint = Some("https://files.hub.example".into());
     let store = S3Store::new(&settings).unwrap();
-    store.put_bytes("materials/z", b"z", "text/plain").await.unwrap();
+    store
+        .put_bytes("materials/z", b"z", "text/plain")
+        .await
+        .unwrap();
     let url = store
         .presign_get(
             "materials/z",
@@ -334,7 +354,10 @@ async fn presigned_urls_use_the_public_endpoint() {
         .await
         .unwrap()
         .unwrap();
-    assert!(url.starts_with("https://files.hub.example/academy/materials/z?"), "{url}");
+    assert!(
+        url.starts_with("https://files.hub.example/academy/materials/z?"),
+        "{url}"
+    );
 }
 
 #[rocket::async_test]
@@ -343,18 +366,35 @@ async fn start_up_checks_say_what_is_wrong() {
 
     let mut wrong_secret = server.settings();
     wrong_secret.secret_key = "not-the-secret".into();
-    let err = S3Store::new(&wrong_secret).unwrap().check().await.unwrap_err();
+    let err = S3Store::new(&wrong_secret)
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("refused the credentials") && msg.contains("ACADEMY_S3_SECRET_KEY"), "{msg}");
+    assert!(
+        msg.contains("refused the credentials") && msg.contains("ACADEMY_S3_SECRET_KEY"),
+        "{msg}"
+    );
 
     let mut wrong_key = server.settings();
     wrong_key.access_key = "nobody".into();
-    let msg = S3Store::new(&wrong_key).unwrap().check().await.unwrap_err().to_string();
+    let msg = S3Store::new(&wrong_key)
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("refused the credentials"), "{msg}");
 
     let mut missing = server.settings();
     missing.bucket = "no-such-bucket".into();
-    let msg = S3Store::new(&missing).unwrap().check().await.unwrap_err().to_string();
+    let msg = S3Store::new(&missing)
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("\"no-such-bucket\" does not exist"), "{msg}");
 
     // Nothing listening there.
@@ -373,12 +413,18 @@ async fn the_app_refuses_to_start_on_a_broken_store_unless_told_otherwise() {
     let dir = tempfile::tempdir().unwrap();
     let figment = server
         .configure(base_figment(dir.path()))
-        .merge(("database_url", format!("sqlite://{}/t.db?mode=rwc", dir.path().display())))
+        .merge((
+            "database_url",
+            format!("sqlite://{}/t.db?mode=rwc", dir.path().display()),
+        ))
         .merge(("s3_secret_key", "wrong"));
     match rocket::local::asynchronous::Client::untracked(academy::app(figment.clone())).await {
         Ok(_) => panic!("the app started with wrong S3 credentials"),
         // Inspecting the error marks it handled (Rocket panics on unhandled launch errors).
-        Err(e) => assert!(matches!(e.kind(), rocket::error::ErrorKind::FailedFairings(_))),
+        Err(e) => assert!(matches!(
+            e.kind(),
+            rocket::error::ErrorKind::FailedFairings(_)
+        )),
     }
     let client = rocket::local::asynchronous::Client::untracked(academy::app(
         figment.merge(("storage_required", false)),
@@ -444,7 +490,9 @@ impl ObjectStore for FlakyStore {
         use std::sync::atomic::Ordering;
         let left = self.ok_puts.load(Ordering::SeqCst);
         if left == 0 {
-            return Err(StorageError::Unavailable("flaky store: connection reset".into()));
+            return Err(StorageError::Unavailable(
+                "flaky store: connection reset".into(),
+            ));
         }
         self.ok_puts.store(left - 1, Ordering::SeqCst);
         self.inner
@@ -472,9 +520,15 @@ async fn migrate_copies_verifies_and_resumes() {
     local.check().await.unwrap();
     let local: &dyn ObjectStore = &local;
     for i in 0..5u8 {
-        let body: Vec<u8> = (0..(1000 * (i as usize + 1))).map(|n| (n as u8) ^ i).collect();
+        let body: Vec<u8> = (0..(1000 * (i as usize + 1)))
+            .map(|n| (n as u8) ^ i)
+            .collect();
         local
-            .put_bytes(&format!("materials/m{i}"), &body, "application/octet-stream")
+            .put_bytes(
+                &format!("materials/m{i}"),
+                &body,
+                "application/octet-stream",
+            )
             .await
             .unwrap();
     }
@@ -486,7 +540,9 @@ async fn migrate_copies_verifies_and_resumes() {
     let server = S3Server::start().await;
     let s3: Arc<dyn ObjectStore> = Arc::new(server.store());
     // The destination already holds a stale, different copy of one object: it is replaced.
-    s3.put_bytes("materials/m0", b"stale", "text/plain").await.unwrap();
+    s3.put_bytes("materials/m0", b"stale", "text/plain")
+        .await
+        .unwrap();
 
     // First run: the destination dies after three objects.
     let flaky = FlakyStore {
@@ -494,7 +550,9 @@ async fn migrate_copies_verifies_and_resumes() {
         ok_puts: 3.into(),
     };
     let mut steps = Vec::new();
-    let report = migrate(local, &flaky, |s| steps.push(s.clone())).await.unwrap();
+    let report = migrate(local, &flaky, |s| steps.push(s.clone()))
+        .await
+        .unwrap();
     assert_eq!(report.copied, 3);
     assert_eq!(report.failed.len(), 3, "{report:?}");
     assert!(!report.ok());
@@ -515,7 +573,10 @@ async fn migrate_copies_verifies_and_resumes() {
     // Third run: nothing to do.
     let report = migrate(local, &*s3, |_| {}).await.unwrap();
     assert_eq!((report.copied, report.skipped), (0, 6));
-    assert!(matches!(steps[0], Step::Copied { .. } | Step::Failed { .. }));
+    assert!(matches!(
+        steps[0],
+        Step::Copied { .. } | Step::Failed { .. }
+    ));
 }
 
 /// The `academy storage migrate` command's work (the binary itself only prints its steps).
@@ -542,10 +603,18 @@ async fn the_storage_migrate_command_copies_the_data_folder() {
     let report = academy::storage::migrate::run(&config, |s| lines.push(s.clone()))
         .await
         .unwrap();
-    assert_eq!((report.copied, report.skipped, report.bytes), (2, 0, 70_005));
+    assert_eq!(
+        (report.copied, report.skipped, report.bytes),
+        (2, 0, 70_005)
+    );
     assert_eq!(lines.len(), 2);
-    assert_eq!(server.store().get_bytes("materials/one").await.unwrap(), b"first");
-    let report = academy::storage::migrate::run(&config, |_| {}).await.unwrap();
+    assert_eq!(
+        server.store().get_bytes("materials/one").await.unwrap(),
+        b"first"
+    );
+    let report = academy::storage::migrate::run(&config, |_| {})
+        .await
+        .unwrap();
     assert_eq!((report.copied, report.skipped), (0, 2));
 
     // Without S3 settings it says what to set; with a wrong secret, what is wrong.
@@ -553,7 +622,9 @@ async fn the_storage_migrate_command_copies_the_data_folder() {
         .merge(("data_dir", data.path()))
         .extract()
         .unwrap();
-    let err = academy::storage::migrate::run(&plain, |_| {}).await.unwrap_err();
+    let err = academy::storage::migrate::run(&plain, |_| {})
+        .await
+        .unwrap_err();
     assert!(err.contains("ACADEMY_S3_BUCKET"), "{err}");
     let wrong: academy::config::Config = server
         .configure(base_figment(data.path()))
@@ -561,6 +632,8 @@ async fn the_storage_migrate_command_copies_the_data_folder() {
         .merge(("s3_secret_key", "wrong"))
         .extract()
         .unwrap();
-    let err = academy::storage::migrate::run(&wrong, |_| {}).await.unwrap_err();
+    let err = academy::storage::migrate::run(&wrong, |_| {})
+        .await
+        .unwrap_err();
     assert!(err.contains("refused the credentials"), "{err}");
 }
