@@ -144,10 +144,7 @@ pub async fn attempts_used(_db: &AnyPool, _user_id: i64, _course_id: i64) -> Res
 
 /// The certificate code of a course completion.
 // CERTIFICATES JOIN POINT (issue 6): `SELECT code FROM certificates WHERE completion_id = $1`.
-pub async fn certificate_code(
-    _conn: &mut AnyConnection,
-    _completion_id: i64,
-) -> Result<Option<String>> {
+pub async fn certificate_code(_conn: &mut AnyConnection, _completion_id: i64) -> Result<Option<String>> {
     Ok(None)
 }
 
