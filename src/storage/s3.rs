@@ -33,6 +33,9 @@ pub struct S3Settings {
     pub secret_key: String,
     pub path_style: bool,
     pub timeout: Duration,
+    /// An HTTP proxy for every S3 request (`http://host:port`); `None` honours the usual
+    /// `HTTP_PROXY`/`NO_PROXY` variables.
+    pub proxy: Option<String>,
 }
 
 impl std::fmt::Debug for S3Settings {
@@ -71,6 +74,7 @@ impl S3Settings {
             secret_key: sk.expose().to_string(),
             path_style: config.s3_path_style,
             timeout: Duration::from_secs(30),
+            proxy: None,
         })
     }
 }
@@ -123,6 +127,14 @@ fn bucket(settings: &S3Settings, endpoint: Option<&str>) -> Result<Box<Bucket>, 
         bucket.set_subdomain_style();
     }
     bucket.set_request_timeout(Some(settings.timeout));
+    if let Some(proxy) = &settings.proxy {
+        let proxy = reqwest::Proxy::all(proxy).map_err(|e| format!("S3 proxy {proxy:?}: {e}"))?;
+        bucket = Box::new(
+            bucket
+                .set_proxy(proxy)
+                .map_err(|e| format!("S3 proxy: {e}"))?,
+        );
+    }
     Ok(bucket)
 }
 
@@ -439,6 +451,7 @@ mod tests {
             secret_key: "SECRET-VALUE".into(),
             path_style,
             timeout: Duration::from_secs(5),
+            proxy: None,
         }
     }
 

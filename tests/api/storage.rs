@@ -30,16 +30,27 @@ pub struct S3Server {
 
 impl S3Server {
     pub async fn start() -> S3Server {
+        Self::start_with(None).await
+    }
+
+    /// With `domain`, the server also understands virtual-host requests (`bucket.domain`).
+    pub async fn start_with(domain: Option<&str>) -> S3Server {
         let root = tempfile::tempdir().expect("s3 root");
         std::fs::create_dir(root.path().join(BUCKET)).expect("bucket folder");
-        let fs = s3s_fs::FileSystem::new(root.path()).expect("s3s-fs");
-        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
-        let service = builder.build();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let addr = listener.local_addr().expect("addr");
+        let endpoint = format!("http://{addr}");
+        let fs = s3s_fs::FileSystem::new(root.path()).expect("s3s-fs");
+        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        if let Some(domain) = domain {
+            // The Host header carries the port, so the base domain does too.
+            let base = format!("{domain}:{}", addr.port());
+            builder.set_host(s3s::host::SingleDomain::new(&base).expect("domain"));
+        }
+        let service = builder.build();
         let task = tokio::spawn(async move {
             // Dropping the set (when this task is aborted) closes every open connection.
             let mut connections = tokio::task::JoinSet::new();
@@ -81,6 +92,7 @@ impl S3Server {
             secret_key: SECRET_KEY.into(),
             path_style: true,
             timeout: Duration::from_secs(10),
+            proxy: None,
         }
     }
 
@@ -330,6 +342,42 @@ async fn presigned_get_works_and_a_tampered_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let local = LocalStore::new(dir.path());
     assert_eq!(local.presign_get("materials/p", &how).await.unwrap(), None);
+}
+
+/// Virtual-host addressing (`academy.s3.test:PORT`): no DNS here, so the requests go through
+/// the s3s server acting as the HTTP proxy, which reads the bucket from the Host header.
+#[rocket::async_test]
+async fn virtual_host_addressing() {
+    let server = S3Server::start_with(Some("s3.test")).await;
+    let port = server.endpoint.rsplit(':').next().unwrap().to_string();
+    let mut settings = server.settings();
+    settings.endpoint = Some(format!("http://s3.test:{port}"));
+    settings.path_style = false;
+    settings.proxy = Some(server.endpoint.clone());
+    let store = S3Store::new(&settings).unwrap();
+    assert_eq!(store.url(), format!("http://academy.s3.test:{port}"));
+    store
+        .check()
+        .await
+        .expect("bucket reachable by virtual host");
+    store
+        .put_bytes("materials/v", b"virtual host", "text/plain")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_bytes("materials/v").await.unwrap(),
+        b"virtual host"
+    );
+    assert_eq!(store.list("materials/").await.unwrap().len(), 1);
+    // It really landed in the bucket named by the host.
+    assert!(server
+        .root
+        .path()
+        .join(BUCKET)
+        .join("materials/v")
+        .is_file());
+    store.delete("materials/v").await.unwrap();
+    assert_eq!(store.head("materials/v").await.unwrap(), None);
 }
 
 #[rocket::async_test]
