@@ -852,3 +852,52 @@ async fn the_multipart_form_is_checked() {
     );
     assert_eq!(s.rows().await, 0);
 }
+
+/// Uploads and downloads through the API, folder store and S3 (s3s) side by side (figures in
+/// BENCHMARKS.md): `cargo test --test api bench_materials_api -- --ignored --nocapture`
+#[rocket::async_test]
+#[ignore]
+async fn bench_materials_api() {
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    }
+    println!("| file | step | folder | S3 (s3s) |");
+    println!("|---|---|---|---|");
+    for (size, rounds) in [(256 * 1024, 15), (8 * 1024 * 1024, 7)] {
+        let mut file = PDF.to_vec();
+        file.resize(size, b' ');
+        let mut up = Vec::new();
+        let mut down = Vec::new();
+        for s in Setup::both().await {
+            s.enrol(&s.world.learner_a.token).await;
+            let mut up_rates = Vec::new();
+            let mut down_ms = Vec::new();
+            for _ in 0..rounds {
+                let t = std::time::Instant::now();
+                let r = s
+                    .upload(&s.world.coord_a.token, "b.pdf", "application/pdf", &file, None)
+                    .await
+                    .expect(201);
+                up_rates.push(size as f64 / (1024.0 * 1024.0) / t.elapsed().as_secs_f64());
+                let path = format!("/api/materials/{}", r.body["id"]);
+                let t = std::time::Instant::now();
+                let r = s.app.get(&path, &s.world.learner_a.token).await;
+                let bytes = match r.header("Location") {
+                    Some(url) => http_get(url).await.2,
+                    None => r.bytes,
+                };
+                assert_eq!(bytes.len(), size);
+                down_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            up.push(median(up_rates));
+            down.push(median(down_ms));
+        }
+        let kib = size / 1024;
+        println!("| {kib} KiB | upload (MiB/s) | {:.0} | {:.0} |", up[0], up[1]);
+        println!(
+            "| {kib} KiB | download, learner (ms; S3: 302 + presigned GET) | {:.1} | {:.1} |",
+            down[0], down[1]
+        );
+    }
+}

@@ -58,6 +58,8 @@ impl S3Server {
                 let Ok((socket, _)) = listener.accept().await else {
                     continue;
                 };
+                // As production servers do; without it Nagle + delayed ACKs add ~40 ms per GET.
+                let _ = socket.set_nodelay(true);
                 let service = service.clone();
                 connections.spawn(async move {
                     let builder = ConnBuilder::new(TokioExecutor::new());
@@ -684,4 +686,45 @@ async fn the_storage_migrate_command_copies_the_data_folder() {
         .await
         .unwrap_err();
     assert!(err.contains("refused the credentials"), "{err}");
+}
+
+/// Throughput of the two stores side by side, in one run (figures in BENCHMARKS.md):
+/// `cargo test --test api bench_store_throughput -- --ignored --nocapture`
+#[rocket::async_test]
+#[ignore]
+async fn bench_store_throughput() {
+    async fn median_mib_s(store: &dyn ObjectStore, size: usize, rounds: usize, upload: bool) -> f64 {
+        let body: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
+        store.put_bytes("bench/obj", &body, "application/octet-stream").await.unwrap();
+        let mut rates = Vec::new();
+        for _ in 0..rounds {
+            let t = std::time::Instant::now();
+            if upload {
+                store.put_bytes("bench/obj", &body, "application/octet-stream").await.unwrap();
+            } else {
+                assert_eq!(store.get_bytes("bench/obj").await.unwrap().len(), size);
+            }
+            rates.push(size as f64 / (1024.0 * 1024.0) / t.elapsed().as_secs_f64());
+        }
+        rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        rates[rates.len() / 2]
+    }
+    println!("| object | operation | folder MiB/s | S3 (s3s) MiB/s | folder / S3 |");
+    println!("|---|---|---|---|---|");
+    for (size, rounds) in [(64 * 1024, 41), (1024 * 1024, 21), (16 * 1024 * 1024, 7)] {
+        for upload in [true, false] {
+            let mut rates = Vec::new();
+            for (store, _keep) in stores().await {
+                rates.push(median_mib_s(&*store, size, rounds, upload).await);
+            }
+            println!(
+                "| {} KiB | {} | {:.0} | {:.0} | {:.1}x |",
+                size / 1024,
+                if upload { "put" } else { "get" },
+                rates[0],
+                rates[1],
+                rates[0] / rates[1]
+            );
+        }
+    }
 }
