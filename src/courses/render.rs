@@ -67,7 +67,42 @@ pub struct Rendered {
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// Line numbers of byte offsets that only grow (links in document order): one pass in total.
+struct Lines<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    fn line(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        if offset < self.offset {
+            // Out of order (footnote definitions move): count from the start.
+            return self.text[..offset].iter().filter(|b| **b == b'\n').count() + 1;
+        }
+        self.line += self.text[self.offset..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        self.offset = offset;
+        self.line
+    }
 }
 
 /// Percent-encode a path segment (RFC 3986 unreserved characters kept).
@@ -143,9 +178,11 @@ fn classify(dest: &str) -> LinkTarget {
     }
     // Anything else with a scheme (javascript:, data:, vbscript:, ftp:) is left for the
     // sanitiser to drop; only scheme-less relative links are a course author's mistake.
-    let has_scheme = lower
-        .split_once(':')
-        .is_some_and(|(s, _)| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)));
+    let has_scheme = lower.split_once(':').is_some_and(|(s, _)| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    });
     if has_scheme {
         LinkTarget::External
     } else {
@@ -198,6 +235,13 @@ fn title_of_first_line(markdown: &str) -> Option<String> {
 
 /// Render one module. Links are rewritten for the web UI and reported for validation.
 pub fn render(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
+    let mut r = render_unsanitised(markdown, ctx);
+    r.html = sanitize(&r.html);
+    r
+}
+
+/// [`render`] without the final sanitiser pass (for benchmarks; never store its output).
+pub fn render_unsanitised(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
     let title = title_of_first_line(markdown);
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut links = Vec::new();
@@ -208,6 +252,7 @@ pub fn render(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
     let mut skipping_title = false;
     // Inside inline raw `<script>`/`<style>`/`<svg>`...: their text is dropped with the tags.
     let mut raw_depth: usize = 0;
+    let mut lines = Lines::new(markdown);
 
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
         match event {
@@ -247,6 +292,7 @@ pub fn render(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
                         *id = Some(CowStr::from(unique));
                     }
                 }
+                raw_depth = 0;
                 events.push(Event::End(TagEnd::Heading(level)));
             }
             _ if skipping_title => {}
@@ -254,13 +300,24 @@ pub fn render(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
             Event::Html(_) => {}
             Event::InlineHtml(tag) => raw_depth = raw_depth_after(raw_depth, &tag),
             Event::Text(_) if raw_depth > 0 => {}
+            // Inline HTML never spans blocks: an unclosed `<script>` ends with its paragraph.
+            Event::End(
+                end @ (TagEnd::Paragraph
+                | TagEnd::TableCell
+                | TagEnd::Item
+                | TagEnd::BlockQuote(_)
+                | TagEnd::FootnoteDefinition),
+            ) => {
+                raw_depth = 0;
+                events.push(Event::End(end));
+            }
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
                 title: link_title,
                 id,
             }) => {
-                let href = rewrite(&dest_url, ctx, &mut links, line_of(markdown, range.start));
+                let href = rewrite(&dest_url, ctx, &mut links, lines.line(range.start));
                 events.push(Event::Start(Tag::Link {
                     link_type,
                     dest_url: href,
@@ -274,7 +331,7 @@ pub fn render(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
                 title: image_title,
                 id,
             }) => {
-                let href = rewrite(&dest_url, ctx, &mut links, line_of(markdown, range.start));
+                let href = rewrite(&dest_url, ctx, &mut links, lines.line(range.start));
                 events.push(Event::Start(Tag::Image {
                     link_type,
                     dest_url: href,
@@ -295,7 +352,7 @@ pub fn render(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
     pulldown_cmark::html::push_html(&mut raw, events.into_iter());
     Rendered {
         title,
-        html: sanitize(&raw),
+        html: raw,
         links,
         heading_ids,
     }
@@ -313,7 +370,10 @@ fn raw_depth_after(depth: usize, tag: &str) -> usize {
         Some(rest) => (true, rest),
         None => (false, t.as_str()),
     };
-    let name: String = name.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let name: String = name
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
     if !RAW_CONTENT.contains(&name.as_str()) || t.trim_end().ends_with("/>") {
         depth
     } else if closing {
@@ -384,7 +444,8 @@ pub fn sanitize(html: &str) -> String {
     let cleaned = SANITIZER.clean(html).to_string();
     // A task-list checkbox must not become an active form control.
     if cleaned.contains("<input") {
-        cleaned.replace("<input ", "<input disabled=\"\" ")
+        cleaned
+            .replace("<input ", "<input disabled=\"\" ")
             .replace("disabled=\"\" disabled=\"\"", "disabled=\"\"")
     } else {
         cleaned
@@ -428,10 +489,16 @@ mod tests {
         let md = "# T\n\nSee [b](02-beta.md), [b2](02-beta.md#part-two),\n[here](#local), \
                   [file](<material:Export plan.xlsx>) and [x](../other.md).\n";
         let r = render(md, &ctx());
-        assert!(r.html.contains(r##"href="#/courses/c/beta""##), "{}", r.html);
+        assert!(
+            r.html.contains(r##"href="#/courses/c/beta""##),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains(r##"href="#/courses/c/beta#part-two""##));
         assert!(r.html.contains(r##"href="#/courses/c/m#local""##));
-        assert!(r.html.contains(r##"href="#/courses/c/materials/Export%20plan.xlsx""##));
+        assert!(r
+            .html
+            .contains(r##"href="#/courses/c/materials/Export%20plan.xlsx""##));
         assert_eq!(r.links.len(), 5);
         assert_eq!(r.links[0].line, 3);
         assert_eq!(r.links[3].line, 4);
@@ -458,7 +525,15 @@ mod tests {
                   [a](javascript:alert(1)) [d](data:text/html;base64,PHNjcmlwdD4=)\n\n\
                   <svg><script>alert(1)</script></svg>\n\n<iframe src=https://evil.example></iframe>\n";
         let h = render(md, &ctx()).html;
-        for bad in ["<script", "onerror", "javascript:", "data:", "<svg", "<iframe", "alert"] {
+        for bad in [
+            "<script",
+            "onerror",
+            "javascript:",
+            "data:",
+            "<svg",
+            "<iframe",
+            "alert",
+        ] {
             assert!(!h.contains(bad), "{bad} survived: {h}");
         }
         assert!(h.contains("ok"));
@@ -469,16 +544,36 @@ mod tests {
         let h = sanitize(
             r#"<a href="javascript:alert(1)" onclick="x()">a</a><input type="text" name="pw"><td style="background:url(x)">c</td><style>p{}</style><p style="color:red">p</p>"#,
         );
-        for bad in ["javascript", "onclick", "type=\"text\"", "background", "<style", "color"] {
+        for bad in [
+            "javascript",
+            "onclick",
+            "type=\"text\"",
+            "background",
+            "<style",
+            "color",
+        ] {
             assert!(!h.contains(bad), "{bad} survived: {h}");
         }
     }
 
     #[test]
     fn module_file_names() {
-        assert_eq!(parse_module_file_name("01-intro.md"), Some((1, "intro".into())));
-        assert_eq!(parse_module_file_name("12-a-b-2.md"), Some((12, "a-b-2".into())));
-        for bad in ["1-intro.md", "01_intro.md", "01-Intro.md", "01-.md", "01-intro.txt", "001-x.md"] {
+        assert_eq!(
+            parse_module_file_name("01-intro.md"),
+            Some((1, "intro".into()))
+        );
+        assert_eq!(
+            parse_module_file_name("12-a-b-2.md"),
+            Some((12, "a-b-2".into()))
+        );
+        for bad in [
+            "1-intro.md",
+            "01_intro.md",
+            "01-Intro.md",
+            "01-.md",
+            "01-intro.txt",
+            "001-x.md",
+        ] {
             assert_eq!(parse_module_file_name(bad), None, "{bad}");
         }
     }

@@ -144,6 +144,15 @@ pub async fn stored_hash(db: &AnyPool, slug: &str) -> Result<Option<String>> {
         .context("reading a course's content hash")
 }
 
+/// `(slug, content hash)` of every stored course.
+#[instrument(skip_all)]
+pub async fn stored_hashes(db: &AnyPool) -> Result<Vec<(String, String)>> {
+    sqlx::query_as("SELECT slug, content_hash FROM courses")
+        .fetch_all(db)
+        .await
+        .context("reading content hashes")
+}
+
 /// Insert or update a course row (the first write of the import transaction).
 #[instrument(skip_all)]
 pub async fn upsert_course(conn: &mut AnyConnection, c: &catalog::Course, now: i64) -> Result<i64> {
@@ -246,7 +255,10 @@ pub struct StoredContent {
 }
 
 #[instrument(skip_all)]
-pub async fn stored_contents(conn: &mut AnyConnection, course_id: i64) -> Result<Vec<StoredContent>> {
+pub async fn stored_contents(
+    conn: &mut AnyConnection,
+    course_id: i64,
+) -> Result<Vec<StoredContent>> {
     sqlx::query_as(
         "SELECT t.module_id, t.language, t.content_hash
          FROM module_contents t JOIN course_modules m ON m.id = t.module_id
@@ -286,7 +298,11 @@ pub async fn upsert_content(
 }
 
 #[instrument(skip_all)]
-pub async fn delete_content(conn: &mut AnyConnection, module_id: i64, language: &str) -> Result<()> {
+pub async fn delete_content(
+    conn: &mut AnyConnection,
+    module_id: i64,
+    language: &str,
+) -> Result<()> {
     sqlx::query("DELETE FROM module_contents WHERE module_id = $1 AND language = $2")
         .bind(module_id)
         .bind(language)

@@ -3,7 +3,10 @@
 mod common;
 
 mod auth;
+mod courses;
 mod foundation;
 mod materials;
 mod orgs;
+mod progress;
+mod quizzes;
 mod storage;
