@@ -80,8 +80,9 @@ async fn main() -> ExitCode {
     let format: String = figment
         .extract_inner("log_format")
         .unwrap_or_else(|_| "text".into());
-    academy::telemetry::init(&format);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    academy::telemetry::init(&format, !matches!(command, Command::Serve));
+    match command {
         Command::Serve => match academy::app(figment).launch().await {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => {
