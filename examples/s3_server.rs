@@ -29,7 +29,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     builder.set_auth(s3s::auth::SimpleAuth::from_single(ak, sk));
     let service = builder.build();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    println!("S3 (s3s-fs) on http://{} serving {root}", listener.local_addr()?);
+    println!(
+        "S3 (s3s-fs) on http://{} serving {root}",
+        listener.local_addr()?
+    );
     loop {
         let (socket, _) = listener.accept().await?;
         let _ = socket.set_nodelay(true);

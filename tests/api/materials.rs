@@ -876,7 +876,13 @@ async fn bench_materials_api() {
             for _ in 0..rounds {
                 let t = std::time::Instant::now();
                 let r = s
-                    .upload(&s.world.coord_a.token, "b.pdf", "application/pdf", &file, None)
+                    .upload(
+                        &s.world.coord_a.token,
+                        "b.pdf",
+                        "application/pdf",
+                        &file,
+                        None,
+                    )
                     .await
                     .expect(201);
                 up_rates.push(size as f64 / (1024.0 * 1024.0) / t.elapsed().as_secs_f64());
@@ -894,7 +900,10 @@ async fn bench_materials_api() {
             down.push(median(down_ms));
         }
         let kib = size / 1024;
-        println!("| {kib} KiB | upload (MiB/s) | {:.0} | {:.0} |", up[0], up[1]);
+        println!(
+            "| {kib} KiB | upload (MiB/s) | {:.0} | {:.0} |",
+            up[0], up[1]
+        );
         println!(
             "| {kib} KiB | download, learner (ms; S3: 302 + presigned GET) | {:.1} | {:.1} |",
             down[0], down[1]

@@ -693,14 +693,25 @@ async fn the_storage_migrate_command_copies_the_data_folder() {
 #[rocket::async_test]
 #[ignore]
 async fn bench_store_throughput() {
-    async fn median_mib_s(store: &dyn ObjectStore, size: usize, rounds: usize, upload: bool) -> f64 {
+    async fn median_mib_s(
+        store: &dyn ObjectStore,
+        size: usize,
+        rounds: usize,
+        upload: bool,
+    ) -> f64 {
         let body: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
-        store.put_bytes("bench/obj", &body, "application/octet-stream").await.unwrap();
+        store
+            .put_bytes("bench/obj", &body, "application/octet-stream")
+            .await
+            .unwrap();
         let mut rates = Vec::new();
         for _ in 0..rounds {
             let t = std::time::Instant::now();
             if upload {
-                store.put_bytes("bench/obj", &body, "application/octet-stream").await.unwrap();
+                store
+                    .put_bytes("bench/obj", &body, "application/octet-stream")
+                    .await
+                    .unwrap();
             } else {
                 assert_eq!(store.get_bytes("bench/obj").await.unwrap().len(), size);
             }
