@@ -174,7 +174,15 @@ async fn download_material(
         .presign_get(&material.object_key, &how)
         .await?
     {
-        return Ok(Download::Redirect(url));
+        // Signing needs no round trip: ask the store first, so that a store that is down is
+        // a 503 here rather than a dead link in the browser.
+        return match storage.store().head(&material.object_key).await? {
+            Some(_) => Ok(Download::Redirect(url)),
+            None => Err(Error::internal(
+                "material object missing",
+                format!("material {id}: object {} is gone", material.object_key),
+            )),
+        };
     }
     let size = u64::try_from(material.size).unwrap_or(0);
     let wanted = range::parse(range.0.as_deref(), size);

@@ -797,6 +797,16 @@ async fn when_s3_is_down_storage_routes_answer_503_and_the_rest_works() {
             .await,
         503,
     );
+    s.enrol(&w.learner_a.token).await;
+    let r = s
+        .app
+        .get(&format!("/api/materials/{id}"), &w.learner_a.token)
+        .await;
+    assert_problem(&r, 503);
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("storage unavailable"));
     let health = s.app.get_anon("/health").await;
     assert_eq!(health.status.code, 503);
     assert_eq!(health.body["storage"], "unavailable");
