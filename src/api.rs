@@ -49,6 +49,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let features = [
         crate::auth::Doc::openapi(),
         crate::orgs::Doc::openapi(),
+        crate::materials::Doc::openapi(),
         crate::courses::Doc::openapi(),
         crate::progress::Doc::openapi(),
         crate::quizzes::Doc::openapi(),

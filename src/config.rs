@@ -64,6 +64,9 @@ pub struct Config {
     pub s3_secret_key: Option<Secret>,
     pub s3_path_style: bool,
     pub presign_seconds: u32,
+    /// Refuse to start when the object store cannot be reached (false: start anyway and answer
+    /// 503 on storage routes until it is back).
+    pub storage_required: bool,
 }
 
 impl Default for Config {
@@ -94,6 +97,7 @@ impl Default for Config {
             s3_secret_key: None,
             s3_path_style: true,
             presign_seconds: 300,
+            storage_required: true,
         }
     }
 }

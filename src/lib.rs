@@ -12,9 +12,11 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod json;
+pub mod materials;
 pub mod orgs;
 pub mod progress;
 pub mod quizzes;
+pub mod storage;
 pub mod telemetry;
 pub mod web;
 
@@ -65,12 +67,15 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .attach(web::SecurityHeaders)
         .attach(Db::init())
         .attach(db::migrations())
+        .attach(storage::stage())
+        .attach(materials::stage())
         .attach(courses::import_on_start())
         .manage(telemetry)
         .manage(keys)
         .mount("/api", api::routes())
         .mount("/api", auth::routes())
         .mount("/api", orgs::routes())
+        .mount("/api", materials::routes())
         .mount("/api", courses::routes())
         .mount("/api", progress::routes())
         .mount("/api", quizzes::routes())

@@ -34,6 +34,18 @@ enum Command {
     },
     /// Seed demo partners, SMEs, users and slots, and print the logins.
     Demo,
+    /// Object storage tools.
+    Storage {
+        #[command(subcommand)]
+        command: StorageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StorageCommand {
+    /// Copy every object from the folder store (data dir) to the configured S3 bucket
+    /// (ACADEMY_S3_*). Resumable: objects already copied are skipped; checksums are verified.
+    Migrate,
 }
 
 #[derive(Subcommand)]
@@ -81,6 +93,9 @@ async fn main() -> ExitCode {
         Command::Import => import(figment).await,
         Command::User { command } => user(figment, command).await,
         Command::Demo => demo(figment).await,
+        Command::Storage {
+            command: StorageCommand::Migrate,
+        } => storage_migrate(figment).await,
     }
 }
 
@@ -225,6 +240,48 @@ async fn demo(figment: rocket::figment::Figment) -> ExitCode {
         }
         Err(e) => {
             eprintln!("academy: seeding the demo failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn storage_migrate(figment: rocket::figment::Figment) -> ExitCode {
+    let config: Config = match figment.extract() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("academy: invalid configuration: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = academy::storage::migrate::run(&config, |step| {
+        use academy::storage::migrate::Step;
+        match step {
+            Step::Copied { key, size } => println!("copied  {key} ({size} bytes, verified)"),
+            Step::Skipped { key } => println!("skipped {key} (already there, same SHA-256)"),
+            Step::Failed { key, error } => eprintln!("FAILED  {key}: {error}"),
+        }
+    })
+    .await;
+    match result {
+        Ok(report) => {
+            println!(
+                "{} copied ({} bytes), {} already there, {} failed",
+                report.copied,
+                report.bytes,
+                report.skipped,
+                report.failed.len()
+            );
+            if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "academy: some objects were not copied; run the command again to retry them"
+                );
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("academy: storage migrate: {e}");
             ExitCode::FAILURE
         }
     }

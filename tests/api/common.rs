@@ -125,41 +125,7 @@ impl TestApp {
     }
 
     pub async fn with(customize: impl FnOnce(Figment) -> Figment) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (url, pg) = match std::env::var("ACADEMY_TEST_DATABASE_URL") {
-            Ok(admin_url) if admin_url.starts_with("postgres") => {
-                let name = format!("academy_t_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = sqlx::postgres::PgConnection::connect(&admin_url)
-                    .await
-                    .expect("connect to ACADEMY_TEST_DATABASE_URL");
-                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create test database");
-                let (base, query) = match admin_url.split_once('?') {
-                    Some((b, q)) => (b.to_string(), format!("?{q}")),
-                    None => (admin_url.clone(), String::new()),
-                };
-                let prefix = &base[..base.rfind('/').expect("database URL with a path")];
-                (
-                    format!("{prefix}/{name}{query}"),
-                    Some(PgDatabase { admin_url, name }),
-                )
-            }
-            _ => (
-                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
-                None,
-            ),
-        };
-        let figment = customize(base_figment(dir.path()).merge(("database_url", url)));
-        let client = Client::untracked(academy::app(figment))
-            .await
-            .expect("the app ignites");
-        TestApp {
-            client,
-            dir,
-            _pg: pg,
-        }
+        Self::with_rocket(customize, |rocket| rocket).await
     }
 
     pub fn pool(&self) -> &sqlx::AnyPool {
@@ -444,7 +410,58 @@ impl TestApp {
             .await
             .expect("the second instance ignites")
     }
+
+    /// Like [`TestApp::with`], and `prepare` may add state to the Rocket before it ignites
+    /// (e.g. an `academy::storage::CustomStore` wrapping a store that fails on purpose).
+    pub async fn with_rocket(
+        customize: impl FnOnce(Figment) -> Figment,
+        prepare: impl FnOnce(rocket::Rocket<rocket::Build>) -> rocket::Rocket<rocket::Build>,
+    ) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, pg) = match std::env::var("ACADEMY_TEST_DATABASE_URL") {
+            Ok(admin_url) if admin_url.starts_with("postgres") => {
+                let name = format!("academy_t_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::postgres::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("connect to ACADEMY_TEST_DATABASE_URL");
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                let (base, query) = match admin_url.split_once('?') {
+                    Some((b, q)) => (b.to_string(), format!("?{q}")),
+                    None => (admin_url.clone(), String::new()),
+                };
+                let prefix = &base[..base.rfind('/').expect("database URL with a path")];
+                (
+                    format!("{prefix}/{name}{query}"),
+                    Some(PgDatabase { admin_url, name }),
+                )
+            }
+            _ => (
+                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+                None,
+            ),
+        };
+        let figment = customize(base_figment(dir.path()).merge(("database_url", url)));
+        let client = Client::untracked(prepare(academy::app(figment)))
+            .await
+            .expect("the app ignites");
+        TestApp {
+            client,
+            dir,
+            _pg: pg,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(
+            Db::fetch(self.client.rocket()).map(|d| d.backend()),
+            Some(academy::config::Backend::Postgres)
+        )
+    }
 }
+
 
 /// A JSON POST through any client (e.g. [`TestApp::second_instance`]).
 pub async fn post_via(client: &Client, path: &str, token: &str, body: &Value) -> Resp {
@@ -453,4 +470,31 @@ pub async fn post_via(client: &Client, path: &str, token: &str, body: &Value) ->
     req.add_header(ContentType::JSON);
     req.set_body(body.to_string());
     read(req.dispatch().await).await
+}
+
+
+/// A multipart/form-data body: `(name, file name, content type, bytes)` per part.
+pub fn multipart(parts: &[(&str, Option<&str>, &str, &[u8])]) -> (ContentType, Vec<u8>) {
+    let boundary = "----academy-test-boundary-7f3a91";
+    let mut body = Vec::new();
+    for (name, filename, ct, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match filename {
+            Some(f) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n")
+                    .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(format!("Content-Type: {ct}\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (
+        ContentType::new("multipart", "form-data").with_params(("boundary", boundary)),
+        body,
+    )
 }

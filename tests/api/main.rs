@@ -6,6 +6,8 @@ mod auth;
 mod courses;
 mod bookings;
 mod foundation;
+mod materials;
 mod orgs;
 mod progress;
 mod quizzes;
+mod storage;

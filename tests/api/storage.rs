@@ -1,0 +1,779 @@
+//! The object stores against a real S3-protocol server (s3s + s3s-fs in this process, checking
+//! SigV4 signatures) and against the folder store: the same tests for both.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use academy::storage::local::LocalStore;
+use academy::storage::migrate::{migrate, Step};
+use academy::storage::s3::{S3Settings, S3Store};
+use academy::storage::{
+    ByteRange, ObjectStore, ObjectStoreExt, Presentation, Reader, StorageError, StorageResult,
+    StoreKind, Written,
+};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+use crate::common::*;
+
+pub const ACCESS_KEY: &str = "academy-test-ak";
+pub const SECRET_KEY: &str = "academy-test-secret-key-0123456789";
+pub const BUCKET: &str = "academy";
+
+/// An s3s + s3s-fs server on 127.0.0.1:0 with one bucket, [`BUCKET`].
+pub struct S3Server {
+    pub endpoint: String,
+    pub root: tempfile::TempDir,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl S3Server {
+    pub async fn start() -> S3Server {
+        Self::start_with(None).await
+    }
+
+    /// With `domain`, the server also understands virtual-host requests (`bucket.domain`).
+    pub async fn start_with(domain: Option<&str>) -> S3Server {
+        let root = tempfile::tempdir().expect("s3 root");
+        std::fs::create_dir(root.path().join(BUCKET)).expect("bucket folder");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let endpoint = format!("http://{addr}");
+        let fs = s3s_fs::FileSystem::new(root.path()).expect("s3s-fs");
+        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        if let Some(domain) = domain {
+            // The Host header carries the port, so the base domain does too.
+            let base = format!("{domain}:{}", addr.port());
+            builder.set_host(s3s::host::SingleDomain::new(&base).expect("domain"));
+        }
+        let service = builder.build();
+        let task = tokio::spawn(async move {
+            // Dropping the set (when this task is aborted) closes every open connection.
+            let mut connections = tokio::task::JoinSet::new();
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                // As production servers do; without it Nagle + delayed ACKs add ~40 ms per GET.
+                let _ = socket.set_nodelay(true);
+                let service = service.clone();
+                connections.spawn(async move {
+                    let builder = ConnBuilder::new(TokioExecutor::new());
+                    let _ = builder
+                        .serve_connection(TokioIo::new(socket), service)
+                        .await;
+                });
+            }
+        });
+        S3Server {
+            endpoint,
+            root,
+            task: Some(task),
+        }
+    }
+
+    /// Take the server away: the port closes and open connections drop.
+    pub async fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    pub fn settings(&self) -> S3Settings {
+        S3Settings {
+            bucket: BUCKET.into(),
+            endpoint: Some(self.endpoint.clone()),
+            public_endpoint: None,
+            region: "us-east-1".into(),
+            access_key: ACCESS_KEY.into(),
+            secret_key: SECRET_KEY.into(),
+            path_style: true,
+            timeout: Duration::from_secs(10),
+            proxy: None,
+        }
+    }
+
+    pub fn store(&self) -> S3Store {
+        S3Store::new(&self.settings()).expect("s3 store")
+    }
+
+    /// The app's settings for this server.
+    pub fn configure(&self, figment: rocket::figment::Figment) -> rocket::figment::Figment {
+        figment
+            .merge(("s3_bucket", BUCKET))
+            .merge(("s3_endpoint", self.endpoint.clone()))
+            .merge(("s3_access_key", ACCESS_KEY))
+            .merge(("s3_secret_key", SECRET_KEY))
+            .merge(("s3_region", "us-east-1"))
+            .merge(("s3_path_style", true))
+    }
+
+    /// Objects as s3s-fs keeps them on disk (its own metadata sidecars left out).
+    pub fn object_count(&self) -> usize {
+        fn walk(dir: &std::path::Path) -> usize {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .map(|e| {
+                            let name = e.file_name().to_string_lossy().to_string();
+                            let path = e.path();
+                            if path.is_dir() {
+                                walk(&path)
+                            } else if name.starts_with('.') || name.ends_with(".json") {
+                                0
+                            } else {
+                                1
+                            }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        walk(&self.root.path().join(BUCKET))
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Both stores, each with what keeps it alive (held, never read).
+#[allow(dead_code)]
+pub enum Backing {
+    Folder(tempfile::TempDir),
+    S3(S3Server),
+}
+
+async fn stores() -> Vec<(Arc<dyn ObjectStore>, Backing)> {
+    let dir = tempfile::tempdir().expect("dir");
+    let local: Arc<dyn ObjectStore> = Arc::new(LocalStore::new(dir.path().join("objects")));
+    let server = S3Server::start().await;
+    let s3: Arc<dyn ObjectStore> = Arc::new(server.store());
+    vec![(local, Backing::Folder(dir)), (s3, Backing::S3(server))]
+}
+
+/// A plain HTTP/1.0 GET (no client crate needed): status, headers, body.
+pub async fn http_get(url: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let req = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let body = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body)
+}
+
+#[rocket::async_test]
+async fn put_get_head_list_delete_on_both_stores() {
+    for (store, _keep) in stores().await {
+        let kind = store.kind();
+        store.check().await.expect("reachable");
+        let w = store
+            .put_bytes("materials/a1", b"hello world", "text/plain")
+            .await
+            .expect("put");
+        assert_eq!(w.size, 11, "{kind:?}");
+        store
+            .put_bytes("materials/b2", &vec![7u8; 300_000], "application/pdf")
+            .await
+            .expect("put");
+        store
+            .put_bytes("certificates/X-1.pdf", b"%PDF-1.7", "application/pdf")
+            .await
+            .expect("put");
+        assert_eq!(
+            store.get_bytes("materials/a1").await.unwrap(),
+            b"hello world"
+        );
+        assert_eq!(
+            store.get_bytes("materials/b2").await.unwrap().len(),
+            300_000
+        );
+
+        // Overwrite replaces.
+        store
+            .put_bytes("materials/a1", b"hello again", "text/plain")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get_bytes("materials/a1").await.unwrap(),
+            b"hello again"
+        );
+
+        // A range.
+        let (total, mut r) = store
+            .open("materials/a1", Some(ByteRange { start: 6, len: 5 }))
+            .await
+            .unwrap();
+        let mut part = Vec::new();
+        r.read_to_end(&mut part).await.unwrap();
+        assert_eq!((total, part.as_slice()), (11, &b"again"[..]), "{kind:?}");
+
+        let head = store.head("materials/b2").await.unwrap().expect("exists");
+        assert_eq!(head.size, 300_000);
+        assert_eq!(store.head("materials/nope").await.unwrap(), None);
+
+        let keys: Vec<String> = store
+            .list("materials/")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        assert_eq!(keys, ["materials/a1", "materials/b2"], "{kind:?}");
+        assert_eq!(store.list("").await.unwrap().len(), 3);
+
+        store.delete("materials/a1").await.unwrap();
+        store.delete("materials/a1").await.expect("idempotent");
+        assert!(matches!(
+            store.get_bytes("materials/a1").await,
+            Err(StorageError::NotFound)
+        ));
+        assert_eq!(store.list("materials/").await.unwrap().len(), 1);
+
+        // Keys never come from users: anything path-like is refused.
+        for bad in ["../x", "/etc/passwd", "a/../../b", ".tmp/x", "a b"] {
+            assert!(
+                matches!(
+                    store.put_bytes(bad, b"x", "text/plain").await,
+                    Err(StorageError::InvalidKey(_))
+                ),
+                "{kind:?} {bad}"
+            );
+        }
+    }
+}
+
+#[rocket::async_test]
+async fn a_checksum_mismatch_leaves_no_object() {
+    for (store, _keep) in stores().await {
+        let mut body = &b"the real bytes"[..];
+        let err = store
+            .put_reader(
+                "materials/c",
+                &mut body,
+                "text/plain",
+                Some(&"0".repeat(64)),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StorageError::Integrity(_)), "{err}");
+        assert_eq!(store.head("materials/c").await.unwrap(), None);
+        // The right checksum passes, and S3 keeps it as metadata.
+        let sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let mut empty = &b""[..];
+        store
+            .put_reader("materials/e", &mut empty, "text/plain", Some(sha))
+            .await
+            .expect("matching checksum");
+        let head = store.head("materials/e").await.unwrap().unwrap();
+        if store.kind() == StoreKind::S3 {
+            assert_eq!(head.sha256.as_deref(), Some(sha));
+        }
+    }
+}
+
+#[rocket::async_test]
+async fn presigned_get_works_and_a_tampered_one_is_refused() {
+    let server = S3Server::start().await;
+    let store = server.store();
+    store
+        .put_bytes("materials/p", b"presigned body", "application/pdf")
+        .await
+        .unwrap();
+    let how = Presentation {
+        content_type: "application/pdf",
+        content_disposition: "attachment; filename=\"Guia.pdf\"; filename*=UTF-8''Gu%C3%ADa.pdf",
+        expires_seconds: 60,
+    };
+    let url = store
+        .presign_get("materials/p", &how)
+        .await
+        .unwrap()
+        .expect("S3 presigns");
+    assert!(
+        url.starts_with(&format!("{}/{BUCKET}/materials/p?", server.endpoint)),
+        "{url}"
+    );
+    let (status, _, body) = http_get(&url).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, b"presigned body");
+
+    // The disposition is part of what is signed: changing it breaks the signature.
+    let tampered = url.replace("Guia.pdf", "evil.exe");
+    assert_ne!(tampered, url);
+    assert_eq!(http_get(&tampered).await.0, 403);
+    // So is the key.
+    let other = url.replace("materials/p?", "materials/q?");
+    assert_eq!(http_get(&other).await.0, 403);
+    // And the signature itself.
+    let pos = url.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len();
+    let mut forged = url.clone();
+    let flipped = if &url[pos..pos + 1] == "a" { "b" } else { "a" };
+    forged.replace_range(pos..pos + 1, flipped);
+    assert_eq!(http_get(&forged).await.0, 403);
+
+    // The folder store has no presigned URLs: the app streams instead.
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalStore::new(dir.path());
+    assert_eq!(local.presign_get("materials/p", &how).await.unwrap(), None);
+}
+
+/// Virtual-host addressing (`academy.s3.test:PORT`): no DNS here, so the requests go through
+/// the s3s server acting as the HTTP proxy, which reads the bucket from the Host header.
+#[rocket::async_test]
+async fn virtual_host_addressing() {
+    let server = S3Server::start_with(Some("s3.test")).await;
+    let port = server.endpoint.rsplit(':').next().unwrap().to_string();
+    let mut settings = server.settings();
+    settings.endpoint = Some(format!("http://s3.test:{port}"));
+    settings.path_style = false;
+    settings.proxy = Some(server.endpoint.clone());
+    let store = S3Store::new(&settings).unwrap();
+    assert_eq!(store.url(), format!("http://academy.s3.test:{port}"));
+    store
+        .check()
+        .await
+        .expect("bucket reachable by virtual host");
+    store
+        .put_bytes("materials/v", b"virtual host", "text/plain")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_bytes("materials/v").await.unwrap(),
+        b"virtual host"
+    );
+    assert_eq!(store.list("materials/").await.unwrap().len(), 1);
+    // It really landed in the bucket named by the host.
+    assert!(server
+        .root
+        .path()
+        .join(BUCKET)
+        .join("materials/v")
+        .is_file());
+    store.delete("materials/v").await.unwrap();
+    assert_eq!(store.head("materials/v").await.unwrap(), None);
+}
+
+#[rocket::async_test]
+async fn presigned_urls_use_the_public_endpoint() {
+    let server = S3Server::start().await;
+    let mut settings = server.settings();
+    settings.public_endpoint = Some("https://files.hub.example".into());
+    let store = S3Store::new(&settings).unwrap();
+    store
+        .put_bytes("materials/z", b"z", "text/plain")
+        .await
+        .unwrap();
+    let url = store
+        .presign_get(
+            "materials/z",
+            &Presentation {
+                content_type: "text/plain",
+                content_disposition: "attachment",
+                expires_seconds: 30,
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        url.starts_with("https://files.hub.example/academy/materials/z?"),
+        "{url}"
+    );
+}
+
+#[rocket::async_test]
+async fn start_up_checks_say_what_is_wrong() {
+    let mut server = S3Server::start().await;
+
+    let mut wrong_secret = server.settings();
+    wrong_secret.secret_key = "not-the-secret".into();
+    let err = S3Store::new(&wrong_secret)
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("refused the credentials") && msg.contains("ACADEMY_S3_SECRET_KEY"),
+        "{msg}"
+    );
+
+    let mut wrong_key = server.settings();
+    wrong_key.access_key = "nobody".into();
+    let msg = S3Store::new(&wrong_key)
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("refused the credentials"), "{msg}");
+
+    let mut missing = server.settings();
+    missing.bucket = "no-such-bucket".into();
+    let msg = S3Store::new(&missing)
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("\"no-such-bucket\" does not exist"), "{msg}");
+
+    // Nothing listening there.
+    let endpoint = server.endpoint.clone();
+    server.stop().await;
+    let msg = server.store().check().await.unwrap_err().to_string();
+    assert!(
+        msg.contains("cannot reach the S3 endpoint") && msg.contains(&endpoint),
+        "{msg}"
+    );
+}
+
+#[rocket::async_test]
+async fn the_app_refuses_to_start_on_a_broken_store_unless_told_otherwise() {
+    let server = S3Server::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let figment = server
+        .configure(base_figment(dir.path()))
+        .merge((
+            "database_url",
+            format!("sqlite://{}/t.db?mode=rwc", dir.path().display()),
+        ))
+        .merge(("s3_secret_key", "wrong"));
+    match rocket::local::asynchronous::Client::untracked(academy::app(figment.clone())).await {
+        Ok(_) => panic!("the app started with wrong S3 credentials"),
+        // Inspecting the error marks it handled (Rocket panics on unhandled launch errors).
+        Err(e) => assert!(matches!(
+            e.kind(),
+            rocket::error::ErrorKind::FailedFairings(_)
+        )),
+    }
+    let client = rocket::local::asynchronous::Client::untracked(academy::app(
+        figment.merge(("storage_required", false)),
+    ))
+    .await
+    .expect("starts anyway when told to");
+    let res = client.get("/health").dispatch().await;
+    assert_eq!(res.status().code, 503);
+    let body: serde_json::Value = res.into_json().await.unwrap();
+    assert_eq!(body["storage"], "unavailable");
+    assert_eq!(body["database"], "ok");
+}
+
+#[rocket::async_test]
+async fn health_follows_the_store_and_other_routes_keep_working() {
+    let mut server = S3Server::start().await;
+    let app = TestApp::with(|f| server.configure(f)).await;
+    let world = app.world().await;
+    let ok = app.get_anon("/health").await.expect(200);
+    assert_eq!(ok.body["storage"], "ok");
+
+    server.stop().await;
+    let down = app.get_anon("/health").await;
+    assert_eq!(down.status.code, 503, "{}", down.text);
+    assert_eq!(down.body["storage"], "unavailable");
+    assert_eq!(down.body["database"], "ok");
+    // Everything that does not need the store still answers.
+    app.get("/api/me", &world.learner_a.token).await.expect(200);
+    app.get_anon("/api/openapi.json").await.expect(200);
+
+    // The folder store reports a folder that is gone.
+    let app = TestApp::new().await;
+    app.get_anon("/health").await.expect(200);
+    let objects = app.dir.path().join("data/objects");
+    std::fs::remove_dir_all(&objects).unwrap();
+    std::fs::write(&objects, b"not a folder").unwrap();
+    let down = app.get_anon("/health").await;
+    assert_eq!(down.status.code, 503);
+    assert_eq!(down.body["storage"], "unavailable");
+}
+
+/// A store that fails every write after `ok_puts` successful ones.
+pub struct FlakyStore {
+    pub inner: Arc<dyn ObjectStore>,
+    pub ok_puts: std::sync::atomic::AtomicUsize,
+}
+
+#[rocket::async_trait]
+impl ObjectStore for FlakyStore {
+    fn kind(&self) -> StoreKind {
+        self.inner.kind()
+    }
+    async fn check(&self) -> StorageResult<()> {
+        self.inner.check().await
+    }
+    async fn put_reader(
+        &self,
+        key: &str,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+        content_type: &str,
+        expected_sha256: Option<&str>,
+    ) -> StorageResult<Written> {
+        use std::sync::atomic::Ordering;
+        let left = self.ok_puts.load(Ordering::SeqCst);
+        if left == 0 {
+            return Err(StorageError::Unavailable(
+                "flaky store: connection reset".into(),
+            ));
+        }
+        self.ok_puts.store(left - 1, Ordering::SeqCst);
+        self.inner
+            .put_reader(key, reader, content_type, expected_sha256)
+            .await
+    }
+    async fn open(&self, key: &str, range: Option<ByteRange>) -> StorageResult<(u64, Reader)> {
+        self.inner.open(key, range).await
+    }
+    async fn head(&self, key: &str) -> StorageResult<Option<academy::storage::ObjectMeta>> {
+        self.inner.head(key).await
+    }
+    async fn delete(&self, key: &str) -> StorageResult<()> {
+        self.inner.delete(key).await
+    }
+    async fn list(&self, prefix: &str) -> StorageResult<Vec<academy::storage::ObjectMeta>> {
+        self.inner.list(prefix).await
+    }
+}
+
+#[rocket::async_test]
+async fn migrate_copies_verifies_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalStore::new(dir.path().join("objects"));
+    local.check().await.unwrap();
+    let local: &dyn ObjectStore = &local;
+    for i in 0..5u8 {
+        let body: Vec<u8> = (0..(1000 * (i as usize + 1)))
+            .map(|n| (n as u8) ^ i)
+            .collect();
+        local
+            .put_bytes(
+                &format!("materials/m{i}"),
+                &body,
+                "application/octet-stream",
+            )
+            .await
+            .unwrap();
+    }
+    local
+        .put_bytes("certificates/C-1.pdf", b"%PDF-1.7 cert", "application/pdf")
+        .await
+        .unwrap();
+
+    let server = S3Server::start().await;
+    let s3: Arc<dyn ObjectStore> = Arc::new(server.store());
+    // The destination already holds a stale, different copy of one object: it is replaced.
+    s3.put_bytes("materials/m0", b"stale", "text/plain")
+        .await
+        .unwrap();
+
+    // First run: the destination dies after three objects.
+    let flaky = FlakyStore {
+        inner: s3.clone(),
+        ok_puts: 3.into(),
+    };
+    let mut steps = Vec::new();
+    let report = migrate(local, &flaky, |s| steps.push(s.clone()))
+        .await
+        .unwrap();
+    assert_eq!(report.copied, 3);
+    assert_eq!(report.failed.len(), 3, "{report:?}");
+    assert!(!report.ok());
+    assert_eq!(steps.len(), 6);
+
+    // Second run resumes: three verified copies are skipped, the rest copied.
+    let report = migrate(local, &*s3, |_| {}).await.unwrap();
+    assert_eq!((report.copied, report.skipped), (3, 3), "{report:?}");
+    assert!(report.ok());
+    for object in local.list("").await.unwrap() {
+        assert_eq!(
+            s3.digest(&object.key).await.unwrap(),
+            local.digest(&object.key).await.unwrap(),
+            "{}",
+            object.key
+        );
+    }
+    // Third run: nothing to do.
+    let report = migrate(local, &*s3, |_| {}).await.unwrap();
+    assert_eq!((report.copied, report.skipped), (0, 6));
+    assert!(matches!(
+        steps[0],
+        Step::Copied { .. } | Step::Failed { .. }
+    ));
+}
+
+/// The `academy storage migrate` command's work (the binary itself only prints its steps).
+#[rocket::async_test]
+async fn the_storage_migrate_command_copies_the_data_folder() {
+    let server = S3Server::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let local = LocalStore::new(data.path().join("objects"));
+    local.check().await.unwrap();
+    local
+        .put_bytes("materials/one", b"first", "text/plain")
+        .await
+        .unwrap();
+    local
+        .put_bytes("materials/two", &vec![1u8; 70_000], "text/plain")
+        .await
+        .unwrap();
+    let config: academy::config::Config = server
+        .configure(base_figment(data.path()))
+        .merge(("data_dir", data.path()))
+        .extract()
+        .unwrap();
+    let mut lines = Vec::new();
+    let report = academy::storage::migrate::run(&config, |s| lines.push(s.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.copied, report.skipped, report.bytes),
+        (2, 0, 70_005)
+    );
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        server.store().get_bytes("materials/one").await.unwrap(),
+        b"first"
+    );
+    let report = academy::storage::migrate::run(&config, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((report.copied, report.skipped), (0, 2));
+
+    // Without S3 settings it says what to set; with a wrong secret, what is wrong.
+    let plain: academy::config::Config = base_figment(data.path())
+        .merge(("data_dir", data.path()))
+        .extract()
+        .unwrap();
+    let err = academy::storage::migrate::run(&plain, |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.contains("ACADEMY_S3_BUCKET"), "{err}");
+    let wrong: academy::config::Config = server
+        .configure(base_figment(data.path()))
+        .merge(("data_dir", data.path()))
+        .merge(("s3_secret_key", "wrong"))
+        .extract()
+        .unwrap();
+    let err = academy::storage::migrate::run(&wrong, |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.contains("refused the credentials"), "{err}");
+}
+
+/// Throughput of the two stores side by side, in one run (figures in BENCHMARKS.md):
+/// `cargo test --test api bench_store_throughput -- --ignored --nocapture`
+#[rocket::async_test]
+#[ignore]
+async fn bench_store_throughput() {
+    async fn median_mib_s(
+        store: &dyn ObjectStore,
+        size: usize,
+        rounds: usize,
+        upload: bool,
+    ) -> f64 {
+        let body: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
+        store
+            .put_bytes("bench/obj", &body, "application/octet-stream")
+            .await
+            .unwrap();
+        let mut rates = Vec::new();
+        for _ in 0..rounds {
+            let t = std::time::Instant::now();
+            if upload {
+                store
+                    .put_bytes("bench/obj", &body, "application/octet-stream")
+                    .await
+                    .unwrap();
+            } else {
+                assert_eq!(store.get_bytes("bench/obj").await.unwrap().len(), size);
+            }
+            rates.push(size as f64 / (1024.0 * 1024.0) / t.elapsed().as_secs_f64());
+        }
+        rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        rates[rates.len() / 2]
+    }
+    println!("| object | operation | folder MiB/s | S3 (s3s) MiB/s | folder / S3 |");
+    println!("|---|---|---|---|---|");
+    for (size, rounds) in [(64 * 1024, 41), (1024 * 1024, 21), (16 * 1024 * 1024, 7)] {
+        for upload in [true, false] {
+            let mut rates = Vec::new();
+            for (store, _keep) in stores().await {
+                rates.push(median_mib_s(&*store, size, rounds, upload).await);
+            }
+            println!(
+                "| {} KiB | {} | {:.0} | {:.0} | {:.1}x |",
+                size / 1024,
+                if upload { "put" } else { "get" },
+                rates[0],
+                rates[1],
+                rates[0] / rates[1]
+            );
+        }
+    }
+}
+
+/// The cache certificates use (PDFs and SME ZIPs by key), on both stores.
+#[rocket::async_test]
+async fn the_cache_api() {
+    for (store, _keep) in stores().await {
+        let cfg = academy::config::Config::default();
+        let storage = academy::storage::Storage::new(store.clone(), &cfg);
+        let key = academy::storage::certificate_key("IBA-7Q2K");
+        assert_eq!(storage.cache_get(&key).await, None);
+        storage
+            .cache_put(&key, b"%PDF cert", "application/pdf")
+            .await;
+        assert_eq!(
+            storage.cache_get(&key).await.as_deref(),
+            Some(&b"%PDF cert"[..])
+        );
+        let mut calls = 0;
+        let zip_key = academy::storage::sme_zip_key(3);
+        for _ in 0..2 {
+            let bytes = storage
+                .cached(&zip_key, "application/zip", || async {
+                    calls += 1;
+                    Ok::<_, ()>(b"PK zip".to_vec())
+                })
+                .await
+                .unwrap();
+            assert_eq!(bytes, b"PK zip");
+        }
+        assert_eq!(
+            calls,
+            1,
+            "{:?}: made once, then served from the store",
+            store.kind()
+        );
+        storage.cache_delete(&key).await;
+        assert_eq!(storage.cache_get(&key).await, None);
+    }
+}
