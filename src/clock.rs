@@ -27,6 +27,11 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         .map(|t| t.unix_timestamp())
 }
 
+/// `#[serde(serialize_with = "crate::clock::as_rfc3339")]` for unix-second fields.
+pub fn as_rfc3339<S: serde::Serializer>(ts: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*ts))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

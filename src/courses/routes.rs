@@ -89,9 +89,8 @@ pub struct CourseDetail {
     pub modules: Vec<ModuleEntry>,
     pub quiz: Option<QuizSummary>,
     pub completion: CompletionRules,
-    /// Course materials (uploaded files); filled by the materials feature.
-    #[schema(value_type = Vec<Object>)]
-    pub materials: Vec<serde_json::Value>,
+    /// Course materials (uploaded files), downloaded through `GET /api/materials/{id}`.
+    pub materials: Vec<crate::materials::Material>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -271,8 +270,7 @@ async fn get_course(
         course: summary(&row, requested.as_deref()),
         modules,
         completion,
-        // Materials (issue 7) are listed here.
-        materials: Vec::new(),
+        materials: crate::materials::list_for_course(db, row.id).await?,
     }))
 }
 

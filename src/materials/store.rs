@@ -13,7 +13,9 @@ pub struct Material {
     pub filename: String,
     pub content_type: String,
     pub size: i64,
-    /// Unix seconds.
+    /// Stored as unix seconds, served as RFC 3339.
+    #[serde(serialize_with = "crate::clock::as_rfc3339")]
+    #[schema(value_type = String)]
     pub created_at: i64,
 }
 
