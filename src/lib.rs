@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod certificates;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -11,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod json;
 pub mod orgs;
+pub mod reports;
 pub mod telemetry;
 pub mod web;
 
