@@ -46,7 +46,11 @@ impl Modify for BearerAuth {
 
 /// The whole document: every feature's `Doc`, nested under `/api`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let features = [crate::auth::Doc::openapi(), crate::orgs::Doc::openapi()];
+    let features = [
+        crate::auth::Doc::openapi(),
+        crate::orgs::Doc::openapi(),
+        crate::bookings::Doc::openapi(),
+    ];
     let mut api = Root::openapi();
     for doc in features {
         api.merge(doc);

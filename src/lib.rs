@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bookings;
 pub mod certificates;
 pub mod clock;
 pub mod config;
@@ -68,6 +69,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .mount("/api", api::routes())
         .mount("/api", auth::routes())
         .mount("/api", orgs::routes())
+        .mount("/api", bookings::routes())
         .mount("/", web::routes())
         .mount("/", web::static_files(&config))
         .register("/", error::catchers())

@@ -435,3 +435,22 @@ pub fn assert_problem(r: &Resp, status: u16) {
         r.text
     );
 }
+
+impl TestApp {
+    /// A second app instance (its own Rocket, its own pool) over this test's database, as two
+    /// `academy` processes sharing one database would be.
+    pub async fn second_instance(&self) -> Client {
+        Client::untracked(academy::app(self.client.rocket().figment().clone()))
+            .await
+            .expect("the second instance ignites")
+    }
+}
+
+/// A JSON POST through any client (e.g. [`TestApp::second_instance`]).
+pub async fn post_via(client: &Client, path: &str, token: &str, body: &Value) -> Resp {
+    let mut req = client.post(path.to_string());
+    req.add_header(Header::new("Authorization", format!("Bearer {token}")));
+    req.add_header(ContentType::JSON);
+    req.set_body(body.to_string());
+    read(req.dispatch().await).await
+}

@@ -3,5 +3,6 @@
 mod common;
 
 mod auth;
+mod bookings;
 mod foundation;
 mod orgs;

@@ -1,0 +1,731 @@
+//! All SQL of slots, bookings and their notifications.
+//!
+//! Concurrency, in one place:
+//! - one active booking per slot is the partial unique index `bookings_one_active_per_slot`;
+//!   the booking itself is one `INSERT ... SELECT` that the index guards (a losing request
+//!   gets a unique violation, i.e. 409), never a check followed by an insert;
+//! - the per-learner limit and "no booking on a withdrawn slot" need a little more: the
+//!   booking transaction first writes the learner's row and the slot's row (a no-op update),
+//!   which takes SQLite's write lock or PostgreSQL's row locks before anything is read;
+//! - an advisor's slots never overlap: slot inserts run in a transaction that first writes the
+//!   advisor's row, so two concurrent inserts for one advisor are serialised.
+
+use sqlx::{Any, AnyPool, Transaction};
+use tracing::instrument;
+
+use super::{availability, BookingScope, Booking, Notification, Outcome, PersonRef, Slot};
+use crate::clock::rfc3339;
+use crate::error::{Context, Error, Result};
+
+#[derive(sqlx::FromRow)]
+struct SlotRow {
+    id: i64,
+    advisor_id: i64,
+    advisor_name: String,
+    advisor_time_zone: String,
+    starts_at: i64,
+    ends_at: i64,
+    topic: String,
+    mode: String,
+    location: String,
+    booking_id: Option<i64>,
+}
+
+const SLOT_COLUMNS: &str = "s.id, s.advisor_id, a.name AS advisor_name, \
+     a.time_zone AS advisor_time_zone, s.starts_at, s.ends_at, s.topic, s.mode, s.location, \
+     (SELECT b.id FROM bookings b WHERE b.slot_id = s.id AND b.status = 'active') AS booking_id";
+
+fn slot_view(
+    id: i64,
+    advisor: (i64, String, String),
+    times: (i64, i64),
+    what: (String, String, String),
+    booked: bool,
+    viewer_tz: &str,
+) -> Slot {
+    let tz = availability::zone(viewer_tz);
+    let advisor_tz = availability::zone(&advisor.2);
+    Slot {
+        id,
+        advisor_id: advisor.0,
+        advisor_name: advisor.1,
+        advisor_starts_at_local: availability::local_rfc3339(times.0, &advisor_tz),
+        advisor_time_zone: advisor.2,
+        starts_at: rfc3339(times.0),
+        ends_at: rfc3339(times.1),
+        starts_at_local: availability::local_rfc3339(times.0, &tz),
+        ends_at_local: availability::local_rfc3339(times.1, &tz),
+        time_zone: viewer_tz.to_string(),
+        duration_minutes: (times.1 - times.0) / 60,
+        topic: what.0,
+        mode: what.1,
+        location: what.2,
+        status: if booked { "booked" } else { "open" }.into(),
+    }
+}
+
+impl SlotRow {
+    fn view(self, viewer_tz: &str) -> Slot {
+        slot_view(
+            self.id,
+            (self.advisor_id, self.advisor_name, self.advisor_time_zone),
+            (self.starts_at, self.ends_at),
+            (self.topic, self.mode, self.location),
+            self.booking_id.is_some(),
+            viewer_tz,
+        )
+    }
+}
+
+/// A slot to publish, validated.
+#[derive(Debug, Clone)]
+pub struct NewSlot<'a> {
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub topic: &'a str,
+    pub mode: &'a str,
+    pub location: &'a str,
+    pub time_zone: &'a str,
+}
+
+fn sqlx_error(what: &str, e: sqlx::Error) -> Error {
+    match Err::<(), _>(e).context(what) {
+        Err(e) => e,
+        Ok(()) => Error::internal(what, "unexpected"),
+    }
+}
+
+/// Lock the advisor's row for the rest of the transaction (SQLite: the write lock).
+async fn lock_user(tx: &mut Transaction<'_, Any>, user_id: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE users SET time_zone = time_zone WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .context("locking user")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Insert slots for one advisor, skipping any that overlap the advisor's live slots (or each
+/// other). Returns, in order, `Some(id)` for each inserted slot and `None` for a skipped one.
+#[instrument(skip_all)]
+pub async fn insert_slots(
+    db: &AnyPool,
+    advisor_id: i64,
+    slots: &[NewSlot<'_>],
+    now: i64,
+) -> Result<Vec<Option<i64>>> {
+    let mut tx = db.begin().await.context("starting slot insert")?;
+    if !lock_user(&mut tx, advisor_id).await? {
+        return Err(Error::not_found("advisor"));
+    }
+    let mut out = Vec::with_capacity(slots.len());
+    for s in slots {
+        let id: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO slots (advisor_id, starts_at, ends_at, topic, mode, location, time_zone, created_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8
+             WHERE NOT EXISTS (
+                 SELECT 1 FROM slots o
+                 WHERE o.advisor_id = $1 AND o.deleted_at IS NULL
+                   AND o.starts_at < $3 AND o.ends_at > $2)
+             RETURNING id",
+        )
+        .bind(advisor_id)
+        .bind(s.starts_at)
+        .bind(s.ends_at)
+        .bind(s.topic)
+        .bind(s.mode)
+        .bind(s.location)
+        .bind(s.time_zone)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .context("inserting slot")?;
+        out.push(id.map(|r| r.0));
+    }
+    tx.commit().await.context("saving slots")?;
+    Ok(out)
+}
+
+/// The advisor's live slot that overlaps `[starts_at, ends_at)`, if any (to explain a refusal).
+#[instrument(skip_all)]
+pub async fn overlapping_slot(
+    db: &AnyPool,
+    advisor_id: i64,
+    starts_at: i64,
+    ends_at: i64,
+) -> Result<Option<(i64, i64, i64)>> {
+    sqlx::query_as(
+        "SELECT id, starts_at, ends_at FROM slots
+         WHERE advisor_id = $1 AND deleted_at IS NULL AND starts_at < $3 AND ends_at > $2
+         ORDER BY starts_at LIMIT 1",
+    )
+    .bind(advisor_id)
+    .bind(starts_at)
+    .bind(ends_at)
+    .fetch_optional(db)
+    .await
+    .context("finding overlapping slot")
+}
+
+/// One live slot (booked or not).
+#[instrument(skip_all)]
+pub async fn get_slot(db: &AnyPool, id: i64, viewer_tz: &str) -> Result<Slot> {
+    let row: SlotRow = sqlx::query_as(&format!(
+        "SELECT {SLOT_COLUMNS} FROM slots s JOIN users a ON a.id = s.advisor_id
+         WHERE s.id = $1 AND s.deleted_at IS NULL"
+    ))
+    .bind(id)
+    .fetch_one(db)
+    .await
+    .context("slot")?;
+    Ok(row.view(viewer_tz))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SlotFilter {
+    /// Only slots starting at or after this instant (never before "now").
+    pub from: i64,
+    pub to: Option<i64>,
+    pub topic: Option<String>,
+    pub advisor_id: Option<i64>,
+    /// Include booked slots (for their advisor and admins).
+    pub include_booked: bool,
+    pub limit: i64,
+}
+
+/// Future live slots, by start time.
+#[instrument(skip_all)]
+pub async fn list_slots(db: &AnyPool, f: &SlotFilter, viewer_tz: &str) -> Result<Vec<Slot>> {
+    let rows: Vec<SlotRow> = sqlx::query_as(&format!(
+        "SELECT {SLOT_COLUMNS} FROM slots s JOIN users a ON a.id = s.advisor_id
+         WHERE s.deleted_at IS NULL AND s.starts_at >= $1
+           AND ($2 IS NULL OR s.starts_at < $2)
+           AND ($3 IS NULL OR s.topic = $3)
+           AND ($4 IS NULL OR s.advisor_id = $4)
+           AND ($5 = 1 OR NOT EXISTS (
+               SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'active'))
+         ORDER BY s.starts_at, s.id
+         LIMIT $6"
+    ))
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.topic.as_deref())
+    .bind(f.advisor_id)
+    .bind(i64::from(f.include_booked))
+    .bind(f.limit)
+    .fetch_all(db)
+    .await
+    .context("listing slots")?;
+    Ok(rows.into_iter().map(|r| r.view(viewer_tz)).collect())
+}
+
+/// Why a booking was refused (the INSERT inserted nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NoSuchSlot,
+    Taken,
+    Started,
+    TooSoon,
+    TooMany(i64),
+    Overlaps,
+}
+
+pub struct BookingRequest<'a> {
+    pub slot_id: i64,
+    pub learner_id: i64,
+    pub note: &'a str,
+    pub uid: &'a str,
+    pub now: i64,
+    /// Slots starting before this are too soon (now + minimum notice).
+    pub earliest_start: i64,
+    /// At most this many future active bookings per learner.
+    pub max_active: i64,
+}
+
+/// Book a slot: `Ok(Ok(id))`, `Ok(Err(refusal))`, or `Err(Conflict)` when another booking won.
+#[instrument(skip_all)]
+pub async fn book(
+    db: &AnyPool,
+    r: &BookingRequest<'_>,
+) -> Result<std::result::Result<i64, Refusal>> {
+    let mut tx = db.begin().await.context("starting booking")?;
+    // First statements write: the learner's row (limit per learner) and the slot's row (a slot
+    // being withdrawn right now). SQLite takes its write lock here, PostgreSQL row locks.
+    lock_user(&mut tx, r.learner_id).await?;
+    sqlx::query("UPDATE slots SET deleted_at = deleted_at WHERE id = $1")
+        .bind(r.slot_id)
+        .execute(&mut *tx)
+        .await
+        .context("locking slot")?;
+    let inserted: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO bookings (slot_id, learner_id, sme_id, note, status, uid, sequence, created_at, updated_at)
+         SELECT s.id, u.id, u.sme_id, $3, 'active', $4, 0, $5, $5
+         FROM slots s, users u
+         WHERE s.id = $1 AND u.id = $2 AND u.sme_id IS NOT NULL
+           AND s.deleted_at IS NULL AND s.starts_at >= $6
+           AND (SELECT COUNT(*) FROM bookings b JOIN slots bs ON bs.id = b.slot_id
+                WHERE b.learner_id = $2 AND b.status = 'active' AND bs.starts_at > $5) < $7
+           AND NOT EXISTS (
+                SELECT 1 FROM bookings b JOIN slots bs ON bs.id = b.slot_id
+                WHERE b.learner_id = $2 AND b.status = 'active'
+                  AND bs.starts_at < s.ends_at AND bs.ends_at > s.starts_at)
+         RETURNING id",
+    )
+    .bind(r.slot_id)
+    .bind(r.learner_id)
+    .bind(r.note)
+    .bind(r.uid)
+    .bind(r.now)
+    .bind(r.earliest_start)
+    .bind(r.max_active)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            Error::Conflict("this slot has already been booked".into())
+        } else {
+            sqlx_error("booking slot", e)
+        }
+    })?;
+    if let Some((id,)) = inserted {
+        tx.commit().await.map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                Error::Conflict("this slot has already been booked".into())
+            } else {
+                sqlx_error("saving booking", e)
+            }
+        })?;
+        return Ok(Ok(id));
+    }
+    // Nothing inserted: say why, reading inside the same (locked) transaction.
+    let slot: Option<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT s.starts_at, s.deleted_at,
+                (SELECT b.id FROM bookings b WHERE b.slot_id = s.id AND b.status = 'active')
+         FROM slots s WHERE s.id = $1",
+    )
+    .bind(r.slot_id)
+    .fetch_optional(&mut *tx)
+    .await
+    .context("reading slot")?;
+    let refusal = match slot {
+        None | Some((_, Some(_), _)) => Refusal::NoSuchSlot,
+        Some((_, None, Some(_))) => Refusal::Taken,
+        Some((starts_at, None, None)) if starts_at <= r.now => Refusal::Started,
+        Some((starts_at, None, None)) if starts_at < r.earliest_start => Refusal::TooSoon,
+        Some(_) => {
+            let (active,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM bookings b JOIN slots bs ON bs.id = b.slot_id
+                 WHERE b.learner_id = $1 AND b.status = 'active' AND bs.starts_at > $2",
+            )
+            .bind(r.learner_id)
+            .bind(r.now)
+            .fetch_one(&mut *tx)
+            .await
+            .context("counting bookings")?;
+            if active >= r.max_active {
+                Refusal::TooMany(active)
+            } else {
+                Refusal::Overlaps
+            }
+        }
+    };
+    tx.rollback().await.context("ending booking")?;
+    Ok(Err(refusal))
+}
+
+#[derive(sqlx::FromRow)]
+struct BookingRow {
+    id: i64,
+    status: String,
+    note: String,
+    uid: String,
+    sequence: i64,
+    created_at: i64,
+    updated_at: i64,
+    cancelled_at: Option<i64>,
+    cancelled_by: Option<i64>,
+    cancelled_by_role: Option<String>,
+    cancel_reason: Option<String>,
+    attended: Option<i64>,
+    outcome_notes: Option<String>,
+    outcome_at: Option<i64>,
+    slot_id: i64,
+    advisor_id: i64,
+    advisor_name: String,
+    advisor_email: String,
+    advisor_time_zone: String,
+    starts_at: i64,
+    ends_at: i64,
+    topic: String,
+    mode: String,
+    location: String,
+    learner_id: i64,
+    learner_name: String,
+    learner_email: String,
+    sme_id: i64,
+    sme_name: String,
+}
+
+const BOOKING_SELECT: &str = "SELECT b.id, b.status, b.note, b.uid, b.sequence, b.created_at,
+        b.updated_at, b.cancelled_at, b.cancelled_by, b.cancelled_by_role, b.cancel_reason,
+        b.attended, b.outcome_notes, b.outcome_at,
+        s.id AS slot_id, s.advisor_id, a.name AS advisor_name, a.email AS advisor_email,
+        a.time_zone AS advisor_time_zone, s.starts_at, s.ends_at, s.topic, s.mode, s.location,
+        l.id AS learner_id, l.name AS learner_name, l.email AS learner_email,
+        m.id AS sme_id, m.name AS sme_name
+     FROM bookings b
+     JOIN slots s ON s.id = b.slot_id
+     JOIN users a ON a.id = s.advisor_id
+     JOIN users l ON l.id = b.learner_id
+     JOIN smes m ON m.id = b.sme_id
+     WHERE ($1 IS NULL OR b.learner_id = $1)
+       AND ($2 IS NULL OR s.advisor_id = $2)
+       AND ($3 IS NULL OR m.partner_id = $3)";
+
+/// A booking with what its invite needs beyond the public view.
+#[derive(Debug, Clone)]
+pub struct BookingDetail {
+    pub booking: Booking,
+    pub uid: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub advisor: (String, String),
+    pub learner: (String, String),
+    pub advisor_id: i64,
+    pub learner_id: i64,
+}
+
+impl BookingRow {
+    fn detail(self, scope: BookingScope, viewer_tz: &str) -> BookingDetail {
+        let booked = self.status == "active";
+        let slot = slot_view(
+            self.slot_id,
+            (self.advisor_id, self.advisor_name.clone(), self.advisor_time_zone),
+            (self.starts_at, self.ends_at),
+            (self.topic, self.mode, self.location),
+            booked,
+            viewer_tz,
+        );
+        let outcome = match (self.attended, self.outcome_at) {
+            (Some(a), Some(at)) => Some(Outcome {
+                attended: a == 1,
+                notes: if scope.sees_notes() {
+                    Some(self.outcome_notes.unwrap_or_default())
+                } else {
+                    None
+                },
+                recorded_at: rfc3339(at),
+            }),
+            _ => None,
+        };
+        BookingDetail {
+            booking: Booking {
+                id: self.id,
+                status: self.status,
+                note: self.note,
+                slot,
+                learner: PersonRef {
+                    id: self.learner_id,
+                    name: self.learner_name.clone(),
+                },
+                sme: PersonRef {
+                    id: self.sme_id,
+                    name: self.sme_name,
+                },
+                created_at: rfc3339(self.created_at),
+                cancelled_at: self.cancelled_at.map(rfc3339),
+                cancelled_by: self.cancelled_by,
+                cancelled_by_role: self.cancelled_by_role,
+                cancel_reason: self.cancel_reason,
+                sequence: self.sequence,
+                outcome,
+                invite_url: format!("/api/bookings/{}/invite.ics", self.id),
+            },
+            uid: self.uid,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            advisor: (self.advisor_name, self.advisor_email),
+            learner: (self.learner_name, self.learner_email),
+            advisor_id: self.advisor_id,
+            learner_id: self.learner_id,
+        }
+    }
+}
+
+/// One booking the caller may see; anything else is "not found".
+#[instrument(skip_all)]
+pub async fn get_booking(
+    db: &AnyPool,
+    scope: BookingScope,
+    id: i64,
+    viewer_tz: &str,
+) -> Result<BookingDetail> {
+    let (learner, advisor, partner) = scope.filters();
+    let row: BookingRow = sqlx::query_as(&format!("{BOOKING_SELECT} AND b.id = $4"))
+        .bind(learner)
+        .bind(advisor)
+        .bind(partner)
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .context("booking")?;
+    Ok(row.detail(scope, viewer_tz))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BookingFilter {
+    pub status: Option<String>,
+    /// Only bookings whose slot starts at or after this instant.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub limit: i64,
+}
+
+/// Bookings the caller may see, soonest session first.
+#[instrument(skip_all)]
+pub async fn list_bookings(
+    db: &AnyPool,
+    scope: BookingScope,
+    f: &BookingFilter,
+    viewer_tz: &str,
+) -> Result<Vec<Booking>> {
+    let (learner, advisor, partner) = scope.filters();
+    let rows: Vec<BookingRow> = sqlx::query_as(&format!(
+        "{BOOKING_SELECT}
+           AND ($4 IS NULL OR b.status = $4)
+           AND ($5 IS NULL OR s.starts_at >= $5)
+           AND ($6 IS NULL OR s.starts_at < $6)
+         ORDER BY s.starts_at, b.id
+         LIMIT $7"
+    ))
+    .bind(learner)
+    .bind(advisor)
+    .bind(partner)
+    .bind(f.status.as_deref())
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.limit)
+    .fetch_all(db)
+    .await
+    .context("listing bookings")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| r.detail(scope, viewer_tz).booking)
+        .collect())
+}
+
+pub struct Cancellation<'a> {
+    pub booking_id: i64,
+    pub by: i64,
+    pub by_role: &'a str,
+    pub reason: &'a str,
+    pub now: i64,
+    /// Told about it (the other side), with this message.
+    pub notify: Option<(i64, String)>,
+}
+
+/// Cancel an active booking; `false` when it was no longer active.
+#[instrument(skip_all)]
+pub async fn cancel_booking(db: &AnyPool, c: &Cancellation<'_>) -> Result<bool> {
+    let mut tx = db.begin().await.context("starting cancellation")?;
+    let done = sqlx::query(
+        "UPDATE bookings SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3,
+                cancelled_by_role = $4, cancel_reason = $5, sequence = sequence + 1, updated_at = $2
+         WHERE id = $1 AND status = 'active'",
+    )
+    .bind(c.booking_id)
+    .bind(c.now)
+    .bind(c.by)
+    .bind(c.by_role)
+    .bind(c.reason)
+    .execute(&mut *tx)
+    .await
+    .context("cancelling booking")?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    if let Some((user, message)) = &c.notify {
+        notify(&mut tx, *user, c.booking_id, message, c.now).await?;
+    }
+    tx.commit().await.context("saving cancellation")?;
+    Ok(true)
+}
+
+async fn notify(
+    tx: &mut Transaction<'_, Any>,
+    user_id: i64,
+    booking_id: i64,
+    message: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO booking_notifications (user_id, booking_id, kind, message, created_at)
+         VALUES ($1, $2, 'booking_cancelled', $3, $4)",
+    )
+    .bind(user_id)
+    .bind(booking_id)
+    .bind(message)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .context("recording notification")?;
+    Ok(())
+}
+
+/// What happened to a withdrawn slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Withdrawal {
+    Done,
+    NotFound,
+    Started,
+}
+
+/// Withdraw one of the advisor's future slots; its active booking (if any) is cancelled and
+/// the learner told, in the same transaction.
+#[instrument(skip_all)]
+pub async fn withdraw_slot(
+    db: &AnyPool,
+    advisor_id: i64,
+    slot_id: i64,
+    now: i64,
+    reason: &str,
+) -> Result<Withdrawal> {
+    let mut tx = db.begin().await.context("starting slot withdrawal")?;
+    let done = sqlx::query(
+        "UPDATE slots SET deleted_at = $3
+         WHERE id = $1 AND advisor_id = $2 AND deleted_at IS NULL AND starts_at > $3",
+    )
+    .bind(slot_id)
+    .bind(advisor_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .context("withdrawing slot")?;
+    if done.rows_affected() != 1 {
+        let mine: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM slots WHERE id = $1 AND advisor_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(slot_id)
+        .bind(advisor_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .context("slot")?;
+        tx.rollback().await.context("ending slot withdrawal")?;
+        return Ok(if mine.is_some() {
+            Withdrawal::Started
+        } else {
+            Withdrawal::NotFound
+        });
+    }
+    let cancelled: Option<(i64, i64)> = sqlx::query_as(
+        "UPDATE bookings SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3,
+                cancelled_by_role = 'advisor', cancel_reason = $4, sequence = sequence + 1,
+                updated_at = $2
+         WHERE slot_id = $1 AND status = 'active'
+         RETURNING id, learner_id",
+    )
+    .bind(slot_id)
+    .bind(now)
+    .bind(advisor_id)
+    .bind(reason)
+    .fetch_optional(&mut *tx)
+    .await
+    .context("cancelling the slot's booking")?;
+    if let Some((booking_id, learner_id)) = cancelled {
+        let message = format!("Your advisory session was cancelled by the advisor: {reason}");
+        notify(&mut tx, learner_id, booking_id, &message, now).await?;
+    }
+    tx.commit().await.context("saving slot withdrawal")?;
+    Ok(Withdrawal::Done)
+}
+
+/// Record attended / no-show and the advisor's notes on an active booking of this advisor.
+#[instrument(skip_all)]
+pub async fn record_outcome(
+    db: &AnyPool,
+    advisor_id: i64,
+    booking_id: i64,
+    attended: bool,
+    notes: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE bookings SET attended = $3, outcome_notes = $4, outcome_at = $5, updated_at = $5
+         WHERE id = $1 AND status = 'active'
+           AND slot_id IN (SELECT id FROM slots WHERE advisor_id = $2 AND starts_at <= $5)",
+    )
+    .bind(booking_id)
+    .bind(advisor_id)
+    .bind(i64::from(attended))
+    .bind(notes)
+    .bind(now)
+    .execute(db)
+    .await
+    .context("recording outcome")?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(sqlx::FromRow)]
+struct NotificationRow {
+    id: i64,
+    booking_id: i64,
+    kind: String,
+    message: String,
+    created_at: i64,
+}
+
+/// The user's latest booking notifications.
+#[instrument(skip_all)]
+pub async fn notifications(db: &AnyPool, user_id: i64) -> Result<Vec<Notification>> {
+    let rows: Vec<NotificationRow> = sqlx::query_as(
+        "SELECT id, booking_id, kind, message, created_at FROM booking_notifications
+         WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+    .context("listing notifications")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Notification {
+            id: r.id,
+            booking_id: r.booking_id,
+            kind: r.kind,
+            message: r.message,
+            created_at: rfc3339(r.created_at),
+        })
+        .collect())
+}
+
+/// `(sme_id, sme_name, starts_at)` of every attended session, within a partner filter.
+#[instrument(skip_all)]
+pub async fn attended_sessions(
+    db: &AnyPool,
+    partner: Option<i64>,
+) -> Result<Vec<(i64, String, i64)>> {
+    sqlx::query_as(
+        "SELECT m.id, m.name, s.starts_at FROM bookings b
+         JOIN slots s ON s.id = b.slot_id
+         JOIN smes m ON m.id = b.sme_id
+         WHERE b.status = 'active' AND b.attended = 1 AND ($1 IS NULL OR m.partner_id = $1)",
+    )
+    .bind(partner)
+    .fetch_all(db)
+    .await
+    .context("counting attended sessions")
+}
+
+/// A user's IANA time zone (for showing local times).
+#[instrument(skip_all)]
+pub async fn user_time_zone(db: &AnyPool, user_id: i64) -> Result<String> {
+    let (tz,): (String,) = sqlx::query_as("SELECT time_zone FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(db)
+        .await
+        .context("user")?;
+    Ok(tz)
+}
