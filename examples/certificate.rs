@@ -26,6 +26,7 @@ fn main() {
             verify_url: format!("http://127.0.0.1:8000/verify/{code}"),
             code,
             partner_name: partner.into(),
+            revoked: i == 2,
         };
         let pdf = render(&data).expect("renders");
         let path = format!("{out}/certificate-{i}-{}.pdf", lang.code());

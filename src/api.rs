@@ -50,6 +50,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         crate::auth::Doc::openapi(),
         crate::orgs::Doc::openapi(),
         crate::bookings::Doc::openapi(),
+        crate::certificates::Doc::openapi(),
+        crate::reports::Doc::openapi(),
     ];
     let mut api = Root::openapi();
     for doc in features {

@@ -98,6 +98,7 @@ pub struct Strings {
     pub verification_code: &'static str,
     pub verify_at: &'static str,
     pub months: [&'static str; 12],
+    pub revoked_stamp: &'static str,
     // The verify page.
     pub page_title: &'static str,
     pub valid: &'static str,
@@ -125,6 +126,7 @@ pub static EN: Strings = Strings {
     hub_role: "Training programme",
     verification_code: "Verification code",
     verify_at: "Verify at",
+    revoked_stamp: "REVOKED",
     months: [
         "January",
         "February",
@@ -166,6 +168,7 @@ pub static ES: Strings = Strings {
     hub_role: "Programa de formación",
     verification_code: "Código de verificación",
     verify_at: "Verifíquelo en",
+    revoked_stamp: "REVOCADO",
     months: [
         "enero",
         "febrero",
@@ -208,6 +211,7 @@ pub static PT: Strings = Strings {
     hub_role: "Programa de formação",
     verification_code: "Código de verificação",
     verify_at: "Verifique em",
+    revoked_stamp: "REVOGADO",
     months: [
         "janeiro",
         "fevereiro",

@@ -39,6 +39,8 @@ pub struct CertificateData {
     pub code: String,
     pub verify_url: String,
     pub partner_name: String,
+    /// Stamp the page as revoked.
+    pub revoked: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -593,6 +595,26 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
         &verify_line,
     );
 
+    if data.revoked {
+        // A diagonal stamp across the page: a revoked certificate must not pass as valid.
+        let red = (0xB3, 0x26, 0x2A);
+        c.s.push_transform(&krilla::geom::Transform::from_rotate_at(-18.0, CX, PAGE_H / 2.0));
+        c.s.push_opacity(NormalizedF32::new(0.85).unwrap_or(NormalizedF32::ONE));
+        let size = 64.0;
+        let w = fonts.sans_bold.width(t.revoked_stamp, size);
+        c.rect(
+            CX - w / 2.0 - 24.0,
+            PAGE_H / 2.0 - size * 0.95,
+            w + 48.0,
+            size * 1.35,
+            None,
+            Some(stroke(red, 4.0)),
+        );
+        c.centered(&fonts.sans_bold, size, CX, PAGE_H / 2.0 + size * 0.2, red, t.revoked_stamp);
+        c.s.pop();
+        c.s.pop();
+    }
+
     surface.finish();
     if let Some(rect) = Rect::from_xywh(qr_x - 4.0, qr_y - 4.0, qr_size + 8.0, qr_size + 8.0) {
         page.add_annotation(krilla::annotation::Annotation::new_link(
@@ -638,6 +660,7 @@ pub(crate) mod tests {
             code: "IBA-7K3F-Q9XD".into(),
             verify_url: "http://127.0.0.1:8000/verify/IBA-7K3F-Q9XD".into(),
             partner_name: "Bioval Cluster".into(),
+            revoked: false,
         }
     }
 
@@ -681,6 +704,15 @@ pub(crate) mod tests {
         }
         // Nothing from another certificate sneaks in.
         assert!(!text.contains("João"));
+        assert!(!text.contains("REVOGADO"));
+    }
+
+    #[test]
+    fn a_revoked_certificate_says_so() {
+        let mut data = sample(Lang::Es);
+        data.revoked = true;
+        let text = squash(&extract_text(&render(&data).unwrap()));
+        assert!(text.contains("REVOCADO"), "{text}");
     }
 
     #[test]
