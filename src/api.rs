@@ -52,6 +52,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         crate::bookings::Doc::openapi(),
         crate::certificates::Doc::openapi(),
         crate::reports::Doc::openapi(),
+        crate::courses::Doc::openapi(),
+        crate::progress::Doc::openapi(),
     ];
     let mut api = Root::openapi();
     for doc in features {

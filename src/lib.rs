@@ -8,11 +8,14 @@ pub mod bookings;
 pub mod certificates;
 pub mod clock;
 pub mod config;
+pub mod courses;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod json;
 pub mod orgs;
+pub mod progress;
+pub mod quizzes;
 pub mod reports;
 pub mod telemetry;
 pub mod web;
@@ -64,6 +67,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .attach(web::SecurityHeaders)
         .attach(Db::init())
         .attach(db::migrations())
+        .attach(courses::import_on_start())
         .manage(telemetry)
         .manage(keys)
         .mount("/api", api::routes())
@@ -74,6 +78,8 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .mount("/api", reports::routes())
         .mount("/", certificates::page_routes())
         .manage(certificates::VerifyLimiter::new(config.verify_rate_per_minute))
+        .mount("/api", courses::routes())
+        .mount("/api", progress::routes())
         .mount("/", web::routes())
         .mount("/", web::static_files(&config))
         .register("/", error::catchers())

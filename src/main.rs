@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     /// Start the server (runs migrations and imports courses first). The default.
     Serve,
+    /// Import and validate courses/ and print the report; exits 1 when any course has errors.
+    Import,
     /// Create users.
     User {
         #[command(subcommand)]
@@ -75,6 +77,7 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Import => import(figment).await,
         Command::User { command } => user(figment, command).await,
         Command::Demo => demo(figment).await,
     }
@@ -90,6 +93,43 @@ async fn ignite(figment: rocket::figment::Figment) -> Option<rocket::Rocket<rock
         Err(e) => {
             eprintln!("academy: could not start: {e}");
             None
+        }
+    }
+}
+
+async fn import(figment: rocket::figment::Figment) -> ExitCode {
+    let Some(rocket) = ignite(figment).await else {
+        return ExitCode::FAILURE;
+    };
+    let Some(db) = Db::fetch(&rocket) else {
+        return ExitCode::FAILURE;
+    };
+    let Some(config) = rocket.state::<Config>() else {
+        return ExitCode::FAILURE;
+    };
+    let dir = &config.courses_dir;
+    match academy::courses::import_dir(db, dir).await {
+        Ok(report) => {
+            for problem in &report.errors {
+                println!("{problem}");
+            }
+            println!(
+                "{}: {} imported, {} updated, {} unchanged, {} skipped with errors",
+                dir.display(),
+                report.imported,
+                report.updated,
+                report.unchanged,
+                report.skipped.len()
+            );
+            if report.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("academy: import failed: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -1,0 +1,682 @@
+//! Load and validate `courses/`: one folder per course, every problem named by file and line.
+//!
+//! Pure apart from reading files: the importer turns a [`Catalog`] into database rows.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use super::render::{self, line_of, LinkContext, LinkTarget, RENDER_VERSION};
+
+pub const LANGUAGES: [&str; 3] = ["en", "es", "pt"];
+pub const TOPICS: [&str; 4] = ["market_entry", "finance", "ip", "talent"];
+
+/// One validation problem. `line` is 1-based; 0 when the problem is about a file or folder
+/// as a whole (a missing file, a misnamed module).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        } else {
+            write!(f, "{}: {}", self.file, self.message)
+        }
+    }
+}
+
+/// A course that passed validation, rendered and hashed.
+#[derive(Debug, Clone)]
+pub struct Course {
+    pub slug: String,
+    pub version: i64,
+    pub default_language: String,
+    pub topic: String,
+    pub estimated_minutes: i64,
+    pub titles: BTreeMap<String, String>,
+    pub summaries: BTreeMap<String, String>,
+    /// Languages any module is written in (the default first).
+    pub languages: Vec<String>,
+    /// `None`: every module must be read.
+    pub required_modules: Option<Vec<String>>,
+    pub quiz_required: bool,
+    pub pass_mark: i64,
+    /// The quiz definition as JSON (`crate::quizzes::definition::QuizDef`).
+    pub quiz_json: Option<String>,
+    pub modules: Vec<Module>,
+    /// Hash of every source file of the course (and of the renderer version).
+    pub content_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Module {
+    pub slug: String,
+    pub position: i64,
+    /// language -> content
+    pub contents: BTreeMap<String, ModuleContent>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModuleContent {
+    pub title: String,
+    pub html: String,
+    pub content_hash: String,
+}
+
+/// Every course folder of a directory: the valid ones, and the problems of the others.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub courses: Vec<Course>,
+    pub problems: Vec<Problem>,
+    /// Slugs (folder names) of the courses that were skipped because of problems.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CourseToml {
+    slug: Spanned<String>,
+    version: Spanned<i64>,
+    default_language: Spanned<String>,
+    topic: Spanned<String>,
+    estimated_minutes: Spanned<i64>,
+    title: Option<Spanned<Texts>>,
+    summary: Option<Spanned<Texts>>,
+    completion: Spanned<CompletionToml>,
+}
+
+/// Per-language texts: only the known languages are keys (an unknown one is an error).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Texts {
+    en: Option<Spanned<String>>,
+    es: Option<Spanned<String>>,
+    pt: Option<Spanned<String>>,
+}
+
+impl Texts {
+    fn get(&self, lang: &str) -> Option<&Spanned<String>> {
+        match lang {
+            "en" => self.en.as_ref(),
+            "es" => self.es.as_ref(),
+            "pt" => self.pt.as_ref(),
+            _ => None,
+        }
+    }
+
+    fn map(&self) -> BTreeMap<String, String> {
+        LANGUAGES
+            .iter()
+            .filter_map(|l| {
+                self.get(l)
+                    .map(|t| (l.to_string(), t.get_ref().trim().to_string()))
+            })
+            .collect()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompletionToml {
+    modules: Spanned<toml::Value>,
+    quiz: Spanned<bool>,
+    pass_mark: Spanned<i64>,
+}
+
+/// Collects problems of one course with file names as shown to authors.
+struct Problems<'a> {
+    root: &'a str,
+    list: Vec<Problem>,
+}
+
+impl Problems<'_> {
+    fn at(&mut self, file: &str, line: usize, message: impl Into<String>) {
+        self.list.push(Problem {
+            file: format!("{}/{file}", self.root),
+            line,
+            message: message.into(),
+        });
+    }
+}
+
+/// Load every course folder under `dir`. Hidden entries are ignored; files at the top level
+/// (such as README.md) are not courses.
+pub fn load(dir: &Path) -> Catalog {
+    let mut catalog = Catalog::default();
+    let root = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "courses".into());
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            catalog.problems.push(Problem {
+                file: root,
+                line: 0,
+                message: format!("cannot read the courses folder: {e}"),
+            });
+            return catalog;
+        }
+    };
+    let mut folders: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for folder in folders {
+        let name = folder
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match load_course(&folder, &root) {
+            Ok(course) => {
+                if let Some(other) = seen.get(&course.slug) {
+                    catalog.problems.push(Problem {
+                        file: format!("{root}/{name}/course.toml"),
+                        line: 1,
+                        message: format!(
+                            "duplicate course slug {:?}: already used by {root}/{other}",
+                            course.slug
+                        ),
+                    });
+                    catalog.skipped.push(name);
+                    continue;
+                }
+                seen.insert(course.slug.clone(), name);
+                catalog.courses.push(course);
+            }
+            Err(problems) => {
+                catalog.problems.extend(problems);
+                catalog.skipped.push(name);
+            }
+        }
+    }
+    catalog
+}
+
+fn span_line(text: &str, span: std::ops::Range<usize>) -> usize {
+    line_of(text, span.start)
+}
+
+fn read_text(path: &Path) -> std::io::Result<String> {
+    let bytes = std::fs::read(path)?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not valid UTF-8"))
+}
+
+/// Load one course folder. `root` is the name shown for the courses folder in messages.
+pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
+    let folder_name = folder
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let display_root = format!("{root}/{folder_name}");
+    let mut p = Problems {
+        root: &display_root,
+        list: Vec::new(),
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(RENDER_VERSION.as_bytes());
+
+    // course.toml
+    let toml_text = match read_text(&folder.join("course.toml")) {
+        Ok(t) => t,
+        Err(e) => {
+            p.at("course.toml", 0, format!("cannot read course.toml: {e}"));
+            return Err(p.list);
+        }
+    };
+    hash_file(&mut hasher, "course.toml", toml_text.as_bytes());
+    let meta: CourseToml = match toml::from_str(&toml_text) {
+        Ok(m) => m,
+        Err(e) => {
+            let line = e.span().map(|s| span_line(&toml_text, s)).unwrap_or(0);
+            p.at("course.toml", line, e.message().trim().to_string());
+            return Err(p.list);
+        }
+    };
+    let line = |s: &std::ops::Range<usize>| span_line(&toml_text, s.clone());
+
+    let slug = meta.slug.get_ref().clone();
+    if !render::valid_slug(&slug) {
+        p.at(
+            "course.toml",
+            line(&meta.slug.span()),
+            format!("slug {slug:?} must use lowercase letters, digits and single dashes"),
+        );
+    } else if slug != folder_name {
+        p.at(
+            "course.toml",
+            line(&meta.slug.span()),
+            format!("slug {slug:?} must equal the folder name {folder_name:?}"),
+        );
+    }
+    if *meta.version.get_ref() < 1 {
+        p.at("course.toml", line(&meta.version.span()), "version must be 1 or more");
+    }
+    let default_language = meta.default_language.get_ref().clone();
+    let default_ok = LANGUAGES.contains(&default_language.as_str());
+    if !default_ok {
+        p.at(
+            "course.toml",
+            line(&meta.default_language.span()),
+            format!("unknown language {default_language:?} (use one of en, es, pt)"),
+        );
+    }
+    if !TOPICS.contains(&meta.topic.get_ref().as_str()) {
+        p.at(
+            "course.toml",
+            line(&meta.topic.span()),
+            format!(
+                "unknown topic {:?} (use one of {})",
+                meta.topic.get_ref(),
+                TOPICS.join(", ")
+            ),
+        );
+    }
+    if !(1..=10_000).contains(meta.estimated_minutes.get_ref()) {
+        p.at(
+            "course.toml",
+            line(&meta.estimated_minutes.span()),
+            "estimated_minutes must be between 1 and 10000",
+        );
+    }
+    let empty_texts = Texts::default();
+    let (titles, title_line) = match &meta.title {
+        Some(t) => (t.get_ref(), line(&t.span())),
+        None => {
+            p.at("course.toml", 0, "missing title: add a [title] table with the default language");
+            (&empty_texts, 0)
+        }
+    };
+    let (summaries, summary_line) = match &meta.summary {
+        Some(t) => (t.get_ref(), line(&t.span())),
+        None => {
+            p.at("course.toml", 0, "missing summary: add a [summary] table with the default language");
+            (&empty_texts, 0)
+        }
+    };
+    for (what, texts, table_line, max) in [
+        ("title", titles, title_line, 200),
+        ("summary", summaries, summary_line, 2000),
+    ] {
+        if default_ok && meta.title.is_some() && texts.get(&default_language).is_none() {
+            p.at(
+                "course.toml",
+                table_line,
+                format!("missing {what} in the default language {default_language:?}"),
+            );
+        }
+        for l in LANGUAGES {
+            if let Some(t) = texts.get(l) {
+                let n = t.get_ref().trim().chars().count();
+                if n == 0 || n > max {
+                    p.at(
+                        "course.toml",
+                        line(&t.span()),
+                        format!("{what}.{l} must have 1 to {max} characters"),
+                    );
+                }
+            }
+        }
+    }
+    let completion = meta.completion.get_ref();
+    if !(1..=100).contains(completion.pass_mark.get_ref()) {
+        p.at(
+            "course.toml",
+            line(&completion.pass_mark.span()),
+            "pass_mark must be a percentage between 1 and 100",
+        );
+    }
+    let modules_line = line(&completion.modules.span());
+    let required_modules: Option<Vec<String>> = match completion.modules.get_ref() {
+        toml::Value::String(s) if s == "all" => None,
+        toml::Value::Array(items) => {
+            let mut list = Vec::new();
+            for item in items {
+                match item.as_str() {
+                    Some(s) => list.push(s.to_string()),
+                    None => p.at("course.toml", modules_line, "completion.modules lists module slugs (strings)"),
+                }
+            }
+            if list.is_empty() {
+                p.at("course.toml", modules_line, "completion.modules must not be an empty list");
+            }
+            Some(list)
+        }
+        _ => {
+            p.at(
+                "course.toml",
+                modules_line,
+                "completion.modules must be \"all\" or a list of module slugs",
+            );
+            None
+        }
+    };
+
+    // Language folders and module files.
+    let mut lang_files: BTreeMap<String, Vec<(String, PathBuf)>> = BTreeMap::new();
+    let mut has_quiz = false;
+    let mut entries: Vec<_> = match std::fs::read_dir(folder) {
+        Ok(e) => e.filter_map(|e| e.ok()).collect(),
+        Err(e) => {
+            p.at("", 0, format!("cannot read the course folder: {e}"));
+            return Err(p.list);
+        }
+    };
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            if !LANGUAGES.contains(&name.as_str()) {
+                p.at(
+                    &format!("{name}/"),
+                    0,
+                    format!("unknown language folder {name:?} (use en, es or pt)"),
+                );
+                continue;
+            }
+            let mut files = Vec::new();
+            let mut inner: Vec<_> = match std::fs::read_dir(&path) {
+                Ok(e) => e.filter_map(|e| e.ok()).collect(),
+                Err(e) => {
+                    p.at(&format!("{name}/"), 0, format!("cannot read: {e}"));
+                    continue;
+                }
+            };
+            inner.sort_by_key(|e| e.file_name());
+            for f in inner {
+                let file = f.file_name().to_string_lossy().into_owned();
+                if file.starts_with('.') {
+                    continue;
+                }
+                if render::parse_module_file_name(&file).is_none() {
+                    p.at(
+                        &format!("{name}/{file}"),
+                        0,
+                        "not a module file: name modules NN-<module-slug>.md (for example 01-market-selection.md)",
+                    );
+                    continue;
+                }
+                files.push((file, f.path()));
+            }
+            lang_files.insert(name, files);
+        } else if name == "quiz.toml" {
+            has_quiz = true;
+        } else if name != "course.toml" {
+            p.at(&name, 0, "unexpected file: a course folder holds course.toml, quiz.toml and language folders");
+        }
+    }
+    if !default_ok {
+        return Err(p.list);
+    }
+    let Some(default_files) = lang_files.get(&default_language) else {
+        p.at(
+            &format!("{default_language}/"),
+            0,
+            format!("the default language folder {default_language:?} is missing"),
+        );
+        return Err(p.list);
+    };
+
+    // The default language defines the modules: positions 1..n, slugs unique.
+    let mut modules: Vec<(u32, String, String)> = default_files
+        .iter()
+        .filter_map(|(file, _)| render::parse_module_file_name(file).map(|(n, s)| (n, s, file.clone())))
+        .collect();
+    modules.sort();
+    if modules.is_empty() {
+        p.at(&format!("{default_language}/"), 0, "the course has no modules");
+    }
+    let mut slugs_seen: HashMap<&str, &str> = HashMap::new();
+    for (i, (pos, slug, file)) in modules.iter().enumerate() {
+        let expected = i as u32 + 1;
+        if *pos != expected {
+            p.at(
+                &format!("{default_language}/{file}"),
+                0,
+                if i > 0 && modules[i - 1].0 == *pos {
+                    format!("duplicate module position {pos:02}: positions must be 01, 02, 03... without gaps or repeats")
+                } else {
+                    format!("module order gap: expected position {expected:02}, found {pos:02} (positions must be 01, 02, 03... without gaps)")
+                },
+            );
+        }
+        if let Some(other) = slugs_seen.insert(slug, file) {
+            p.at(
+                &format!("{default_language}/{file}"),
+                0,
+                format!("duplicate module slug {slug:?}: also used by {other}"),
+            );
+        }
+    }
+    let module_files: BTreeMap<&str, &str> = modules
+        .iter()
+        .map(|(_, s, f)| (f.as_str(), s.as_str()))
+        .collect();
+    let module_slugs: Vec<String> = modules.iter().map(|(_, s, _)| s.clone()).collect();
+
+    // Render every module file; validate links once every file's headings are known.
+    struct Parsed {
+        lang: String,
+        file: String,
+        text: String,
+        rendered: render::Rendered,
+    }
+    let mut parsed: Vec<Parsed> = Vec::new();
+    for (lang, files) in &lang_files {
+        for (file, path) in files {
+            let shown = format!("{lang}/{file}");
+            let Some(slug) = module_files.get(file.as_str()) else {
+                p.at(
+                    &shown,
+                    0,
+                    format!(
+                        "module {file} does not exist in the default language {default_language:?}: \
+                         every language uses the default language's file names"
+                    ),
+                );
+                continue;
+            };
+            let text = match read_text(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    p.at(&shown, 0, format!("cannot read: {e}"));
+                    continue;
+                }
+            };
+            hash_file(&mut hasher, &shown, text.as_bytes());
+            let rendered = render::render(&text, &LinkContext { course: &slug, module: slug });
+            if rendered.title.is_none() {
+                p.at(&shown, 1, "missing title: the first line must be a level-1 heading, `# Module title`");
+            }
+            parsed.push(Parsed {
+                lang: lang.clone(),
+                file: file.clone(),
+                text,
+                rendered,
+            });
+        }
+    }
+    let anchors: HashMap<(&str, &str), &Vec<String>> = parsed
+        .iter()
+        .map(|x| ((x.lang.as_str(), x.file.as_str()), &x.rendered.heading_ids))
+        .collect();
+    for x in &parsed {
+        let shown = format!("{}/{}", x.lang, x.file);
+        for link in &x.rendered.links {
+            match &link.target {
+                LinkTarget::Module { file, anchor, .. } => {
+                    if !module_files.contains_key(file.as_str()) {
+                        p.at(&shown, link.line, format!("broken internal link: no module file {file} in this course"));
+                    } else if let Some(a) = anchor {
+                        // The reader of this language gets the target in this language, or the default.
+                        let ids = anchors
+                            .get(&(x.lang.as_str(), file.as_str()))
+                            .or_else(|| anchors.get(&(default_language.as_str(), file.as_str())));
+                        if ids.is_some_and(|ids| !ids.iter().any(|i| i == a)) {
+                            p.at(&shown, link.line, format!("broken internal link: {file} has no heading with the anchor #{a}"));
+                        }
+                    }
+                }
+                LinkTarget::Anchor(a) => {
+                    if !x.rendered.heading_ids.iter().any(|i| i == a)
+                        && !is_footnote_anchor(&x.text, a)
+                    {
+                        p.at(&shown, link.line, format!("broken internal link: no heading with the anchor #{a} in this module"));
+                    }
+                }
+                LinkTarget::Material(title) => {
+                    if title.is_empty() {
+                        p.at(&shown, link.line, "material link without a title: write material:<material title>");
+                    }
+                }
+                LinkTarget::Broken(target) => p.at(
+                    &shown,
+                    link.line,
+                    format!(
+                        "broken internal link {target:?}: link other modules as NN-<module>.md, \
+                         materials as material:<title>, and the web with https://"
+                    ),
+                ),
+                LinkTarget::External => {}
+            }
+        }
+    }
+    // Completion rules refer to real modules; a required quiz needs quiz.toml.
+    if let Some(list) = &required_modules {
+        for s in list {
+            if !module_slugs.contains(s) {
+                p.at("course.toml", modules_line, format!("completion.modules names {s:?}, which is not a module of this course"));
+            }
+        }
+    }
+    let quiz_required = *completion.quiz.get_ref();
+    if quiz_required && !has_quiz {
+        p.at("course.toml", line(&completion.quiz.span()), "completion.quiz = true but the course has no quiz.toml");
+    }
+
+    let mut languages: Vec<String> = vec![default_language.clone()];
+    for l in lang_files.keys() {
+        if l != &default_language && lang_files[l].iter().any(|(f, _)| module_files.contains_key(f.as_str())) {
+            languages.push(l.clone());
+        }
+    }
+
+    let quiz_json = if has_quiz {
+        match read_text(&folder.join("quiz.toml")) {
+            Ok(text) => {
+                hash_file(&mut hasher, "quiz.toml", text.as_bytes());
+                match parse_quiz(&text, &default_language, &languages, &module_slugs) {
+                    Ok(json) => Some(json),
+                    Err(problems) => {
+                        for (line, message) in problems {
+                            p.at("quiz.toml", line, message);
+                        }
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                p.at("quiz.toml", 0, format!("cannot read quiz.toml: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    if !p.list.is_empty() {
+        return Err(p.list);
+    }
+
+    let mut by_module: BTreeMap<&str, BTreeMap<String, ModuleContent>> = BTreeMap::new();
+    for x in parsed {
+        let slug = module_files[x.file.as_str()];
+        let content_hash = hex::encode(
+            Sha256::new()
+                .chain_update(RENDER_VERSION)
+                .chain_update(slug.as_bytes())
+                .chain_update([0])
+                .chain_update(x.text.as_bytes())
+                .finalize(),
+        );
+        by_module.entry(slug).or_default().insert(
+            x.lang,
+            ModuleContent {
+                title: x.rendered.title.unwrap_or_default(),
+                html: x.rendered.html,
+                content_hash,
+            },
+        );
+    }
+    let modules = modules
+        .iter()
+        .map(|(pos, slug, _)| Module {
+            slug: slug.clone(),
+            position: i64::from(*pos),
+            contents: by_module.remove(slug.as_str()).unwrap_or_default(),
+        })
+        .collect();
+    Ok(Course {
+        slug,
+        version: *meta.version.get_ref(),
+        default_language,
+        topic: meta.topic.get_ref().clone(),
+        estimated_minutes: *meta.estimated_minutes.get_ref(),
+        titles: titles.map(),
+        summaries: summaries.map(),
+        languages,
+        required_modules,
+        quiz_required,
+        pass_mark: *completion.pass_mark.get_ref(),
+        quiz_json,
+        modules,
+        content_hash: hex::encode(hasher.finalize()),
+    })
+}
+
+/// Footnote references link to `#<label>`, which has no heading: not a broken link.
+fn is_footnote_anchor(text: &str, anchor: &str) -> bool {
+    text.contains(&format!("[^{anchor}]:"))
+}
+
+fn hash_file(hasher: &mut Sha256, name: &str, bytes: &[u8]) {
+    hasher.update(name.as_bytes());
+    hasher.update([0]);
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+/// The course quiz, parsed and validated by the quizzes feature, stored as JSON.
+fn parse_quiz(
+    text: &str,
+    default_language: &str,
+    languages: &[String],
+    modules: &[String],
+) -> Result<String, Vec<(usize, String)>> {
+    use crate::quizzes::definition::{parse, QuizContext};
+    let ctx = QuizContext {
+        default_language,
+        languages,
+        modules,
+    };
+    let def = parse(text, &ctx)
+        .map_err(|problems| problems.into_iter().map(|q| (q.line, q.message)).collect::<Vec<_>>())?;
+    serde_json::to_string(&def).map_err(|e| vec![(0, format!("cannot store the quiz: {e}"))])
+}

@@ -1,0 +1,322 @@
+//! HTTP routes of the course catalog and the admin import.
+
+use std::collections::BTreeMap;
+
+use rocket::serde::json::Json;
+use rocket::{get, post, routes, Route, State};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use super::catalog::Problem;
+use super::language::{self, AcceptLanguage};
+use super::store::{self, CourseRow};
+use super::ImportReport;
+use crate::api::Items;
+use crate::auth::{Admin, CurrentUser};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{Error, Result};
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list_courses, get_course, get_module, import_courses),
+    components(schemas(
+        CourseSummary,
+        CourseDetail,
+        ModuleEntry,
+        QuizSummary,
+        CompletionRules,
+        ModuleView,
+        ModuleLink,
+        ImportReport,
+        Problem
+    ))
+)]
+pub struct Doc;
+
+pub fn routes() -> Vec<Route> {
+    routes![list_courses, get_course, get_module, import_courses]
+}
+
+/// A course in the catalogue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CourseSummary {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub topic: String,
+    /// Languages the modules are written in, the default first.
+    pub languages: Vec<String>,
+    pub default_language: String,
+    /// The language of `title` and `summary`.
+    pub language: String,
+    pub module_count: i64,
+    pub estimated_minutes: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModuleEntry {
+    pub slug: String,
+    pub title: String,
+    pub position: i64,
+    /// Languages this module is written in.
+    pub languages: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuizSummary {
+    /// Questions per attempt.
+    pub question_count: i64,
+    pub pass_mark: i64,
+    pub max_attempts: i64,
+    pub time_limit_minutes: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompletionRules {
+    /// Module slugs that must be read (every module when the course says "all").
+    pub modules: Vec<String>,
+    /// The quiz must be passed.
+    pub quiz: bool,
+    pub pass_mark: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CourseDetail {
+    #[serde(flatten)]
+    pub course: CourseSummary,
+    pub modules: Vec<ModuleEntry>,
+    pub quiz: Option<QuizSummary>,
+    pub completion: CompletionRules,
+    /// Course materials (uploaded files); filled by the materials feature.
+    #[schema(value_type = Vec<Object>)]
+    pub materials: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModuleLink {
+    pub slug: String,
+    pub title: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModuleView {
+    pub course: String,
+    pub slug: String,
+    pub title: String,
+    /// The language of `title` and `html`.
+    pub language: String,
+    /// True when the requested language was missing and the default language is served.
+    pub fallback: bool,
+    pub languages: Vec<String>,
+    pub position: i64,
+    /// Sanitised HTML, rendered at import.
+    pub html: String,
+    pub previous: Option<ModuleLink>,
+    pub next: Option<ModuleLink>,
+}
+
+/// The requested language: `?lang` (validated), the user's locale, `Accept-Language`.
+async fn requested_language(
+    db: &Db,
+    user: &CurrentUser,
+    lang: Option<&str>,
+    accept: &AcceptLanguage,
+) -> Result<Option<String>> {
+    if let Some(l) = lang {
+        if !language::is_supported(l) {
+            return Err(Error::invalid("lang", "must be one of en, es, pt"));
+        }
+        return Ok(Some(l.to_string()));
+    }
+    let me = crate::orgs::store::get_user(&db.pool, user.id).await?;
+    Ok(language::requested(None, Some(&me.locale), accept))
+}
+
+fn json_or_default<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn summary(row: &CourseRow, requested: Option<&str>) -> CourseSummary {
+    let titles: BTreeMap<String, String> = json_or_default(&row.titles_json);
+    let summaries: BTreeMap<String, String> = json_or_default(&row.summaries_json);
+    let available: Vec<&str> = titles.keys().map(String::as_str).collect();
+    let (language, _) = language::choose(requested, &available, &row.default_language);
+    let pick = |m: &BTreeMap<String, String>| {
+        m.get(&language)
+            .or_else(|| m.get(&row.default_language))
+            .cloned()
+            .unwrap_or_default()
+    };
+    CourseSummary {
+        slug: row.slug.clone(),
+        title: pick(&titles),
+        summary: pick(&summaries),
+        topic: row.topic.clone(),
+        languages: json_or_default(&row.languages_json),
+        default_language: row.default_language.clone(),
+        language,
+        module_count: row.module_count,
+        estimated_minutes: row.estimated_minutes,
+        version: row.version,
+    }
+}
+
+#[utoipa::path(tag = "courses", responses((status = 200, body = Items<CourseSummary>)), security(("bearer" = [])))]
+#[get("/courses?<lang>")]
+async fn list_courses(
+    db: &Db,
+    user: CurrentUser,
+    lang: Option<&str>,
+    accept: AcceptLanguage,
+) -> Result<Json<Items<CourseSummary>>> {
+    let requested = requested_language(db, &user, lang, &accept).await?;
+    let rows = store::list_courses(db).await?;
+    Ok(Items::new(
+        rows.iter().map(|r| summary(r, requested.as_deref())).collect(),
+    ))
+}
+
+/// Modules of a course with their titles in the served language (or the default).
+async fn module_entries(
+    db: &Db,
+    course: &CourseRow,
+    requested: Option<&str>,
+) -> Result<Vec<(i64, ModuleEntry)>> {
+    let rows = store::module_titles(db, course.id).await?;
+    let mut out: Vec<(i64, ModuleEntry)> = Vec::new();
+    let mut titles: BTreeMap<i64, BTreeMap<String, String>> = BTreeMap::new();
+    for r in &rows {
+        titles
+            .entry(r.id)
+            .or_default()
+            .insert(r.language.clone(), r.title.clone());
+        if out.last().map(|(id, _)| *id) != Some(r.id) {
+            out.push((
+                r.id,
+                ModuleEntry {
+                    slug: r.slug.clone(),
+                    title: String::new(),
+                    position: r.position,
+                    languages: Vec::new(),
+                },
+            ));
+        }
+    }
+    for (id, entry) in &mut out {
+        let t = &titles[id];
+        let available: Vec<&str> = t.keys().map(String::as_str).collect();
+        let (lang, _) = language::choose(requested, &available, &course.default_language);
+        entry.title = t
+            .get(&lang)
+            .or_else(|| t.values().next())
+            .cloned()
+            .unwrap_or_default();
+        let mut langs: Vec<String> = vec![course.default_language.clone()];
+        langs.extend(t.keys().filter(|l| **l != course.default_language).cloned());
+        langs.retain(|l| t.contains_key(l));
+        entry.languages = langs;
+    }
+    Ok(out)
+}
+
+fn quiz_summary(row: &CourseRow) -> Option<QuizSummary> {
+    let def: crate::quizzes::definition::QuizDef = match serde_json::from_str(row.quiz_json.as_deref()?) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(course = %row.slug, error = %e, "stored quiz cannot be read: re-import the courses");
+            return None;
+        }
+    };
+    Some(QuizSummary {
+        question_count: def.question_count() as i64,
+        pass_mark: row.pass_mark,
+        max_attempts: i64::from(def.max_attempts),
+        time_limit_minutes: def.time_limit_minutes.map(i64::from),
+    })
+}
+
+#[utoipa::path(tag = "courses", responses((status = 200, body = CourseDetail), (status = 404)), security(("bearer" = [])))]
+#[get("/courses/<slug>?<lang>")]
+async fn get_course(
+    db: &Db,
+    user: CurrentUser,
+    slug: &str,
+    lang: Option<&str>,
+    accept: AcceptLanguage,
+) -> Result<Json<CourseDetail>> {
+    let requested = requested_language(db, &user, lang, &accept).await?;
+    let row = store::get_course(db, slug).await?;
+    let modules: Vec<ModuleEntry> = module_entries(db, &row, requested.as_deref())
+        .await?
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect();
+    let required: Option<Vec<String>> = row
+        .required_modules_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    let completion = CompletionRules {
+        modules: required.unwrap_or_else(|| modules.iter().map(|m| m.slug.clone()).collect()),
+        quiz: row.quiz_required == 1,
+        pass_mark: row.pass_mark,
+    };
+    Ok(Json(CourseDetail {
+        quiz: quiz_summary(&row),
+        course: summary(&row, requested.as_deref()),
+        modules,
+        completion,
+        // Materials (issue 7) are listed here.
+        materials: Vec::new(),
+    }))
+}
+
+#[utoipa::path(tag = "courses", responses((status = 200, body = ModuleView), (status = 404), (status = 422)), security(("bearer" = [])))]
+#[get("/courses/<slug>/modules/<module>?<lang>")]
+async fn get_module(
+    db: &Db,
+    user: CurrentUser,
+    slug: &str,
+    module: &str,
+    lang: Option<&str>,
+    accept: AcceptLanguage,
+) -> Result<Json<ModuleView>> {
+    let requested = requested_language(db, &user, lang, &accept).await?;
+    let course = store::get_course(db, slug).await?;
+    let entries = module_entries(db, &course, requested.as_deref()).await?;
+    let Some(index) = entries.iter().position(|(_, m)| m.slug == module) else {
+        return Err(Error::not_found("module"));
+    };
+    let (module_id, entry) = &entries[index];
+    let available: Vec<&str> = entry.languages.iter().map(String::as_str).collect();
+    let (language, fallback) =
+        language::choose(requested.as_deref(), &available, &course.default_language);
+    let content = store::content(db, *module_id, &language)
+        .await?
+        .ok_or_else(|| Error::not_found("module"))?;
+    let link = |i: usize| {
+        entries.get(i).map(|(_, m)| ModuleLink {
+            slug: m.slug.clone(),
+            title: m.title.clone(),
+        })
+    };
+    Ok(Json(ModuleView {
+        course: course.slug.clone(),
+        slug: entry.slug.clone(),
+        title: content.title,
+        language,
+        fallback,
+        languages: entry.languages.clone(),
+        position: entry.position,
+        html: content.html,
+        previous: index.checked_sub(1).and_then(link),
+        next: link(index + 1),
+    }))
+}
+
+#[utoipa::path(tag = "courses", responses((status = 200, body = ImportReport), (status = 403)), security(("bearer" = [])))]
+#[post("/admin/courses/import")]
+async fn import_courses(db: &Db, _admin: Admin, config: &State<Config>) -> Result<Json<ImportReport>> {
+    Ok(Json(super::import_dir(db, &config.courses_dir).await?))
+}

@@ -1,0 +1,297 @@
+//! All SQL of courses and their modules.
+
+use sqlx::{AnyConnection, AnyPool};
+use tracing::instrument;
+
+use super::catalog;
+use crate::error::{Context, Result};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CourseRow {
+    pub id: i64,
+    pub slug: String,
+    pub version: i64,
+    pub default_language: String,
+    pub topic: String,
+    pub estimated_minutes: i64,
+    pub titles_json: String,
+    pub summaries_json: String,
+    pub languages_json: String,
+    pub required_modules_json: Option<String>,
+    pub quiz_required: i64,
+    pub pass_mark: i64,
+    pub quiz_json: Option<String>,
+    pub content_hash: String,
+    pub module_count: i64,
+}
+
+const COURSE_COLUMNS: &str = "c.id, c.slug, c.version, c.default_language, c.topic, \
+    c.estimated_minutes, c.titles_json, c.summaries_json, c.languages_json, \
+    c.required_modules_json, c.quiz_required, c.pass_mark, c.quiz_json, c.content_hash, \
+    (SELECT COUNT(*) FROM course_modules m WHERE m.course_id = c.id AND m.retired_at IS NULL) \
+    AS module_count";
+
+#[instrument(skip_all)]
+pub async fn list_courses(db: &AnyPool) -> Result<Vec<CourseRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COURSE_COLUMNS} FROM courses c ORDER BY c.slug"
+    ))
+    .fetch_all(db)
+    .await
+    .context("listing courses")
+}
+
+#[instrument(skip_all)]
+pub async fn get_course(db: &AnyPool, slug: &str) -> Result<CourseRow> {
+    sqlx::query_as(&format!(
+        "SELECT {COURSE_COLUMNS} FROM courses c WHERE c.slug = $1"
+    ))
+    .bind(slug)
+    .fetch_one(db)
+    .await
+    .context("course")
+}
+
+#[instrument(skip_all)]
+pub async fn get_course_by_id(db: &mut AnyConnection, id: i64) -> Result<CourseRow> {
+    sqlx::query_as(&format!(
+        "SELECT {COURSE_COLUMNS} FROM courses c WHERE c.id = $1"
+    ))
+    .bind(id)
+    .fetch_one(db)
+    .await
+    .context("course")
+}
+
+#[instrument(skip_all)]
+pub async fn course_id(db: &AnyPool, slug: &str) -> Result<i64> {
+    sqlx::query_scalar("SELECT id FROM courses WHERE slug = $1")
+        .bind(slug)
+        .fetch_one(db)
+        .await
+        .context("course")
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ModuleTitleRow {
+    pub id: i64,
+    pub slug: String,
+    pub position: i64,
+    pub language: String,
+    pub title: String,
+}
+
+/// Every current module of a course with its title in every language it has.
+#[instrument(skip_all)]
+pub async fn module_titles(db: &AnyPool, course_id: i64) -> Result<Vec<ModuleTitleRow>> {
+    sqlx::query_as(
+        "SELECT m.id, m.slug, m.position, t.language, t.title
+         FROM course_modules m JOIN module_contents t ON t.module_id = m.id
+         WHERE m.course_id = $1 AND m.retired_at IS NULL
+         ORDER BY m.position, t.language",
+    )
+    .bind(course_id)
+    .fetch_all(db)
+    .await
+    .context("listing modules")
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ModuleIdRow {
+    pub id: i64,
+    pub slug: String,
+    pub position: i64,
+}
+
+/// The current (not retired) module of a course by slug.
+#[instrument(skip_all)]
+pub async fn module(db: &AnyPool, course_id: i64, slug: &str) -> Result<ModuleIdRow> {
+    sqlx::query_as(
+        "SELECT id, slug, position FROM course_modules
+         WHERE course_id = $1 AND slug = $2 AND retired_at IS NULL",
+    )
+    .bind(course_id)
+    .bind(slug)
+    .fetch_one(db)
+    .await
+    .context("module")
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContentRow {
+    pub title: String,
+    pub html: String,
+}
+
+#[instrument(skip_all)]
+pub async fn content(db: &AnyPool, module_id: i64, language: &str) -> Result<Option<ContentRow>> {
+    sqlx::query_as("SELECT title, html FROM module_contents WHERE module_id = $1 AND language = $2")
+        .bind(module_id)
+        .bind(language)
+        .fetch_optional(db)
+        .await
+        .context("module content")
+}
+
+// ---- import -------------------------------------------------------------------------------
+
+#[instrument(skip_all)]
+pub async fn stored_hash(db: &AnyPool, slug: &str) -> Result<Option<String>> {
+    sqlx::query_scalar("SELECT content_hash FROM courses WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(db)
+        .await
+        .context("reading a course's content hash")
+}
+
+/// Insert or update a course row (the first write of the import transaction).
+#[instrument(skip_all)]
+pub async fn upsert_course(conn: &mut AnyConnection, c: &catalog::Course, now: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO courses (slug, version, default_language, topic, estimated_minutes,
+             titles_json, summaries_json, languages_json, required_modules_json, quiz_required,
+             pass_mark, quiz_json, content_hash, imported_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+         ON CONFLICT (slug) DO UPDATE SET
+             version = excluded.version, default_language = excluded.default_language,
+             topic = excluded.topic, estimated_minutes = excluded.estimated_minutes,
+             titles_json = excluded.titles_json, summaries_json = excluded.summaries_json,
+             languages_json = excluded.languages_json,
+             required_modules_json = excluded.required_modules_json,
+             quiz_required = excluded.quiz_required, pass_mark = excluded.pass_mark,
+             quiz_json = excluded.quiz_json, content_hash = excluded.content_hash,
+             updated_at = excluded.updated_at
+         RETURNING id",
+    )
+    .bind(&c.slug)
+    .bind(c.version)
+    .bind(&c.default_language)
+    .bind(&c.topic)
+    .bind(c.estimated_minutes)
+    .bind(json(&c.titles))
+    .bind(json(&c.summaries))
+    .bind(json(&c.languages))
+    .bind(c.required_modules.as_ref().map(json))
+    .bind(i64::from(c.quiz_required))
+    .bind(c.pass_mark)
+    .bind(c.quiz_json.as_deref())
+    .bind(&c.content_hash)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .context("saving course")
+}
+
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredModule {
+    pub id: i64,
+    pub slug: String,
+    pub retired_at: Option<i64>,
+}
+
+#[instrument(skip_all)]
+pub async fn stored_modules(conn: &mut AnyConnection, course_id: i64) -> Result<Vec<StoredModule>> {
+    sqlx::query_as("SELECT id, slug, retired_at FROM course_modules WHERE course_id = $1")
+        .bind(course_id)
+        .fetch_all(conn)
+        .await
+        .context("reading modules")
+}
+
+#[instrument(skip_all)]
+pub async fn upsert_module(
+    conn: &mut AnyConnection,
+    course_id: i64,
+    slug: &str,
+    position: i64,
+    now: i64,
+) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO course_modules (course_id, slug, position, retired_at, updated_at)
+         VALUES ($1, $2, $3, NULL, $4)
+         ON CONFLICT (course_id, slug) DO UPDATE SET
+             position = excluded.position, retired_at = NULL, updated_at = excluded.updated_at
+         RETURNING id",
+    )
+    .bind(course_id)
+    .bind(slug)
+    .bind(position)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    .context("saving module")
+}
+
+/// A module no longer in the files: hidden, but learners' completions of it are kept.
+#[instrument(skip_all)]
+pub async fn retire_module(conn: &mut AnyConnection, module_id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE course_modules SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL")
+        .bind(now)
+        .bind(module_id)
+        .execute(conn)
+        .await
+        .context("retiring module")?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredContent {
+    pub module_id: i64,
+    pub language: String,
+    pub content_hash: String,
+}
+
+#[instrument(skip_all)]
+pub async fn stored_contents(conn: &mut AnyConnection, course_id: i64) -> Result<Vec<StoredContent>> {
+    sqlx::query_as(
+        "SELECT t.module_id, t.language, t.content_hash
+         FROM module_contents t JOIN course_modules m ON m.id = t.module_id
+         WHERE m.course_id = $1",
+    )
+    .bind(course_id)
+    .fetch_all(conn)
+    .await
+    .context("reading module contents")
+}
+
+#[instrument(skip_all)]
+pub async fn upsert_content(
+    conn: &mut AnyConnection,
+    module_id: i64,
+    language: &str,
+    content: &catalog::ModuleContent,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO module_contents (module_id, language, title, html, content_hash, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (module_id, language) DO UPDATE SET
+             title = excluded.title, html = excluded.html,
+             content_hash = excluded.content_hash, updated_at = excluded.updated_at",
+    )
+    .bind(module_id)
+    .bind(language)
+    .bind(&content.title)
+    .bind(&content.html)
+    .bind(&content.content_hash)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("saving module content")?;
+    Ok(())
+}
+
+#[instrument(skip_all)]
+pub async fn delete_content(conn: &mut AnyConnection, module_id: i64, language: &str) -> Result<()> {
+    sqlx::query("DELETE FROM module_contents WHERE module_id = $1 AND language = $2")
+        .bind(module_id)
+        .bind(language)
+        .execute(conn)
+        .await
+        .context("removing module content")?;
+    Ok(())
+}

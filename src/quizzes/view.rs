@@ -1,0 +1,341 @@
+//! What a learner is shown of an attempt, and how their answers are read. Pure functions.
+//!
+//! The question view carries no answer: no `correct` flag, no accepted text, no numeric answer,
+//! no explanation or option feedback, and matching right sides under ids (`r1`, `r2`, ...) that
+//! do not name their pair. Feedback that reveals answers is built only when the review policy
+//! allows it ([`reveal_answers`]).
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use super::definition::{QuestionKind, QuizDef, ShowAnswers};
+use super::grading::{Grade, Response};
+use super::layout::{Layout, Slot};
+use super::render::inline_html;
+use crate::error::FieldError;
+
+/// Longest text answer accepted.
+pub const MAX_TEXT_ANSWER: usize = 500;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChoiceView {
+    pub id: String,
+    /// Sanitised HTML (inline Markdown of the source).
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuestionView {
+    pub id: String,
+    /// single | multiple | true_false | text | numeric | matching
+    pub kind: String,
+    pub prompt_html: String,
+    /// single and multiple: the options in the order of this attempt; empty for other kinds.
+    pub options: Vec<ChoiceView>,
+    /// multiple: all_or_nothing | partial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scoring: Option<String>,
+    /// matching: the items to match (answer keys).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left: Option<Vec<ChoiceView>>,
+    /// matching: the choices (answer values), shuffled, under ids that do not reveal the pair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub right: Option<Vec<ChoiceView>>,
+}
+
+/// The questions of an attempt in its order, in `lang` (falling back to the default language).
+pub fn questions(def: &QuizDef, layout: &Layout, lang: &str) -> Vec<QuestionView> {
+    layout
+        .questions
+        .iter()
+        .filter_map(|slot| {
+            let q = def.question(&slot.id)?;
+            let mut view = QuestionView {
+                id: q.id.clone(),
+                kind: q.kind.name().to_string(),
+                prompt_html: inline_html(def.text(&q.prompt, lang)),
+                options: Vec::new(),
+                scoring: None,
+                left: None,
+                right: None,
+            };
+            match &q.kind {
+                QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
+                    view.options = slot
+                        .options
+                        .iter()
+                        .filter_map(|id| options.iter().find(|o| &o.id == id))
+                        .map(|o| ChoiceView {
+                            id: o.id.clone(),
+                            label: inline_html(def.text(&o.label, lang)),
+                        })
+                        .collect();
+                    if let QuestionKind::Multiple { scoring, .. } = &q.kind {
+                        view.scoring = Some(
+                            serde_json::to_value(scoring)
+                                .ok()
+                                .and_then(|v| v.as_str().map(String::from))
+                                .unwrap_or_default(),
+                        );
+                    }
+                }
+                QuestionKind::Matching { pairs } => {
+                    let find = |id: &String| pairs.iter().find(|p| &p.id == id);
+                    view.left = Some(
+                        slot.options
+                            .iter()
+                            .filter_map(find)
+                            .map(|p| ChoiceView {
+                                id: p.id.clone(),
+                                label: inline_html(def.text(&p.left, lang)),
+                            })
+                            .collect(),
+                    );
+                    view.right = Some(
+                        slot.rights
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, id)| Some((i, find(id)?)))
+                            .map(|(i, p)| ChoiceView {
+                                id: Slot::right_id(i),
+                                label: inline_html(def.text(&p.right, lang)),
+                            })
+                            .collect(),
+                    );
+                }
+                _ => {}
+            }
+            Some(view)
+        })
+        .collect()
+}
+
+/// Check answers as sent (`{question_id: [...] | true | "text" | 12.5 | {pair: "r2"}}`) against
+/// the attempt. Returns the answers to keep (as sent, nulls dropped) or what is wrong with them.
+pub fn check_answers(
+    def: &QuizDef,
+    layout: &Layout,
+    raw: &BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, Value>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut kept = BTreeMap::new();
+    for (qid, value) in raw {
+        let field = format!("answers.{qid}");
+        let Some(slot) = layout.questions.iter().find(|s| &s.id == qid) else {
+            errors.push(FieldError::new(field, "is not a question of this attempt"));
+            continue;
+        };
+        let Some(q) = def.question(qid) else {
+            errors.push(FieldError::new(field, "is not a question of this attempt"));
+            continue;
+        };
+        if value.is_null() {
+            continue;
+        }
+        match to_response(&q.kind, slot, value) {
+            Ok(_) => {
+                kept.insert(qid.clone(), value.clone());
+            }
+            Err(message) => errors.push(FieldError::new(field, message)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(kept)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Turn kept answers into grading responses (matching right ids translated to pair ids).
+pub fn responses(
+    def: &QuizDef,
+    layout: &Layout,
+    answers: &BTreeMap<String, Value>,
+) -> BTreeMap<String, Response> {
+    answers
+        .iter()
+        .filter_map(|(qid, value)| {
+            let slot = layout.questions.iter().find(|s| &s.id == qid)?;
+            let q = def.question(qid)?;
+            Some((qid.clone(), to_response(&q.kind, slot, value).ok()?))
+        })
+        .collect()
+}
+
+fn to_response(kind: &QuestionKind, slot: &Slot, value: &Value) -> Result<Response, String> {
+    match kind {
+        QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
+            let ids: Vec<String> = match value {
+                Value::String(s) if matches!(kind, QuestionKind::Single { .. }) => vec![s.clone()],
+                Value::Array(items) => items
+                    .iter()
+                    .map(|v| v.as_str().map(String::from))
+                    .collect::<Option<_>>()
+                    .ok_or("must be a list of option ids")?,
+                _ => return Err("must be a list of option ids".into()),
+            };
+            if ids.len() > options.len() {
+                return Err("has more option ids than the question has options".into());
+            }
+            if let Some(bad) = ids.iter().find(|id| !options.iter().any(|o| &o.id == *id)) {
+                return Err(format!("\"{bad}\" is not an option of this question"));
+            }
+            let mut seen = HashSet::new();
+            Ok(Response::Choice(
+                ids.into_iter().filter(|i| seen.insert(i.clone())).collect(),
+            ))
+        }
+        QuestionKind::TrueFalse { .. } => value
+            .as_bool()
+            .map(Response::Bool)
+            .ok_or_else(|| "must be true or false".into()),
+        QuestionKind::Text { .. } => match value {
+            Value::String(s) if s.chars().count() <= MAX_TEXT_ANSWER => Ok(Response::Text(s.clone())),
+            Value::String(_) => Err(format!("must be at most {MAX_TEXT_ANSWER} characters")),
+            _ => Err("must be a string".into()),
+        },
+        QuestionKind::Numeric { .. } => match value {
+            Value::Number(n) => n
+                .as_f64()
+                .filter(|x| x.is_finite())
+                .map(Response::Number)
+                .ok_or_else(|| "must be a finite number".into()),
+            // Decimal commas are how half of the learners write numbers.
+            Value::String(s) => s
+                .trim()
+                .replace(',', ".")
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .map(Response::Number)
+                .ok_or_else(|| "must be a number".into()),
+            _ => Err("must be a number".into()),
+        },
+        QuestionKind::Matching { pairs } => {
+            let Value::Object(map) = value else {
+                return Err("must be an object {\"<left id>\": \"<right id>\"}".into());
+            };
+            let mut out = BTreeMap::new();
+            for (left, right) in map {
+                if !pairs.iter().any(|p| &p.id == left) {
+                    return Err(format!("\"{left}\" is not a left item of this question"));
+                }
+                let Some(shown) = right.as_str() else {
+                    return Err(format!("the choice for \"{left}\" must be a right id (r1, r2, ...)"));
+                };
+                let Some(pair) = slot.right_pair(shown) else {
+                    return Err(format!("\"{shown}\" is not a right choice of this question"));
+                };
+                out.insert(left.clone(), pair.to_string());
+            }
+            Ok(Response::Matching(out))
+        }
+    }
+}
+
+/// May the learner see the correct answers of a submitted attempt?
+pub fn reveal_answers(policy: ShowAnswers, submitted: bool, ever_passed: bool) -> bool {
+    submitted
+        && match policy {
+            ShowAnswers::Never => false,
+            ShowAnswers::AfterEachAttempt => true,
+            ShowAnswers::AfterPassing => ever_passed,
+        }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeedbackItem {
+    pub question_id: String,
+    /// Full marks on this question.
+    pub correct: bool,
+    /// 0 to 1 (partial credit for `multiple` with partial scoring and for `matching`).
+    pub points: f64,
+    /// Only when answers are revealed: the feedback of the options the learner chose.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub feedback_html: Vec<String>,
+    /// Only when answers are revealed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation_html: Option<String>,
+    /// Only when answers are revealed, in the answer shape of the question (option ids, a
+    /// boolean, the accepted texts in the learner's language, `{answer, tolerance}`, or
+    /// `{left id: right id}` in this attempt's ids).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub correct_answer: Option<Value>,
+}
+
+/// Feedback per question, in the attempt's order; answers only when `reveal`.
+pub fn feedback(
+    def: &QuizDef,
+    layout: &Layout,
+    grade: &Grade,
+    answers: &BTreeMap<String, Value>,
+    lang: &str,
+    reveal: bool,
+) -> Vec<FeedbackItem> {
+    layout
+        .questions
+        .iter()
+        .filter_map(|slot| {
+            let q = def.question(&slot.id)?;
+            let result = grade.results.iter().find(|r| r.question_id == q.id)?;
+            let mut item = FeedbackItem {
+                question_id: q.id.clone(),
+                correct: result.correct,
+                points: result.points,
+                feedback_html: Vec::new(),
+                explanation_html: None,
+                correct_answer: None,
+            };
+            if !reveal {
+                return Some(item);
+            }
+            item.explanation_html = q
+                .explanation
+                .as_ref()
+                .map(|e| inline_html(def.text(e, lang)));
+            item.correct_answer = Some(match &q.kind {
+                QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
+                    if let Some(Response::Choice(chosen)) = to_response(
+                        &q.kind,
+                        slot,
+                        answers.get(&q.id).unwrap_or(&Value::Null),
+                    )
+                    .ok()
+                    {
+                        item.feedback_html = chosen
+                            .iter()
+                            .filter_map(|id| options.iter().find(|o| &o.id == id))
+                            .filter_map(|o| o.feedback.as_ref())
+                            .map(|f| inline_html(def.text(f, lang)))
+                            .collect();
+                    }
+                    json!(options
+                        .iter()
+                        .filter(|o| o.correct)
+                        .map(|o| o.id.clone())
+                        .collect::<Vec<_>>())
+                }
+                QuestionKind::TrueFalse { answer } => json!(answer),
+                QuestionKind::Text { accepted } => json!(accepted
+                    .get(lang)
+                    .or_else(|| accepted.get(&def.default_language))
+                    .cloned()
+                    .unwrap_or_default()),
+                QuestionKind::Numeric { answer, tolerance } => {
+                    json!({"answer": answer, "tolerance": tolerance})
+                }
+                QuestionKind::Matching { pairs } => Value::Object(
+                    pairs
+                        .iter()
+                        .filter_map(|p| Some((p.id.clone(), json!(slot.shown_right(&p.id)?))))
+                        .collect(),
+                ),
+            });
+            Some(item)
+        })
+        .collect()
+}
