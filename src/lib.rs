@@ -77,7 +77,9 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .mount("/api", certificates::routes())
         .mount("/api", reports::routes())
         .mount("/", certificates::page_routes())
-        .manage(certificates::VerifyLimiter::new(config.verify_rate_per_minute))
+        .manage(certificates::VerifyLimiter::new(
+            config.verify_rate_per_minute,
+        ))
         .mount("/api", courses::routes())
         .mount("/api", progress::routes())
         .mount("/", web::routes())

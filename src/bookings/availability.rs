@@ -70,9 +70,8 @@ pub fn expand(p: &Pattern) -> (Vec<Candidate>, Vec<Gap>) {
             }
             let ambiguous = p.tz.to_ambiguous_zoned(local);
             let start = match ambiguous.offset() {
-                AmbiguousOffset::Unambiguous { offset } | AmbiguousOffset::Fold { before: offset, .. } => {
-                    offset.to_timestamp(local).ok()
-                }
+                AmbiguousOffset::Unambiguous { offset }
+                | AmbiguousOffset::Fold { before: offset, .. } => offset.to_timestamp(local).ok(),
                 AmbiguousOffset::Gap { .. } => {
                     gaps.push(Gap {
                         local,
@@ -195,8 +194,14 @@ mod tests {
             let (slots, gaps) = expand(&p);
             assert!(gaps.is_empty());
             assert_eq!(slots.len(), 2, "{tz}");
-            assert_eq!(local(slots[0].starts_at, tz), format!("2026-03-22T09:00:00{before}"));
-            assert_eq!(local(slots[1].starts_at, tz), format!("2026-03-29T09:00:00{after}"));
+            assert_eq!(
+                local(slots[0].starts_at, tz),
+                format!("2026-03-22T09:00:00{before}")
+            );
+            assert_eq!(
+                local(slots[1].starts_at, tz),
+                format!("2026-03-29T09:00:00{after}")
+            );
             // One week of wall-clock time is one hour less of real time.
             assert_eq!(slots[1].starts_at - slots[0].starts_at, 7 * 86_400 - 3_600);
             assert_eq!(slots[1].ends_at - slots[1].starts_at, 3_600);
@@ -207,12 +212,24 @@ mod tests {
     fn nine_o_clock_stays_nine_across_fall_back() {
         let p = Pattern {
             weekdays: vec![1],
-            ..pattern("Europe/Madrid", jiff::civil::date(2026, 10, 19), 2, "09:00", "10:00")
+            ..pattern(
+                "Europe/Madrid",
+                jiff::civil::date(2026, 10, 19),
+                2,
+                "09:00",
+                "10:00",
+            )
         };
         let (slots, _) = expand(&p);
         assert_eq!(slots.len(), 2);
-        assert_eq!(local(slots[0].starts_at, "Europe/Madrid"), "2026-10-19T09:00:00+02:00");
-        assert_eq!(local(slots[1].starts_at, "Europe/Madrid"), "2026-10-26T09:00:00+01:00");
+        assert_eq!(
+            local(slots[0].starts_at, "Europe/Madrid"),
+            "2026-10-19T09:00:00+02:00"
+        );
+        assert_eq!(
+            local(slots[1].starts_at, "Europe/Madrid"),
+            "2026-10-26T09:00:00+01:00"
+        );
         assert_eq!(slots[1].starts_at - slots[0].starts_at, 7 * 86_400 + 3_600);
     }
 
@@ -231,10 +248,7 @@ mod tests {
             .collect();
         assert_eq!(
             starts,
-            [
-                "2026-03-29T01:30:00+01:00",
-                "2026-03-29T03:00:00+02:00"
-            ]
+            ["2026-03-29T01:30:00+01:00", "2026-03-29T03:00:00+02:00"]
         );
         assert_eq!(gaps.len(), 2);
         assert_eq!(gaps[0].local, day.at(2, 0, 0, 0));
@@ -248,8 +262,14 @@ mod tests {
         });
         assert!(gaps.is_empty());
         assert_eq!(slots.len(), 1);
-        assert_eq!(local(slots[0].starts_at, "Europe/Lisbon"), "2026-10-25T01:00:00+01:00");
-        assert_eq!(local(slots[0].starts_at, "UTC"), "2026-10-25T00:00:00+00:00");
+        assert_eq!(
+            local(slots[0].starts_at, "Europe/Lisbon"),
+            "2026-10-25T01:00:00+01:00"
+        );
+        assert_eq!(
+            local(slots[0].starts_at, "UTC"),
+            "2026-10-25T00:00:00+00:00"
+        );
     }
 
     #[test]
@@ -258,10 +278,19 @@ mod tests {
             weekdays: vec![2],
             session_minutes: 45,
             buffer_minutes: 15,
-            ..pattern("Europe/Lisbon", jiff::civil::date(2026, 6, 1), 1, "09:00", "12:00")
+            ..pattern(
+                "Europe/Lisbon",
+                jiff::civil::date(2026, 6, 1),
+                1,
+                "09:00",
+                "12:00",
+            )
         };
         let (slots, _) = expand(&p);
-        let starts: Vec<String> = slots.iter().map(|s| local(s.starts_at, "Europe/Lisbon")).collect();
+        let starts: Vec<String> = slots
+            .iter()
+            .map(|s| local(s.starts_at, "Europe/Lisbon"))
+            .collect();
         assert_eq!(
             starts,
             [
@@ -279,7 +308,10 @@ mod tests {
         assert_eq!(parse_hhmm("9:05"), None);
         assert_eq!(parse_hhmm("24:00"), None);
         assert_eq!(parse_hhmm("nine"), None);
-        assert_eq!(parse_date("2027-03-28"), Some(jiff::civil::date(2027, 3, 28)));
+        assert_eq!(
+            parse_date("2027-03-28"),
+            Some(jiff::civil::date(2027, 3, 28))
+        );
         assert_eq!(parse_date("28/03/2027"), None);
         // 2026-12-31T23:30Z is already 2027 in Madrid.
         let ts = crate::clock::parse_rfc3339("2026-12-31T23:30:00Z").unwrap();

@@ -71,7 +71,10 @@ pub fn render(invite: &Invite<'_>) -> String {
     let mut calendar = Calendar::empty();
     calendar
         .append_property(Property::new("VERSION", "2.0"))
-        .append_property(Property::new("PRODID", "-//IberoBio Academy//Advisory bookings//EN"))
+        .append_property(Property::new(
+            "PRODID",
+            "-//IberoBio Academy//Advisory bookings//EN",
+        ))
         .append_property(Property::new("CALSCALE", "GREGORIAN"))
         // NOTE: the project contract asks for METHOD:REQUEST throughout; the cancelled state is
         // carried by STATUS:CANCELLED with a higher SEQUENCE, which calendar programs honour.
@@ -115,11 +118,18 @@ mod tests {
         assert_eq!(event.get_uid(), Some("booking-7-abc@academy.example"));
         assert_eq!(event.get_sequence(), Some(0));
         assert_eq!(event.get_status(), Some(EventStatus::Confirmed));
-        let Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(start))) = event.get_start() else {
+        let Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(start))) = event.get_start()
+        else {
             panic!("DTSTART is not UTC: {text}");
         };
-        assert_eq!(start.timestamp(), crate::clock::parse_rfc3339("2026-03-30T09:00:00+02:00").unwrap());
-        assert!(event.get_description().unwrap().contains("commas; and semicolons"));
+        assert_eq!(
+            start.timestamp(),
+            crate::clock::parse_rfc3339("2026-03-30T09:00:00+02:00").unwrap()
+        );
+        assert!(event
+            .get_description()
+            .unwrap()
+            .contains("commas; and semicolons"));
     }
 
     #[test]
@@ -129,7 +139,10 @@ mod tests {
         let event = parsed.events().next().expect("one event");
         assert_eq!(event.get_status(), Some(EventStatus::Cancelled));
         assert_eq!(event.get_sequence(), Some(1));
-        assert!(text.contains("ORGANIZER;CN=Inês Sousa:mailto:ines@hub.example")
-            || text.contains("ORGANIZER;CN=\"Inês Sousa\":mailto:ines@hub.example"), "{text}");
+        assert!(
+            text.contains("ORGANIZER;CN=Inês Sousa:mailto:ines@hub.example")
+                || text.contains("ORGANIZER;CN=\"Inês Sousa\":mailto:ines@hub.example"),
+            "{text}"
+        );
     }
 }

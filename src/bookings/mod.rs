@@ -178,8 +178,13 @@ fn group_attended(rows: Vec<(i64, String, i64)>, tz: &jiff::tz::TimeZone) -> Vec
     use std::collections::BTreeMap;
     let mut by_sme: BTreeMap<i64, (String, BTreeMap<String, i64>)> = BTreeMap::new();
     for (sme_id, name, starts_at) in rows {
-        let entry = by_sme.entry(sme_id).or_insert_with(|| (name, BTreeMap::new()));
-        *entry.1.entry(availability::quarter_of(starts_at, tz)).or_default() += 1;
+        let entry = by_sme
+            .entry(sme_id)
+            .or_insert_with(|| (name, BTreeMap::new()));
+        *entry
+            .1
+            .entry(availability::quarter_of(starts_at, tz))
+            .or_default() += 1;
     }
     let mut out: Vec<SmeSessions> = by_sme
         .into_iter()
@@ -217,8 +222,14 @@ mod tests {
         assert_eq!(
             got[0].by_quarter,
             vec![
-                QuarterCount { quarter: "2026-Q1".into(), attended: 1 },
-                QuarterCount { quarter: "2026-Q2".into(), attended: 2 },
+                QuarterCount {
+                    quarter: "2026-Q1".into(),
+                    attended: 1
+                },
+                QuarterCount {
+                    quarter: "2026-Q2".into(),
+                    attended: 2
+                },
             ]
         );
         assert_eq!(got[1].attended, 1);

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::availability::{self, Pattern};
-use super::store::{self, BookingFilter, BookingRequest, Cancellation, NewSlot, Refusal, SlotFilter, Withdrawal};
+use super::store::{
+    self, BookingFilter, BookingRequest, Cancellation, NewSlot, Refusal, SlotFilter, Withdrawal,
+};
 use super::{ics, Booking, BookingScope, Notification, Slot, MODES, TOPICS};
 use crate::api::Items;
 use crate::auth::{Advisor, CurrentUser, Learner, Role};
@@ -104,7 +106,10 @@ fn check_topic(errors: &mut Vec<FieldError>, topic: &str) {
 
 fn check_mode_and_location(errors: &mut Vec<FieldError>, mode: &str, location: &str) {
     if !MODES.contains(&mode) {
-        errors.push(FieldError::new("mode", "must be \"online\" or \"in_person\""));
+        errors.push(FieldError::new(
+            "mode",
+            "must be \"online\" or \"in_person\"",
+        ));
         return;
     }
     let location = location.trim();
@@ -118,7 +123,10 @@ fn check_mode_and_location(errors: &mut Vec<FieldError>, mode: &str, location: &
             },
         ));
     } else if location.chars().count() > 500 {
-        errors.push(FieldError::new("location", "must be at most 500 characters"));
+        errors.push(FieldError::new(
+            "location",
+            "must be at most 500 characters",
+        ));
     } else if location.chars().any(char::is_control) {
         errors.push(FieldError::new("location", "must be a single line"));
     } else if mode == "online"
@@ -169,17 +177,17 @@ async fn create_slot(
         if s <= now {
             errors.push(FieldError::new("starts_at", "is in the past"));
         } else if s > now + HORIZON_SECONDS {
-            errors.push(FieldError::new(
-                "starts_at",
-                "is more than two years ahead",
-            ));
+            errors.push(FieldError::new("starts_at", "is more than two years ahead"));
         }
         if e <= s {
             errors.push(FieldError::new("ends_at", "must be after starts_at"));
         } else if (e - s) < MIN_MINUTES * 60 || (e - s) > MAX_MINUTES * 60 {
             errors.push(FieldError::new(
                 "ends_at",
-                format!("a session lasts between {MIN_MINUTES} minutes and {} hours", MAX_MINUTES / 60),
+                format!(
+                    "a session lasts between {MIN_MINUTES} minutes and {} hours",
+                    MAX_MINUTES / 60
+                ),
             ));
         }
     }
@@ -306,16 +314,17 @@ async fn create_pattern(
         ));
     }
     if !(0..=240).contains(&body.buffer_minutes) {
-        errors.push(FieldError::new("buffer_minutes", "must be between 0 and 240"));
+        errors.push(FieldError::new(
+            "buffer_minutes",
+            "must be between 0 and 240",
+        ));
     }
     if !(1..=26).contains(&body.weeks) {
         errors.push(FieldError::new("weeks", "must be between 1 and 26"));
     }
     check_topic(&mut errors, &body.topic);
     check_mode_and_location(&mut errors, &body.mode, &body.location);
-    let today = tz
-        .as_ref()
-        .and_then(|tz| availability::local_date(now, tz));
+    let today = tz.as_ref().and_then(|tz| availability::local_date(now, tz));
     let first_day = match (&body.start_date, today) {
         (None, t) => t,
         (Some(d), Some(today)) => match availability::parse_date(d) {
@@ -323,7 +332,11 @@ async fn create_pattern(
                 errors.push(FieldError::new("start_date", "is in the past"));
                 None
             }
-            Some(d) if d > today.checked_add(jiff::Span::new().days(365)).unwrap_or(today) => {
+            Some(d)
+                if d > today
+                    .checked_add(jiff::Span::new().days(365))
+                    .unwrap_or(today) =>
+            {
                 errors.push(FieldError::new("start_date", "is more than a year ahead"));
                 None
             }
@@ -360,7 +373,11 @@ async fn create_pattern(
         .collect();
     let local_label = |ts: i64| {
         jiff::Timestamp::from_second(ts)
-            .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M").to_string())
+            .map(|t| {
+                t.to_zoned(tz.clone())
+                    .strftime("%Y-%m-%dT%H:%M")
+                    .to_string()
+            })
             .unwrap_or_default()
     };
     let mut future = Vec::new();
@@ -506,7 +523,11 @@ async fn book_slot(
     let now = now();
     let notice = config.booking_min_notice_hours.max(0);
     let max = config.booking_max_per_learner.max(1);
-    let uid = format!("booking-{}@{}", uuid::Uuid::new_v4().simple(), uid_host(config));
+    let uid = format!(
+        "booking-{}@{}",
+        uuid::Uuid::new_v4().simple(),
+        uid_host(config)
+    );
     let request = BookingRequest {
         slot_id: id,
         learner_id: learner.id,
@@ -585,7 +606,10 @@ async fn list_bookings(
 ) -> Result<Json<Items<Booking>>> {
     if let Some(s) = status {
         if s != "active" && s != "cancelled" {
-            return Err(Error::invalid("status", "must be \"active\" or \"cancelled\""));
+            return Err(Error::invalid(
+                "status",
+                "must be \"active\" or \"cancelled\"",
+            ));
         }
     }
     let filter = BookingFilter {
@@ -727,12 +751,7 @@ struct IcsFile {
     responses((status = 200, content_type = "text/calendar", body = String), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 #[get("/bookings/<id>/invite.ics")]
-async fn invite(
-    db: &Db,
-    config: &State<Config>,
-    user: CurrentUser,
-    id: i64,
-) -> Result<IcsFile> {
+async fn invite(db: &Db, config: &State<Config>, user: CurrentUser, id: i64) -> Result<IcsFile> {
     if !matches!(user.role, Role::Learner | Role::Advisor) {
         return Err(Error::Forbidden(
             "invites are for the booking's learner and advisor".into(),

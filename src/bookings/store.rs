@@ -13,7 +13,7 @@
 use sqlx::{Any, AnyPool, Transaction};
 use tracing::instrument;
 
-use super::{availability, BookingScope, Booking, Notification, Outcome, PersonRef, Slot};
+use super::{availability, Booking, BookingScope, Notification, Outcome, PersonRef, Slot};
 use crate::clock::rfc3339;
 use crate::error::{Context, Error, Result};
 
@@ -402,7 +402,11 @@ impl BookingRow {
         let booked = self.status == "active";
         let slot = slot_view(
             self.slot_id,
-            (self.advisor_id, self.advisor_name.clone(), self.advisor_time_zone),
+            (
+                self.advisor_id,
+                self.advisor_name.clone(),
+                self.advisor_time_zone,
+            ),
             (self.starts_at, self.ends_at),
             (self.topic, self.mode, self.location),
             booked,

@@ -188,9 +188,18 @@ mod tests {
     #[test]
     fn course_titles_fall_back() {
         let j = r#"{"en":"Market entry","es":"Entrada en mercados"}"#;
-        assert_eq!(course_title(j, Lang::Es, "en").as_deref(), Some("Entrada en mercados"));
-        assert_eq!(course_title(j, Lang::Pt, "en").as_deref(), Some("Market entry"));
-        assert_eq!(course_title(j, Lang::Pt, "es").as_deref(), Some("Entrada en mercados"));
+        assert_eq!(
+            course_title(j, Lang::Es, "en").as_deref(),
+            Some("Entrada en mercados")
+        );
+        assert_eq!(
+            course_title(j, Lang::Pt, "en").as_deref(),
+            Some("Market entry")
+        );
+        assert_eq!(
+            course_title(j, Lang::Pt, "es").as_deref(),
+            Some("Entrada en mercados")
+        );
         assert_eq!(course_title("not json", Lang::En, "en"), None);
     }
 

@@ -598,8 +598,11 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
     if data.revoked {
         // A diagonal stamp across the page: a revoked certificate must not pass as valid.
         let red = (0xB3, 0x26, 0x2A);
-        c.s.push_transform(&krilla::geom::Transform::from_rotate_at(-18.0, CX, PAGE_H / 2.0));
-        c.s.push_opacity(NormalizedF32::new(0.85).unwrap_or(NormalizedF32::ONE));
+        c.s.push_transform(&krilla::geom::Transform::from_rotate_at(
+            -18.0,
+            CX,
+            PAGE_H / 2.0,
+        ));
         let size = 64.0;
         let w = fonts.sans_bold.width(t.revoked_stamp, size);
         c.rect(
@@ -610,8 +613,14 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
             None,
             Some(stroke(red, 4.0)),
         );
-        c.centered(&fonts.sans_bold, size, CX, PAGE_H / 2.0 + size * 0.2, red, t.revoked_stamp);
-        c.s.pop();
+        c.centered(
+            &fonts.sans_bold,
+            size,
+            CX,
+            PAGE_H / 2.0 + size * 0.2,
+            red,
+            t.revoked_stamp,
+        );
         c.s.pop();
     }
 

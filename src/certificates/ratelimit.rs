@@ -86,8 +86,14 @@ mod tests {
             assert!(l.check(Some(a)).is_ok());
         }
         let wait = l.check(Some(a)).unwrap_err();
-        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(20), "{wait:?}");
-        assert!(l.check(Some(b)).is_ok(), "another address has its own allowance");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
+        assert!(
+            l.check(Some(b)).is_ok(),
+            "another address has its own allowance"
+        );
 
         let v6a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         let v6b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();

@@ -153,8 +153,7 @@ pub fn build_zip(rows: &[CertRow], public_url: &str) -> Result<Vec<u8>> {
     let mut entries = Vec::with_capacity(rows.len());
     for row in rows {
         let data = pdf_data(row, public_url);
-        let bytes =
-            pdf::render(&data).map_err(|e| Error::internal("rendering certificate", e))?;
+        let bytes = pdf::render(&data).map_err(|e| Error::internal("rendering certificate", e))?;
         entries.push(zip::Entry {
             name: namer.name(&row.holder_name, &row.course_slug),
             bytes,
@@ -302,7 +301,12 @@ async fn verify_page(
         return Ok(Page::Limited(
             (
                 Status::TooManyRequests,
-                RawHtml(page::render(lang, HUB_NAME, code, PageState::TooManyRequests)),
+                RawHtml(page::render(
+                    lang,
+                    HUB_NAME,
+                    code,
+                    PageState::TooManyRequests,
+                )),
             ),
             cache,
             retry_after(wait),

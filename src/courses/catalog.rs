@@ -263,7 +263,11 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
         );
     }
     if *meta.version.get_ref() < 1 {
-        p.at("course.toml", line(&meta.version.span()), "version must be 1 or more");
+        p.at(
+            "course.toml",
+            line(&meta.version.span()),
+            "version must be 1 or more",
+        );
     }
     let default_language = meta.default_language.get_ref().clone();
     let default_ok = LANGUAGES.contains(&default_language.as_str());
@@ -296,14 +300,22 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
     let (titles, title_line) = match &meta.title {
         Some(t) => (t.get_ref(), line(&t.span())),
         None => {
-            p.at("course.toml", 0, "missing title: add a [title] table with the default language");
+            p.at(
+                "course.toml",
+                0,
+                "missing title: add a [title] table with the default language",
+            );
             (&empty_texts, 0)
         }
     };
     let (summaries, summary_line) = match &meta.summary {
         Some(t) => (t.get_ref(), line(&t.span())),
         None => {
-            p.at("course.toml", 0, "missing summary: add a [summary] table with the default language");
+            p.at(
+                "course.toml",
+                0,
+                "missing summary: add a [summary] table with the default language",
+            );
             (&empty_texts, 0)
         }
     };
@@ -347,11 +359,19 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
             for item in items {
                 match item.as_str() {
                     Some(s) => list.push(s.to_string()),
-                    None => p.at("course.toml", modules_line, "completion.modules lists module slugs (strings)"),
+                    None => p.at(
+                        "course.toml",
+                        modules_line,
+                        "completion.modules lists module slugs (strings)",
+                    ),
                 }
             }
             if list.is_empty() {
-                p.at("course.toml", modules_line, "completion.modules must not be an empty list");
+                p.at(
+                    "course.toml",
+                    modules_line,
+                    "completion.modules must not be an empty list",
+                );
             }
             Some(list)
         }
@@ -437,11 +457,17 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
     // The default language defines the modules: positions 1..n, slugs unique.
     let mut modules: Vec<(u32, String, String)> = default_files
         .iter()
-        .filter_map(|(file, _)| render::parse_module_file_name(file).map(|(n, s)| (n, s, file.clone())))
+        .filter_map(|(file, _)| {
+            render::parse_module_file_name(file).map(|(n, s)| (n, s, file.clone()))
+        })
         .collect();
     modules.sort();
     if modules.is_empty() {
-        p.at(&format!("{default_language}/"), 0, "the course has no modules");
+        p.at(
+            &format!("{default_language}/"),
+            0,
+            "the course has no modules",
+        );
     }
     let mut slugs_seen: HashMap<&str, &str> = HashMap::new();
     for (i, (pos, slug, file)) in modules.iter().enumerate() {
@@ -501,9 +527,19 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
                 }
             };
             hash_file(&mut hasher, &shown, text.as_bytes());
-            let rendered = render::render(&text, &LinkContext { course: &slug, module: slug });
+            let rendered = render::render(
+                &text,
+                &LinkContext {
+                    course: &slug,
+                    module: slug,
+                },
+            );
             if rendered.title.is_none() {
-                p.at(&shown, 1, "missing title: the first line must be a level-1 heading, `# Module title`");
+                p.at(
+                    &shown,
+                    1,
+                    "missing title: the first line must be a level-1 heading, `# Module title`",
+                );
             }
             parsed.push(Parsed {
                 lang: lang.clone(),
@@ -523,7 +559,11 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
             match &link.target {
                 LinkTarget::Module { file, anchor, .. } => {
                     if !module_files.contains_key(file.as_str()) {
-                        p.at(&shown, link.line, format!("broken internal link: no module file {file} in this course"));
+                        p.at(
+                            &shown,
+                            link.line,
+                            format!("broken internal link: no module file {file} in this course"),
+                        );
                     } else if let Some(a) = anchor {
                         // The reader of this language gets the target in this language, or the default.
                         let ids = anchors
@@ -543,7 +583,11 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
                 }
                 LinkTarget::Material(title) => {
                     if title.is_empty() {
-                        p.at(&shown, link.line, "material link without a title: write material:<material title>");
+                        p.at(
+                            &shown,
+                            link.line,
+                            "material link without a title: write material:<material title>",
+                        );
                     }
                 }
                 LinkTarget::Broken(target) => p.at(
@@ -562,18 +606,30 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
     if let Some(list) = &required_modules {
         for s in list {
             if !module_slugs.contains(s) {
-                p.at("course.toml", modules_line, format!("completion.modules names {s:?}, which is not a module of this course"));
+                p.at(
+                    "course.toml",
+                    modules_line,
+                    format!("completion.modules names {s:?}, which is not a module of this course"),
+                );
             }
         }
     }
     let quiz_required = *completion.quiz.get_ref();
     if quiz_required && !has_quiz {
-        p.at("course.toml", line(&completion.quiz.span()), "completion.quiz = true but the course has no quiz.toml");
+        p.at(
+            "course.toml",
+            line(&completion.quiz.span()),
+            "completion.quiz = true but the course has no quiz.toml",
+        );
     }
 
     let mut languages: Vec<String> = vec![default_language.clone()];
     for l in lang_files.keys() {
-        if l != &default_language && lang_files[l].iter().any(|(f, _)| module_files.contains_key(f.as_str())) {
+        if l != &default_language
+            && lang_files[l]
+                .iter()
+                .any(|(f, _)| module_files.contains_key(f.as_str()))
+        {
             languages.push(l.clone());
         }
     }
@@ -676,7 +732,11 @@ fn parse_quiz(
         languages,
         modules,
     };
-    let def = parse(text, &ctx)
-        .map_err(|problems| problems.into_iter().map(|q| (q.line, q.message)).collect::<Vec<_>>())?;
+    let def = parse(text, &ctx).map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|q| (q.line, q.message))
+            .collect::<Vec<_>>()
+    })?;
     serde_json::to_string(&def).map_err(|e| vec![(0, format!("cannot store the quiz: {e}"))])
 }

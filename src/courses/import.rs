@@ -95,7 +95,10 @@ async fn save_course(db: &AnyPool, course: &catalog::Course) -> Result<()> {
             }
         }
     }
-    for m in stored.iter().filter(|m| !current.contains(&m.id) && m.retired_at.is_none()) {
+    for m in stored
+        .iter()
+        .filter(|m| !current.contains(&m.id) && m.retired_at.is_none())
+    {
         tracing::info!(course = %course.slug, module = %m.slug, "module no longer in the files: retired");
         store::retire_module(&mut tx, m.id, t).await?;
     }

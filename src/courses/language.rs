@@ -26,7 +26,11 @@ pub fn parse_accept_language(header: &str) -> Vec<String> {
     let mut ranked: Vec<(f32, usize, String)> = Vec::new();
     for (i, part) in header.split(',').enumerate().take(32) {
         let mut pieces = part.split(';');
-        let tag = pieces.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let tag = pieces
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         let primary = tag.split('-').next().unwrap_or_default().to_string();
         let q = pieces
             .filter_map(|p| p.trim().strip_prefix("q="))
@@ -53,7 +57,11 @@ pub fn is_supported(lang: &str) -> bool {
 
 /// The language the reader asked for: the first supported one of `?lang`, their locale and
 /// `Accept-Language` (`None`: nothing asked, serve the course default).
-pub fn requested(query: Option<&str>, locale: Option<&str>, accept: &AcceptLanguage) -> Option<String> {
+pub fn requested(
+    query: Option<&str>,
+    locale: Option<&str>,
+    accept: &AcceptLanguage,
+) -> Option<String> {
     query
         .filter(|l| is_supported(l))
         .or(locale.filter(|l| is_supported(l)))
@@ -77,8 +85,14 @@ mod tests {
 
     #[test]
     fn accept_language_is_ranked_and_filtered() {
-        assert_eq!(parse_accept_language("pt-PT,pt;q=0.9,en;q=0.8"), ["pt", "en"]);
-        assert_eq!(parse_accept_language("fr, es;q=0.5, en;q=0.7"), ["en", "es"]);
+        assert_eq!(
+            parse_accept_language("pt-PT,pt;q=0.9,en;q=0.8"),
+            ["pt", "en"]
+        );
+        assert_eq!(
+            parse_accept_language("fr, es;q=0.5, en;q=0.7"),
+            ["en", "es"]
+        );
         assert_eq!(parse_accept_language("en;q=0, de"), Vec::<String>::new());
         assert!(parse_accept_language("").is_empty());
     }
@@ -86,7 +100,10 @@ mod tests {
     #[test]
     fn the_chain_is_query_then_locale_then_header() {
         let accept = AcceptLanguage(vec!["pt".into()]);
-        assert_eq!(requested(Some("es"), Some("en"), &accept).as_deref(), Some("es"));
+        assert_eq!(
+            requested(Some("es"), Some("en"), &accept).as_deref(),
+            Some("es")
+        );
         assert_eq!(requested(None, Some("en"), &accept).as_deref(), Some("en"));
         assert_eq!(requested(None, None, &accept).as_deref(), Some("pt"));
         assert_eq!(requested(None, None, &AcceptLanguage::default()), None);
@@ -94,7 +111,10 @@ mod tests {
 
     #[test]
     fn fallback_is_reported() {
-        assert_eq!(choose(Some("pt"), &["en", "pt"], "en"), ("pt".into(), false));
+        assert_eq!(
+            choose(Some("pt"), &["en", "pt"], "en"),
+            ("pt".into(), false)
+        );
         assert_eq!(choose(Some("pt"), &["en"], "en"), ("en".into(), true));
         assert_eq!(choose(None, &["en"], "en"), ("en".into(), false));
     }

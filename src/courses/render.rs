@@ -67,7 +67,11 @@ pub struct Rendered {
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// Percent-encode a path segment (RFC 3986 unreserved characters kept).
@@ -143,9 +147,11 @@ fn classify(dest: &str) -> LinkTarget {
     }
     // Anything else with a scheme (javascript:, data:, vbscript:, ftp:) is left for the
     // sanitiser to drop; only scheme-less relative links are a course author's mistake.
-    let has_scheme = lower
-        .split_once(':')
-        .is_some_and(|(s, _)| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)));
+    let has_scheme = lower.split_once(':').is_some_and(|(s, _)| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    });
     if has_scheme {
         LinkTarget::External
     } else {
@@ -313,7 +319,10 @@ fn raw_depth_after(depth: usize, tag: &str) -> usize {
         Some(rest) => (true, rest),
         None => (false, t.as_str()),
     };
-    let name: String = name.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+    let name: String = name
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
     if !RAW_CONTENT.contains(&name.as_str()) || t.trim_end().ends_with("/>") {
         depth
     } else if closing {
@@ -384,7 +393,8 @@ pub fn sanitize(html: &str) -> String {
     let cleaned = SANITIZER.clean(html).to_string();
     // A task-list checkbox must not become an active form control.
     if cleaned.contains("<input") {
-        cleaned.replace("<input ", "<input disabled=\"\" ")
+        cleaned
+            .replace("<input ", "<input disabled=\"\" ")
             .replace("disabled=\"\" disabled=\"\"", "disabled=\"\"")
     } else {
         cleaned
@@ -428,10 +438,16 @@ mod tests {
         let md = "# T\n\nSee [b](02-beta.md), [b2](02-beta.md#part-two),\n[here](#local), \
                   [file](<material:Export plan.xlsx>) and [x](../other.md).\n";
         let r = render(md, &ctx());
-        assert!(r.html.contains(r##"href="#/courses/c/beta""##), "{}", r.html);
+        assert!(
+            r.html.contains(r##"href="#/courses/c/beta""##),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains(r##"href="#/courses/c/beta#part-two""##));
         assert!(r.html.contains(r##"href="#/courses/c/m#local""##));
-        assert!(r.html.contains(r##"href="#/courses/c/materials/Export%20plan.xlsx""##));
+        assert!(r
+            .html
+            .contains(r##"href="#/courses/c/materials/Export%20plan.xlsx""##));
         assert_eq!(r.links.len(), 5);
         assert_eq!(r.links[0].line, 3);
         assert_eq!(r.links[3].line, 4);
@@ -458,7 +474,15 @@ mod tests {
                   [a](javascript:alert(1)) [d](data:text/html;base64,PHNjcmlwdD4=)\n\n\
                   <svg><script>alert(1)</script></svg>\n\n<iframe src=https://evil.example></iframe>\n";
         let h = render(md, &ctx()).html;
-        for bad in ["<script", "onerror", "javascript:", "data:", "<svg", "<iframe", "alert"] {
+        for bad in [
+            "<script",
+            "onerror",
+            "javascript:",
+            "data:",
+            "<svg",
+            "<iframe",
+            "alert",
+        ] {
             assert!(!h.contains(bad), "{bad} survived: {h}");
         }
         assert!(h.contains("ok"));
@@ -469,16 +493,36 @@ mod tests {
         let h = sanitize(
             r#"<a href="javascript:alert(1)" onclick="x()">a</a><input type="text" name="pw"><td style="background:url(x)">c</td><style>p{}</style><p style="color:red">p</p>"#,
         );
-        for bad in ["javascript", "onclick", "type=\"text\"", "background", "<style", "color"] {
+        for bad in [
+            "javascript",
+            "onclick",
+            "type=\"text\"",
+            "background",
+            "<style",
+            "color",
+        ] {
             assert!(!h.contains(bad), "{bad} survived: {h}");
         }
     }
 
     #[test]
     fn module_file_names() {
-        assert_eq!(parse_module_file_name("01-intro.md"), Some((1, "intro".into())));
-        assert_eq!(parse_module_file_name("12-a-b-2.md"), Some((12, "a-b-2".into())));
-        for bad in ["1-intro.md", "01_intro.md", "01-Intro.md", "01-.md", "01-intro.txt", "001-x.md"] {
+        assert_eq!(
+            parse_module_file_name("01-intro.md"),
+            Some((1, "intro".into()))
+        );
+        assert_eq!(
+            parse_module_file_name("12-a-b-2.md"),
+            Some((12, "a-b-2".into()))
+        );
+        for bad in [
+            "1-intro.md",
+            "01_intro.md",
+            "01-Intro.md",
+            "01-.md",
+            "01-intro.txt",
+            "001-x.md",
+        ] {
             assert_eq!(parse_module_file_name(bad), None, "{bad}");
         }
     }

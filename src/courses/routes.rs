@@ -174,7 +174,9 @@ async fn list_courses(
     let requested = requested_language(db, &user, lang, &accept).await?;
     let rows = store::list_courses(db).await?;
     Ok(Items::new(
-        rows.iter().map(|r| summary(r, requested.as_deref())).collect(),
+        rows.iter()
+            .map(|r| summary(r, requested.as_deref()))
+            .collect(),
     ))
 }
 
@@ -222,7 +224,9 @@ async fn module_entries(
 }
 
 fn quiz_summary(row: &CourseRow) -> Option<QuizSummary> {
-    let def: crate::quizzes::definition::QuizDef = match serde_json::from_str(row.quiz_json.as_deref()?) {
+    let def: crate::quizzes::definition::QuizDef = match serde_json::from_str(
+        row.quiz_json.as_deref()?,
+    ) {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(course = %row.slug, error = %e, "stored quiz cannot be read: re-import the courses");
@@ -317,6 +321,10 @@ async fn get_module(
 
 #[utoipa::path(tag = "courses", responses((status = 200, body = ImportReport), (status = 403)), security(("bearer" = [])))]
 #[post("/admin/courses/import")]
-async fn import_courses(db: &Db, _admin: Admin, config: &State<Config>) -> Result<Json<ImportReport>> {
+async fn import_courses(
+    db: &Db,
+    _admin: Admin,
+    config: &State<Config>,
+) -> Result<Json<ImportReport>> {
     Ok(Json(super::import_dir(db, &config.courses_dir).await?))
 }

@@ -246,7 +246,10 @@ pub struct StoredContent {
 }
 
 #[instrument(skip_all)]
-pub async fn stored_contents(conn: &mut AnyConnection, course_id: i64) -> Result<Vec<StoredContent>> {
+pub async fn stored_contents(
+    conn: &mut AnyConnection,
+    course_id: i64,
+) -> Result<Vec<StoredContent>> {
     sqlx::query_as(
         "SELECT t.module_id, t.language, t.content_hash
          FROM module_contents t JOIN course_modules m ON m.id = t.module_id
@@ -286,7 +289,11 @@ pub async fn upsert_content(
 }
 
 #[instrument(skip_all)]
-pub async fn delete_content(conn: &mut AnyConnection, module_id: i64, language: &str) -> Result<()> {
+pub async fn delete_content(
+    conn: &mut AnyConnection,
+    module_id: i64,
+    language: &str,
+) -> Result<()> {
     sqlx::query("DELETE FROM module_contents WHERE module_id = $1 AND language = $2")
         .bind(module_id)
         .bind(language)

@@ -144,7 +144,10 @@ pub async fn attempts_used(_db: &AnyPool, _user_id: i64, _course_id: i64) -> Res
 }
 
 /// The certificate code of a course completion.
-pub async fn certificate_code(conn: &mut AnyConnection, completion_id: i64) -> Result<Option<String>> {
+pub async fn certificate_code(
+    conn: &mut AnyConnection,
+    completion_id: i64,
+) -> Result<Option<String>> {
     crate::certificates::code_for_completion(conn, completion_id).await
 }
 

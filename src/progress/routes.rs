@@ -82,7 +82,10 @@ async fn complete_module(db: &Db, learner: Learner, slug: &str, module: &str) ->
     let course_id = courses::course_id(db, slug).await?;
     let module = courses::store::module(db, course_id, module).await?;
     let mut conn = db.acquire().await.context("module completion")?;
-    if store::enrolment(&mut conn, learner.id, course_id).await?.is_none() {
+    if store::enrolment(&mut conn, learner.id, course_id)
+        .await?
+        .is_none()
+    {
         return Err(Error::Forbidden(
             "enrol in the course before completing its modules".into(),
         ));

@@ -160,8 +160,14 @@ mod tests {
         assert_eq!(
             got.quarters,
             vec![
-                QuarterTotal { quarter: "2026-Q1".into(), smes_served: 3 },
-                QuarterTotal { quarter: "2026-Q2".into(), smes_served: 2 },
+                QuarterTotal {
+                    quarter: "2026-Q1".into(),
+                    smes_served: 3
+                },
+                QuarterTotal {
+                    quarter: "2026-Q2".into(),
+                    smes_served: 2
+                },
             ]
         );
         assert_eq!(got.smes_served_total, 4);

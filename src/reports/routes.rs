@@ -21,7 +21,13 @@ use crate::orgs::SmeScope;
 #[derive(OpenApi)]
 #[openapi(
     paths(completions, completions_csv, smes, indicators_report),
-    components(schemas(Completion, SmeReport, Indicators, indicators::IndicatorRow, indicators::QuarterTotal))
+    components(schemas(
+        Completion,
+        SmeReport,
+        Indicators,
+        indicators::IndicatorRow,
+        indicators::QuarterTotal
+    ))
 )]
 pub struct Doc;
 
@@ -280,10 +286,14 @@ async fn indicators_report(
         .into_iter()
         .flat_map(|s| {
             let sme = s.sme_id;
-            s.by_quarter
-                .into_iter()
-                .map(move |q| (sme, q.quarter))
+            s.by_quarter.into_iter().map(move |q| (sme, q.quarter))
         })
         .collect();
-    Ok(Json(indicators::compute(&smes, &completions, &sessions, from, to)))
+    Ok(Json(indicators::compute(
+        &smes,
+        &completions,
+        &sessions,
+        from,
+        to,
+    )))
 }

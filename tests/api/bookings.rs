@@ -30,10 +30,14 @@ fn slot_body(starts_at: i64, minutes: i64, topic: &str) -> Value {
 }
 
 async fn new_slot(app: &TestApp, advisor: &TestUser, starts_at: i64) -> i64 {
-    app.post("/api/slots", &advisor.token, slot_body(starts_at, 60, "finance"))
-        .await
-        .expect(201)
-        .body["id"]
+    app.post(
+        "/api/slots",
+        &advisor.token,
+        slot_body(starts_at, 60, "finance"),
+    )
+    .await
+    .expect(201)
+    .body["id"]
         .as_i64()
         .unwrap()
 }
@@ -115,7 +119,12 @@ async fn slots_refuse_overlaps_past_times_and_bad_input() {
     assert_eq!(first.body["starts_at"], rfc3339(start));
 
     // Overlaps: same start, inside, straddling the end, enclosing.
-    for (s, m) in [(start, 60), (start + 900, 30), (start + 1800, 60), (start - 1800, 120)] {
+    for (s, m) in [
+        (start, 60),
+        (start + 900, 30),
+        (start + 1800, 60),
+        (start - 1800, 120),
+    ] {
         let r = app.post("/api/slots", t, slot_body(s, m, "ip")).await;
         assert_problem(&r, 422);
         assert!(r.text.contains("overlaps your slot"), "{}", r.text);
@@ -127,31 +136,65 @@ async fn slots_refuse_overlaps_past_times_and_bad_input() {
     app.post("/api/slots", t, slot_body(start - HOUR, 60, "talent"))
         .await
         .expect(201);
-    app.post("/api/slots", &w.advisor2.token, slot_body(start, 60, "market_entry"))
-        .await
-        .expect(201);
+    app.post(
+        "/api/slots",
+        &w.advisor2.token,
+        slot_body(start, 60, "market_entry"),
+    )
+    .await
+    .expect(201);
 
     // The past, and a slot that already started.
-    let r = app.post("/api/slots", t, slot_body(in_hours(-2), 60, "finance")).await;
+    let r = app
+        .post("/api/slots", t, slot_body(in_hours(-2), 60, "finance"))
+        .await;
     assert_problem(&r, 422);
     assert_eq!(r.body["errors"][0]["field"], "starts_at");
     assert!(r.text.contains("past"));
 
     let bad = [
-        (json!({"starts_at": "tomorrow at nine", "ends_at": rfc3339(start), "topic": "finance", "mode": "online", "location": "https://x.example"}), "starts_at"),
-        (json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(100)), "topic": "finance", "mode": "online", "location": "https://x.example"}), "ends_at"),
-        (json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(99)), "topic": "finance", "mode": "online", "location": "https://x.example"}), "ends_at"),
-        (json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(110)), "topic": "finance", "mode": "online", "location": "https://x.example"}), "ends_at"),
-        (json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(101)), "topic": "astrology", "mode": "online", "location": "https://x.example"}), "topic"),
-        (json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(101)), "topic": "ip", "mode": "carrier_pigeon", "location": "x"}), "mode"),
-        (json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(101)), "topic": "ip", "mode": "online", "location": "Calle Mayor 1"}), "location"),
-        (json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(101)), "topic": "ip", "mode": "in_person", "location": "  "}), "location"),
+        (
+            json!({"starts_at": "tomorrow at nine", "ends_at": rfc3339(start), "topic": "finance", "mode": "online", "location": "https://x.example"}),
+            "starts_at",
+        ),
+        (
+            json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(100)), "topic": "finance", "mode": "online", "location": "https://x.example"}),
+            "ends_at",
+        ),
+        (
+            json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(99)), "topic": "finance", "mode": "online", "location": "https://x.example"}),
+            "ends_at",
+        ),
+        (
+            json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(110)), "topic": "finance", "mode": "online", "location": "https://x.example"}),
+            "ends_at",
+        ),
+        (
+            json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(101)), "topic": "astrology", "mode": "online", "location": "https://x.example"}),
+            "topic",
+        ),
+        (
+            json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(101)), "topic": "ip", "mode": "carrier_pigeon", "location": "x"}),
+            "mode",
+        ),
+        (
+            json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(101)), "topic": "ip", "mode": "online", "location": "Calle Mayor 1"}),
+            "location",
+        ),
+        (
+            json!({"starts_at": rfc3339(in_hours(100)), "ends_at": rfc3339(in_hours(101)), "topic": "ip", "mode": "in_person", "location": "  "}),
+            "location",
+        ),
     ];
     for (body, field) in bad {
         let r = app.post("/api/slots", t, body).await;
         assert_problem(&r, 422);
         assert!(
-            r.body["errors"].as_array().unwrap().iter().any(|e| e["field"] == field),
+            r.body["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == field),
             "{field}: {}",
             r.text
         );
@@ -187,17 +230,32 @@ async fn slots_refuse_overlaps_past_times_and_bad_input() {
         )
         .await;
     assert_problem(&raw, 400);
-    assert_problem(&app.post("/api/slots", t, json!({"starts_at": rfc3339(s)})).await, 422);
     assert_problem(
-        &app.post("/api/slots", &w.learner_a.token, slot_body(in_hours(300), 60, "ip")).await,
+        &app.post("/api/slots", t, json!({"starts_at": rfc3339(s)}))
+            .await,
+        422,
+    );
+    assert_problem(
+        &app.post(
+            "/api/slots",
+            &w.learner_a.token,
+            slot_body(in_hours(300), 60, "ip"),
+        )
+        .await,
         403,
     );
     assert_problem(
-        &app.post("/api/slots", &w.coord_a.token, slot_body(in_hours(300), 60, "ip")).await,
+        &app.post(
+            "/api/slots",
+            &w.coord_a.token,
+            slot_body(in_hours(300), 60, "ip"),
+        )
+        .await,
         403,
     );
     assert_problem(
-        &app.post_anon("/api/slots", slot_body(in_hours(300), 60, "ip")).await,
+        &app.post_anon("/api/slots", slot_body(in_hours(300), 60, "ip"))
+            .await,
         401,
     );
 }
@@ -209,7 +267,11 @@ async fn open_slots_are_listed_with_local_times_and_filters() {
     let start = in_hours(72);
     let a = new_slot(&app, &w.advisor, start).await;
     let b = app
-        .post("/api/slots", &w.advisor2.token, slot_body(start + 2 * HOUR, 30, "ip"))
+        .post(
+            "/api/slots",
+            &w.advisor2.token,
+            slot_body(start + 2 * HOUR, 30, "ip"),
+        )
         .await
         .expect(201)
         .body["id"]
@@ -238,21 +300,44 @@ async fn open_slots_are_listed_with_local_times_and_filters() {
     assert_eq!(r.body["items"][1]["advisor_time_zone"], "Europe/Lisbon");
 
     // Filters.
-    let r = app.get("/api/slots?topic=ip", &w.learner_a.token).await.expect(200);
+    let r = app
+        .get("/api/slots?topic=ip", &w.learner_a.token)
+        .await
+        .expect(200);
     assert_eq!(ids(&r), vec![b]);
     let r = app
-        .get(&format!("/api/slots?advisor_id={}", w.advisor.id), &w.learner_a.token)
+        .get(
+            &format!("/api/slots?advisor_id={}", w.advisor.id),
+            &w.learner_a.token,
+        )
         .await
         .expect(200);
     assert_eq!(ids(&r), vec![a, later]);
     let to = rfc3339(start + 10 * HOUR).replace('+', "%2B");
-    let r = app.get(&format!("/api/slots?to={to}"), &w.learner_a.token).await.expect(200);
+    let r = app
+        .get(&format!("/api/slots?to={to}"), &w.learner_a.token)
+        .await
+        .expect(200);
     assert_eq!(ids(&r), vec![a, b]);
     let from = rfc3339(start + HOUR);
-    let r = app.get(&format!("/api/slots?from={from}&limit=1"), &w.learner_a.token).await.expect(200);
+    let r = app
+        .get(
+            &format!("/api/slots?from={from}&limit=1"),
+            &w.learner_a.token,
+        )
+        .await
+        .expect(200);
     assert_eq!(ids(&r), vec![b]);
-    assert_problem(&app.get("/api/slots?from=yesterday", &w.learner_a.token).await, 422);
-    assert_problem(&app.get("/api/slots?topic=astrology", &w.learner_a.token).await, 422);
+    assert_problem(
+        &app.get("/api/slots?from=yesterday", &w.learner_a.token)
+            .await,
+        422,
+    );
+    assert_problem(
+        &app.get("/api/slots?topic=astrology", &w.learner_a.token)
+            .await,
+        422,
+    );
     assert_problem(&app.get_anon("/api/slots").await, 401);
 
     // A booked slot is no longer open; its advisor still sees it with include_booked.
@@ -316,7 +401,13 @@ async fn weekly_patterns_keep_local_time_across_dst_changes() {
     for (i, (tz, day, before_utc, after_utc)) in cases.into_iter().enumerate() {
         // Each case gets its own advisor so the patterns do not collide.
         let advisor = app
-            .user(&format!("pattern{i}@hub.example"), "Pattern Advisor", Role::Advisor, None, None)
+            .user(
+                &format!("pattern{i}@hub.example"),
+                "Pattern Advisor",
+                Role::Advisor,
+                None,
+                None,
+            )
             .await;
         set_time_zone(&app, &advisor, tz).await;
         let week_before = day.checked_sub(7.days()).unwrap();
@@ -344,12 +435,29 @@ async fn weekly_patterns_keep_local_time_across_dst_changes() {
         assert_eq!(created.len(), 2, "{tz} {day}: {}", r.text);
         let s0 = parse_rfc3339(created[0]["starts_at"].as_str().unwrap()).unwrap();
         let s1 = parse_rfc3339(created[1]["starts_at"].as_str().unwrap()).unwrap();
-        assert_eq!(created[0]["starts_at"], format!("{week_before}T{before_utc:02}:00:00Z"));
-        assert_eq!(created[1]["starts_at"], format!("{day}T{after_utc:02}:00:00Z"));
-        assert!(local_of(s0, tz).contains("T09:00"), "{tz}: {}", local_of(s0, tz));
-        assert!(local_of(s1, tz).contains("T09:00"), "{tz}: {}", local_of(s1, tz));
+        assert_eq!(
+            created[0]["starts_at"],
+            format!("{week_before}T{before_utc:02}:00:00Z")
+        );
+        assert_eq!(
+            created[1]["starts_at"],
+            format!("{day}T{after_utc:02}:00:00Z")
+        );
+        assert!(
+            local_of(s0, tz).contains("T09:00"),
+            "{tz}: {}",
+            local_of(s0, tz)
+        );
+        assert!(
+            local_of(s1, tz).contains("T09:00"),
+            "{tz}: {}",
+            local_of(s1, tz)
+        );
         // The advisor sees them at 09:00 with the right offset.
-        assert!(created[1]["starts_at_local"].as_str().unwrap().starts_with(&format!("{day}T09:00:00")));
+        assert!(created[1]["starts_at_local"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{day}T09:00:00")));
         assert_eq!(created[1]["duration_minutes"], 60);
 
         // Publishing the same pattern again creates nothing: everything overlaps.
@@ -387,16 +495,29 @@ async fn weekly_patterns_keep_local_time_across_dst_changes() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| local_of(parse_rfc3339(s["starts_at"].as_str().unwrap()).unwrap(), "Europe/Madrid"))
+        .map(|s| {
+            local_of(
+                parse_rfc3339(s["starts_at"].as_str().unwrap()).unwrap(),
+                "Europe/Madrid",
+            )
+        })
         .collect();
     assert_eq!(
         local,
-        ["T01:00+01:00", "T01:30+01:00", "T03:00+02:00", "T03:30+02:00"]
-            .map(|t| format!("{spring}{t}"))
+        [
+            "T01:00+01:00",
+            "T01:30+01:00",
+            "T03:00+02:00",
+            "T03:30+02:00"
+        ]
+        .map(|t| format!("{spring}{t}"))
     );
     let skipped = r.body["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 2);
-    assert!(skipped[0]["reason"].as_str().unwrap().contains("does not exist"));
+    assert!(skipped[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("does not exist"));
 
     // A single slot on the change day, seen from three zones.
     let start = parse_rfc3339(&format!("{spring}T09:00:00+02:00")).unwrap();
@@ -409,11 +530,20 @@ async fn weekly_patterns_keep_local_time_across_dst_changes() {
     ] {
         set_time_zone(&app, viewer, tz).await;
         let r = app
-            .get(&format!("/api/slots?advisor_id={}", w.advisor.id), &viewer.token)
+            .get(
+                &format!("/api/slots?advisor_id={}", w.advisor.id),
+                &viewer.token,
+            )
             .await
             .expect(200);
-        assert_eq!(r.body["items"][0]["starts_at"], format!("{spring}T07:00:00Z"));
-        assert_eq!(r.body["items"][0]["starts_at_local"], format!("{spring}{expect}"));
+        assert_eq!(
+            r.body["items"][0]["starts_at"],
+            format!("{spring}T07:00:00Z")
+        );
+        assert_eq!(
+            r.body["items"][0]["starts_at_local"],
+            format!("{spring}{expect}")
+        );
         assert_eq!(r.body["items"][0]["time_zone"], tz);
     }
 
@@ -442,13 +572,18 @@ async fn weekly_patterns_keep_local_time_across_dst_changes() {
         let r = app.post("/api/slots/pattern", &w.advisor.token, body).await;
         assert_problem(&r, 422);
         assert!(
-            r.body["errors"].as_array().unwrap().iter().any(|e| e["field"] == field),
+            r.body["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == field),
             "{field}: {}",
             r.text
         );
     }
     assert_problem(
-        &app.post("/api/slots/pattern", &w.learner_a.token, json!({})).await,
+        &app.post("/api/slots/pattern", &w.learner_a.token, json!({}))
+            .await,
         403,
     );
 }
@@ -564,15 +699,49 @@ async fn minimum_notice_and_maximum_upcoming_bookings() {
     assert_problem(&r, 422);
     assert!(r.text.contains("already started"), "{}", r.text);
     let free = new_slot(&app, &w.advisor, in_hours(400)).await;
-    assert_problem(&book(&app, &TestUser { id: 0, email: String::new(), token: w.advisor.token.clone() }, free).await, 403);
-    assert_problem(&book(&app, &TestUser { id: 0, email: String::new(), token: w.coord_a.token.clone() }, free).await, 403);
+    assert_problem(
+        &book(
+            &app,
+            &TestUser {
+                id: 0,
+                email: String::new(),
+                token: w.advisor.token.clone(),
+            },
+            free,
+        )
+        .await,
+        403,
+    );
+    assert_problem(
+        &book(
+            &app,
+            &TestUser {
+                id: 0,
+                email: String::new(),
+                token: w.coord_a.token.clone(),
+            },
+            free,
+        )
+        .await,
+        403,
+    );
     let long = "x".repeat(1001);
     assert_problem(
-        &app.post(&format!("/api/slots/{free}/booking"), &w.learner_a2.token, json!({"note": long})).await,
+        &app.post(
+            &format!("/api/slots/{free}/booking"),
+            &w.learner_a2.token,
+            json!({"note": long}),
+        )
+        .await,
         422,
     );
     assert_problem(
-        &app.post(&format!("/api/slots/{free}/booking"), &w.learner_a2.token, json!({"note": 42})).await,
+        &app.post(
+            &format!("/api/slots/{free}/booking"),
+            &w.learner_a2.token,
+            json!({"note": 42}),
+        )
+        .await,
         422,
     );
 }
@@ -586,15 +755,37 @@ async fn cancellation_cut_off_reopens_the_slot_and_keeps_history() {
     let path = format!("/api/bookings/{b}/cancellation");
 
     // Inside the cut-off the learner is refused and told why; the advisor may cancel.
-    let r = app.post(&path, &w.learner_a.token, json!({"reason": "ill"})).await;
+    let r = app
+        .post(&path, &w.learner_a.token, json!({"reason": "ill"}))
+        .await;
     assert_problem(&r, 422);
     assert!(r.text.contains("24 hours"), "{}", r.text);
-    assert_problem(&app.post(&path, &w.advisor.token, json!({"reason": ""})).await, 422);
-    assert_problem(&app.post(&path, &w.coord_a.token, json!({"reason": "x"})).await, 403);
-    assert_problem(&app.post(&path, &w.advisor2.token, json!({"reason": "x"})).await, 404);
-    assert_problem(&app.post(&path, &w.learner_a2.token, json!({"reason": "x"})).await, 404);
+    assert_problem(
+        &app.post(&path, &w.advisor.token, json!({"reason": ""}))
+            .await,
+        422,
+    );
+    assert_problem(
+        &app.post(&path, &w.coord_a.token, json!({"reason": "x"}))
+            .await,
+        403,
+    );
+    assert_problem(
+        &app.post(&path, &w.advisor2.token, json!({"reason": "x"}))
+            .await,
+        404,
+    );
+    assert_problem(
+        &app.post(&path, &w.learner_a2.token, json!({"reason": "x"}))
+            .await,
+        404,
+    );
     let r = app
-        .post(&path, &w.advisor.token, json!({"reason": "advisor travelling"}))
+        .post(
+            &path,
+            &w.advisor.token,
+            json!({"reason": "advisor travelling"}),
+        )
         .await
         .expect(200);
     assert_eq!(r.body["status"], "cancelled");
@@ -603,12 +794,22 @@ async fn cancellation_cut_off_reopens_the_slot_and_keeps_history() {
     assert_eq!(r.body["cancel_reason"], "advisor travelling");
     assert!(r.body["cancelled_at"].is_string());
     assert_eq!(r.body["sequence"], 1);
-    assert_problem(&app.post(&path, &w.advisor.token, json!({"reason": "again"})).await, 409);
+    assert_problem(
+        &app.post(&path, &w.advisor.token, json!({"reason": "again"}))
+            .await,
+        409,
+    );
 
     // The learner was told.
-    let n = app.get("/api/bookings/notifications", &w.learner_a.token).await.expect(200);
+    let n = app
+        .get("/api/bookings/notifications", &w.learner_a.token)
+        .await
+        .expect(200);
     assert_eq!(n.body["items"][0]["booking_id"], b);
-    assert!(n.body["items"][0]["message"].as_str().unwrap().contains("advisor travelling"));
+    assert!(n.body["items"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("advisor travelling"));
 
     // The slot is open again and can be rebooked.
     let open = app.get("/api/slots", &w.learner_a2.token).await.expect(200);
@@ -621,23 +822,45 @@ async fn cancellation_cut_off_reopens_the_slot_and_keeps_history() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| (i["id"].as_i64().unwrap(), i["status"].as_str().unwrap().to_string()))
+        .map(|i| {
+            (
+                i["id"].as_i64().unwrap(),
+                i["status"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    assert_eq!(statuses, vec![(b, "cancelled".into()), (b2, "active".into())]);
-    let active = app.get("/api/bookings?status=active", &w.advisor.token).await.expect(200);
+    assert_eq!(
+        statuses,
+        vec![(b, "cancelled".into()), (b2, "active".into())]
+    );
+    let active = app
+        .get("/api/bookings?status=active", &w.advisor.token)
+        .await
+        .expect(200);
     assert_eq!(ids(&active), vec![b2]);
-    assert_problem(&app.get("/api/bookings?status=maybe", &w.advisor.token).await, 422);
+    assert_problem(
+        &app.get("/api/bookings?status=maybe", &w.advisor.token)
+            .await,
+        422,
+    );
 
     // Before the cut-off the learner may cancel; the advisor is told.
     let later = new_slot(&app, &w.advisor, in_hours(48)).await;
     let b3 = book_ok(&app, &w.learner_b, later).await;
     let r = app
-        .post(&format!("/api/bookings/{b3}/cancellation"), &w.learner_b.token, json!({"reason": "found an answer"}))
+        .post(
+            &format!("/api/bookings/{b3}/cancellation"),
+            &w.learner_b.token,
+            json!({"reason": "found an answer"}),
+        )
         .await
         .expect(200);
     assert_eq!(r.body["cancelled_by_role"], "learner");
     assert_eq!(r.body["cancelled_by"], w.learner_b.id);
-    let n = app.get("/api/bookings/notifications", &w.advisor.token).await.expect(200);
+    let n = app
+        .get("/api/bookings/notifications", &w.advisor.token)
+        .await
+        .expect(200);
     assert_eq!(n.body["items"][0]["booking_id"], b3);
     let open = app.get("/api/slots", &w.learner_a.token).await.expect(200);
     assert!(ids(&open).contains(&later));
@@ -649,27 +872,59 @@ async fn withdrawing_a_booked_slot_cancels_the_booking_and_tells_the_learner() {
     let w = app.world().await;
     let slot = new_slot(&app, &w.advisor, in_hours(50)).await;
     let b = book_ok(&app, &w.learner_b, slot).await;
-    assert_problem(&app.delete(&format!("/api/slots/{slot}"), &w.advisor2.token).await, 404);
-    assert_problem(&app.delete(&format!("/api/slots/{slot}"), &w.learner_b.token).await, 403);
-    assert_problem(&app.delete("/api/slots/999999", &w.advisor.token).await, 404);
-    app.delete(&format!("/api/slots/{slot}"), &w.advisor.token).await.expect(204);
-    assert_problem(&app.delete(&format!("/api/slots/{slot}"), &w.advisor.token).await, 404);
+    assert_problem(
+        &app.delete(&format!("/api/slots/{slot}"), &w.advisor2.token)
+            .await,
+        404,
+    );
+    assert_problem(
+        &app.delete(&format!("/api/slots/{slot}"), &w.learner_b.token)
+            .await,
+        403,
+    );
+    assert_problem(
+        &app.delete("/api/slots/999999", &w.advisor.token).await,
+        404,
+    );
+    app.delete(&format!("/api/slots/{slot}"), &w.advisor.token)
+        .await
+        .expect(204);
+    assert_problem(
+        &app.delete(&format!("/api/slots/{slot}"), &w.advisor.token)
+            .await,
+        404,
+    );
 
-    let r = app.get(&format!("/api/bookings/{b}"), &w.learner_b.token).await.expect(200);
+    let r = app
+        .get(&format!("/api/bookings/{b}"), &w.learner_b.token)
+        .await
+        .expect(200);
     assert_eq!(r.body["status"], "cancelled");
     assert_eq!(r.body["cancelled_by_role"], "advisor");
     assert_eq!(r.body["cancelled_by"], w.advisor.id);
-    let n = app.get("/api/bookings/notifications", &w.learner_b.token).await.expect(200);
+    let n = app
+        .get("/api/bookings/notifications", &w.learner_b.token)
+        .await
+        .expect(200);
     assert_eq!(n.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(n.body["items"][0]["kind"], "booking_cancelled");
-    assert!(app.get("/api/slots", &w.learner_a.token).await.body["items"].as_array().unwrap().is_empty());
+    assert!(
+        app.get("/api/slots", &w.learner_a.token).await.body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     assert_problem(&book(&app, &w.learner_a, slot).await, 404);
     // The time is free again for the advisor.
     new_slot(&app, &w.advisor, in_hours(50)).await;
     // A slot that has started cannot be withdrawn.
     let started = new_slot(&app, &w.advisor, in_hours(90)).await;
     move_slot_to(&app, started, now() - 60).await;
-    assert_problem(&app.delete(&format!("/api/slots/{started}"), &w.advisor.token).await, 422);
+    assert_problem(
+        &app.delete(&format!("/api/slots/{started}"), &w.advisor.token)
+            .await,
+        422,
+    );
 }
 
 fn parse_ics(r: &Resp) -> (Calendar, icalendar::Event) {
@@ -697,7 +952,14 @@ async fn invites_are_valid_icalendar_with_stable_uid_and_growing_sequence() {
     let path = format!("/api/bookings/{b}/invite.ics");
 
     let r = app.get(&path, &w.learner_b.token).await.expect(200);
-    assert!(r.content_type.as_deref().unwrap().starts_with("text/calendar"), "{:?}", r.content_type);
+    assert!(
+        r.content_type
+            .as_deref()
+            .unwrap()
+            .starts_with("text/calendar"),
+        "{:?}",
+        r.content_type
+    );
     assert!(r.header("Content-Disposition").unwrap().contains(".ics"));
     assert!(r.text.contains("\r\n"));
     let (cal, e) = parse_ics(&r);
@@ -707,10 +969,24 @@ async fn invites_are_valid_icalendar_with_stable_uid_and_growing_sequence() {
     assert_eq!(e.get_sequence(), Some(0));
     assert_eq!(e.get_status(), Some(EventStatus::Confirmed));
     assert_eq!(utc_start(&e), start);
-    assert!(r.text.contains(&format!("DTSTART:{year}0112T090000Z")), "{}", r.text);
-    assert!(r.text.contains(&format!("DTEND:{year}0112T100000Z")), "{}", r.text);
-    assert_eq!(local_of(utc_start(&e), "Europe/Madrid"), format!("{year}-01-12T10:00+01:00"));
-    assert_eq!(local_of(utc_start(&e), "Europe/Lisbon"), format!("{year}-01-12T09:00+00:00"));
+    assert!(
+        r.text.contains(&format!("DTSTART:{year}0112T090000Z")),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains(&format!("DTEND:{year}0112T100000Z")),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        local_of(utc_start(&e), "Europe/Madrid"),
+        format!("{year}-01-12T10:00+01:00")
+    );
+    assert_eq!(
+        local_of(utc_start(&e), "Europe/Lisbon"),
+        format!("{year}-01-12T09:00+00:00")
+    );
     assert!(e.get_summary().unwrap().contains("Finance"));
     assert!(e.get_description().unwrap().contains("Series A"));
     assert_eq!(e.get_location(), Some("https://meet.example/room-1"));
@@ -723,12 +999,20 @@ async fn invites_are_valid_icalendar_with_stable_uid_and_growing_sequence() {
     assert_problem(&app.get(&path, &w.learner_a.token).await, 404);
     assert_problem(&app.get(&path, &w.advisor2.token).await, 404);
     assert_problem(&app.get(&path, &w.coord_b.token).await, 403);
-    assert_problem(&app.get("/api/bookings/999999/invite.ics", &w.learner_b.token).await, 404);
+    assert_problem(
+        &app.get("/api/bookings/999999/invite.ics", &w.learner_b.token)
+            .await,
+        404,
+    );
 
     // After cancellation: same UID, SEQUENCE 1, STATUS:CANCELLED.
-    app.post(&format!("/api/bookings/{b}/cancellation"), &w.learner_b.token, json!({"reason": "no longer needed"}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("/api/bookings/{b}/cancellation"),
+        &w.learner_b.token,
+        json!({"reason": "no longer needed"}),
+    )
+    .await
+    .expect(200);
     let (_, e3) = parse_ics(&app.get(&path, &w.learner_b.token).await.expect(200));
     assert_eq!(e3.get_uid(), Some(uid.as_str()));
     assert_eq!(e3.get_sequence(), Some(1));
@@ -739,10 +1023,20 @@ async fn invites_are_valid_icalendar_with_stable_uid_and_growing_sequence() {
     let summer = parse_rfc3339(&format!("{year}-07-06T09:00:00Z")).unwrap();
     let slot = new_slot(&app, &w.advisor2, summer).await;
     let b = book_ok(&app, &w.learner_a, slot).await;
-    let (_, e) = parse_ics(&app.get(&format!("/api/bookings/{b}/invite.ics"), &w.learner_a.token).await.expect(200));
+    let (_, e) = parse_ics(
+        &app.get(&format!("/api/bookings/{b}/invite.ics"), &w.learner_a.token)
+            .await
+            .expect(200),
+    );
     assert_ne!(e.get_uid(), Some(uid.as_str()));
-    assert_eq!(local_of(utc_start(&e), "Europe/Madrid"), format!("{year}-07-06T11:00+02:00"));
-    assert_eq!(local_of(utc_start(&e), "Europe/Lisbon"), format!("{year}-07-06T10:00+01:00"));
+    assert_eq!(
+        local_of(utc_start(&e), "Europe/Madrid"),
+        format!("{year}-07-06T11:00+02:00")
+    );
+    assert_eq!(
+        local_of(utc_start(&e), "Europe/Lisbon"),
+        format!("{year}-07-06T10:00+01:00")
+    );
 }
 
 #[rocket::async_test]
@@ -762,37 +1056,83 @@ async fn outcomes_are_recorded_by_the_advisor_and_notes_stay_private() {
     assert_problem(&app.put(&path, &w.learner_a.token, body.clone()).await, 403);
     assert_problem(&app.put(&path, &w.coord_a.token, body.clone()).await, 403);
     assert_problem(&app.put(&path, &w.advisor2.token, body.clone()).await, 404);
-    assert_problem(&app.put(&path, &w.advisor.token, json!({"notes": "x"})).await, 422);
-    assert_problem(&app.put(&path, &w.advisor.token, json!({"attended": "yes"})).await, 422);
-    let r = app.put(&path, &w.advisor.token, body.clone()).await.expect(200);
+    assert_problem(
+        &app.put(&path, &w.advisor.token, json!({"notes": "x"}))
+            .await,
+        422,
+    );
+    assert_problem(
+        &app.put(&path, &w.advisor.token, json!({"attended": "yes"}))
+            .await,
+        422,
+    );
+    let r = app
+        .put(&path, &w.advisor.token, body.clone())
+        .await
+        .expect(200);
     assert_eq!(r.body["outcome"]["attended"], true);
-    assert_eq!(r.body["outcome"]["notes"], "Strong team; weak IP position. Follow up.");
+    assert_eq!(
+        r.body["outcome"]["notes"],
+        "Strong team; weak IP position. Follow up."
+    );
 
     // Who sees the notes.
-    let learner = app.get(&format!("/api/bookings/{b}"), &w.learner_a.token).await.expect(200);
+    let learner = app
+        .get(&format!("/api/bookings/{b}"), &w.learner_a.token)
+        .await
+        .expect(200);
     assert_eq!(learner.body["outcome"]["attended"], true);
-    assert!(learner.body["outcome"].get("notes").is_none(), "{}", learner.text);
+    assert!(
+        learner.body["outcome"].get("notes").is_none(),
+        "{}",
+        learner.text
+    );
     assert!(!learner.text.contains("weak IP"));
-    let list = app.get("/api/bookings", &w.learner_a.token).await.expect(200);
+    let list = app
+        .get("/api/bookings", &w.learner_a.token)
+        .await
+        .expect(200);
     assert!(!list.text.contains("weak IP"));
     for viewer in [&w.coord_a, &w.admin, &w.advisor] {
-        let r = app.get(&format!("/api/bookings/{b}"), &viewer.token).await.expect(200);
+        let r = app
+            .get(&format!("/api/bookings/{b}"), &viewer.token)
+            .await
+            .expect(200);
         assert!(r.text.contains("weak IP"), "{}", viewer.email);
     }
-    assert_problem(&app.get(&format!("/api/bookings/{b}"), &w.coord_b.token).await, 404);
-    assert_problem(&app.get(&format!("/api/bookings/{b}"), &w.learner_a2.token).await, 404);
+    assert_problem(
+        &app.get(&format!("/api/bookings/{b}"), &w.coord_b.token)
+            .await,
+        404,
+    );
+    assert_problem(
+        &app.get(&format!("/api/bookings/{b}"), &w.learner_a2.token)
+            .await,
+        404,
+    );
 
     // A no-show can be corrected; a cancelled booking takes no outcome.
-    app.put(&path, &w.advisor.token, json!({"attended": false})).await.expect(200);
+    app.put(&path, &w.advisor.token, json!({"attended": false}))
+        .await
+        .expect(200);
     app.put(&path, &w.advisor.token, body).await.expect(200);
     let other = new_slot(&app, &w.advisor, in_hours(40)).await;
     let b2 = book_ok(&app, &w.learner_b, other).await;
-    app.post(&format!("/api/bookings/{b2}/cancellation"), &w.advisor.token, json!({"reason": "sick"}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("/api/bookings/{b2}/cancellation"),
+        &w.advisor.token,
+        json!({"reason": "sick"}),
+    )
+    .await
+    .expect(200);
     move_slot_to(&app, other, now() - HOUR).await;
     assert_problem(
-        &app.put(&format!("/api/bookings/{b2}/outcome"), &w.advisor.token, json!({"attended": true})).await,
+        &app.put(
+            &format!("/api/bookings/{b2}/outcome"),
+            &w.advisor.token,
+            json!({"attended": true}),
+        )
+        .await,
         409,
     );
 
@@ -829,15 +1169,48 @@ async fn each_role_sees_only_its_bookings() {
         v.sort();
         v
     };
-    assert_eq!(seen(app.get("/api/bookings", &w.learner_a.token).await.expect(200)), vec![a]);
-    assert_eq!(seen(app.get("/api/bookings", &w.learner_b.token).await.expect(200)), vec![bb]);
-    assert_eq!(seen(app.get("/api/bookings", &w.advisor.token).await.expect(200)), vec![a, a2]);
-    assert_eq!(seen(app.get("/api/bookings", &w.advisor2.token).await.expect(200)), vec![bb]);
-    assert_eq!(seen(app.get("/api/bookings", &w.coord_a.token).await.expect(200)), vec![a, a2]);
-    assert_eq!(seen(app.get("/api/bookings", &w.coord_b.token).await.expect(200)), vec![bb]);
+    assert_eq!(
+        seen(
+            app.get("/api/bookings", &w.learner_a.token)
+                .await
+                .expect(200)
+        ),
+        vec![a]
+    );
+    assert_eq!(
+        seen(
+            app.get("/api/bookings", &w.learner_b.token)
+                .await
+                .expect(200)
+        ),
+        vec![bb]
+    );
+    assert_eq!(
+        seen(app.get("/api/bookings", &w.advisor.token).await.expect(200)),
+        vec![a, a2]
+    );
+    assert_eq!(
+        seen(
+            app.get("/api/bookings", &w.advisor2.token)
+                .await
+                .expect(200)
+        ),
+        vec![bb]
+    );
+    assert_eq!(
+        seen(app.get("/api/bookings", &w.coord_a.token).await.expect(200)),
+        vec![a, a2]
+    );
+    assert_eq!(
+        seen(app.get("/api/bookings", &w.coord_b.token).await.expect(200)),
+        vec![bb]
+    );
     let mut everyone = vec![a, a2, bb];
     everyone.sort();
-    assert_eq!(seen(app.get("/api/bookings", &w.admin.token).await.expect(200)), everyone);
+    assert_eq!(
+        seen(app.get("/api/bookings", &w.admin.token).await.expect(200)),
+        everyone
+    );
     assert_problem(&app.get_anon("/api/bookings").await, 401);
 
     // Items carry slot, learner, SME and status.
@@ -860,17 +1233,42 @@ async fn each_role_sees_only_its_bookings() {
         assert_problem(&app.get(&path, &w.learner_b.token).await, 404);
         assert_problem(&app.get(&path, &w.advisor2.token).await, 404);
     }
-    assert_problem(&app.get(&format!("/api/bookings/{a}"), &w.coord_b.token).await, 404);
     assert_problem(
-        &app.post(&format!("/api/bookings/{a}/cancellation"), &w.learner_b.token, json!({"reason": "x"})).await,
+        &app.get(&format!("/api/bookings/{a}"), &w.coord_b.token)
+            .await,
         404,
     );
-    assert_problem(&app.get("/api/bookings/not-a-number", &w.learner_a.token).await, 404);
-    assert_problem(&app.get("/api/bookings?from=soon", &w.learner_a.token).await, 422);
+    assert_problem(
+        &app.post(
+            &format!("/api/bookings/{a}/cancellation"),
+            &w.learner_b.token,
+            json!({"reason": "x"}),
+        )
+        .await,
+        404,
+    );
+    assert_problem(
+        &app.get("/api/bookings/not-a-number", &w.learner_a.token)
+            .await,
+        404,
+    );
+    assert_problem(
+        &app.get("/api/bookings?from=soon", &w.learner_a.token).await,
+        422,
+    );
 
     // The OpenAPI document lists the booking routes.
     let doc = app.get_anon("/api/openapi.json").await.expect(200);
-    for p in ["/api/slots", "/api/slots/pattern", "/api/slots/{id}/booking", "/api/bookings/{id}/invite.ics", "/api/bookings/{id}/outcome"] {
-        assert!(doc.body["paths"].get(p).is_some(), "{p} missing from OpenAPI");
+    for p in [
+        "/api/slots",
+        "/api/slots/pattern",
+        "/api/slots/{id}/booking",
+        "/api/bookings/{id}/invite.ics",
+        "/api/bookings/{id}/outcome",
+    ] {
+        assert!(
+            doc.body["paths"].get(p).is_some(),
+            "{p} missing from OpenAPI"
+        );
     }
 }

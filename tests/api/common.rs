@@ -454,3 +454,22 @@ pub async fn post_via(client: &Client, path: &str, token: &str, body: &Value) ->
     req.set_body(body.to_string());
     read(req.dispatch().await).await
 }
+
+impl TestApp {
+    /// A GET with extra request headers (`Accept`, `Accept-Language`, `X-Real-IP`...).
+    pub async fn get_with(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self.client.get(path.to_string());
+        if let Some(t) = token {
+            req.add_header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        for (k, v) in headers {
+            req.add_header(Header::new(k.to_string(), v.to_string()));
+        }
+        read(req.dispatch().await).await
+    }
+}

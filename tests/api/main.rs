@@ -4,5 +4,6 @@ mod common;
 
 mod auth;
 mod bookings;
+mod certificates;
 mod foundation;
 mod orgs;
