@@ -7,3 +7,4 @@ mod bookings;
 mod certificates;
 mod foundation;
 mod orgs;
+mod reports;
