@@ -8,6 +8,7 @@
 //!   score, language), so the PDF and the verify page agree for as long as it exists.
 
 pub mod code;
+pub mod demo;
 pub mod i18n;
 pub mod page;
 pub mod pdf;
@@ -163,21 +164,6 @@ pub fn pdf_data(row: &CertRow, public_url: &str) -> pdf::CertificateData {
         verify_url: verify_url(public_url, &row.code),
         partner_name: row.partner_name.clone(),
         revoked: row.revoked_at.is_some(),
-    }
-}
-
-/// Certificates for `academy demo`: every completion without one gets its certificate.
-pub mod demo {
-    use crate::error::{Context, Result};
-
-    pub async fn seed(db: &sqlx::AnyPool) -> Result<usize> {
-        let mut issued = 0;
-        for completion_id in super::store::completions_without_certificate(db).await? {
-            let mut conn = db.acquire().await.context("demo certificates")?;
-            super::issue_in_tx(&mut conn, completion_id).await?;
-            issued += 1;
-        }
-        Ok(issued)
     }
 }
 

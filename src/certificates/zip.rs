@@ -69,8 +69,7 @@ pub fn safe_part(input: &str) -> String {
         }
     }
     // No leading/trailing dots or hyphens (hidden files, Windows trims trailing dots).
-    out.trim_matches(|c| c == '.' || c == '-' || c == '_')
-        .to_string()
+    out.trim_matches(['.', '-', '_']).to_string()
 }
 
 const WINDOWS_RESERVED: [&str; 22] = [
@@ -91,9 +90,7 @@ pub fn stem(learner: &str, course: &str) -> String {
     if stem.len() > MAX_STEM {
         // Only ASCII is left, so any byte index is a char boundary.
         stem.truncate(MAX_STEM);
-        stem = stem
-            .trim_end_matches(|c| c == '.' || c == '-' || c == '_')
-            .to_string();
+        stem = stem.trim_end_matches(['.', '-', '_']).to_string();
     }
     if WINDOWS_RESERVED.contains(&stem.to_ascii_uppercase().as_str()) {
         stem = format!("_{stem}");

@@ -115,7 +115,14 @@ impl<'r> FromRequest<'r> for WantsCsv {
 #[derive(Responder)]
 pub enum Report<T> {
     Json(Json<T>),
-    Csv(Vec<u8>, ContentType, Header<'static>),
+    Csv(Box<CsvFile>),
+}
+
+#[derive(Responder)]
+pub struct CsvFile {
+    body: Vec<u8>,
+    content_type: ContentType,
+    disposition: Header<'static>,
 }
 
 async fn completion_rows(
@@ -141,14 +148,15 @@ fn csv_response(rows: Vec<Completion>, sep: Option<&str>) -> Result<Report<Items
     )
     .map_err(|e| Error::internal("writing CSV", e))?;
     let date = crate::certificates::local_date(now(), bookings::REPORT_TIME_ZONE);
-    Ok(Report::Csv(
-        bytes,
-        ContentType::new("text", "csv").with_params([("charset", "utf-8"), ("header", "present")]),
-        Header::new(
+    Ok(Report::Csv(Box::new(CsvFile {
+        body: bytes,
+        content_type: ContentType::new("text", "csv")
+            .with_params([("charset", "utf-8"), ("header", "present")]),
+        disposition: Header::new(
             "Content-Disposition",
             format!("attachment; filename=\"completions-{date}.csv\""),
         ),
-    ))
+    })))
 }
 
 /// Enrolments and completions of the learners of the caller's SMEs. `Accept: text/csv`
