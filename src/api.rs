@@ -54,6 +54,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         crate::reports::Doc::openapi(),
         crate::courses::Doc::openapi(),
         crate::progress::Doc::openapi(),
+        crate::quizzes::Doc::openapi(),
     ];
     let mut api = Root::openapi();
     for doc in features {

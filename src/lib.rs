@@ -82,6 +82,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         ))
         .mount("/api", courses::routes())
         .mount("/api", progress::routes())
+        .mount("/api", quizzes::routes())
         .mount("/", web::routes())
         .mount("/", web::static_files(&config))
         .register("/", error::catchers())

@@ -78,6 +78,8 @@ pub struct Catalog {
     pub problems: Vec<Problem>,
     /// Slugs (folder names) of the courses that were skipped because of problems.
     pub skipped: Vec<String>,
+    /// Folders whose content hash matched the stored one (not loaded).
+    pub unchanged: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +152,12 @@ impl Problems<'_> {
 /// Load every course folder under `dir`. Hidden entries are ignored; files at the top level
 /// (such as README.md) are not courses.
 pub fn load(dir: &Path) -> Catalog {
+    load_changed(dir, &HashMap::new())
+}
+
+/// Like [`load`], but a folder whose [`folder_hash`] equals `stored[folder name]` is neither
+/// parsed nor rendered: it is listed in `unchanged`. Folders are loaded on every core.
+pub fn load_changed(dir: &Path, stored: &HashMap<String, String>) -> Catalog {
     let mut catalog = Catalog::default();
     let root = dir
         .file_name()
@@ -173,36 +181,100 @@ pub fn load(dir: &Path) -> Catalog {
         .filter(|p| p.is_dir())
         .collect();
     folders.sort();
-    let mut seen: HashMap<String, String> = HashMap::new();
-    for folder in folders {
+    let outcomes = parallel_map(&folders, |folder| {
         let name = folder
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match load_course(&folder, &root) {
-            Ok(course) => {
-                if let Some(other) = seen.get(&course.slug) {
-                    catalog.problems.push(Problem {
-                        file: format!("{root}/{name}/course.toml"),
-                        line: 1,
-                        message: format!(
-                            "duplicate course slug {:?}: already used by {root}/{other}",
-                            course.slug
-                        ),
-                    });
-                    catalog.skipped.push(name);
-                    continue;
-                }
-                seen.insert(course.slug.clone(), name);
-                catalog.courses.push(course);
+        if let Some(hash) = stored.get(&name) {
+            if folder_hash(folder).ok().as_ref() == Some(hash) {
+                return (name, None);
             }
-            Err(problems) => {
+        }
+        let loaded = load_course(folder, &root);
+        (name, Some(loaded))
+    });
+    for (name, outcome) in outcomes {
+        match outcome {
+            None => catalog.unchanged.push(name),
+            Some(Ok(course)) => catalog.courses.push(course),
+            Some(Err(problems)) => {
                 catalog.problems.extend(problems);
                 catalog.skipped.push(name);
             }
         }
     }
     catalog
+}
+
+/// `f` over `items` on every available core, results in the order of `items`.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The content hash of a course folder: every file of the folder and of its subfolders
+/// (hidden ones excepted), by name and content, plus the renderer version.
+pub fn folder_hash(folder: &Path) -> std::io::Result<String> {
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(folder)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            for inner in std::fs::read_dir(&path)? {
+                let inner = inner?;
+                let file = inner.file_name().to_string_lossy().into_owned();
+                if !file.starts_with('.') && inner.path().is_file() {
+                    files.push((format!("{name}/{file}"), inner.path()));
+                }
+            }
+        } else {
+            files.push((name, path));
+        }
+    }
+    files.sort();
+    let mut hasher = Sha256::new();
+    hasher.update(RENDER_VERSION.as_bytes());
+    for (name, path) in files {
+        let bytes = std::fs::read(&path)?;
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Ok(hex::encode(hasher.finalize()))
 }
 
 fn span_line(text: &str, span: std::ops::Range<usize>) -> usize {
@@ -226,9 +298,6 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
         root: &display_root,
         list: Vec::new(),
     };
-    let mut hasher = Sha256::new();
-    hasher.update(RENDER_VERSION.as_bytes());
-
     // course.toml
     let toml_text = match read_text(&folder.join("course.toml")) {
         Ok(t) => t,
@@ -237,7 +306,6 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
             return Err(p.list);
         }
     };
-    hash_file(&mut hasher, "course.toml", toml_text.as_bytes());
     let meta: CourseToml = match toml::from_str(&toml_text) {
         Ok(m) => m,
         Err(e) => {
@@ -319,11 +387,17 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
             (&empty_texts, 0)
         }
     };
-    for (what, texts, table_line, max) in [
-        ("title", titles, title_line, 200),
-        ("summary", summaries, summary_line, 2000),
+    for (what, present, texts, table_line, max) in [
+        ("title", meta.title.is_some(), titles, title_line, 200),
+        (
+            "summary",
+            meta.summary.is_some(),
+            summaries,
+            summary_line,
+            2000,
+        ),
     ] {
-        if default_ok && meta.title.is_some() && texts.get(&default_language).is_none() {
+        if default_ok && present && texts.get(&default_language).is_none() {
             p.at(
                 "course.toml",
                 table_line,
@@ -508,7 +582,7 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
     for (lang, files) in &lang_files {
         for (file, path) in files {
             let shown = format!("{lang}/{file}");
-            let Some(slug) = module_files.get(file.as_str()) else {
+            let Some(module_slug) = module_files.get(file.as_str()) else {
                 p.at(
                     &shown,
                     0,
@@ -526,12 +600,11 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
                     continue;
                 }
             };
-            hash_file(&mut hasher, &shown, text.as_bytes());
             let rendered = render::render(
                 &text,
                 &LinkContext {
                     course: &slug,
-                    module: slug,
+                    module: module_slug,
                 },
             );
             if rendered.title.is_none() {
@@ -636,18 +709,15 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
 
     let quiz_json = if has_quiz {
         match read_text(&folder.join("quiz.toml")) {
-            Ok(text) => {
-                hash_file(&mut hasher, "quiz.toml", text.as_bytes());
-                match parse_quiz(&text, &default_language, &languages, &module_slugs) {
-                    Ok(json) => Some(json),
-                    Err(problems) => {
-                        for (line, message) in problems {
-                            p.at("quiz.toml", line, message);
-                        }
-                        None
+            Ok(text) => match parse_quiz(&text, &default_language, &languages, &module_slugs) {
+                Ok(json) => Some(json),
+                Err(problems) => {
+                    for (line, message) in problems {
+                        p.at("quiz.toml", line, message);
                     }
+                    None
                 }
-            }
+            },
             Err(e) => {
                 p.at("quiz.toml", 0, format!("cannot read quiz.toml: {e}"));
                 None
@@ -657,6 +727,13 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
         None
     };
 
+    let content_hash = match folder_hash(folder) {
+        Ok(h) => h,
+        Err(e) => {
+            p.at("", 0, format!("cannot read the course folder: {e}"));
+            String::new()
+        }
+    };
     if !p.list.is_empty() {
         return Err(p.list);
     }
@@ -703,20 +780,13 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
         pass_mark: *completion.pass_mark.get_ref(),
         quiz_json,
         modules,
-        content_hash: hex::encode(hasher.finalize()),
+        content_hash,
     })
 }
 
 /// Footnote references link to `#<label>`, which has no heading: not a broken link.
 fn is_footnote_anchor(text: &str, anchor: &str) -> bool {
     text.contains(&format!("[^{anchor}]:"))
-}
-
-fn hash_file(hasher: &mut Sha256, name: &str, bytes: &[u8]) {
-    hasher.update(name.as_bytes());
-    hasher.update([0]);
-    hasher.update((bytes.len() as u64).to_le_bytes());
-    hasher.update(bytes);
 }
 
 /// The course quiz, parsed and validated by the quizzes feature, stored as JSON.

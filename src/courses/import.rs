@@ -39,8 +39,10 @@ static IMPORTING: Mutex<()> = Mutex::const_new(());
 pub async fn import_dir(db: &AnyPool, dir: &Path) -> Result<ImportReport> {
     let _guard = IMPORTING.lock().await;
     let dir = dir.to_path_buf();
-    // Reading and rendering is blocking, CPU-bound work: off the async executor.
-    let catalog = tokio::task::spawn_blocking(move || catalog::load(&dir))
+    let stored: HashMap<String, String> = store::stored_hashes(db).await?.into_iter().collect();
+    // Reading and rendering is blocking, CPU-bound work: off the async executor. Folders whose
+    // hash is unchanged are not even parsed.
+    let catalog = tokio::task::spawn_blocking(move || catalog::load_changed(&dir, &stored))
         .await
         .map_err(|e| Error::internal("loading courses", e))?;
     import_catalog(db, catalog).await
@@ -49,6 +51,7 @@ pub async fn import_dir(db: &AnyPool, dir: &Path) -> Result<ImportReport> {
 /// Store an already loaded catalog.
 pub async fn import_catalog(db: &AnyPool, catalog: Catalog) -> Result<ImportReport> {
     let mut report = ImportReport {
+        unchanged: catalog.unchanged.len(),
         errors: catalog.problems,
         skipped: catalog.skipped,
         ..ImportReport::default()

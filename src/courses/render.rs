@@ -204,6 +204,13 @@ fn title_of_first_line(markdown: &str) -> Option<String> {
 
 /// Render one module. Links are rewritten for the web UI and reported for validation.
 pub fn render(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
+    let mut r = render_unsanitised(markdown, ctx);
+    r.html = sanitize(&r.html);
+    r
+}
+
+/// [`render`] without the final sanitiser pass (for benchmarks; never store its output).
+pub fn render_unsanitised(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
     let title = title_of_first_line(markdown);
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut links = Vec::new();
@@ -253,6 +260,7 @@ pub fn render(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
                         *id = Some(CowStr::from(unique));
                     }
                 }
+                raw_depth = 0;
                 events.push(Event::End(TagEnd::Heading(level)));
             }
             _ if skipping_title => {}
@@ -260,6 +268,17 @@ pub fn render(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
             Event::Html(_) => {}
             Event::InlineHtml(tag) => raw_depth = raw_depth_after(raw_depth, &tag),
             Event::Text(_) if raw_depth > 0 => {}
+            // Inline HTML never spans blocks: an unclosed `<script>` ends with its paragraph.
+            Event::End(
+                end @ (TagEnd::Paragraph
+                | TagEnd::TableCell
+                | TagEnd::Item
+                | TagEnd::BlockQuote(_)
+                | TagEnd::FootnoteDefinition),
+            ) => {
+                raw_depth = 0;
+                events.push(Event::End(end));
+            }
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
@@ -301,7 +320,7 @@ pub fn render(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
     pulldown_cmark::html::push_html(&mut raw, events.into_iter());
     Rendered {
         title,
-        html: sanitize(&raw),
+        html: raw,
         links,
         heading_ids,
     }

@@ -144,6 +144,15 @@ pub async fn stored_hash(db: &AnyPool, slug: &str) -> Result<Option<String>> {
         .context("reading a course's content hash")
 }
 
+/// `(slug, content hash)` of every stored course.
+#[instrument(skip_all)]
+pub async fn stored_hashes(db: &AnyPool) -> Result<Vec<(String, String)>> {
+    sqlx::query_as("SELECT slug, content_hash FROM courses")
+        .fetch_all(db)
+        .await
+        .context("reading content hashes")
+}
+
 /// Insert or update a course row (the first write of the import transaction).
 #[instrument(skip_all)]
 pub async fn upsert_course(conn: &mut AnyConnection, c: &catalog::Course, now: i64) -> Result<i64> {

@@ -137,10 +137,11 @@ pub async fn complete_if_eligible(
     Ok(created)
 }
 
-/// Quiz attempts a learner has started for a course.
-// QUIZZES JOIN POINT: counts `quiz_attempts` once the quizzes feature (issue 4) provides it.
-pub async fn attempts_used(_db: &AnyPool, _user_id: i64, _course_id: i64) -> Result<i64> {
-    Ok(0)
+/// Quiz attempts a learner has started for a course (counted by the quizzes feature).
+pub async fn attempts_used(db: &AnyPool, user_id: i64, course_id: i64) -> Result<i64> {
+    Ok(crate::quizzes::summary(db, user_id, course_id)
+        .await?
+        .attempts_used)
 }
 
 /// The certificate code of a course completion.

@@ -164,6 +164,7 @@ pub struct Pair {
 // Raw TOML shapes: every key known, every value spanned.
 
 type RawText = Spanned<BTreeMap<String, Spanned<String>>>;
+type RawAccepted = Spanned<BTreeMap<String, Spanned<Vec<Spanned<String>>>>>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -191,7 +192,7 @@ struct RawQuestion {
     options: Option<Spanned<Vec<Spanned<RawOption>>>>,
     answer: Option<Spanned<toml::Value>>,
     tolerance: Option<Spanned<toml::Value>>,
-    accepted: Option<Spanned<BTreeMap<String, Spanned<Vec<Spanned<String>>>>>>,
+    accepted: Option<RawAccepted>,
     pairs: Option<Spanned<Vec<Spanned<RawPair>>>>,
 }
 

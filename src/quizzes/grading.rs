@@ -100,13 +100,7 @@ pub fn grade_question(q: &Question, response: Option<&Response>) -> f64 {
                 }
             }
         }
-        (QuestionKind::TrueFalse { answer }, Response::Bool(b)) => {
-            if answer == b {
-                1.0
-            } else {
-                0.0
-            }
-        }
+        (QuestionKind::TrueFalse { answer }, Response::Bool(b)) => f64::from(u8::from(answer == b)),
         (QuestionKind::Text { accepted }, Response::Text(t)) => {
             let given = normalize_text(t);
             if given.is_empty() {
@@ -122,13 +116,9 @@ pub fn grade_question(q: &Question, response: Option<&Response>) -> f64 {
                 0.0
             }
         }
-        (QuestionKind::Numeric { answer, tolerance }, Response::Number(x)) => {
-            if x.is_finite() && (x - answer).abs() <= tolerance + EPSILON {
-                1.0
-            } else {
-                0.0
-            }
-        }
+        (QuestionKind::Numeric { answer, tolerance }, Response::Number(x)) => f64::from(u8::from(
+            x.is_finite() && (x - answer).abs() <= tolerance + EPSILON,
+        )),
         (QuestionKind::Matching { pairs }, Response::Matching(map)) => {
             if pairs.is_empty() {
                 return 0.0;

@@ -181,7 +181,13 @@ mod tests {
         let a = draw(&d, &mut rng);
         let b = draw(&d, &mut rng);
         assert_ne!(a, b);
-        let mut opts = a.questions.iter().find(|s| s.id == "q3").unwrap().options.clone();
+        let mut opts = a
+            .questions
+            .iter()
+            .find(|s| s.id == "q3")
+            .unwrap()
+            .options
+            .clone();
         opts.sort();
         assert_eq!(opts, ["o0", "o1", "o2", "o3", "o4", "o5"]);
     }

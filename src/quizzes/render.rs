@@ -44,7 +44,8 @@ mod tests {
     fn inline_markdown_is_rendered_and_sanitised() {
         assert_eq!(inline_html("Pick **one**"), "Pick <strong>one</strong>");
         assert_eq!(inline_html("`510(k)`"), "<code>510(k)</code>");
-        let evil = inline_html("<script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=y>");
+        let evil =
+            inline_html("<script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=y>");
         assert!(!evil.contains("<script"), "{evil}");
         assert!(!evil.contains("<img"), "{evil}");
         assert!(!evil.contains("href=\"javascript"), "{evil}");

@@ -193,7 +193,9 @@ fn to_response(kind: &QuestionKind, slot: &Slot, value: &Value) -> Result<Respon
             .map(Response::Bool)
             .ok_or_else(|| "must be true or false".into()),
         QuestionKind::Text { .. } => match value {
-            Value::String(s) if s.chars().count() <= MAX_TEXT_ANSWER => Ok(Response::Text(s.clone())),
+            Value::String(s) if s.chars().count() <= MAX_TEXT_ANSWER => {
+                Ok(Response::Text(s.clone()))
+            }
             Value::String(_) => Err(format!("must be at most {MAX_TEXT_ANSWER} characters")),
             _ => Err("must be a string".into()),
         },
@@ -224,10 +226,14 @@ fn to_response(kind: &QuestionKind, slot: &Slot, value: &Value) -> Result<Respon
                     return Err(format!("\"{left}\" is not a left item of this question"));
                 }
                 let Some(shown) = right.as_str() else {
-                    return Err(format!("the choice for \"{left}\" must be a right id (r1, r2, ...)"));
+                    return Err(format!(
+                        "the choice for \"{left}\" must be a right id (r1, r2, ...)"
+                    ));
                 };
                 let Some(pair) = slot.right_pair(shown) else {
-                    return Err(format!("\"{shown}\" is not a right choice of this question"));
+                    return Err(format!(
+                        "\"{shown}\" is not a right choice of this question"
+                    ));
                 };
                 out.insert(left.clone(), pair.to_string());
             }
@@ -299,12 +305,8 @@ pub fn feedback(
                 .map(|e| inline_html(def.text(e, lang)));
             item.correct_answer = Some(match &q.kind {
                 QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
-                    if let Some(Response::Choice(chosen)) = to_response(
-                        &q.kind,
-                        slot,
-                        answers.get(&q.id).unwrap_or(&Value::Null),
-                    )
-                    .ok()
+                    if let Ok(Response::Choice(chosen)) =
+                        to_response(&q.kind, slot, answers.get(&q.id).unwrap_or(&Value::Null))
                     {
                         item.feedback_html = chosen
                             .iter()
@@ -338,4 +340,179 @@ pub fn feedback(
             Some(item)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quizzes::definition::{parse, QuizContext};
+    use crate::quizzes::grading;
+
+    const QUIZ: &str = r#"max_attempts = 3
+[[questions]]
+id = "s"
+kind = "single"
+prompt = { en = "S", es = "S-es" }
+explanation = { en = "WHY" }
+  [[questions.options]]
+  id = "a"
+  correct = true
+  label = { en = "A" }
+  feedback = { en = "FB-A" }
+  [[questions.options]]
+  id = "b"
+  label = { en = "B" }
+  feedback = { en = "FB-B" }
+[[questions]]
+id = "t"
+kind = "text"
+accepted = { en = ["SECRET"] }
+prompt = { en = "T" }
+[[questions]]
+id = "n"
+kind = "numeric"
+answer = 777
+prompt = { en = "N" }
+[[questions]]
+id = "m"
+kind = "matching"
+prompt = { en = "M" }
+  [[questions.pairs]]
+  id = "p1"
+  left = { en = "L1" }
+  right = { en = "R1" }
+  [[questions.pairs]]
+  id = "p2"
+  left = { en = "L2" }
+  right = { en = "R2" }
+"#;
+
+    fn fixture() -> (QuizDef, Layout) {
+        let langs = vec!["en".to_string(), "es".to_string()];
+        let def = parse(
+            QUIZ,
+            &QuizContext {
+                default_language: "en",
+                languages: &langs,
+                modules: &[],
+            },
+        )
+        .unwrap();
+        let layout = Layout {
+            questions: vec![
+                Slot {
+                    id: "m".into(),
+                    options: vec!["p1".into(), "p2".into()],
+                    rights: vec!["p2".into(), "p1".into()],
+                },
+                Slot {
+                    id: "s".into(),
+                    options: vec!["b".into(), "a".into()],
+                    rights: vec![],
+                },
+                Slot {
+                    id: "t".into(),
+                    options: vec![],
+                    rights: vec![],
+                },
+                Slot {
+                    id: "n".into(),
+                    options: vec![],
+                    rights: vec![],
+                },
+            ],
+        };
+        (def, layout)
+    }
+
+    #[test]
+    fn questions_follow_the_layout_and_carry_no_answers() {
+        let (def, layout) = fixture();
+        let qs = questions(&def, &layout, "es");
+        let ids: Vec<_> = qs.iter().map(|q| q.id.as_str()).collect();
+        assert_eq!(ids, ["m", "s", "t", "n"]);
+        assert_eq!(qs[1].prompt_html, "S-es");
+        assert_eq!(
+            qs[1]
+                .options
+                .iter()
+                .map(|o| o.id.as_str())
+                .collect::<Vec<_>>(),
+            ["b", "a"]
+        );
+        let right = qs[0].right.as_ref().unwrap();
+        assert_eq!(right[0].id, "r1");
+        assert_eq!(right[0].label, "R2");
+        let json = serde_json::to_string(&qs).unwrap();
+        for leak in [
+            "SECRET",
+            "777",
+            "WHY",
+            "FB-",
+            "correct",
+            "p1\",\"label\":\"R",
+        ] {
+            assert!(!json.contains(leak), "{leak} in {json}");
+        }
+    }
+
+    #[test]
+    fn answers_are_checked_and_translated() {
+        let (def, layout) = fixture();
+        let raw: BTreeMap<String, Value> = serde_json::from_value(json!({
+            "s": "a", "t": "secret", "n": "777,0", "m": {"p1": "r2", "p2": "r1"}
+        }))
+        .unwrap();
+        let kept = check_answers(&def, &layout, &raw).unwrap();
+        let r = responses(&def, &layout, &kept);
+        assert_eq!(
+            r["m"],
+            grading::Response::Matching(
+                [
+                    ("p1".to_string(), "p1".to_string()),
+                    ("p2".to_string(), "p2".to_string())
+                ]
+                .into()
+            )
+        );
+        let refs: Vec<_> = def.questions.iter().collect();
+        assert_eq!(grading::grade(&refs, &r).score, 100);
+        let bad: BTreeMap<String, Value> = serde_json::from_value(json!({
+            "s": ["a", "a", "b"], "m": {"p1": "p1"}, "x": 1, "n": true
+        }))
+        .unwrap();
+        let errors = check_answers(&def, &layout, &bad).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["answers.m", "answers.n", "answers.s", "answers.x"]);
+    }
+
+    #[test]
+    fn feedback_reveals_only_when_allowed() {
+        let (def, layout) = fixture();
+        let answers: BTreeMap<String, Value> = serde_json::from_value(json!({"s": ["b"]})).unwrap();
+        let refs: Vec<_> = def.questions.iter().collect();
+        let grade = grading::grade(&refs, &responses(&def, &layout, &answers));
+        let hidden =
+            serde_json::to_string(&feedback(&def, &layout, &grade, &answers, "en", false)).unwrap();
+        for leak in ["SECRET", "777", "WHY", "FB-", "correct_answer"] {
+            assert!(!hidden.contains(leak), "{leak} in {hidden}");
+        }
+        let shown = feedback(&def, &layout, &grade, &answers, "en", true);
+        let s = shown.iter().find(|f| f.question_id == "s").unwrap();
+        assert_eq!(s.feedback_html, ["FB-B"]);
+        assert_eq!(s.correct_answer, Some(json!(["a"])));
+        assert_eq!(s.explanation_html.as_deref(), Some("WHY"));
+        let m = shown.iter().find(|f| f.question_id == "m").unwrap();
+        assert_eq!(m.correct_answer, Some(json!({"p1": "r2", "p2": "r1"})));
+    }
+
+    #[test]
+    fn review_policy() {
+        use ShowAnswers::*;
+        assert!(!reveal_answers(AfterEachAttempt, false, true));
+        assert!(reveal_answers(AfterEachAttempt, true, false));
+        assert!(!reveal_answers(AfterPassing, true, false));
+        assert!(reveal_answers(AfterPassing, true, true));
+        assert!(!reveal_answers(Never, true, true));
+    }
 }

@@ -1,0 +1,359 @@
+//! Quiz attempts under load: N learners at once, each starting and submitting an attempt at
+//! the shipped course `international-markets`, through the real app (Rocket's local client:
+//! routing, guards, JSON, database; no TCP).
+//!
+//! ```text
+//! cargo run --release --example bench_quiz -- [--learners 200] [--runs 3]
+//! ACADEMY_BENCH_DATABASE_URL=postgres://root@127.0.0.1:5432/postgres \
+//!     cargo run --release --example bench_quiz
+//! ```
+//!
+//! Each run uses a fresh database (a temp SQLite file, or a new PostgreSQL database created
+//! through the admin URL and dropped afterwards). It checks what the issue asks: no 5xx, no
+//! "database is locked", and every 201/200 is exactly one row.
+
+use std::time::{Duration, Instant};
+
+use academy::auth::{password, Keys, Role};
+use academy::db::Db;
+use academy::orgs::store::{self, NewSme, NewUser};
+use futures::future::join_all;
+use rocket::figment::Figment;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::Client;
+use rocket_db_pools::Database;
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+const COURSE: &str = "international-markets";
+
+struct Outcome {
+    start: (Status, Duration, String),
+    submit: Option<(Status, Duration, String)>,
+}
+
+async fn post(
+    client: &Client,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> (Status, Duration, Value, String) {
+    let t = Instant::now();
+    let res = client
+        .post(path.to_string())
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .header(ContentType::JSON)
+        .body(body.to_string())
+        .dispatch()
+        .await;
+    let status = res.status();
+    let text = res.into_string().await.unwrap_or_default();
+    let elapsed = t.elapsed();
+    let value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, elapsed, value, text)
+}
+
+/// Answer the first option of every choice question, `true` to true/false, and so on.
+fn answers(attempt: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for q in attempt["questions"].as_array().into_iter().flatten() {
+        let id = q["id"].as_str().unwrap_or_default().to_string();
+        let a = match q["kind"].as_str().unwrap_or_default() {
+            "single" | "multiple" => json!([q["options"][0]["id"]]),
+            "true_false" => json!(false),
+            "text" => json!("HS"),
+            "numeric" => json!(210),
+            "matching" => {
+                let rights = q["right"].as_array().cloned().unwrap_or_default();
+                let lefts = q["left"].as_array().cloned().unwrap_or_default();
+                Value::Object(
+                    lefts
+                        .iter()
+                        .zip(rights.iter())
+                        .map(|(l, r)| {
+                            (
+                                l["id"].as_str().unwrap_or_default().to_string(),
+                                r["id"].clone(),
+                            )
+                        })
+                        .collect(),
+                )
+            }
+            _ => continue,
+        };
+        out.insert(id, a);
+    }
+    json!({ "answers": out })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+struct RunResult {
+    wall: Duration,
+    start_p50: Duration,
+    start_p99: Duration,
+    submit_p50: Duration,
+    submit_p99: Duration,
+    errors: Vec<String>,
+}
+
+async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut pg_name = None;
+    let url = match pg_admin {
+        Some(admin) => {
+            let name = format!("academy_bench_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::postgres::PgConnection::connect(admin)
+                .await
+                .expect("postgres");
+            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
+            let prefix = &admin[..admin.rfind('/').expect("URL with a database")];
+            pg_name = Some(name.clone());
+            format!("{prefix}/{name}")
+        }
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
+    };
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let figment = Figment::from(rocket::Config::release_default())
+        .merge(("log_level", "off"))
+        .merge(("data_dir", dir.path().join("data")))
+        .merge(("courses_dir", root.join("courses")))
+        .merge(("static_dir", root.join("static")))
+        .merge(("jwt_secret", "bench-secret-bench-secret-bench-secret-0123"))
+        .merge(("database_url", url));
+    let client = Client::untracked(academy::app(figment))
+        .await
+        .expect("the app ignites");
+    let pool = Db::fetch(client.rocket()).expect("db").pool.clone();
+    let keys = client.rocket().state::<Keys>().expect("keys");
+
+    // Learners, each enrolled in the course.
+    let partner = store::insert_partner(&pool, "Bench partner", "ES", "Madrid")
+        .await
+        .expect("partner")
+        .id;
+    let sme = store::insert_sme(
+        &pool,
+        &NewSme {
+            name: "Bench SME",
+            country: "ES",
+            region: "Madrid",
+            sector: "Biotech",
+            partner_id: partner,
+        },
+    )
+    .await
+    .expect("sme")
+    .id;
+    let hash = password::hash("bench password 123".into())
+        .await
+        .expect("hash");
+    let mut tokens = Vec::new();
+    for i in 0..learners {
+        let email = format!("learner{i}@bench.example");
+        let user = store::insert_user(
+            &pool,
+            &NewUser {
+                email: &email,
+                name: "Learner",
+                role: Role::Learner,
+                sme_id: Some(sme),
+                partner_id: Some(partner),
+                locale: ["en", "es", "pt"][i % 3],
+                time_zone: "Europe/Madrid",
+                password_hash: &hash,
+            },
+        )
+        .await
+        .expect("user");
+        let claims = keys.claims_for(&user, "bench", academy::clock::now());
+        let token = keys.issue(&claims).expect("token");
+        let (s, _, _, text) = post(
+            &client,
+            &format!("/api/courses/{COURSE}/enrolment"),
+            &token,
+            &json!({}),
+        )
+        .await;
+        assert!(s.code == 201 || s.code == 200, "enrolment: {text}");
+        tokens.push(token);
+    }
+
+    let started = Instant::now();
+    let outcomes: Vec<Outcome> = join_all(tokens.iter().map(|token| {
+        let client = &client;
+        async move {
+            let (s, d, body, text) = post(
+                client,
+                &format!("/api/courses/{COURSE}/quiz/attempts"),
+                token,
+                &json!({}),
+            )
+            .await;
+            let mut out = Outcome {
+                start: (s, d, text),
+                submit: None,
+            };
+            if s == Status::Created {
+                let id = body["id"].as_i64().unwrap_or_default();
+                let (s2, d2, _, text2) = post(
+                    client,
+                    &format!("/api/quiz-attempts/{id}/submission"),
+                    token,
+                    &answers(&body),
+                )
+                .await;
+                out.submit = Some((s2, d2, text2));
+            }
+            out
+        }
+    }))
+    .await;
+    let wall = started.elapsed();
+
+    let mut errors = Vec::new();
+    let mut starts = Vec::new();
+    let mut submits = Vec::new();
+    let (mut created, mut submitted) = (0i64, 0i64);
+    for o in &outcomes {
+        let (s, d, text) = &o.start;
+        starts.push(*d);
+        if s.code == 201 {
+            created += 1;
+        } else {
+            errors.push(format!("start {}: {text}", s.code));
+        }
+        if text.contains("locked") || text.contains("BUSY") {
+            errors.push(format!("database busy: {text}"));
+        }
+        if let Some((s, d, text)) = &o.submit {
+            submits.push(*d);
+            if s.code == 200 {
+                submitted += 1;
+            } else {
+                errors.push(format!("submit {}: {text}", s.code));
+            }
+        }
+    }
+    // Every 201 is one attempt row, every 200 one submitted row, one per learner.
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM quiz_attempts")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    let (closed,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM quiz_attempts WHERE status = 'submitted'")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    let (learners_with_one,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM (SELECT user_id FROM quiz_attempts GROUP BY user_id HAVING COUNT(*) = 1) x",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    if rows != created || closed != submitted || learners_with_one != created {
+        errors.push(format!(
+            "rows {rows} / 201s {created}; submitted rows {closed} / 200s {submitted}; learners with one row {learners_with_one}"
+        ));
+    }
+    starts.sort();
+    submits.sort();
+    drop(client);
+    pool.close().await;
+    if let (Some(admin), Some(name)) = (pg_admin, pg_name) {
+        if let Ok(mut conn) = sqlx::postgres::PgConnection::connect(admin).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+    RunResult {
+        wall,
+        start_p50: percentile(&starts, 0.5),
+        start_p99: percentile(&starts, 0.99),
+        submit_p50: percentile(&submits, 0.5),
+        submit_p99: percentile(&submits, 0.99),
+        errors,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: usize| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let learners = arg("--learners", 200);
+    let runs = arg("--runs", 3);
+    let pg = std::env::var("ACADEMY_BENCH_DATABASE_URL").ok();
+    let backend = if pg.is_some() { "postgres" } else { "sqlite" };
+    let mut results = Vec::new();
+    for i in 0..runs {
+        let r = run(learners, pg.as_deref()).await;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "{backend} run {}: {learners} learners, {} requests in {:.0} ms = {:.0} req/s; start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms; errors {}",
+            i + 1,
+            learners * 2,
+            ms(r.wall),
+            (learners * 2) as f64 / r.wall.as_secs_f64(),
+            ms(r.start_p50),
+            ms(r.start_p99),
+            ms(r.submit_p50),
+            ms(r.submit_p99),
+            r.errors.len()
+        );
+        for e in r.errors.iter().take(5) {
+            println!("  error: {e}");
+        }
+        results.push(r);
+    }
+    let ms = |f: fn(&RunResult) -> Duration| {
+        median(
+            results
+                .iter()
+                .map(|r| f(r).as_secs_f64() * 1000.0)
+                .collect(),
+        )
+    };
+    let rps = median(
+        results
+            .iter()
+            .map(|r| (learners * 2) as f64 / r.wall.as_secs_f64())
+            .collect(),
+    );
+    let failed = results.iter().any(|r| !r.errors.is_empty());
+    println!(
+        "{backend} median of {runs}: {rps:.0} req/s ({:.0} learners/s); start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms; {}",
+        rps / 2.0,
+        ms(|r| r.start_p50),
+        ms(|r| r.start_p99),
+        ms(|r| r.submit_p50),
+        ms(|r| r.submit_p99),
+        if failed { "ERRORS (see above)" } else { "no 5xx, no busy errors, one row per 201/200" }
+    );
+    if failed {
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,454 @@
+//! Attempts: start, save, submit, read. The rules live here; SQL in `store`, HTTP in `routes`.
+//!
+//! - Starting fixes the drawn questions and their order (stored as the attempt's layout).
+//! - A learner has at most one open attempt per quiz: starting while one is open returns that
+//!   attempt (200) instead of a new one, so a double click or a reload never burns an attempt.
+//! - An open attempt whose time is up stays open (showing `time_left_seconds: 0`) until it is
+//!   submitted, or until the learner starts the next attempt, which first closes it following
+//!   the quiz's `late_submission` policy.
+//! - Grading and the course progress are recorded in one transaction.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::AnyPool;
+use utoipa::ToSchema;
+
+use super::definition::{LateSubmission, QuizDef, ShowAnswers};
+use super::grading::{self, Grade};
+use super::layout::{self, Layout};
+use super::store::{self, AttemptRow, Graded, NewAttempt, Started};
+use super::view::{self, FeedbackItem, QuestionView};
+use crate::clock::{now, rfc3339, rfc3339_opt};
+use crate::error::{Error, Result};
+
+/// Seconds accepted after the deadline for answers in flight (network, a slow click).
+pub const GRACE_SECONDS: i64 = 5;
+
+/// Parsed definitions by content hash: a definition never changes under its hash, and the
+/// key does not depend on which database the row came from.
+static DEFS: LazyLock<Mutex<HashMap<String, Arc<QuizDef>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn cached_def(hash: &str, json: impl FnOnce() -> Option<String>) -> Result<Arc<QuizDef>> {
+    if let Some(def) = DEFS.lock().ok().and_then(|m| m.get(hash).cloned()) {
+        return Ok(def);
+    }
+    let json = json().ok_or_else(|| Error::internal("quiz definition", "missing"))?;
+    let def: QuizDef = serde_json::from_str(&json)
+        .map_err(|e| Error::internal("reading the stored quiz definition", e))?;
+    let def = Arc::new(def);
+    if let Ok(mut m) = DEFS.lock() {
+        if m.len() > 256 {
+            m.clear();
+        }
+        m.insert(hash.to_string(), def.clone());
+    }
+    Ok(def)
+}
+
+pub fn hash_of(json: &str) -> String {
+    hex::encode(Sha256::digest(json.as_bytes()))
+}
+
+/// The result of a graded attempt, as the learner may see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttemptResult {
+    /// 0 to 100.
+    pub score: i64,
+    pub passed: bool,
+    /// The course's pass mark the score was compared with.
+    pub pass_mark: i64,
+    /// Grading this attempt completed the course.
+    pub course_completed: bool,
+    /// Graded after the deadline on what was saved in time (`grade_saved`), or closed without
+    /// a grade because late submissions are refused (`expired`, score 0).
+    pub late: bool,
+    /// Whether `feedback` carries correct answers, explanations and option feedback.
+    pub answers_revealed: bool,
+    pub feedback: Vec<FeedbackItem>,
+}
+
+/// An attempt as its learner sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttemptView {
+    pub id: i64,
+    pub course: String,
+    /// 1 for the first attempt, ...
+    pub attempt_no: i64,
+    pub max_attempts: i64,
+    /// open | submitted | late | expired
+    pub status: String,
+    pub started_at: String,
+    /// `null` without a time limit.
+    pub deadline: Option<String>,
+    pub time_limit_minutes: Option<i64>,
+    /// Seconds until the deadline while the attempt is open (0 once the time is up); `null`
+    /// without a time limit or after submission.
+    pub time_left_seconds: Option<i64>,
+    pub submitted_at: Option<String>,
+    /// The language of the texts.
+    pub language: String,
+    pub questions: Vec<QuestionView>,
+    /// Saved answers, by question id, as they were sent.
+    #[schema(value_type = Object)]
+    pub answers: BTreeMap<String, Value>,
+    pub answers_saved_at: Option<String>,
+    /// After submission.
+    pub result: Option<AttemptResult>,
+}
+
+/// An attempt with its definition and layout.
+struct Loaded {
+    row: AttemptRow,
+    def: Arc<QuizDef>,
+    layout: Layout,
+    answers: BTreeMap<String, Value>,
+}
+
+async fn load_row(db: &AnyPool, row: AttemptRow) -> Result<Loaded> {
+    let def = match DEFS
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&row.quiz_hash).cloned())
+    {
+        Some(def) => def,
+        None => {
+            let json = store::version_json(db, row.version_id).await?;
+            cached_def(&row.quiz_hash, || Some(json))?
+        }
+    };
+    let layout: Layout = serde_json::from_str(&row.layout_json)
+        .map_err(|e| Error::internal("reading the attempt layout", e))?;
+    let answers = row
+        .answers_json
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| Error::internal("reading saved answers", e))?
+        .unwrap_or_default();
+    Ok(Loaded {
+        row,
+        def,
+        layout,
+        answers,
+    })
+}
+
+fn expired(row: &AttemptRow, at: i64) -> bool {
+    row.status == "open" && row.deadline.is_some_and(|d| at > d + GRACE_SECONDS)
+}
+
+fn grade_of(l: &Loaded, answers: &BTreeMap<String, Value>) -> Grade {
+    let questions: Vec<_> = l
+        .layout
+        .questions
+        .iter()
+        .filter_map(|s| l.def.question(&s.id))
+        .collect();
+    grading::grade(&questions, &view::responses(&l.def, &l.layout, answers))
+}
+
+/// What closing an attempt recorded.
+struct Closed {
+    grade: Grade,
+    passed: bool,
+    completion: Option<i64>,
+}
+
+/// Grade and close an open attempt. `None` when it was closed by someone else meanwhile.
+async fn close(
+    db: &AnyPool,
+    l: &Loaded,
+    status: &str,
+    answers: &BTreeMap<String, Value>,
+    at: i64,
+) -> Result<Option<Closed>> {
+    let grade = if status == "expired" {
+        grade_of(l, &BTreeMap::new())
+    } else {
+        grade_of(l, answers)
+    };
+    let passed = grade.score >= l.row.pass_mark;
+    let answers_json = serde_json::to_string(answers).map_err(|e| Error::internal("answers", e))?;
+    let result_json = serde_json::to_string(&grade).map_err(|e| Error::internal("grade", e))?;
+    let recorded = store::record_grade(
+        db,
+        &Graded {
+            attempt_id: l.row.id,
+            user_id: l.row.user_id,
+            course_id: l.row.course_id,
+            status,
+            submitted_at: at,
+            answers_json: &answers_json,
+            score: grade.score,
+            passed,
+            result_json: &result_json,
+        },
+    )
+    .await?;
+    Ok(recorded.map(|completion| Closed {
+        grade,
+        passed,
+        completion,
+    }))
+}
+
+/// Close an attempt whose time is up, as the quiz's policy says.
+async fn close_expired(db: &AnyPool, l: &Loaded, at: i64) -> Result<()> {
+    let status = match l.def.late_submission {
+        LateSubmission::GradeSaved => "late",
+        LateSubmission::Refuse => "expired",
+    };
+    close(db, l, status, &l.answers, at).await?;
+    Ok(())
+}
+
+/// Re-read an attempt after a change.
+async fn reload(db: &AnyPool, id: i64, user_id: i64) -> Result<Loaded> {
+    load_row(db, store::attempt(db, id, user_id).await?).await
+}
+
+/// May the learner see the answers of this (submitted) attempt?
+async fn reveal(db: &AnyPool, def: &QuizDef, row: &AttemptRow, passed: bool) -> Result<bool> {
+    let ever_passed = match def.show_answers {
+        // Only this policy depends on the other attempts: skip the query otherwise.
+        ShowAnswers::AfterPassing => {
+            passed || store::ever_passed(db, row.user_id, row.course_id).await?
+        }
+        _ => passed,
+    };
+    Ok(view::reveal_answers(def.show_answers, true, ever_passed))
+}
+
+async fn result_of(db: &AnyPool, l: &Loaded, lang: &str) -> Result<Option<AttemptResult>> {
+    if l.row.status == "open" {
+        return Ok(None);
+    }
+    let grade: Grade = match l.row.result_json.as_deref().map(serde_json::from_str) {
+        Some(Ok(g)) => g,
+        Some(Err(e)) => return Err(Error::internal("reading the attempt result", e)),
+        None => return Ok(None),
+    };
+    let passed = l.row.passed == Some(1);
+    let reveal = reveal(db, &l.def, &l.row, passed).await?;
+    Ok(Some(AttemptResult {
+        score: l.row.score.unwrap_or(0),
+        passed,
+        pass_mark: l.row.pass_mark,
+        course_completed: l.row.completed_course == 1,
+        late: l.row.status != "submitted",
+        answers_revealed: reveal,
+        feedback: view::feedback(&l.def, &l.layout, &grade, &l.answers, lang, reveal),
+    }))
+}
+
+async fn render(db: &AnyPool, l: &Loaded, lang: Option<&str>) -> Result<AttemptView> {
+    let lang = lang.unwrap_or(&l.def.default_language).to_string();
+    Ok(AttemptView {
+        id: l.row.id,
+        course: l.row.course_slug.clone(),
+        attempt_no: l.row.attempt_no,
+        max_attempts: i64::from(l.def.max_attempts),
+        status: l.row.status.clone(),
+        started_at: rfc3339(l.row.started_at),
+        deadline: rfc3339_opt(l.row.deadline),
+        time_limit_minutes: l.def.time_limit_minutes.map(i64::from),
+        time_left_seconds: match (l.row.status.as_str(), l.row.deadline) {
+            ("open", Some(d)) => Some((d - now()).max(0)),
+            _ => None,
+        },
+        submitted_at: rfc3339_opt(l.row.submitted_at),
+        questions: view::questions(&l.def, &l.layout, &lang),
+        answers: l.answers.clone(),
+        answers_saved_at: rfc3339_opt(l.row.answers_saved_at),
+        result: result_of(db, l, &lang).await?,
+        language: lang,
+    })
+}
+
+/// Start an attempt (`true`: created) or return the open one (`false`).
+pub async fn start(
+    db: &AnyPool,
+    user_id: i64,
+    slug: &str,
+    lang: Option<&str>,
+) -> Result<(bool, AttemptView)> {
+    let course = store::quiz_course(db, slug).await?;
+    let Some(json) = course.quiz_json else {
+        return Err(Error::not_found("quiz"));
+    };
+    if !crate::progress::is_enrolled(db, user_id, course.id).await? {
+        return Err(Error::Forbidden(
+            "enrol in the course before starting its quiz".into(),
+        ));
+    }
+    let hash = hash_of(&json);
+    let def = cached_def(&hash, || Some(json.clone()))?;
+    for _ in 0..4 {
+        if let Some(open) = store::open_attempt(db, user_id, course.id).await? {
+            let l = load_row(db, open).await?;
+            if !expired(&l.row, now()) {
+                return Ok((false, render(db, &l, lang).await?));
+            }
+            close_expired(db, &l, now()).await?;
+        }
+        let version_id = store::version_id(db, course.id, &hash, &json).await?;
+        let layout = layout::draw(&def, &mut rand::rng());
+        let layout_json =
+            serde_json::to_string(&layout).map_err(|e| Error::internal("layout", e))?;
+        let started_at = now();
+        let started = store::start_attempt(
+            db,
+            &NewAttempt {
+                user_id,
+                course_id: course.id,
+                version_id,
+                layout_json: &layout_json,
+                started_at,
+                deadline: def
+                    .time_limit_minutes
+                    .map(|m| started_at + i64::from(m) * 60),
+                max_attempts: i64::from(def.max_attempts),
+            },
+        )
+        .await?;
+        match started {
+            Started::Created(id) => {
+                let l = reload(db, id, user_id).await?;
+                return Ok((true, render(db, &l, lang).await?));
+            }
+            Started::Exhausted => {
+                return Err(Error::Conflict(format!(
+                    "no attempts left: all {} attempts at this quiz have been used",
+                    def.max_attempts
+                )))
+            }
+            // Another request started one meanwhile: the loop returns it.
+            Started::Raced => continue,
+        }
+    }
+    Err(Error::Conflict(
+        "another attempt was being started at the same time; please retry".into(),
+    ))
+}
+
+/// A learner's attempt; another learner's is a 404.
+pub async fn get(db: &AnyPool, id: i64, user_id: i64, lang: Option<&str>) -> Result<AttemptView> {
+    let l = reload(db, id, user_id).await?;
+    render(db, &l, lang).await
+}
+
+fn not_open(l: &Loaded) -> Error {
+    if l.row.status == "open" {
+        Error::Conflict("the time limit of this attempt has passed".into())
+    } else {
+        Error::Conflict(format!(
+            "this attempt is already closed ({}); start a new attempt",
+            l.row.status
+        ))
+    }
+}
+
+/// Save answers during an attempt (merged into those saved before; `null` clears one).
+pub async fn save(
+    db: &AnyPool,
+    id: i64,
+    user_id: i64,
+    answers: &BTreeMap<String, Value>,
+) -> Result<(BTreeMap<String, Value>, i64)> {
+    let l = reload(db, id, user_id).await?;
+    if l.row.status != "open" {
+        return Err(not_open(&l));
+    }
+    let kept = view::check_answers(&l.def, &l.layout, answers).map_err(validation)?;
+    let mut merged = l.answers.clone();
+    for qid in answers.keys() {
+        merged.remove(qid);
+    }
+    merged.extend(kept);
+    let json = serde_json::to_string(&merged).map_err(|e| Error::internal("answers", e))?;
+    let at = now();
+    let cutoff = l.row.deadline.map(|d| d + GRACE_SECONDS);
+    if !store::save_answers(db, id, &json, at, cutoff).await? {
+        let l = reload(db, id, user_id).await?;
+        return Err(not_open(&l));
+    }
+    Ok((merged, at))
+}
+
+fn validation(errors: Vec<crate::error::FieldError>) -> Error {
+    match Error::check(errors) {
+        Err(e) => e,
+        Ok(()) => Error::invalid("answers", "are not valid"),
+    }
+}
+
+/// Submit an attempt: grade it and record the result. Submitting twice is a 409.
+pub async fn submit(
+    db: &AnyPool,
+    id: i64,
+    user_id: i64,
+    answers: &BTreeMap<String, Value>,
+    lang: Option<&str>,
+) -> Result<AttemptResult> {
+    let l = reload(db, id, user_id).await?;
+    if l.row.status != "open" {
+        return Err(Error::Conflict(
+            "this attempt has already been submitted".into(),
+        ));
+    }
+    let kept = view::check_answers(&l.def, &l.layout, answers).map_err(validation)?;
+    let at = now();
+    let (status, graded_answers) = if expired(&l.row, at) {
+        match l.def.late_submission {
+            // What was saved before the deadline counts; what arrives late does not.
+            LateSubmission::GradeSaved => ("late", l.answers.clone()),
+            LateSubmission::Refuse => {
+                close(db, &l, "expired", &l.answers, at).await?;
+                return Err(Error::Conflict(format!(
+                    "the time limit ended at {}; this quiz refuses late submissions",
+                    rfc3339_opt(l.row.deadline).unwrap_or_default()
+                )));
+            }
+        }
+    } else {
+        let mut merged = l.answers.clone();
+        for qid in answers.keys() {
+            merged.remove(qid);
+        }
+        merged.extend(kept);
+        ("submitted", merged)
+    };
+    let Some(closed) = close(db, &l, status, &graded_answers, at).await? else {
+        return Err(Error::Conflict(
+            "this attempt has already been submitted".into(),
+        ));
+    };
+    let lang = lang.unwrap_or(&l.def.default_language);
+    let reveal = reveal(db, &l.def, &l.row, closed.passed).await?;
+    Ok(AttemptResult {
+        score: closed.grade.score,
+        passed: closed.passed,
+        pass_mark: l.row.pass_mark,
+        course_completed: closed.completion.is_some(),
+        late: status != "submitted",
+        answers_revealed: reveal,
+        feedback: view::feedback(
+            &l.def,
+            &l.layout,
+            &closed.grade,
+            &graded_answers,
+            lang,
+            reveal,
+        ),
+    })
+}
+
+/// A learner's attempts at a course's quiz: used, best score, passed.
+pub async fn summary(db: &AnyPool, user_id: i64, course_id: i64) -> Result<store::AttemptSummary> {
+    store::summary(db, user_id, course_id).await
+}

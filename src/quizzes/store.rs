@@ -1,0 +1,297 @@
+//! All SQL of quizzes: definitions by version, attempts, submissions.
+
+use sqlx::AnyPool;
+use tracing::instrument;
+
+use crate::error::{Context, Result};
+
+/// The course a quiz belongs to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QuizCourse {
+    pub id: i64,
+    pub pass_mark: i64,
+    pub quiz_json: Option<String>,
+}
+
+#[instrument(skip_all)]
+pub async fn quiz_course(db: &AnyPool, slug: &str) -> Result<QuizCourse> {
+    sqlx::query_as("SELECT id, pass_mark, quiz_json FROM courses WHERE slug = $1")
+        .bind(slug)
+        .fetch_one(db)
+        .await
+        .context("course")
+}
+
+/// The id of this exact definition of the course's quiz, stored on first use.
+#[instrument(skip_all)]
+pub async fn version_id(db: &AnyPool, course_id: i64, hash: &str, def_json: &str) -> Result<i64> {
+    let existing: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM quiz_versions WHERE course_id = $1 AND hash = $2")
+            .bind(course_id)
+            .bind(hash)
+            .fetch_optional(db)
+            .await
+            .context("quiz version")?;
+    if let Some((id,)) = existing {
+        return Ok(id);
+    }
+    sqlx::query(
+        "INSERT INTO quiz_versions (course_id, hash, def_json, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (course_id, hash) DO NOTHING",
+    )
+    .bind(course_id)
+    .bind(hash)
+    .bind(def_json)
+    .bind(crate::clock::now())
+    .execute(db)
+    .await
+    .context("storing quiz version")?;
+    let (id,): (i64,) =
+        sqlx::query_as("SELECT id FROM quiz_versions WHERE course_id = $1 AND hash = $2")
+            .bind(course_id)
+            .bind(hash)
+            .fetch_one(db)
+            .await
+            .context("quiz version")?;
+    Ok(id)
+}
+
+#[instrument(skip_all)]
+pub async fn version_json(db: &AnyPool, version_id: i64) -> Result<String> {
+    let (json,): (String,) = sqlx::query_as("SELECT def_json FROM quiz_versions WHERE id = $1")
+        .bind(version_id)
+        .fetch_one(db)
+        .await
+        .context("quiz version")?;
+    Ok(json)
+}
+
+/// An attempt with what is needed to show and grade it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub course_id: i64,
+    pub version_id: i64,
+    pub attempt_no: i64,
+    pub layout_json: String,
+    pub started_at: i64,
+    pub deadline: Option<i64>,
+    pub answers_json: Option<String>,
+    pub answers_saved_at: Option<i64>,
+    pub status: String,
+    pub submitted_at: Option<i64>,
+    pub score: Option<i64>,
+    pub passed: Option<i64>,
+    pub result_json: Option<String>,
+    pub completed_course: i64,
+    pub quiz_hash: String,
+    pub pass_mark: i64,
+    pub course_slug: String,
+}
+
+const ATTEMPT_SELECT: &str = "SELECT a.id, a.user_id, a.course_id, a.version_id, a.attempt_no, \
+    a.layout_json, a.started_at, a.deadline, a.answers_json, a.answers_saved_at, a.status, \
+    a.submitted_at, a.score, a.passed, a.result_json, a.completed_course, \
+    v.hash AS quiz_hash, c.pass_mark, c.slug AS course_slug \
+    FROM quiz_attempts a \
+    JOIN quiz_versions v ON v.id = a.version_id \
+    JOIN courses c ON c.id = a.course_id";
+
+/// A learner's own attempt; another learner's is not found.
+#[instrument(skip_all)]
+pub async fn attempt(db: &AnyPool, id: i64, user_id: i64) -> Result<AttemptRow> {
+    sqlx::query_as(&format!(
+        "{ATTEMPT_SELECT} WHERE a.id = $1 AND a.user_id = $2"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_one(db)
+    .await
+    .context("quiz attempt")
+}
+
+#[instrument(skip_all)]
+pub async fn open_attempt(
+    db: &AnyPool,
+    user_id: i64,
+    course_id: i64,
+) -> Result<Option<AttemptRow>> {
+    sqlx::query_as(&format!(
+        "{ATTEMPT_SELECT} WHERE a.user_id = $1 AND a.course_id = $2 AND a.status = 'open'"
+    ))
+    .bind(user_id)
+    .bind(course_id)
+    .fetch_optional(db)
+    .await
+    .context("quiz attempt")
+}
+
+pub struct NewAttempt<'a> {
+    pub user_id: i64,
+    pub course_id: i64,
+    pub version_id: i64,
+    pub layout_json: &'a str,
+    pub started_at: i64,
+    pub deadline: Option<i64>,
+    pub max_attempts: i64,
+}
+
+/// How a start went.
+pub enum Started {
+    Created(i64),
+    /// No attempt left.
+    Exhausted,
+    /// Another start won the race (an open attempt exists, or the number was taken).
+    Raced,
+}
+
+/// Start an attempt in one statement: it takes the next attempt number only while fewer than
+/// `max_attempts` exist. Two concurrent starts that compute the same number, or that would both
+/// be open, collide on a unique index instead of both succeeding.
+#[instrument(skip_all)]
+pub async fn start_attempt(db: &AnyPool, new: &NewAttempt<'_>) -> Result<Started> {
+    let res: std::result::Result<Option<(i64,)>, sqlx::Error> = sqlx::query_as(
+        "INSERT INTO quiz_attempts
+            (user_id, course_id, version_id, attempt_no, layout_json, started_at, deadline)
+         SELECT $1, $2, $3, COUNT(*) + 1, $4, $5, $6
+         FROM quiz_attempts WHERE user_id = $1 AND course_id = $2
+         HAVING COUNT(*) < $7
+         RETURNING id",
+    )
+    .bind(new.user_id)
+    .bind(new.course_id)
+    .bind(new.version_id)
+    .bind(new.layout_json)
+    .bind(new.started_at)
+    .bind(new.deadline)
+    .bind(new.max_attempts)
+    .fetch_optional(db)
+    .await;
+    match res {
+        Ok(Some((id,))) => Ok(Started::Created(id)),
+        Ok(None) => Ok(Started::Exhausted),
+        Err(e) if crate::db::is_unique_violation(&e) => Ok(Started::Raced),
+        Err(e) => Err(e).context("starting quiz attempt"),
+    }
+}
+
+/// Save answers while the attempt is open and before `cutoff` (the deadline plus grace).
+/// `false` when the attempt is no longer open or its time is up.
+#[instrument(skip_all)]
+pub async fn save_answers(
+    db: &AnyPool,
+    id: i64,
+    answers_json: &str,
+    now: i64,
+    cutoff: Option<i64>,
+) -> Result<bool> {
+    let res = sqlx::query(
+        "UPDATE quiz_attempts SET answers_json = $1, answers_saved_at = $2
+         WHERE id = $3 AND status = 'open' AND ($4 IS NULL OR $2 <= $4)",
+    )
+    .bind(answers_json)
+    .bind(now)
+    .bind(id)
+    .bind(cutoff)
+    .execute(db)
+    .await
+    .context("saving answers")?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// The grading of an attempt, to record.
+pub struct Graded<'a> {
+    pub attempt_id: i64,
+    pub user_id: i64,
+    pub course_id: i64,
+    /// submitted | late | expired
+    pub status: &'a str,
+    pub submitted_at: i64,
+    pub answers_json: &'a str,
+    pub score: i64,
+    pub passed: bool,
+    pub result_json: &'a str,
+}
+
+/// Close an open attempt with its grade and, in the same transaction, record the result in the
+/// learner's progress (which completes the course when every rule is met).
+///
+/// `None` when the attempt was no longer open (submitted twice, or closed concurrently): nothing
+/// is changed. `Some(completion)` otherwise, with the completion id when this completed the course.
+#[instrument(skip_all)]
+pub async fn record_grade(db: &AnyPool, g: &Graded<'_>) -> Result<Option<Option<i64>>> {
+    let mut tx = db.begin().await.context("grading quiz attempt")?;
+    // The first statement writes the attempt: concurrent submissions serialise on it and only
+    // one finds it open.
+    let closed = sqlx::query(
+        "UPDATE quiz_attempts SET status = $1, submitted_at = $2, answers_json = $3, score = $4,
+                passed = $5, result_json = $6
+         WHERE id = $7 AND status = 'open'",
+    )
+    .bind(g.status)
+    .bind(g.submitted_at)
+    .bind(g.answers_json)
+    .bind(g.score)
+    .bind(i64::from(g.passed))
+    .bind(g.result_json)
+    .bind(g.attempt_id)
+    .execute(&mut *tx)
+    .await
+    .context("grading quiz attempt")?;
+    if closed.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let completion =
+        crate::progress::record_quiz_result(&mut tx, g.user_id, g.course_id, g.score, g.passed)
+            .await?;
+    if completion.is_some() {
+        sqlx::query("UPDATE quiz_attempts SET completed_course = 1 WHERE id = $1")
+            .bind(g.attempt_id)
+            .execute(&mut *tx)
+            .await
+            .context("grading quiz attempt")?;
+    }
+    tx.commit().await.context("grading quiz attempt")?;
+    Ok(Some(completion))
+}
+
+/// Has the learner passed this quiz in any attempt?
+#[instrument(skip_all)]
+pub async fn ever_passed(db: &AnyPool, user_id: i64, course_id: i64) -> Result<bool> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM quiz_attempts WHERE user_id = $1 AND course_id = $2 AND passed = 1",
+    )
+    .bind(user_id)
+    .bind(course_id)
+    .fetch_one(db)
+    .await
+    .context("quiz attempts")?;
+    Ok(n > 0)
+}
+
+/// A learner's attempts at a quiz, for progress: `(attempts used, best score, passed)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct AttemptSummary {
+    pub attempts_used: i64,
+    pub best_score: Option<i64>,
+    pub passed: bool,
+}
+
+#[instrument(skip_all)]
+pub async fn summary(db: &AnyPool, user_id: i64, course_id: i64) -> Result<AttemptSummary> {
+    let (used, best, passed): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), MAX(score), MAX(passed) FROM quiz_attempts
+         WHERE user_id = $1 AND course_id = $2",
+    )
+    .bind(user_id)
+    .bind(course_id)
+    .fetch_one(db)
+    .await
+    .context("quiz attempts")?;
+    Ok(AttemptSummary {
+        attempts_used: used,
+        best_score: best,
+        passed: passed == Some(1),
+    })
+}

@@ -1,0 +1,990 @@
+//! Quiz attempts: start, reload, save, submit, deadlines, limits, leakage, completion.
+//!
+//! The fixture course `quiz-lab` has one question of every kind, with answers that are easy to
+//! spot in a JSON body (`ZEBRA-Office`, `4242`, `EXPLANATION-`, `FEEDBACK-`).
+
+use std::collections::HashSet;
+
+use futures::future::join_all;
+use serde_json::{json, Map, Value};
+
+use crate::common::{assert_problem, TestApp, World};
+
+const START: &str = "/api/courses/quiz-lab/quiz/attempts";
+
+async fn setup() -> (TestApp, World) {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    for t in [&w.learner_a.token, &w.learner_a2.token] {
+        let r = app
+            .post("/api/courses/quiz-lab/enrolment", t, json!({}))
+            .await;
+        assert!(r.status.code == 201 || r.status.code == 200, "{}", r.text);
+    }
+    (app, w)
+}
+
+/// Change the stored quiz definition (the JSON the import wrote).
+async fn edit_quiz(app: &TestApp, f: impl FnOnce(&mut Value)) {
+    let (text,): (String,) = sqlx::query_as("SELECT quiz_json FROM courses WHERE slug = $1")
+        .bind("quiz-lab")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    let mut def: Value = serde_json::from_str(&text).unwrap();
+    f(&mut def);
+    sqlx::query("UPDATE courses SET quiz_json = $1 WHERE slug = $2")
+        .bind(def.to_string())
+        .bind("quiz-lab")
+        .execute(app.pool())
+        .await
+        .unwrap();
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(app.pool()).await.unwrap();
+    n
+}
+
+/// The right answer to every question shown in `attempt`.
+fn right_answers(attempt: &Value) -> Value {
+    let mut out = Map::new();
+    for q in attempt["questions"].as_array().unwrap() {
+        let id = q["id"].as_str().unwrap();
+        let answer = match id {
+            "q-single" => json!(["s-right"]),
+            "q-multiple" => json!(["m-right2", "m-right1"]),
+            "q-tf" => json!(false),
+            "q-text" => json!("  zebra-office "),
+            "q-numeric" => json!(4243.5),
+            "q-match" => {
+                let right = |label: &str| -> Value {
+                    q["right"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|r| {
+                            let l = r["label"].as_str().unwrap();
+                            l == label || l.starts_with(&label[..5])
+                        })
+                        .map(|r| r["id"].clone())
+                        .unwrap()
+                };
+                json!({
+                    "p-licence": right("Permission to use"),
+                    "p-patent": right("Exclusive right"),
+                    "p-royalty": right("Share of sales"),
+                })
+            }
+            other => panic!("unexpected question {other}"),
+        };
+        out.insert(id.to_string(), answer);
+    }
+    Value::Object(out)
+}
+
+/// Wrong answers that contain none of the correct values.
+fn wrong_answers(attempt: &Value) -> Value {
+    let mut out = Map::new();
+    for q in attempt["questions"].as_array().unwrap() {
+        let id = q["id"].as_str().unwrap();
+        let answer = match id {
+            "q-single" => json!(["s-wrong1"]),
+            "q-multiple" => json!(["m-wrong"]),
+            "q-tf" => json!(true),
+            "q-text" => json!("no idea"),
+            "q-numeric" => json!(7),
+            "q-match" => json!({}),
+            _ => continue,
+        };
+        out.insert(id.to_string(), answer);
+    }
+    Value::Object(out)
+}
+
+/// Nothing in `v` gives away an answer: no answer keys, no accepted text, no numeric answer,
+/// no explanation or option feedback, no correct option in a result.
+#[track_caller]
+fn assert_no_answers(v: &Value) {
+    let text = v.to_string();
+    for needle in [
+        "ZEBRA",
+        "Zebra",
+        "zebra",
+        "4242",
+        "EXPLANATION",
+        "EXPLICACION",
+        "FEEDBACK",
+        "\"correct_answer\"",
+        "\"explanation",
+        "\"accepted\"",
+        "\"tolerance\"",
+        "\"answer\"",
+        "\"feedback_html\"",
+    ] {
+        assert!(!text.contains(needle), "{needle} leaked in {text}");
+    }
+    fn walk(v: &Value) {
+        match v {
+            Value::Object(m) => {
+                assert!(
+                    !m.contains_key("correct") || !m.contains_key("label"),
+                    "an option carries `correct`: {v}"
+                );
+                assert!(!m.contains_key("pairs"), "pairs leaked: {v}");
+                m.values().for_each(walk);
+            }
+            Value::Array(a) => a.iter().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(v);
+    // Matching right sides are not named after their pairs.
+    for q in v["questions"].as_array().into_iter().flatten() {
+        for r in q["right"].as_array().into_iter().flatten() {
+            assert!(!r["id"].as_str().unwrap().starts_with("p-"), "{r}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn starting_shows_questions_without_answers_and_a_reload_shows_the_same_attempt() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    let a = app.post(START, t, json!({})).await.expect(201);
+    assert_no_answers(&a.body);
+    let qs = a.body["questions"].as_array().unwrap();
+    assert_eq!(qs.len(), 6);
+    let kinds: HashSet<&str> = qs.iter().map(|q| q["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.len(), 6, "{kinds:?}");
+    assert_eq!(a.body["status"], "open");
+    assert_eq!(a.body["attempt_no"], 1);
+    assert!(a.body["deadline"].is_string());
+    let single = qs.iter().find(|q| q["id"] == "q-single").unwrap();
+    assert_eq!(
+        single["prompt_html"],
+        "How long does a <strong>patent</strong> last?"
+    );
+    assert_eq!(single["options"].as_array().unwrap().len(), 3);
+    let matching = qs.iter().find(|q| q["id"] == "q-match").unwrap();
+    assert_eq!(matching["left"].as_array().unwrap().len(), 3);
+    assert_eq!(matching["right"].as_array().unwrap().len(), 3);
+
+    let id = a.body["id"].as_i64().unwrap();
+    let again = app
+        .get(&format!("/api/quiz-attempts/{id}"), t)
+        .await
+        .expect(200);
+    assert_eq!(
+        again.body["questions"], a.body["questions"],
+        "the order is stable on reload"
+    );
+    // Starting again while the attempt is open returns it, order and all.
+    let restart = app.post(START, t, json!({})).await.expect(200);
+    assert_eq!(restart.body["id"], id);
+    assert_eq!(restart.body["questions"], a.body["questions"]);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM quiz_attempts").await, 1);
+
+    // Another language, same attempt.
+    let es = app
+        .get(&format!("/api/quiz-attempts/{id}?lang=es"), t)
+        .await
+        .expect(200);
+    assert_eq!(es.body["language"], "es");
+    let ids = |v: &Value| -> Vec<Value> {
+        v["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["id"].clone())
+            .collect()
+    };
+    assert_eq!(ids(&es.body), ids(&a.body));
+    assert!(
+        es.text
+            .contains("¿Cuánto dura una <strong>patente</strong>?"),
+        "{}",
+        es.text
+    );
+    assert_problem(
+        &app.get(&format!("/api/quiz-attempts/{id}?lang=fr"), t)
+            .await,
+        422,
+    );
+}
+
+#[tokio::test]
+async fn shuffling_differs_between_attempts_but_not_within_one() {
+    let (app, w) = setup().await;
+    edit_quiz(&app, |d| d["max_attempts"] = json!(20)).await;
+    let t = &w.learner_a.token;
+    let mut orders = HashSet::new();
+    for _ in 0..6 {
+        let a = app.post(START, t, json!({})).await.expect(201);
+        let id = a.body["id"].as_i64().unwrap();
+        let g = app
+            .get(&format!("/api/quiz-attempts/{id}"), t)
+            .await
+            .expect(200);
+        assert_eq!(g.body["questions"], a.body["questions"]);
+        orders.insert(a.body["questions"].to_string());
+        app.post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": {}}),
+        )
+        .await
+        .expect(200);
+    }
+    assert!(
+        orders.len() > 1,
+        "six attempts, one order: shuffling is off"
+    );
+}
+
+#[tokio::test]
+async fn full_marks_pass_and_reveal_the_answers() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    let a = app.post(START, t, json!({})).await.expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": right_answers(&a.body)}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["score"], 100, "{}", r.text);
+    assert_eq!(r.body["passed"], true);
+    assert_eq!(r.body["late"], false);
+    assert_eq!(r.body["answers_revealed"], true);
+    // Modules are not read: passing alone does not complete the course.
+    assert_eq!(r.body["course_completed"], false);
+    let fb = r.body["feedback"].as_array().unwrap();
+    assert_eq!(fb.len(), 6);
+    assert!(fb
+        .iter()
+        .all(|f| f["correct"] == true && f["points"] == 1.0));
+    let single = fb.iter().find(|f| f["question_id"] == "q-single").unwrap();
+    assert_eq!(single["correct_answer"], json!(["s-right"]));
+    assert_eq!(single["feedback_html"], json!(["FEEDBACK-single-right"]));
+    assert!(single["explanation_html"]
+        .as_str()
+        .unwrap()
+        .starts_with("EXPLANATION-single"));
+    let text = fb.iter().find(|f| f["question_id"] == "q-text").unwrap();
+    assert_eq!(
+        text["correct_answer"],
+        json!(["ZEBRA-Office", "Zebra Bureau"])
+    );
+
+    let g = app
+        .get(&format!("/api/quiz-attempts/{id}"), t)
+        .await
+        .expect(200);
+    assert_eq!(g.body["status"], "submitted");
+    assert_eq!(g.body["result"]["score"], 100);
+    assert_eq!(g.body["result"]["feedback"], r.body["feedback"]);
+}
+
+#[tokio::test]
+async fn nothing_leaks_before_the_review_policy_allows_it() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    // after_passing: a failed attempt shows which questions were right, nothing more.
+    let a = app.post(START, t, json!({})).await.expect(201);
+    assert_no_answers(&a.body);
+    let id = a.body["id"].as_i64().unwrap();
+    let wrong = wrong_answers(&a.body);
+    let saved = app
+        .put(
+            &format!("/api/quiz-attempts/{id}/answers"),
+            t,
+            json!({"answers": wrong}),
+        )
+        .await
+        .expect(200);
+    assert_no_answers(&saved.body);
+    assert_no_answers(
+        &app.get(&format!("/api/quiz-attempts/{id}"), t)
+            .await
+            .expect(200)
+            .body,
+    );
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": {}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["score"], 0, "{}", r.text);
+    assert_eq!(r.body["passed"], false);
+    assert_eq!(r.body["answers_revealed"], false);
+    assert_no_answers(&r.body);
+    assert!(r.body["feedback"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["correct"] == false));
+    let g = app
+        .get(&format!("/api/quiz-attempts/{id}"), t)
+        .await
+        .expect(200);
+    assert_no_answers(&g.body);
+
+    // Once passed, the review of the earlier attempt opens too.
+    let b = app.post(START, t, json!({})).await.expect(201);
+    assert_no_answers(&b.body);
+    let bid = b.body["id"].as_i64().unwrap();
+    app.post(
+        &format!("/api/quiz-attempts/{bid}/submission"),
+        t,
+        json!({"answers": right_answers(&b.body)}),
+    )
+    .await
+    .expect(200);
+    let g = app
+        .get(&format!("/api/quiz-attempts/{id}"), t)
+        .await
+        .expect(200);
+    assert_eq!(g.body["result"]["answers_revealed"], true);
+    assert!(g.text.contains("EXPLANATION-single"));
+    // The wrong option chosen gets its feedback.
+    assert!(g.text.contains("FEEDBACK-single-wrong1"));
+}
+
+#[tokio::test]
+async fn never_means_never_and_after_each_attempt_means_after_each() {
+    let (app, w) = setup().await;
+    edit_quiz(&app, |d| d["show_answers"] = json!("never")).await;
+    let t = &w.learner_a.token;
+    let a = app.post(START, t, json!({})).await.expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": right_answers(&a.body)}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["passed"], true);
+    assert_eq!(r.body["answers_revealed"], false);
+    assert!(
+        !r.text.contains("correct_answer") && !r.text.contains("EXPLANATION"),
+        "{}",
+        r.text
+    );
+
+    let t2 = &w.learner_a2.token;
+    edit_quiz(&app, |d| d["show_answers"] = json!("after_each_attempt")).await;
+    let b = app.post(START, t2, json!({})).await.expect(201);
+    let bid = b.body["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{bid}/submission"),
+            t2,
+            json!({"answers": {}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["passed"], false);
+    assert_eq!(r.body["answers_revealed"], true);
+    assert!(
+        r.text.contains("4242") && r.text.contains("ZEBRA-Office"),
+        "{}",
+        r.text
+    );
+}
+
+#[tokio::test]
+async fn partial_credit_and_the_floor_of_the_percentage() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    let a = app.post(START, t, json!({})).await.expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    let mut answers = right_answers(&a.body);
+    // Half of the multiple-choice question, a third of the matching one wrong (2 of 3 right
+    // would need a swap; leaving one out gives 2/3).
+    answers["q-multiple"] = json!(["m-right1"]);
+    answers["q-match"]
+        .as_object_mut()
+        .unwrap()
+        .remove("p-royalty");
+    answers["q-numeric"] = json!("4243,5"); // decimal comma, within tolerance 2
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": answers}),
+        )
+        .await
+        .expect(200);
+    // (4 + 0.5 + 2/3) / 6 = 86.1%
+    assert_eq!(r.body["score"], 86, "{}", r.text);
+    let fb = r.body["feedback"].as_array().unwrap();
+    let multi = fb
+        .iter()
+        .find(|f| f["question_id"] == "q-multiple")
+        .unwrap();
+    assert_eq!(multi["points"], 0.5);
+    assert_eq!(multi["correct"], false);
+}
+
+#[tokio::test]
+async fn answers_are_saved_during_the_attempt_and_checked() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    let a = app.post(START, t, json!({})).await.expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    let path = format!("/api/quiz-attempts/{id}/answers");
+    let r = app
+        .put(
+            &path,
+            t,
+            json!({"answers": {"q-single": ["s-right"], "q-text": "abc"}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["answers"]["q-single"], json!(["s-right"]));
+    // Merged, and null clears an answer.
+    let r = app
+        .put(
+            &path,
+            t,
+            json!({"answers": {"q-tf": false, "q-text": null}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        r.body["answers"],
+        json!({"q-single": ["s-right"], "q-tf": false})
+    );
+    let g = app
+        .get(&format!("/api/quiz-attempts/{id}"), t)
+        .await
+        .expect(200);
+    assert_eq!(
+        g.body["answers"],
+        json!({"q-single": ["s-right"], "q-tf": false})
+    );
+    assert!(g.body["answers_saved_at"].is_string());
+
+    for bad in [
+        json!({"q-nope": true}),
+        json!({"q-single": ["zz"]}),
+        json!({"q-single": true}),
+        json!({"q-multiple": "m-right1"}),
+        json!({"q-tf": "false"}),
+        json!({"q-numeric": "many"}),
+        json!({"q-text": 3}),
+        json!({"q-match": {"p-licence": "p-licence"}}),
+        json!({"q-match": {"p-unknown": "r1"}}),
+        json!({"q-match": ["r1"]}),
+    ] {
+        let r = app.put(&path, t, json!({"answers": bad.clone()})).await;
+        assert_problem(&r, 422);
+        let field = r.body["errors"][0]["field"].as_str().unwrap().to_string();
+        assert!(field.starts_with("answers.q-"), "{bad}: {}", r.text);
+    }
+    assert_problem(&app.put(&path, t, json!({"answer": {}})).await, 422);
+    // Nothing of the refused bodies was kept.
+    let g = app
+        .get(&format!("/api/quiz-attempts/{id}"), t)
+        .await
+        .expect(200);
+    assert_eq!(
+        g.body["answers"],
+        json!({"q-single": ["s-right"], "q-tf": false})
+    );
+
+    // Submission grades saved answers merged with those sent.
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": {"q-numeric": 4242}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["score"], 50, "{}", r.text);
+    // Saving after submission is refused.
+    assert_problem(
+        &app.put(&path, t, json!({"answers": {"q-tf": true}})).await,
+        409,
+    );
+}
+
+#[tokio::test]
+async fn submitting_twice_is_a_conflict_even_at_the_same_moment() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    let a = app.post(START, t, json!({})).await.expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    let path = format!("/api/quiz-attempts/{id}/submission");
+    let body = json!({"answers": right_answers(&a.body)});
+    let results = join_all((0..8).map(|_| app.post(&path, t, body.clone()))).await;
+    let ok = results.iter().filter(|r| r.status.code == 200).count();
+    assert_eq!(
+        ok,
+        1,
+        "{:?}",
+        results.iter().map(|r| r.status.code).collect::<Vec<_>>()
+    );
+    for r in results.iter().filter(|r| r.status.code != 200) {
+        assert_problem(r, 409);
+    }
+    assert_problem(&app.post(&path, t, body).await, 409);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM quiz_attempts WHERE status = 'submitted'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn another_learners_attempt_is_not_found() {
+    let (app, w) = setup().await;
+    let a = app
+        .post(START, &w.learner_a.token, json!({}))
+        .await
+        .expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    let other = &w.learner_a2.token;
+    assert_problem(
+        &app.get(&format!("/api/quiz-attempts/{id}"), other).await,
+        404,
+    );
+    assert_problem(
+        &app.put(
+            &format!("/api/quiz-attempts/{id}/answers"),
+            other,
+            json!({"answers": {}}),
+        )
+        .await,
+        404,
+    );
+    assert_problem(
+        &app.post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            other,
+            json!({"answers": {}}),
+        )
+        .await,
+        404,
+    );
+    assert_problem(
+        &app.get("/api/quiz-attempts/999999", &w.learner_a.token)
+            .await,
+        404,
+    );
+    // Staff are not learners; the attempt is untouched.
+    assert_problem(
+        &app.get(&format!("/api/quiz-attempts/{id}"), &w.admin.token)
+            .await,
+        403,
+    );
+    let g = app
+        .get(&format!("/api/quiz-attempts/{id}"), &w.learner_a.token)
+        .await
+        .expect(200);
+    assert_eq!(g.body["status"], "open");
+}
+
+#[tokio::test]
+async fn starting_needs_an_enrolment_and_a_quiz() {
+    let (app, w) = setup().await;
+    // learner_b is not enrolled.
+    assert_problem(&app.post(START, &w.learner_b.token, json!({})).await, 403);
+    assert_problem(
+        &app.post(
+            "/api/courses/nope/quiz/attempts",
+            &w.learner_a.token,
+            json!({}),
+        )
+        .await,
+        404,
+    );
+    app.post(
+        "/api/courses/short-course/enrolment",
+        &w.learner_a.token,
+        json!({}),
+    )
+    .await;
+    assert_problem(
+        &app.post(
+            "/api/courses/short-course/quiz/attempts",
+            &w.learner_a.token,
+            json!({}),
+        )
+        .await,
+        404,
+    );
+    assert_problem(&app.post(START, &w.advisor.token, json!({})).await, 403);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM quiz_attempts").await, 0);
+}
+
+#[tokio::test]
+async fn the_attempt_limit_holds() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    for n in 1..=3 {
+        let a = app.post(START, t, json!({})).await.expect(201);
+        assert_eq!(a.body["attempt_no"], n);
+        let id = a.body["id"].as_i64().unwrap();
+        app.post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": {}}),
+        )
+        .await
+        .expect(200);
+    }
+    let r = app.post(START, t, json!({})).await;
+    assert_problem(&r, 409);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no attempts left"),
+        "{}",
+        r.text
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM quiz_attempts").await, 3);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_starts_open_one_attempt() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    let results = join_all((0..20).map(|_| app.post(START, t, json!({})))).await;
+    let codes: Vec<u16> = results.iter().map(|r| r.status.code).collect();
+    assert_eq!(codes.iter().filter(|c| **c == 201).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 19, "{codes:?}");
+    let ids: HashSet<i64> = results
+        .iter()
+        .map(|r| r.body["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1);
+    let first = &results[0].body["questions"];
+    assert!(results.iter().all(|r| &r.body["questions"] == first));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM quiz_attempts").await, 1);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_start_and_submit_loops_never_exceed_the_limit() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    let run = || async {
+        let mut created = 0;
+        for _ in 0..3 {
+            let a = app.post(START, t, json!({})).await;
+            match a.status.code {
+                201 | 200 => {
+                    created += usize::from(a.status.code == 201);
+                    let id = a.body["id"].as_i64().unwrap();
+                    let s = app
+                        .post(
+                            &format!("/api/quiz-attempts/{id}/submission"),
+                            t,
+                            json!({"answers": {}}),
+                        )
+                        .await;
+                    assert!(s.status.code == 200 || s.status.code == 409, "{}", s.text);
+                }
+                409 => {}
+                _ => panic!("unexpected {}", a.text),
+            }
+        }
+        created
+    };
+    let created: usize = join_all((0..20).map(|_| run())).await.into_iter().sum();
+    let rows = count(&app, "SELECT COUNT(*) FROM quiz_attempts").await;
+    assert!(rows <= 3, "{rows} attempts for a limit of 3");
+    assert_eq!(created as i64, rows, "every 201 is one row");
+    assert_eq!(
+        count(&app, "SELECT COUNT(DISTINCT attempt_no) FROM quiz_attempts").await,
+        rows
+    );
+    // And the limit still answers 409 afterwards when it is reached.
+    if rows == 3 {
+        assert_problem(&app.post(START, t, json!({})).await, 409);
+    }
+}
+
+/// Move an attempt's deadline into the past.
+async fn expire(app: &TestApp, id: i64) {
+    let past = academy::clock::now() - 120;
+    sqlx::query("UPDATE quiz_attempts SET started_at = $1, deadline = $2 WHERE id = $3")
+        .bind(past - 600)
+        .bind(past)
+        .bind(id)
+        .execute(app.pool())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_late_submission_is_graded_on_what_was_saved_in_time() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    let a = app.post(START, t, json!({})).await.expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    let right = right_answers(&a.body);
+    app.put(
+        &format!("/api/quiz-attempts/{id}/answers"),
+        t,
+        json!({"answers": {"q-single": right["q-single"], "q-tf": false, "q-text": right["q-text"]}}),
+    )
+    .await
+    .expect(200);
+    expire(&app, id).await;
+    let g = app
+        .get(&format!("/api/quiz-attempts/{id}"), t)
+        .await
+        .expect(200);
+    assert_eq!(g.body["status"], "open");
+    assert_eq!(g.body["time_left_seconds"], 0);
+    // Saving after the deadline is refused.
+    assert_problem(
+        &app.put(
+            &format!("/api/quiz-attempts/{id}/answers"),
+            t,
+            json!({"answers": {"q-numeric": 4242}}),
+        )
+        .await,
+        409,
+    );
+    // Everything right, but late: only the three saved answers count.
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": right}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["score"], 50, "{}", r.text);
+    assert_eq!(r.body["late"], true);
+    assert_eq!(r.body["passed"], false);
+    let g = app
+        .get(&format!("/api/quiz-attempts/{id}"), t)
+        .await
+        .expect(200);
+    assert_eq!(g.body["status"], "late");
+    assert_problem(
+        &app.post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": {}}),
+        )
+        .await,
+        409,
+    );
+}
+
+#[tokio::test]
+async fn a_quiz_that_refuses_late_submissions_refuses_them() {
+    let (app, w) = setup().await;
+    edit_quiz(&app, |d| d["late_submission"] = json!("refuse")).await;
+    let t = &w.learner_a.token;
+    let a = app.post(START, t, json!({})).await.expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    app.put(
+        &format!("/api/quiz-attempts/{id}/answers"),
+        t,
+        json!({"answers": right_answers(&a.body)}),
+    )
+    .await
+    .expect(200);
+    expire(&app, id).await;
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": right_answers(&a.body)}),
+        )
+        .await;
+    assert_problem(&r, 409);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("time limit"),
+        "{}",
+        r.text
+    );
+    let g = app
+        .get(&format!("/api/quiz-attempts/{id}"), t)
+        .await
+        .expect(200);
+    assert_eq!(g.body["status"], "expired");
+    assert_eq!(g.body["result"]["score"], 0);
+    assert_eq!(g.body["result"]["passed"], false);
+}
+
+#[tokio::test]
+async fn an_expired_open_attempt_is_closed_when_the_next_one_starts() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    let a = app.post(START, t, json!({})).await.expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    app.put(
+        &format!("/api/quiz-attempts/{id}/answers"),
+        t,
+        json!({"answers": right_answers(&a.body)}),
+    )
+    .await
+    .expect(200);
+    expire(&app, id).await;
+    let b = app.post(START, t, json!({})).await.expect(201);
+    assert_ne!(b.body["id"], a.body["id"]);
+    assert_eq!(b.body["attempt_no"], 2);
+    let g = app
+        .get(&format!("/api/quiz-attempts/{id}"), t)
+        .await
+        .expect(200);
+    assert_eq!(g.body["status"], "late");
+    assert_eq!(
+        g.body["result"]["score"], 100,
+        "saved in time, so it counts"
+    );
+}
+
+#[tokio::test]
+async fn passing_with_every_module_read_completes_the_course_once() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    for m in ["patents", "licensing"] {
+        let r = app
+            .post(
+                &format!("/api/courses/quiz-lab/modules/{m}/completion"),
+                t,
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status.code, 204, "{}", r.text);
+    }
+    // A failed attempt completes nothing.
+    let a = app.post(START, t, json!({})).await.expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": {}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["course_completed"], false);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM course_completions").await,
+        0
+    );
+
+    let b = app.post(START, t, json!({})).await.expect(201);
+    let bid = b.body["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{bid}/submission"),
+            t,
+            json!({"answers": right_answers(&b.body)}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["passed"], true);
+    assert_eq!(r.body["course_completed"], true, "{}", r.text);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM course_completions").await,
+        1
+    );
+    let p = app
+        .get("/api/courses/quiz-lab/progress", t)
+        .await
+        .expect(200);
+    assert!(p.body["completed_at"].is_string(), "{}", p.text);
+    assert_eq!(p.body["quiz"]["best_score"], 100, "{}", p.text);
+
+    // Passing again neither completes it again nor lowers the best score.
+    let c = app.post(START, t, json!({})).await.expect(201);
+    let cid = c.body["id"].as_i64().unwrap();
+    let mut answers = right_answers(&c.body);
+    answers["q-tf"] = json!(true);
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{cid}/submission"),
+            t,
+            json!({"answers": answers}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["passed"], true);
+    assert_eq!(r.body["course_completed"], false);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM course_completions").await,
+        1
+    );
+    let p = app
+        .get("/api/courses/quiz-lab/progress", t)
+        .await
+        .expect(200);
+    assert_eq!(p.body["quiz"]["best_score"], 100, "{}", p.text);
+    let g = app
+        .get(&format!("/api/quiz-attempts/{bid}"), t)
+        .await
+        .expect(200);
+    assert_eq!(g.body["result"]["course_completed"], true);
+}
+
+#[tokio::test]
+async fn a_drawn_quiz_shows_and_grades_only_the_drawn_questions() {
+    let (app, w) = setup().await;
+    edit_quiz(&app, |d| d["draw"] = json!(3)).await;
+    let t = &w.learner_a.token;
+    let a = app.post(START, t, json!({})).await.expect(201);
+    assert_eq!(a.body["questions"].as_array().unwrap().len(), 3);
+    let id = a.body["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{id}/submission"),
+            t,
+            json!({"answers": right_answers(&a.body)}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["score"], 100, "{}", r.text);
+    assert_eq!(r.body["feedback"].as_array().unwrap().len(), 3);
+    // A question that was not drawn cannot be answered.
+    let b = app.post(START, t, json!({})).await.expect(201);
+    let shown: HashSet<&str> = b.body["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["id"].as_str().unwrap())
+        .collect();
+    let missing = [
+        "q-single",
+        "q-multiple",
+        "q-tf",
+        "q-text",
+        "q-numeric",
+        "q-match",
+    ]
+    .into_iter()
+    .find(|q| !shown.contains(q))
+    .unwrap();
+    let bid = b.body["id"].as_i64().unwrap();
+    assert_problem(
+        &app.put(
+            &format!("/api/quiz-attempts/{bid}/answers"),
+            t,
+            json!({"answers": {missing: true}}),
+        )
+        .await,
+        422,
+    );
+}
