@@ -26,6 +26,8 @@ pub struct Demo {
     pub users: BTreeMap<String, i64>,
     /// SME ids by name
     pub smes: BTreeMap<String, i64>,
+    /// Advisors' slots and bookings.
+    pub bookings: crate::bookings::demo::Seeded,
 }
 
 const PARTNERS: [(&str, &str, &str); 3] = [
@@ -277,6 +279,7 @@ pub async fn seed(db: &AnyDbPool) -> Result<Demo> {
             detail,
         });
     }
+    let bookings = crate::bookings::demo::seed(pool, &users).await?;
     // Issue 6: completed courses and certificates, so coordinators see a living dashboard.
     let certs = crate::certificates::demo::seed(pool, &users).await?;
     tracing::info!(
@@ -289,5 +292,6 @@ pub async fn seed(db: &AnyDbPool) -> Result<Demo> {
         logins,
         users,
         smes,
+        bookings,
     })
 }

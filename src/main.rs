@@ -68,8 +68,9 @@ async fn main() -> ExitCode {
     let format: String = figment
         .extract_inner("log_format")
         .unwrap_or_else(|_| "text".into());
-    academy::telemetry::init(&format);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    academy::telemetry::init(&format, !matches!(command, Command::Serve));
+    match command {
         Command::Serve => match academy::app(figment).launch().await {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => {
@@ -221,6 +222,11 @@ async fn demo(figment: rocket::figment::Figment) -> ExitCode {
                     l.detail
                 );
             }
+            println!(
+                "\nAdvisory sessions: {} open slots ahead ({} new), {} bookings made; \
+                 advisors publish in Madrid, Lisbon and Canary time.",
+                demo.bookings.open_slots, demo.bookings.slots_created, demo.bookings.bookings
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -11,10 +11,15 @@ use rocket::{Data, Request, Response};
 
 /// Install the global subscriber once (`RUST_LOG` filter; `json` or `text` lines).
 /// Rocket logs through `log`; tracing-log bridges those lines in.
-pub fn init(format: &str) {
+/// Logs go to standard error, so that command output on standard output stays clean.
+pub fn init(format: &str, quiet: bool) {
     use tracing_subscriber::{fmt, EnvFilter};
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,rocket::server=warn,sqlx=warn,_=off"));
+    let default = if quiet {
+        "warn,rocket=error,_=off"
+    } else {
+        "info,rocket::server=warn,sqlx=warn,_=off"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_log::LogTracer::init();
     let result = if format == "json" {
         tracing::subscriber::set_global_default(
@@ -25,7 +30,12 @@ pub fn init(format: &str) {
                 .finish(),
         )
     } else {
-        tracing::subscriber::set_global_default(fmt().with_env_filter(filter).finish())
+        tracing::subscriber::set_global_default(
+            fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(filter)
+                .finish(),
+        )
     };
     let _ = result;
 }

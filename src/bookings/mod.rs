@@ -59,7 +59,8 @@ pub struct Slot {
     pub mode: String,
     /// A meeting link (online) or an address (in person).
     pub location: String,
-    /// `open` or `booked` (booked slots are shown to their advisor and to admins only).
+    /// `open` or `booked` (booked slots are listed to their advisor and to admins only);
+    /// in a booking, also `withdrawn` when the advisor deleted the slot.
     pub status: String,
 }
 

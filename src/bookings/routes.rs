@@ -139,6 +139,39 @@ fn check_mode_and_location(errors: &mut Vec<FieldError>, mode: &str, location: &
     }
 }
 
+/// A list with a keyset cursor: pass `next_cursor` back as `cursor` for the next page.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn parse_cursor(cursor: Option<&str>) -> Result<Option<(i64, i64)>> {
+    let Some(c) = cursor else {
+        return Ok(None);
+    };
+    c.split_once('.')
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .map(Some)
+        .ok_or_else(|| Error::invalid("cursor", "is not a cursor this API returned"))
+}
+
+/// Cut a `limit + 1` fetch down to `limit` and say where the next page starts.
+fn page<T: ToSchema>(mut items: Vec<T>, limit: i64, key: impl Fn(&T) -> (i64, i64)) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|i| {
+            let (a, b) = key(i);
+            format!("{a}.{b}")
+        })
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}
+
 fn clamp_limit(l: Option<i64>) -> i64 {
     l.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
 }
@@ -430,11 +463,12 @@ async fn create_pattern(
         ("topic" = Option<String>, Query, description = "market_entry, finance, ip or talent"),
         ("advisor_id" = Option<i64>, Query, description = "one advisor's slots"),
         ("include_booked" = Option<bool>, Query, description = "advisors (own slots) and admins"),
-        ("limit" = Option<i64>, Query, description = "at most this many (default 200, max 1000)")
+        ("limit" = Option<i64>, Query, description = "at most this many (default 200, max 1000)"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")
     ),
-    responses((status = 200, body = Items<Slot>), (status = 422)),
+    responses((status = 200, body = Page<Slot>), (status = 422)),
     security(("bearer" = [])))]
-#[get("/slots?<from>&<to>&<topic>&<advisor_id>&<include_booked>&<limit>")]
+#[get("/slots?<from>&<to>&<topic>&<advisor_id>&<include_booked>&<limit>&<cursor>")]
 #[allow(clippy::too_many_arguments)]
 async fn list_slots(
     db: &Db,
@@ -445,8 +479,10 @@ async fn list_slots(
     advisor_id: Option<i64>,
     include_booked: Option<bool>,
     limit: Option<i64>,
-) -> Result<Json<Items<Slot>>> {
+    cursor: Option<&str>,
+) -> Result<Json<Page<Slot>>> {
     let now = now();
+    let after = parse_cursor(cursor)?;
     let from = query_time("from", from)?;
     let to = query_time("to", to)?;
     if let Some(t) = topic {
@@ -473,9 +509,13 @@ async fn list_slots(
         topic: topic.map(str::to_string),
         advisor_id,
         include_booked,
-        limit: clamp_limit(limit),
+        limit: clamp_limit(limit) + 1,
+        after,
     };
-    Ok(Items::new(store::list_slots(db, &filter, &tz).await?))
+    let slots = store::list_slots(db, &filter, &tz).await?;
+    Ok(Json(page(slots, clamp_limit(limit), |s| {
+        (parse_rfc3339(&s.starts_at).unwrap_or_default(), s.id)
+    })))
 }
 
 /// Withdraw one of your future slots. A booking on it is cancelled and the learner told.
@@ -591,11 +631,12 @@ fn uid_host(config: &Config) -> String {
         ("status" = Option<String>, Query, description = "active or cancelled"),
         ("from" = Option<String>, Query, description = "RFC 3339; sessions starting at or after"),
         ("to" = Option<String>, Query, description = "RFC 3339; sessions starting before"),
-        ("limit" = Option<i64>, Query, description = "default 200, max 1000")
+        ("limit" = Option<i64>, Query, description = "default 200, max 1000"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")
     ),
-    responses((status = 200, body = Items<Booking>), (status = 422)),
+    responses((status = 200, body = Page<Booking>), (status = 422)),
     security(("bearer" = [])))]
-#[get("/bookings?<status>&<from>&<to>&<limit>")]
+#[get("/bookings?<status>&<from>&<to>&<limit>&<cursor>")]
 async fn list_bookings(
     db: &Db,
     user: CurrentUser,
@@ -603,7 +644,8 @@ async fn list_bookings(
     from: Option<&str>,
     to: Option<&str>,
     limit: Option<i64>,
-) -> Result<Json<Items<Booking>>> {
+    cursor: Option<&str>,
+) -> Result<Json<Page<Booking>>> {
     if let Some(s) = status {
         if s != "active" && s != "cancelled" {
             return Err(Error::invalid(
@@ -616,12 +658,14 @@ async fn list_bookings(
         status: status.map(str::to_string),
         from: query_time("from", from)?,
         to: query_time("to", to)?,
-        limit: clamp_limit(limit),
+        limit: clamp_limit(limit) + 1,
+        after: parse_cursor(cursor)?,
     };
     let tz = store::user_time_zone(db, user.id).await?;
-    Ok(Items::new(
-        store::list_bookings(db, BookingScope::of(&user), &filter, &tz).await?,
-    ))
+    let bookings = store::list_bookings(db, BookingScope::of(&user), &filter, &tz).await?;
+    Ok(Json(page(bookings, clamp_limit(limit), |b| {
+        (parse_rfc3339(&b.slot.starts_at).unwrap_or_default(), b.id)
+    })))
 }
 
 /// One booking (404 when it is not the caller's to see).

@@ -191,6 +191,8 @@ pub struct SlotFilter {
     /// Include booked slots (for their advisor and admins).
     pub include_booked: bool,
     pub limit: i64,
+    /// Keyset cursor: only slots after this `(starts_at, id)`.
+    pub after: Option<(i64, i64)>,
 }
 
 /// Future live slots, by start time.
@@ -204,6 +206,7 @@ pub async fn list_slots(db: &AnyPool, f: &SlotFilter, viewer_tz: &str) -> Result
            AND ($4 IS NULL OR s.advisor_id = $4)
            AND ($5 = 1 OR NOT EXISTS (
                SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'active'))
+           AND ($7 IS NULL OR s.starts_at > $7 OR (s.starts_at = $7 AND s.id > $8))
          ORDER BY s.starts_at, s.id
          LIMIT $6"
     ))
@@ -213,6 +216,8 @@ pub async fn list_slots(db: &AnyPool, f: &SlotFilter, viewer_tz: &str) -> Result
     .bind(f.advisor_id)
     .bind(i64::from(f.include_booked))
     .bind(f.limit)
+    .bind(f.after.map(|a| a.0))
+    .bind(f.after.map(|a| a.1))
     .fetch_all(db)
     .await
     .context("listing slots")?;
@@ -350,6 +355,8 @@ struct BookingRow {
     outcome_notes: Option<String>,
     outcome_at: Option<i64>,
     slot_id: i64,
+    slot_deleted_at: Option<i64>,
+    slot_booking_id: Option<i64>,
     advisor_id: i64,
     advisor_name: String,
     advisor_email: String,
@@ -369,7 +376,10 @@ struct BookingRow {
 const BOOKING_SELECT: &str = "SELECT b.id, b.status, b.note, b.uid, b.sequence, b.created_at,
         b.updated_at, b.cancelled_at, b.cancelled_by, b.cancelled_by_role, b.cancel_reason,
         b.attended, b.outcome_notes, b.outcome_at,
-        s.id AS slot_id, s.advisor_id, a.name AS advisor_name, a.email AS advisor_email,
+        s.id AS slot_id, s.deleted_at AS slot_deleted_at,
+        (SELECT x.id FROM bookings x WHERE x.slot_id = s.id AND x.status = 'active')
+            AS slot_booking_id,
+        s.advisor_id, a.name AS advisor_name, a.email AS advisor_email,
         a.time_zone AS advisor_time_zone, s.starts_at, s.ends_at, s.topic, s.mode, s.location,
         l.id AS learner_id, l.name AS learner_name, l.email AS learner_email,
         m.id AS sme_id, m.name AS sme_name
@@ -399,8 +409,7 @@ pub struct BookingDetail {
 
 impl BookingRow {
     fn detail(self, scope: BookingScope, viewer_tz: &str) -> BookingDetail {
-        let booked = self.status == "active";
-        let slot = slot_view(
+        let mut slot = slot_view(
             self.slot_id,
             (
                 self.advisor_id,
@@ -409,9 +418,12 @@ impl BookingRow {
             ),
             (self.starts_at, self.ends_at),
             (self.topic, self.mode, self.location),
-            booked,
+            self.slot_booking_id.is_some(),
             viewer_tz,
         );
+        if self.slot_deleted_at.is_some() {
+            slot.status = "withdrawn".into();
+        }
         let outcome = match (self.attended, self.outcome_at) {
             (Some(a), Some(at)) => Some(Outcome {
                 attended: a == 1,
@@ -487,6 +499,8 @@ pub struct BookingFilter {
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub limit: i64,
+    /// Keyset cursor: only bookings after this `(slot starts_at, booking id)`.
+    pub after: Option<(i64, i64)>,
 }
 
 /// Bookings the caller may see, soonest session first.
@@ -503,6 +517,7 @@ pub async fn list_bookings(
            AND ($4 IS NULL OR b.status = $4)
            AND ($5 IS NULL OR s.starts_at >= $5)
            AND ($6 IS NULL OR s.starts_at < $6)
+           AND ($8 IS NULL OR s.starts_at > $8 OR (s.starts_at = $8 AND b.id > $9))
          ORDER BY s.starts_at, b.id
          LIMIT $7"
     ))
@@ -513,6 +528,8 @@ pub async fn list_bookings(
     .bind(f.from)
     .bind(f.to)
     .bind(f.limit)
+    .bind(f.after.map(|a| a.0))
+    .bind(f.after.map(|a| a.1))
     .fetch_all(db)
     .await
     .context("listing bookings")?;

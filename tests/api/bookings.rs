@@ -340,6 +340,23 @@ async fn open_slots_are_listed_with_local_times_and_filters() {
     );
     assert_problem(&app.get_anon("/api/slots").await, 401);
 
+    // Keyset paging walks every open slot once.
+    let mut seen = Vec::new();
+    let mut path = "/api/slots?limit=2".to_string();
+    loop {
+        let r = app.get(&path, &w.learner_a.token).await.expect(200);
+        seen.extend(ids(&r));
+        match r.body["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/slots?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![a, b, later]);
+    assert_problem(
+        &app.get("/api/slots?cursor=abc", &w.learner_a.token).await,
+        422,
+    );
+
     // A booked slot is no longer open; its advisor still sees it with include_booked.
     book_ok(&app, &w.learner_a, a).await;
     let r = app.get("/api/slots", &w.learner_b.token).await.expect(200);
@@ -614,7 +631,7 @@ async fn fifty_concurrent_bookings_for_one_slot_give_exactly_one_201() {
         assert_problem(r, 409);
     }
     let all = app
-        .get(&format!("/api/bookings?status=active"), &w.admin.token)
+        .get("/api/bookings?status=active", &w.admin.token)
         .await
         .expect(200);
     assert_eq!(ids(&all).len(), 1);
@@ -816,6 +833,13 @@ async fn cancellation_cut_off_reopens_the_slot_and_keeps_history() {
     assert_eq!(ids(&open), vec![slot]);
     let b2 = book_ok(&app, &w.learner_a2, slot).await;
     assert_ne!(b, b2);
+    // The cancelled booking shows that its slot is now taken by someone else.
+    let old = app
+        .get(&format!("/api/bookings/{b}"), &w.learner_a.token)
+        .await
+        .expect(200);
+    assert_eq!(old.body["status"], "cancelled");
+    assert_eq!(old.body["slot"]["status"], "booked");
     // History: both bookings of the slot are kept.
     let all = app.get("/api/bookings", &w.advisor.token).await.expect(200);
     let statuses: Vec<(i64, String)> = all.body["items"]
@@ -833,6 +857,21 @@ async fn cancellation_cut_off_reopens_the_slot_and_keeps_history() {
         statuses,
         vec![(b, "cancelled".into()), (b2, "active".into())]
     );
+    let first = app
+        .get("/api/bookings?limit=1", &w.advisor.token)
+        .await
+        .expect(200);
+    assert_eq!(ids(&first), vec![b]);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_string();
+    let second = app
+        .get(
+            &format!("/api/bookings?limit=1&cursor={cursor}"),
+            &w.advisor.token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(ids(&second), vec![b2]);
+    assert!(second.body["next_cursor"].is_null());
     let active = app
         .get("/api/bookings?status=active", &w.advisor.token)
         .await
@@ -900,6 +939,7 @@ async fn withdrawing_a_booked_slot_cancels_the_booking_and_tells_the_learner() {
         .await
         .expect(200);
     assert_eq!(r.body["status"], "cancelled");
+    assert_eq!(r.body["slot"]["status"], "withdrawn");
     assert_eq!(r.body["cancelled_by_role"], "advisor");
     assert_eq!(r.body["cancelled_by"], w.advisor.id);
     let n = app
@@ -1271,4 +1311,28 @@ async fn each_role_sees_only_its_bookings() {
             "{p} missing from OpenAPI"
         );
     }
+}
+
+#[rocket::async_test]
+async fn one_learner_racing_for_many_slots_stays_within_the_limit() {
+    let app = TestApp::with(|f| f.merge(("booking_max_per_learner", 3))).await;
+    let w = app.world().await;
+    let mut slots = Vec::new();
+    for i in 0..12 {
+        slots.push(new_slot(&app, &w.advisor, in_hours(48 + 2 * i)).await);
+    }
+    let responses = join_all(slots.iter().map(|s| book(&app, &w.learner_a, *s))).await;
+    let created = responses.iter().filter(|r| r.status.code == 201).count();
+    let refused = responses.iter().filter(|r| r.status.code == 422).count();
+    assert_eq!(
+        (created, refused),
+        (3, 9),
+        "{:?}",
+        responses.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    let mine = app
+        .get("/api/bookings?status=active", &w.learner_a.token)
+        .await
+        .expect(200);
+    assert_eq!(ids(&mine).len(), 3);
 }
