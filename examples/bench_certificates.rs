@@ -15,17 +15,43 @@ const N: usize = 200;
 const ROUNDS: usize = 7;
 
 const FIRST: [&str; 10] = [
-    "Uxía", "Begoña", "João", "Conceição", "Xosé", "Íñigo", "Lúcia", "Ángela", "Gonçalo", "Núria",
+    "Uxía",
+    "Begoña",
+    "João",
+    "Conceição",
+    "Xosé",
+    "Íñigo",
+    "Lúcia",
+    "Ángela",
+    "Gonçalo",
+    "Núria",
 ];
 const LAST: [&str; 10] = [
-    "Fernández Castro", "Núñez Ibáñez", "Gonçalves", "Araújo", "Outeiriño", "Muñoz", "Simões",
-    "Peña", "Magalhães", "Rodríguez",
+    "Fernández Castro",
+    "Núñez Ibáñez",
+    "Gonçalves",
+    "Araújo",
+    "Outeiriño",
+    "Muñoz",
+    "Simões",
+    "Peña",
+    "Magalhães",
+    "Rodríguez",
 ];
 const COURSES: [(&str, &str); 4] = [
-    ("international-markets", "Entrar en mercados internacionales"),
+    (
+        "international-markets",
+        "Entrar en mercados internacionales",
+    ),
     ("financing-growth", "Financiar el crecimiento"),
-    ("open-innovation-ip", "Inovação aberta e propriedade intelectual"),
-    ("international-talent", "Attracting and retaining international talent"),
+    (
+        "open-innovation-ip",
+        "Inovação aberta e propriedade intelectual",
+    ),
+    (
+        "international-talent",
+        "Attracting and retaining international talent",
+    ),
 ];
 
 fn certificates() -> Vec<(String, String, CertificateData)> {
@@ -62,7 +88,10 @@ fn main() {
     warm_up();
     let certs = certificates();
     // One warm-up pass (page cache, allocator).
-    let pdfs: Vec<Vec<u8>> = certs.iter().map(|(_, _, d)| render(d).expect("render")).collect();
+    let pdfs: Vec<Vec<u8>> = certs
+        .iter()
+        .map(|(_, _, d)| render(d).expect("render"))
+        .collect();
     let pdf_bytes: usize = pdfs.iter().map(Vec::len).sum();
 
     let (mut raw, mut zipped, mut pack) = (Vec::new(), Vec::new(), Vec::new());
@@ -70,8 +99,10 @@ fn main() {
     println!("round  raw render x{N}  render+zip x{N}  zip only");
     for round in 0..ROUNDS {
         let t = Instant::now();
-        let rendered: Vec<Vec<u8>> =
-            certs.iter().map(|(_, _, d)| render(d).expect("render")).collect();
+        let rendered: Vec<Vec<u8>> = certs
+            .iter()
+            .map(|(_, _, d)| render(d).expect("render"))
+            .collect();
         let r = t.elapsed();
         assert_eq!(rendered.len(), N);
 
