@@ -13,8 +13,11 @@ use crate::progress;
 
 const DAY: i64 = 86_400;
 
-/// (learner email, course slug, `Some((score, days ago))` when completed)
-const PLAN: [(&str, &str, Option<(i64, i64)>); 8] = [
+/// `Some((score, days ago))` when the course is completed.
+type Done = Option<(i64, i64)>;
+
+/// (learner email, course slug, completion)
+const PLAN: [(&str, &str, Done); 8] = [
     (
         "uxia@xenogen.example",
         "international-markets",
