@@ -49,12 +49,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let features = [
         crate::auth::Doc::openapi(),
         crate::orgs::Doc::openapi(),
-        crate::bookings::Doc::openapi(),
-        crate::certificates::Doc::openapi(),
-        crate::reports::Doc::openapi(),
         crate::courses::Doc::openapi(),
         crate::progress::Doc::openapi(),
         crate::quizzes::Doc::openapi(),
+        crate::bookings::Doc::openapi(),
+        crate::certificates::Doc::openapi(),
+        crate::reports::Doc::openapi(),
     ];
     let mut api = Root::openapi();
     for doc in features {

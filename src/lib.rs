@@ -73,6 +73,9 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .mount("/api", api::routes())
         .mount("/api", auth::routes())
         .mount("/api", orgs::routes())
+        .mount("/api", courses::routes())
+        .mount("/api", progress::routes())
+        .mount("/api", quizzes::routes())
         .mount("/api", bookings::routes())
         .mount("/api", certificates::routes())
         .mount("/api", reports::routes())
@@ -80,9 +83,6 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .manage(certificates::VerifyLimiter::new(
             config.verify_rate_per_minute,
         ))
-        .mount("/api", courses::routes())
-        .mount("/api", progress::routes())
-        .mount("/api", quizzes::routes())
         .mount("/", web::routes())
         .mount("/", web::static_files(&config))
         .register("/", error::catchers())

@@ -74,6 +74,37 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// Line numbers of byte offsets that only grow (links in document order): one pass in total.
+struct Lines<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    fn line(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        if offset < self.offset {
+            // Out of order (footnote definitions move): count from the start.
+            return self.text[..offset].iter().filter(|b| **b == b'\n').count() + 1;
+        }
+        self.line += self.text[self.offset..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        self.offset = offset;
+        self.line
+    }
+}
+
 /// Percent-encode a path segment (RFC 3986 unreserved characters kept).
 pub fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -221,6 +252,7 @@ pub fn render_unsanitised(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
     let mut skipping_title = false;
     // Inside inline raw `<script>`/`<style>`/`<svg>`...: their text is dropped with the tags.
     let mut raw_depth: usize = 0;
+    let mut lines = Lines::new(markdown);
 
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
         match event {
@@ -285,7 +317,7 @@ pub fn render_unsanitised(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
                 title: link_title,
                 id,
             }) => {
-                let href = rewrite(&dest_url, ctx, &mut links, line_of(markdown, range.start));
+                let href = rewrite(&dest_url, ctx, &mut links, lines.line(range.start));
                 events.push(Event::Start(Tag::Link {
                     link_type,
                     dest_url: href,
@@ -299,7 +331,7 @@ pub fn render_unsanitised(markdown: &str, ctx: &LinkContext<'_>) -> Rendered {
                 title: image_title,
                 id,
             }) => {
-                let href = rewrite(&dest_url, ctx, &mut links, line_of(markdown, range.start));
+                let href = rewrite(&dest_url, ctx, &mut links, lines.line(range.start));
                 events.push(Event::Start(Tag::Image {
                     link_type,
                     dest_url: href,

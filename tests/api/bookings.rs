@@ -641,6 +641,18 @@ async fn fifty_concurrent_bookings_for_one_slot_give_exactly_one_201() {
         .await
         .unwrap();
     assert_eq!(n, 1);
+    // The database itself refuses a second active booking for the slot.
+    let direct = sqlx::query(
+        "INSERT INTO bookings (slot_id, learner_id, sme_id, note, status, uid, sequence, created_at, updated_at)
+         VALUES ($1, $2, $3, '', 'active', 'direct-uid', 0, 0, 0)",
+    )
+    .bind(slot)
+    .bind(w.learner_a.id)
+    .bind(w.sme_a)
+    .execute(app.pool())
+    .await
+    .expect_err("a second active booking must be refused");
+    assert!(academy::db::is_unique_violation(&direct), "{direct}");
 }
 
 #[rocket::async_test]

@@ -1,0 +1,48 @@
+import { h, icon } from '../dom.js';
+import { t, currentLang } from '../i18n.js';
+import { api, download, withQuery } from '../api.js';
+import * as fmt from '../format.js';
+import { pageHeader, unavailable, empty, badge, button, busy, toast } from '../ui.js';
+
+const enc = encodeURIComponent;
+
+export function pdfButton(code, small = true) {
+  return button(t('cert.downloadPdf'), async (e) => {
+    await busy(e.currentTarget, async () => {
+      try { await download(`/api/certificates/${enc(code)}/pdf`, `certificate-${code}.pdf`, { accept: 'application/pdf' }); } catch (err) { toast(err.detail || t('error.download'), 'error'); }
+    });
+  }, { kind: 'secondary', small, iconName: 'download' });
+}
+
+export function verifyLink(code) {
+  return h('a', { href: `/verify/${enc(code)}`, class: 'btn btn-ghost btn-small', target: '_blank', rel: 'noopener' }, t('cert.verify'));
+}
+
+/** Course titles by slug in the UI language (certificates and reports may name courses by slug). */
+export async function courseTitles() {
+  try {
+    const items = (await api(withQuery('/api/courses', { lang: currentLang() }))).items || [];
+    return Object.fromEntries(items.map((c) => [c.slug, c.title]));
+  } catch {
+    return {};
+  }
+}
+
+export async function render() {
+  let items;
+  const titles = await courseTitles();
+  try {
+    items = (await api('/api/certificates')).items || [];
+  } catch (err) {
+    return [pageHeader(t('cert.title'), { lead: t('cert.lead') }), unavailable(err, t('cert.unavailable'))];
+  }
+  const list = h('ul', { class: 'cert-grid', id: 'cert-list' }, items.map((c) => h('li', { class: ['card', 'cert-card', c.revoked ? 'is-revoked' : null] },
+    h('div', { class: 'cert-seal', 'aria-hidden': 'true' }, icon(c.revoked ? 'x' : 'check')),
+    h('h2', { class: 'cert-course' }, c.course_title || titles[c.course] || c.course),
+    h('p', { class: 'muted' }, t('cert.completedOn', { date: fmt.date(c.completed_at) })),
+    h('p', { class: 'cert-code' }, h('span', { class: 'muted small' }, `${t('cert.code')} `), h('code', {}, c.code)),
+    c.revoked ? badge(t('cert.revoked'), 'warning') : null,
+    h('div', { class: 'button-row' }, c.revoked ? null : pdfButton(c.code), verifyLink(c.code)))));
+  return [pageHeader(t('cert.title'), { lead: t('cert.lead') }),
+    items.length ? list : empty(t('cert.empty.title'), t('cert.empty.text'), h('a', { class: 'btn btn-primary', href: '#/courses' }, t('nav.courses')))];
+}

@@ -1,0 +1,46 @@
+import { h } from '../dom.js';
+import { t, setLang, currentLang } from '../i18n.js';
+import { login } from '../api.js';
+import { field, input, showFormErrors, busy } from '../ui.js';
+
+export async function render() {
+  const email = input({ type: 'email', autocomplete: 'username', required: true, name: 'email', spellcheck: 'false' });
+  const password = input({ type: 'password', autocomplete: 'current-password', required: true, name: 'password' });
+  const errors = h('div', { class: 'form-errors', 'aria-live': 'assertive' });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block', id: 'login-submit' }, t('login.submit'));
+  const form = h('form', { class: 'stack', novalidate: true, id: 'login-form' },
+    errors,
+    field(t('login.email'), email, { name: 'email' }),
+    field(t('login.password'), password, { name: 'password' }),
+    submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    showFormErrors(form, null, errors);
+    await busy(submit, async () => {
+      try {
+        const user = await login(email.value.trim(), password.value);
+        const chosen = user.locale || currentLang();
+        setLang(chosen, { remember: true });
+        const next = sessionStorage.getItem('academy.after-login');
+        sessionStorage.removeItem('academy.after-login');
+        location.hash = next && !next.startsWith('#/login') ? next : '#/';
+      } catch (err) {
+        showFormErrors(form, err, errors);
+        password.select();
+      }
+    });
+  });
+  setTimeout(() => email.focus(), 0);
+  return h('div', { class: 'login-layout' },
+    h('section', { class: 'login-intro' },
+      h('p', { class: 'eyebrow' }, t('login.eyebrow')),
+      h('h1', { class: 'page-title' }, t('login.title')),
+      h('p', { class: 'lead' }, t('login.lead')),
+      h('ul', { class: 'feature-list' },
+        h('li', {}, t('login.feature.courses')),
+        h('li', {}, t('login.feature.advice')),
+        h('li', {}, t('login.feature.certificates')))),
+    h('section', { class: 'card login-card', 'aria-labelledby': 'login-heading' },
+      h('h2', { id: 'login-heading' }, t('login.heading')),
+      form));
+}

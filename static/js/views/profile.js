@@ -1,0 +1,65 @@
+import { h } from '../dom.js';
+import { t, LANGS, langName, setLang } from '../i18n.js';
+import { api, session } from '../api.js';
+import * as fmt from '../format.js';
+import { pageHeader, field, input, select, showFormErrors, busy, toast } from '../ui.js';
+
+export async function render(ctx) {
+  let user = ctx.user;
+  try { user = await api('/api/me'); session.update(user); } catch { /* use the cached profile */ }
+  const name = input({ value: user.name, required: true, maxlength: '200', autocomplete: 'name' });
+  const locale = select(LANGS.map((l) => ({ value: l, label: langName(l) })), { value: user.locale });
+  const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [user.time_zone];
+  if (!zones.includes(user.time_zone)) zones.unshift(user.time_zone);
+  const tz = select(zones.map((z) => ({ value: z, label: z.replace(/_/g, ' ') })), { value: user.time_zone });
+  const errors = h('div', {});
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('action.save'));
+  tz.addEventListener('change', () => {
+    const hint = tz.closest('.field') && tz.closest('.field').querySelector('.hint');
+    if (hint) hint.textContent = t('profile.timeZoneHint', { now: fmt.dateTime(new Date(), tz.value) });
+  });
+  const form = h('form', { class: 'card stack', novalidate: true, id: 'profile-form' },
+    h('h2', {}, t('profile.details')), errors,
+    h('div', { class: 'form-grid' },
+      field(t('staff.name'), name, { name: 'name' }),
+      field(t('login.email'), input({ value: user.email, disabled: true })),
+      field(t('profile.language'), locale, { name: 'locale' }),
+      field(t('profile.timeZone'), tz, { name: 'time_zone', hint: t('profile.timeZoneHint', { now: fmt.dateTime(new Date(), tz.value) }) })),
+    save);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    await busy(save, async () => {
+      try {
+        const updated = await api('/api/me', { method: 'PATCH', body: { name: name.value.trim(), locale: locale.value, time_zone: tz.value } });
+        session.update(updated);
+        toast(t('profile.saved'));
+        setLang(updated.locale, { remember: true });
+        ctx.rerender();
+      } catch (err) { showFormErrors(form, err, errors); }
+    });
+  });
+
+  const current = input({ type: 'password', autocomplete: 'current-password', required: true });
+  const next = input({ type: 'password', autocomplete: 'new-password', required: true, minlength: '10' });
+  const pwErrors = h('div', {});
+  const pwSave = h('button', { type: 'submit', class: 'btn btn-secondary' }, t('profile.changePassword'));
+  const pwForm = h('form', { class: 'card stack', novalidate: true },
+    h('h2', {}, t('profile.password')), h('p', { class: 'muted small' }, t('profile.passwordNote')), pwErrors,
+    field(t('profile.currentPassword'), current, { name: 'password.current' }),
+    field(t('profile.newPassword'), next, { name: 'password.new', hint: t('profile.passwordHint') }),
+    pwSave);
+  pwForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    await busy(pwSave, async () => {
+      try {
+        await api('/api/me', { method: 'PATCH', body: { password: { current: current.value, new: next.value } } });
+        toast(t('profile.passwordChanged'));
+        current.value = '';
+        next.value = '';
+        showFormErrors(pwForm, null, pwErrors);
+        pwErrors.replaceChildren();
+      } catch (err) { showFormErrors(pwForm, err, pwErrors); }
+    });
+  });
+  return [pageHeader(t('profile.title'), { lead: `${user.name} · ${t(`role.${user.role}`)}` }), h('div', { class: 'two-col' }, form, pwForm)];
+}

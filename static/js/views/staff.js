@@ -1,0 +1,263 @@
+import { h } from '../dom.js';
+import { t, currentLang, LANGS, langName } from '../i18n.js';
+import { api, withQuery, download } from '../api.js';
+import * as fmt from '../format.js';
+import { pageHeader, unavailable, empty, badge, button, busy, toast, select, table, field, input, showFormErrors, confirmDialog, loading, errorBox } from '../ui.js';
+import { pdfButton, verifyLink, courseTitles } from './certificates.js';
+import { bookingItem, startOf } from './advice.js';
+
+const enc = encodeURIComponent;
+
+function num(...values) {
+  for (const v of values) if (v !== undefined && v !== null) return typeof v === 'number' ? fmt.number(v) : v;
+  return null;
+}
+
+async function smeList() {
+  try { return (await api('/api/smes')).items || []; } catch { return []; }
+}
+
+function zipButton(sme) {
+  return button(t('staff.zip'), async (e) => {
+    await busy(e.currentTarget, async () => {
+      try {
+        const name = await download(`/api/smes/${enc(sme.id)}/certificates.zip`, `certificates-sme-${sme.id}.zip`, { accept: 'application/zip' });
+        toast(t('staff.downloaded', { name }));
+      } catch (err) { toast(err.status === 404 ? t('staff.zipNone') : (err.detail || t('error.download')), 'error'); }
+    });
+  }, { kind: 'secondary', small: true, iconName: 'download' });
+}
+
+export async function renderSmes(ctx) {
+  const header = pageHeader(t('staff.smesTitle'), { lead: ctx.user.role === 'admin' ? t('staff.smesLeadAdmin') : t('staff.smesLead') });
+  let rows = null;
+  let reportErr = null;
+  try {
+    rows = (await api('/api/reports/smes')).items;
+  } catch (err) { reportErr = err; }
+  const smes = await smeList();
+  const byId = Object.fromEntries(smes.map((s) => [String(s.id), s]));
+  const out = [header];
+  if (!rows) {
+    out.push(unavailable(reportErr, t('staff.reportUnavailable')));
+    rows = smes.map((s) => ({ sme_id: s.id, sme_name: s.name }));
+  }
+  const cols = [
+    { label: t('staff.sme'), render: (r) => {
+      const s = byId[String(r.sme_id ?? r.id)] || {};
+      const partner = ctx.user.role === 'admin' ? (r.partner_name || s.partner_name) : null;
+      return h('div', {}, h('strong', {}, r.sme_name || r.name || s.name), h('div', { class: 'muted small' }, [s.sector || r.sector, [s.region || r.region, s.country || r.country].filter(Boolean).join(', '), partner].filter(Boolean).join(' · ')));
+    } },
+    { label: t('staff.learners'), numeric: true, render: (r) => num(r.learners, r.learner_count) },
+    { label: t('staff.enrolments'), numeric: true, render: (r) => num(r.enrolments, r.enrollments, r.enrolment_count) },
+    { label: t('staff.completions'), numeric: true, render: (r) => num(r.completions, r.completion_count) },
+    { label: t('staff.certificates'), numeric: true, render: (r) => num(r.certificates, r.certificate_count) },
+    { label: t('staff.sessions'), numeric: true, render: (r) => num(r.advisory_sessions_attended, r.sessions_attended, r.advisory_sessions) },
+    { label: t('staff.actions'), render: (r) => h('div', { class: 'button-row nowrap' },
+      h('a', { class: 'btn btn-ghost btn-small', href: `#/staff/completions?sme=${enc(r.sme_id ?? r.id)}` }, t('staff.viewCompletions')),
+      zipButton({ id: r.sme_id ?? r.id })) },
+  ];
+  out.push(table(cols, rows, { caption: t('staff.smesTitle'), empty: empty(t('staff.noSmes.title'), t('staff.noSmes.text')) }));
+  out.push(smeForm(ctx));
+  return out;
+}
+
+function smeForm(ctx) {
+  const name = input({ required: true, maxlength: '200' });
+  const country = select([{ value: 'ES', label: t('country.ES') }, { value: 'PT', label: t('country.PT') }]);
+  const region = input({ maxlength: '100' });
+  const sector = input({ maxlength: '100' });
+  const partner = ctx.user.role === 'admin' ? select([]) : null;
+  if (partner) api('/api/partners').then((r) => { for (const p of r.items || []) partner.append(h('option', { value: p.id }, p.name)); }).catch(() => {});
+  const errors = h('div', {});
+  const submit = h('button', { type: 'submit', class: 'btn btn-secondary' }, t('staff.addSme'));
+  const form = h('form', { class: 'stack', novalidate: true },
+    errors,
+    h('div', { class: 'form-grid' },
+      field(t('staff.smeName'), name, { name: 'name' }),
+      field(t('staff.country'), country, { name: 'country' }),
+      field(t('staff.region'), region, { name: 'region' }),
+      field(t('staff.sector'), sector, { name: 'sector' }),
+      partner ? field(t('staff.partner'), partner, { name: 'partner_id' }) : null),
+    submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { name: name.value.trim(), country: country.value, region: region.value.trim(), sector: sector.value.trim(), partner_id: partner ? Number(partner.value) : ctx.user.partner_id };
+    await busy(submit, async () => {
+      try { await api('/api/smes', { method: 'POST', body }); toast(t('staff.smeAdded')); ctx.rerender(); } catch (err) { showFormErrors(form, err, errors); }
+    });
+  });
+  return h('details', { class: 'card disclosure' }, h('summary', {}, t('staff.addSme')), form);
+}
+
+export async function renderCompletions(ctx) {
+  const sme = ctx.query.sme || '';
+  const course = ctx.query.course || '';
+  const [smes, courses] = await Promise.all([smeList(), api(withQuery('/api/courses', { lang: currentLang() })).then((r) => r.items || []).catch(() => [])]);
+  const smeSel = select([{ value: '', label: t('staff.allSmes') }, ...smes.map((s) => ({ value: String(s.id), label: s.name }))], { id: 'filter-sme', value: sme });
+  const courseSel = select([{ value: '', label: t('staff.allCourses') }, ...courses.map((c) => ({ value: c.slug, label: c.title }))], { id: 'filter-course', value: course });
+  const apply = () => ctx.setQuery({ sme: smeSel.value, course: courseSel.value });
+  smeSel.addEventListener('change', apply);
+  courseSel.addEventListener('change', apply);
+  const params = { sme_id: sme, course };
+  const csv = button(t('staff.csv'), async (e) => {
+    await busy(e.currentTarget, async () => {
+      try { await download(withQuery('/api/reports/completions', params), `completions${sme ? `-sme-${sme}` : ''}${course ? `-${course}` : ''}.csv`, { accept: 'text/csv' }); } catch (err) { toast(err.detail || t('error.download'), 'error'); }
+    });
+  }, { kind: 'secondary', iconName: 'download', attrs: { id: 'download-csv' } });
+  const filters = h('div', { class: 'filters card' },
+    h('div', { class: 'inline-field' }, h('label', { for: 'filter-sme' }, t('staff.sme')), smeSel),
+    h('div', { class: 'inline-field' }, h('label', { for: 'filter-course' }, t('staff.course')), courseSel),
+    csv);
+  const header = pageHeader(t('staff.completionsTitle'), { lead: t('staff.completionsLead') });
+  let items;
+  try {
+    items = (await api(withQuery('/api/reports/completions', params))).items || [];
+  } catch (err) {
+    return [header, filters, unavailable(err, t('staff.reportUnavailable'))];
+  }
+  const titles = Object.fromEntries(courses.map((c) => [c.slug, c.title]));
+  const cols = [
+    { label: t('staff.learner'), render: (r) => r.learner_name },
+    { label: t('staff.sme'), render: (r) => r.sme_name },
+    { label: t('staff.course'), render: (r) => titles[r.course] || r.course_title || r.course },
+    { label: t('staff.enrolled'), render: (r) => fmt.date(r.enrolled_at) },
+    { label: t('staff.completed'), render: (r) => (r.completed_at ? fmt.date(r.completed_at) : badge(t('staff.inProgress'), 'neutral')) },
+    { label: t('staff.score'), numeric: true, render: (r) => (r.score === null || r.score === undefined ? null : fmt.percent(r.score)) },
+    { label: t('staff.certificate'), render: (r) => (r.certificate_code ? h('div', { class: 'button-row nowrap' }, pdfButton(r.certificate_code), verifyLink(r.certificate_code)) : null) },
+  ];
+  const done = items.filter((r) => r.completed_at).length;
+  return [header, filters,
+    h('p', { class: 'muted', id: 'completion-count' }, t('staff.completionSummary', { n: items.length, done })),
+    table(cols, items, { caption: t('staff.completionsTitle'), empty: empty(t('staff.noCompletions.title'), t('staff.noCompletions.text')) })];
+}
+
+export async function renderCertificates(ctx) {
+  const header = pageHeader(t('staff.certsTitle'), { lead: t('staff.certsLead') });
+  const smes = await smeList();
+  const zipSel = select(smes.map((s) => ({ value: String(s.id), label: s.name })), { id: 'zip-sme' });
+  const zipBox = smes.length ? h('div', { class: 'filters card' },
+    h('div', { class: 'inline-field' }, h('label', { for: 'zip-sme' }, t('staff.zipFor')), zipSel),
+    button(t('staff.zip'), async (e) => {
+      const sme = smes.find((s) => String(s.id) === zipSel.value);
+      await busy(e.currentTarget, async () => {
+        try { await download(`/api/smes/${enc(sme.id)}/certificates.zip`, `certificates-${sme.name.replace(/[^\w-]+/g, '-')}.zip`, { accept: 'application/zip' }); } catch (err) { toast(err.status === 404 ? t('staff.zipNone') : (err.detail || t('error.download')), 'error'); }
+      });
+    }, { kind: 'secondary', iconName: 'download', attrs: { id: 'download-zip' } })) : null;
+  let items;
+  try {
+    items = (await api('/api/certificates')).items || [];
+  } catch (err) {
+    return [header, zipBox, unavailable(err, t('cert.unavailable'))];
+  }
+  const admin = ctx.user.role === 'admin';
+  const titles = await courseTitles();
+  const cols = [
+    { label: t('cert.code'), render: (r) => h('code', {}, r.code) },
+    { label: t('staff.learner'), render: (r) => r.learner_name },
+    { label: t('staff.course'), render: (r) => r.course_title || titles[r.course] || r.course },
+    { label: t('staff.completed'), render: (r) => fmt.date(r.completed_at) },
+    { label: t('staff.status'), render: (r) => (r.revoked ? badge(t('cert.revoked'), 'warning') : badge(t('cert.valid'), 'success')) },
+    { label: t('staff.actions'), render: (r) => h('div', { class: 'button-row nowrap' }, r.revoked ? null : pdfButton(r.code), verifyLink(r.code),
+      admin && !r.revoked ? button(t('cert.revoke'), async () => {
+        const answer = await confirmDialog(t('cert.confirmRevoke', { code: r.code }), { danger: true, confirmLabel: t('cert.revoke'), note: t('cert.reason') });
+        if (!answer.ok) return;
+        try { await api(`/api/certificates/${enc(r.code)}/revocation`, { method: 'POST', body: { reason: answer.note } }); toast(t('cert.revokedToast')); ctx.rerender(); } catch (err) { toast(err.detail || t('error.generic'), 'error'); }
+      }, { kind: 'danger', small: true }) : null) },
+  ];
+  return [header, zipBox, table(cols, items, { caption: t('staff.certsTitle'), empty: empty(t('cert.empty.title'), t('staff.noCerts')) })];
+}
+
+export async function renderLearners(ctx) {
+  const header = pageHeader(t('staff.learnersTitle'), { lead: t('staff.learnersLead') });
+  const smes = await smeList();
+  const admin = ctx.user.role === 'admin';
+  const email = input({ type: 'email', required: true, autocomplete: 'off' });
+  const name = input({ required: true, maxlength: '200', autocomplete: 'off' });
+  const password = input({ type: 'password', required: true, autocomplete: 'new-password', minlength: '10' });
+  const role = admin ? select(['learner', 'advisor', 'coordinator', 'admin'].map((r) => ({ value: r, label: t(`role.${r}`) }))) : null;
+  const smeSel = select(smes.map((s) => ({ value: String(s.id), label: s.name })));
+  const locale = select(LANGS.map((l) => ({ value: l, label: langName(l) })), { value: currentLang() });
+  const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone').filter((z) => /^(Europe|Atlantic)\//.test(z)) : ['Europe/Madrid', 'Europe/Lisbon', 'Atlantic/Canary', 'Atlantic/Azores', 'Atlantic/Madeira'];
+  const tz = select(zones.map((z) => ({ value: z, label: z.replace(/_/g, ' ') })), { value: 'Europe/Madrid' });
+  const errors = h('div', {});
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'create-user' }, t('staff.createLearner'));
+  const smeField = field(t('staff.sme'), smeSel, { name: 'sme_id' });
+  const form = h('form', { class: 'card stack', novalidate: true, id: 'learner-form' },
+    h('h2', {}, admin ? t('staff.createUser') : t('staff.createLearner')), errors,
+    h('div', { class: 'form-grid' },
+      field(t('staff.name'), name, { name: 'name' }),
+      field(t('login.email'), email, { name: 'email' }),
+      field(t('staff.initialPassword'), password, { name: 'password', hint: t('staff.passwordHint') }),
+      role ? field(t('staff.role'), role, { name: 'role' }) : null,
+      smeField,
+      field(t('profile.language'), locale, { name: 'locale' }),
+      field(t('profile.timeZone'), tz, { name: 'time_zone' })),
+    submit);
+  if (role) role.addEventListener('change', () => { smeField.hidden = role.value !== 'learner'; });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const r = role ? role.value : 'learner';
+    const body = { email: email.value.trim(), name: name.value.trim(), role: r, password: password.value, locale: locale.value, time_zone: tz.value };
+    if (r === 'learner') body.sme_id = Number(smeSel.value);
+    if (r === 'coordinator' && ctx.user.partner_id) body.partner_id = ctx.user.partner_id;
+    await busy(submit, async () => {
+      try {
+        const u = await api('/api/users', { method: 'POST', body });
+        toast(t('staff.userCreated', { email: u.email || body.email }));
+        ctx.rerender();
+      } catch (err) { showFormErrors(form, err, errors); }
+    });
+  });
+  let users = [];
+  let listErr = null;
+  try { users = (await api('/api/users')).items || []; } catch (err) { listErr = err; }
+  const smeName = Object.fromEntries(smes.map((s) => [String(s.id), s.name]));
+  const cols = [
+    { label: t('staff.name'), render: (u) => u.name },
+    { label: t('login.email'), render: (u) => u.email },
+    { label: t('staff.role'), render: (u) => t(`role.${u.role}`) },
+    { label: t('staff.sme'), render: (u) => smeName[String(u.sme_id)] || null },
+    { label: t('profile.language'), render: (u) => (u.locale || '').toUpperCase() },
+    { label: t('profile.timeZone'), render: (u) => u.time_zone },
+  ];
+  return [header, h('div', { class: 'stack' }, form,
+    listErr ? unavailable(listErr) : table(cols, users, { caption: t('staff.learnersTitle'), empty: empty(t('staff.noUsers'), null) }))];
+}
+
+export async function renderBookings() {
+  const header = pageHeader(t('staff.bookingsTitle'), { lead: t('staff.bookingsLead') });
+  let items;
+  try { items = (await api('/api/bookings')).items || []; } catch (err) { return [header, unavailable(err, t('advice.unavailable'))]; }
+  items.sort((a, b) => String(startOf(b)).localeCompare(String(startOf(a))));
+  return [header, items.length ? h('ul', { class: 'booking-list grid-list' }, items.map((b) => bookingItem(b, 'staff', () => {}))) : empty(t('advisor.noBookings'), null)];
+}
+
+export async function renderPartners(ctx) {
+  const header = pageHeader(t('staff.partnersTitle'), { lead: t('staff.partnersLead') });
+  let items;
+  try { items = (await api('/api/partners')).items || []; } catch (err) { return [header, unavailable(err)]; }
+  const name = input({ required: true, maxlength: '200' });
+  const country = select([{ value: 'ES', label: t('country.ES') }, { value: 'PT', label: t('country.PT') }]);
+  const region = input({ maxlength: '100' });
+  const errors = h('div', {});
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('staff.addPartner'));
+  const form = h('form', { class: 'card stack', novalidate: true },
+    h('h2', {}, t('staff.addPartner')), errors,
+    h('div', { class: 'form-grid' }, field(t('staff.partnerName'), name, { name: 'name' }), field(t('staff.country'), country, { name: 'country' }), field(t('staff.region'), region, { name: 'region' })),
+    submit);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    await busy(submit, async () => {
+      try { await api('/api/partners', { method: 'POST', body: { name: name.value.trim(), country: country.value, region: region.value.trim() } }); toast(t('staff.partnerAdded')); ctx.rerender(); } catch (err) { showFormErrors(form, err, errors); }
+    });
+  });
+  const cols = [
+    { label: t('staff.partnerName'), render: (p) => p.name },
+    { label: t('staff.country'), render: (p) => t(`country.${p.country}`) },
+    { label: t('staff.region'), render: (p) => p.region },
+  ];
+  return [header, h('div', { class: 'two-col' }, table(cols, items, { caption: t('staff.partnersTitle'), empty: empty(t('staff.noPartners'), null) }), form)];
+}
+
+export { loading, errorBox };

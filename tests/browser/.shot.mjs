@@ -1,0 +1,12 @@
+import { chromium } from 'playwright-core';
+const [,, url, email, pw, hash, w, out, scroll] = process.argv;
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless','--no-sandbox','--disable-gpu'] });
+const p = await (await b.newContext({ viewport: { width: Number(w||1280), height: 900 } })).newPage();
+await p.goto(url + '/#/login');
+await p.fill('#login-form input[name=email]', email); await p.fill('#login-form input[name=password]', pw);
+await p.click('#login-submit'); await p.waitForFunction(() => !location.hash.startsWith('#/login'));
+await p.goto(url + '/' + hash); await p.waitForLoadState('networkidle'); await p.waitForTimeout(400);
+if (scroll === 'end') await p.evaluate(() => window.scrollTo(0, document.body.scrollHeight)); else if (scroll) await p.evaluate((y) => window.scrollTo(0, y), Number(scroll));
+await p.waitForTimeout(200);
+await p.screenshot({ path: out });
+await b.close();
