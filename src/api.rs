@@ -54,6 +54,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         crate::progress::Doc::openapi(),
         crate::quizzes::Doc::openapi(),
         crate::bookings::Doc::openapi(),
+        crate::certificates::Doc::openapi(),
+        crate::reports::Doc::openapi(),
     ];
     let mut api = Root::openapi();
     for doc in features {

@@ -280,6 +280,13 @@ pub async fn seed(db: &AnyDbPool) -> Result<Demo> {
         });
     }
     let bookings = crate::bookings::demo::seed(pool, &users).await?;
+    // Issue 6: completed courses and certificates, so coordinators see a living dashboard.
+    let certs = crate::certificates::demo::seed(pool, &users).await?;
+    tracing::info!(
+        enrolments = certs.enrolments,
+        certificates = certs.certificates,
+        "demo completions and certificates"
+    );
     Ok(Demo {
         password,
         logins,

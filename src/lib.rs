@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod bookings;
+pub mod certificates;
 pub mod clock;
 pub mod config;
 pub mod courses;
@@ -17,6 +18,7 @@ pub mod orgs;
 pub mod progress;
 pub mod quizzes;
 pub mod storage;
+pub mod reports;
 pub mod telemetry;
 pub mod web;
 
@@ -80,6 +82,12 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .mount("/api", progress::routes())
         .mount("/api", quizzes::routes())
         .mount("/api", bookings::routes())
+        .mount("/api", certificates::routes())
+        .mount("/api", reports::routes())
+        .mount("/", certificates::page_routes())
+        .manage(certificates::VerifyLimiter::new(
+            config.verify_rate_per_minute,
+        ))
         .mount("/", web::routes())
         .mount("/", web::static_files(&config))
         .register("/", error::catchers())

@@ -215,6 +215,12 @@ async fn demo(figment: rocket::figment::Figment) -> ExitCode {
     let Some(db) = Db::fetch(&rocket) else {
         return ExitCode::FAILURE;
     };
+    // The demo's learners complete real courses: make sure they are imported.
+    if let Some(config) = rocket.state::<Config>() {
+        if let Err(e) = academy::courses::import_dir(db, &config.courses_dir).await {
+            eprintln!("academy: importing courses for the demo failed: {e}");
+        }
+    }
     match academy::demo::seed(db).await {
         Ok(demo) => {
             println!(

@@ -129,8 +129,9 @@ pub async fn complete_if_eligible(
     let created = store::insert_completion(&mut tx, user_id, course_id, now(), score).await?;
     if let Some(completion_id) = created {
         tracing::info!(user_id, course_id, completion_id, "course completed");
-        // Certificate issuance hooks in here (issue 6): issue the certificate for
-        // `completion_id` on `tx`, so that completion and certificate commit together.
+        // Issue 6: the certificate is issued on `tx`, so that completion and certificate
+        // commit together (or not at all).
+        crate::certificates::issue_in_tx(&mut tx, completion_id).await?;
     }
     tx.commit().await.context("course completion")?;
     Ok(created)
@@ -144,12 +145,11 @@ pub async fn attempts_used(db: &AnyPool, user_id: i64, course_id: i64) -> Result
 }
 
 /// The certificate code of a course completion.
-// CERTIFICATES JOIN POINT (issue 6): `SELECT code FROM certificates WHERE completion_id = $1`.
 pub async fn certificate_code(
-    _conn: &mut AnyConnection,
-    _completion_id: i64,
+    conn: &mut AnyConnection,
+    completion_id: i64,
 ) -> Result<Option<String>> {
-    Ok(None)
+    crate::certificates::code_for_completion(conn, completion_id).await
 }
 
 #[cfg(test)]

@@ -498,3 +498,22 @@ pub fn multipart(parts: &[(&str, Option<&str>, &str, &[u8])]) -> (ContentType, V
         body,
     )
 }
+
+impl TestApp {
+    /// A GET with extra request headers (`Accept`, `Accept-Language`, `X-Real-IP`...).
+    pub async fn get_with(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self.client.get(path.to_string());
+        if let Some(t) = token {
+            req.add_header(Header::new("Authorization", format!("Bearer {t}")));
+        }
+        for (k, v) in headers {
+            req.add_header(Header::new(k.to_string(), v.to_string()));
+        }
+        read(req.dispatch().await).await
+    }
+}

@@ -3,11 +3,13 @@
 mod common;
 
 mod auth;
-mod courses;
 mod bookings;
+mod certificates;
+mod courses;
 mod foundation;
 mod materials;
 mod orgs;
 mod progress;
 mod quizzes;
 mod storage;
+mod reports;

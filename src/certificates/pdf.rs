@@ -1,0 +1,789 @@
+//! The certificate as a PDF: A4 landscape, PDF/A-2u (archival, every glyph mapped to Unicode),
+//! fonts shipped in `assets/fonts/` and subset into the file, the QR code drawn as vectors.
+//!
+//! Pure and synchronous: callers on the async executor go through [`render_blocking`].
+
+use std::sync::LazyLock;
+
+use krilla::color::rgb;
+use krilla::configure::{Archival, ConfigurationBuilder};
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::metadata::{DateTime, Metadata};
+use krilla::num::NormalizedF32;
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, LineCap, Stroke};
+use krilla::surface::Surface;
+use krilla::text::{Font, TextDirection};
+use krilla::{Document, SerializeSettings};
+
+use super::i18n::Lang;
+use super::qr;
+
+/// A4 landscape in points.
+pub const PAGE_W: f32 = 841.89;
+pub const PAGE_H: f32 = 595.28;
+const CX: f32 = PAGE_W / 2.0;
+
+/// What a certificate says.
+#[derive(Debug, Clone)]
+pub struct CertificateData {
+    pub lang: Lang,
+    pub hub_name: String,
+    pub learner_name: String,
+    pub sme_name: String,
+    pub course_title: String,
+    /// The completion date in the learner's time zone.
+    pub completed_on: jiff::civil::Date,
+    /// 0 to 100; courses without a quiz have none.
+    pub score: Option<f64>,
+    pub code: String,
+    pub verify_url: String,
+    pub partner_name: String,
+    /// Stamp the page as revoked.
+    pub revoked: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    #[error("QR code: {0}")]
+    Qr(#[from] qrcode::types::QrError),
+    #[error("PDF: {0}")]
+    Pdf(String),
+}
+
+/// Render off the async executor (font shaping and compression take a few milliseconds).
+pub async fn render_blocking(data: CertificateData) -> crate::error::Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || render(&data))
+        .await
+        .map_err(|e| crate::error::Error::internal("rendering certificate", e))?
+        .map_err(|e| crate::error::Error::internal("rendering certificate", e))
+}
+
+struct Face {
+    font: Font,
+    metrics: ttf_parser::Face<'static>,
+}
+
+impl Face {
+    fn load(bytes: &'static [u8]) -> Face {
+        // The fonts are compiled in and checked by the unit tests: failing here is a build bug.
+        let font = Font::new(bytes.into(), 0).expect("bundled font parses (krilla)");
+        let metrics = ttf_parser::Face::parse(bytes, 0).expect("bundled font parses (ttf)");
+        Face { font, metrics }
+    }
+
+    /// Advance width of `text` at `size`, from the font's horizontal metrics.
+    fn width(&self, text: &str, size: f32) -> f32 {
+        let units: u32 = text
+            .chars()
+            .map(|c| {
+                let gid = self
+                    .metrics
+                    .glyph_index(c)
+                    .unwrap_or(ttf_parser::GlyphId(0));
+                u32::from(self.metrics.glyph_hor_advance(gid).unwrap_or(0))
+            })
+            .sum();
+        units as f32 * size / f32::from(self.metrics.units_per_em())
+    }
+
+    fn covers(&self, text: &str) -> bool {
+        text.chars()
+            .all(|c| c.is_whitespace() || self.metrics.glyph_index(c).is_some())
+    }
+}
+
+struct Fonts {
+    display: Face,
+    serif: Face,
+    italic: Face,
+    sans: Face,
+    sans_bold: Face,
+}
+
+static FONTS: LazyLock<Fonts> = LazyLock::new(|| Fonts {
+    display: Face::load(include_bytes!(
+        "../../assets/fonts/NotoSerifDisplay-Bold.ttf"
+    )),
+    serif: Face::load(include_bytes!("../../assets/fonts/NotoSerif-Regular.ttf")),
+    italic: Face::load(include_bytes!("../../assets/fonts/NotoSerif-Italic.ttf")),
+    sans: Face::load(include_bytes!("../../assets/fonts/NotoSans-Regular.ttf")),
+    sans_bold: Face::load(include_bytes!("../../assets/fonts/NotoSans-Bold.ttf")),
+});
+
+/// Load the fonts now (a server warms them at start so the first certificate is not slow).
+pub fn warm_up() {
+    LazyLock::force(&FONTS);
+}
+
+type Rgb = (u8, u8, u8);
+const PAPER: Rgb = (0xFF, 0xFD, 0xF7);
+const INK: Rgb = (0x1E, 0x29, 0x33);
+const MUTED: Rgb = (0x5A, 0x63, 0x6E);
+const TEAL: Rgb = (0x0E, 0x5A, 0x5C);
+const GOLD: Rgb = (0xB0, 0x8D, 0x3C);
+const GOLD_LIGHT: Rgb = (0xF4, 0xEC, 0xD8);
+
+fn color(c: Rgb) -> rgb::Color {
+    rgb::Color::new(c.0, c.1, c.2)
+}
+
+fn fill(c: Rgb) -> Fill {
+    Fill {
+        paint: color(c).into(),
+        opacity: NormalizedF32::ONE,
+        rule: Default::default(),
+    }
+}
+
+fn stroke(c: Rgb, width: f32) -> Stroke {
+    Stroke {
+        paint: color(c).into(),
+        width,
+        line_cap: LineCap::Round,
+        ..Default::default()
+    }
+}
+
+struct Canvas<'a, 'b> {
+    s: &'a mut Surface<'b>,
+}
+
+impl Canvas<'_, '_> {
+    fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, f: Option<Fill>, st: Option<Stroke>) {
+        let Some(rect) = Rect::from_xywh(x, y, w, h) else {
+            return;
+        };
+        let mut pb = PathBuilder::new();
+        pb.push_rect(rect);
+        if let Some(path) = pb.finish() {
+            self.s.set_fill(f);
+            self.s.set_stroke(st);
+            self.s.draw_path(&path);
+        }
+    }
+
+    fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, st: Stroke) {
+        let mut pb = PathBuilder::new();
+        pb.move_to(x1, y1);
+        pb.line_to(x2, y2);
+        if let Some(path) = pb.finish() {
+            self.s.set_fill(None);
+            self.s.set_stroke(Some(st));
+            self.s.draw_path(&path);
+        }
+    }
+
+    fn polyline(&mut self, points: &[(f32, f32)], st: Stroke) {
+        let mut pb = PathBuilder::new();
+        for (i, &(x, y)) in points.iter().enumerate() {
+            if i == 0 {
+                pb.move_to(x, y);
+            } else {
+                pb.line_to(x, y);
+            }
+        }
+        if let Some(path) = pb.finish() {
+            self.s.set_fill(None);
+            self.s.set_stroke(Some(st));
+            self.s.draw_path(&path);
+        }
+    }
+
+    fn diamond(&mut self, cx: f32, cy: f32, r: f32, c: Rgb) {
+        let mut pb = PathBuilder::new();
+        pb.move_to(cx, cy - r);
+        pb.line_to(cx + r, cy);
+        pb.line_to(cx, cy + r);
+        pb.line_to(cx - r, cy);
+        pb.close();
+        if let Some(path) = pb.finish() {
+            self.s.set_fill(Some(fill(c)));
+            self.s.set_stroke(None);
+            self.s.draw_path(&path);
+        }
+    }
+
+    fn circle(&mut self, cx: f32, cy: f32, r: f32, f: Option<Fill>, st: Option<Stroke>) {
+        // Four cubic arcs; 0.5523 is the usual control-point ratio for a quarter circle.
+        let k = 0.552_284_8 * r;
+        let mut pb = PathBuilder::new();
+        pb.move_to(cx + r, cy);
+        pb.cubic_to(cx + r, cy + k, cx + k, cy + r, cx, cy + r);
+        pb.cubic_to(cx - k, cy + r, cx - r, cy + k, cx - r, cy);
+        pb.cubic_to(cx - r, cy - k, cx - k, cy - r, cx, cy - r);
+        pb.cubic_to(cx + k, cy - r, cx + r, cy - k, cx + r, cy);
+        pb.close();
+        if let Some(path) = pb.finish() {
+            self.s.set_fill(f);
+            self.s.set_stroke(st);
+            self.s.draw_path(&path);
+        }
+    }
+
+    fn text(&mut self, face: &Face, size: f32, x: f32, baseline: f32, c: Rgb, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        self.s.set_stroke(None);
+        self.s.set_fill(Some(fill(c)));
+        self.s.draw_text(
+            Point::from_xy(x, baseline),
+            face.font.clone(),
+            size,
+            text,
+            false,
+            TextDirection::Auto,
+        );
+    }
+
+    fn centered(&mut self, face: &Face, size: f32, cx: f32, baseline: f32, c: Rgb, text: &str) {
+        let w = face.width(text, size);
+        self.text(face, size, cx - w / 2.0, baseline, c, text);
+    }
+
+    /// Letter-spaced capitals, centred: one run per character, so extraction still reads the
+    /// word (krilla maps each glyph to its character).
+    fn tracked(&mut self, face: &Face, size: f32, cx: f32, baseline: f32, c: Rgb, text: &str) {
+        let tracking = size * 0.28;
+        let chars: Vec<char> = text.chars().collect();
+        let total: f32 = chars
+            .iter()
+            .map(|ch| face.width(ch.encode_utf8(&mut [0; 4]), size))
+            .sum::<f32>()
+            + tracking * (chars.len().saturating_sub(1)) as f32;
+        let mut x = cx - total / 2.0;
+        for ch in chars {
+            let s = ch.encode_utf8(&mut [0; 4]).to_string();
+            self.text(face, size, x, baseline, c, &s);
+            x += face.width(&s, size) + tracking;
+        }
+    }
+
+    /// Several runs in different faces on one centred line.
+    fn centered_runs(&mut self, cx: f32, baseline: f32, runs: &[(&Face, f32, Rgb, &str)]) {
+        let total: f32 = runs.iter().map(|(f, size, _, t)| f.width(t, *size)).sum();
+        let mut x = cx - total / 2.0;
+        for (face, size, c, t) in runs {
+            self.text(face, *size, x, baseline, *c, t);
+            x += face.width(t, *size);
+        }
+    }
+}
+
+/// The largest size from `max` down to `min` at which `text` fits `width`.
+fn fit(face: &Face, text: &str, max: f32, min: f32, width: f32) -> f32 {
+    let w = face.width(text, max);
+    if w <= width {
+        max
+    } else {
+        (max * width / w).max(min)
+    }
+}
+
+/// Break `text` into at most `max_lines` lines of at most `width` at `size`; `None` when
+/// it does not fit that way.
+fn wrap(face: &Face, text: &str, size: f32, width: f32, max_lines: usize) -> Option<Vec<String>> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if current.is_empty() {
+            word.to_string()
+        } else {
+            format!("{current} {word}")
+        };
+        if face.width(&candidate, size) <= width || current.is_empty() {
+            current = candidate;
+        } else {
+            lines.push(std::mem::take(&mut current));
+            current = word.to_string();
+        }
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    let fits = lines.iter().all(|l| face.width(l, size) <= width);
+    (fits && lines.len() <= max_lines).then_some(lines)
+}
+
+/// Balance a two-line title: pick the break that makes the longer line shortest.
+fn balance(face: &Face, lines: Vec<String>, size: f32) -> Vec<String> {
+    if lines.len() != 2 {
+        return lines;
+    }
+    let words: Vec<&str> = lines
+        .iter()
+        .flat_map(|l| l.split_whitespace())
+        .collect::<Vec<_>>();
+    (1..words.len())
+        .map(|i| vec![words[..i].join(" "), words[i..].join(" ")])
+        .min_by(|a, b| {
+            let wa = face.width(&a[0], size).max(face.width(&a[1], size));
+            let wb = face.width(&b[0], size).max(face.width(&b[1], size));
+            wa.total_cmp(&wb)
+        })
+        .unwrap_or(lines)
+}
+
+/// Names and titles come from people: drop control characters, collapse whitespace.
+fn clean(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Render one certificate.
+pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
+    let fonts = &*FONTS;
+    let t = data.lang.strings();
+    let learner = clean(&data.learner_name);
+    let sme = clean(&data.sme_name);
+    let course = clean(&data.course_title);
+    let partner = clean(&data.partner_name);
+    let hub = clean(&data.hub_name);
+    let modules = qr::encode(&data.verify_url)?;
+
+    let configuration = ConfigurationBuilder::new()
+        .with_archival_validator(Archival::A2_U)
+        .finish()
+        .map_err(|e| PdfError::Pdf(format!("{e:?}")))?;
+    let mut document = Document::new_with(SerializeSettings {
+        configuration,
+        ..Default::default()
+    });
+    let date = data.completed_on;
+    document.set_metadata(
+        Metadata::new()
+            .title(format!("{} — {learner} — {course}", t.title))
+            .description(format!(
+                "{} {}: {}",
+                t.verification_code, data.code, data.verify_url
+            ))
+            .authors(vec![partner.clone()])
+            .creator(hub.clone())
+            .language(data.lang.code().into())
+            .creation_date(
+                DateTime::new(u16::try_from(date.year()).unwrap_or(2000))
+                    .month(date.month().unsigned_abs())
+                    .day(date.day().unsigned_abs()),
+            ),
+    );
+
+    let settings =
+        PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| PdfError::Pdf("page size".into()))?;
+    let mut page = document.start_page_with(settings);
+    let mut surface = page.surface();
+    let mut c = Canvas { s: &mut surface };
+
+    // Paper and frame: a teal rule, a fine gold rule inside it, corner brackets and diamonds.
+    c.rect(0.0, 0.0, PAGE_W, PAGE_H, Some(fill(PAPER)), None);
+    c.rect(
+        20.0,
+        20.0,
+        PAGE_W - 40.0,
+        PAGE_H - 40.0,
+        None,
+        Some(stroke(TEAL, 3.0)),
+    );
+    c.rect(
+        29.0,
+        29.0,
+        PAGE_W - 58.0,
+        PAGE_H - 58.0,
+        None,
+        Some(stroke(GOLD, 0.8)),
+    );
+    let (inset, arm) = (38.0, 46.0);
+    for (x, y, dx, dy) in [
+        (inset, inset, 1.0, 1.0),
+        (PAGE_W - inset, inset, -1.0, 1.0),
+        (inset, PAGE_H - inset, 1.0, -1.0),
+        (PAGE_W - inset, PAGE_H - inset, -1.0, -1.0),
+    ] {
+        c.polyline(
+            &[(x + dx * arm, y), (x, y), (x, y + dy * arm)],
+            stroke(TEAL, 1.4),
+        );
+        c.diamond(x + dx * 7.0, y + dy * 7.0, 3.2, GOLD);
+    }
+
+    // Header: the hub, letter-spaced, with its tagline.
+    c.tracked(&fonts.sans_bold, 13.0, CX, 84.0, TEAL, &hub.to_uppercase());
+    c.centered(&fonts.sans, 8.5, CX, 100.0, MUTED, t.tagline);
+
+    // Title and ornament.
+    let title_size = fit(&fonts.display, t.title, 36.0, 24.0, 620.0);
+    c.centered(&fonts.display, title_size, CX, 148.0, INK, t.title);
+    c.line(CX - 120.0, 168.0, CX - 12.0, 168.0, stroke(GOLD, 0.9));
+    c.line(CX + 12.0, 168.0, CX + 120.0, 168.0, stroke(GOLD, 0.9));
+    c.diamond(CX, 168.0, 4.0, GOLD);
+    c.diamond(CX - 126.0, 168.0, 1.8, GOLD);
+    c.diamond(CX + 126.0, 168.0, 1.8, GOLD);
+
+    // Who.
+    c.centered(&fonts.italic, 13.5, CX, 204.0, MUTED, t.certifies);
+    let name_size = fit(&fonts.display, &learner, 34.0, 16.0, 640.0);
+    c.centered(&fonts.display, name_size, CX, 248.0, TEAL, &learner);
+    let name_w = fonts.display.width(&learner, name_size).max(220.0);
+    c.line(
+        CX - name_w / 2.0 - 18.0,
+        261.0,
+        CX + name_w / 2.0 + 18.0,
+        261.0,
+        stroke(GOLD, 0.6),
+    );
+    let sme_size = fit(&fonts.serif, &sme, 13.0, 8.0, 600.0);
+    c.centered_runs(
+        CX,
+        282.0,
+        &[
+            (&fonts.italic, sme_size, MUTED, &format!("{} ", t.of_sme)),
+            (&fonts.serif, sme_size, INK, &sme),
+        ],
+    );
+
+    // What.
+    c.centered(&fonts.italic, 13.5, CX, 314.0, MUTED, t.completed_course);
+    let (course_lines, course_size) = [22.0f32, 20.0, 18.0, 16.0, 14.0]
+        .iter()
+        .find_map(|&size| wrap(&fonts.display, &course, size, 600.0, 2).map(|l| (l, size)))
+        .unwrap_or_else(|| {
+            let size = fit(&fonts.display, &course, 14.0, 6.0, 600.0);
+            (vec![course.clone()], size)
+        });
+    let course_lines = balance(&fonts.display, course_lines, course_size);
+    let mut y = 346.0;
+    for (i, line) in course_lines.iter().enumerate() {
+        if i > 0 {
+            y += course_size * 1.2;
+        }
+        c.centered(&fonts.display, course_size, CX, y, INK, line);
+    }
+    let when = format!(
+        "{} {}",
+        t.completed_on,
+        data.lang.long_date(data.completed_on)
+    );
+    let details = match data.score {
+        Some(score) => format!(
+            "{when}   ·   {} {}",
+            t.score,
+            data.lang.percent(score.clamp(0.0, 100.0))
+        ),
+        None => when,
+    };
+    c.centered(&fonts.sans, 10.5, CX, y + 24.0, MUTED, &details);
+
+    // Bottom left: the issuing partner's sign-off.
+    let (left_cx, line_y) = (205.0, 506.0);
+    let sign_size = fit(&fonts.italic, &partner, 16.0, 9.0, 200.0);
+    c.centered(
+        &fonts.italic,
+        sign_size,
+        left_cx,
+        line_y - 9.0,
+        INK,
+        &partner,
+    );
+    c.line(
+        left_cx - 100.0,
+        line_y,
+        left_cx + 100.0,
+        line_y,
+        stroke(INK, 0.7),
+    );
+    let partner_size = fit(&fonts.sans_bold, &partner, 9.5, 6.0, 210.0);
+    c.centered(
+        &fonts.sans_bold,
+        partner_size,
+        left_cx,
+        line_y + 15.0,
+        INK,
+        &partner,
+    );
+    c.centered(
+        &fonts.sans,
+        8.0,
+        left_cx,
+        line_y + 27.0,
+        MUTED,
+        t.issuing_partner,
+    );
+
+    // Bottom centre: the seal.
+    let (seal_x, seal_y) = (CX, 484.0);
+    c.circle(
+        seal_x,
+        seal_y,
+        44.0,
+        Some(fill(GOLD_LIGHT)),
+        Some(stroke(GOLD, 2.2)),
+    );
+    c.circle(seal_x, seal_y, 38.0, None, Some(stroke(GOLD, 0.6)));
+    for i in 0..24 {
+        let a = i as f32 * std::f32::consts::TAU / 24.0;
+        c.diamond(seal_x + 41.0 * a.cos(), seal_y + 41.0 * a.sin(), 0.9, GOLD);
+    }
+    c.centered(&fonts.display, 20.0, seal_x, seal_y + 3.0, GOLD, "IBA");
+    c.centered(
+        &fonts.sans_bold,
+        6.5,
+        seal_x,
+        seal_y + 17.0,
+        GOLD,
+        &date.year().to_string(),
+    );
+    c.diamond(seal_x, seal_y - 21.0, 2.2, GOLD);
+
+    // Bottom right: QR code, the code itself and where to check it.
+    let right_cx = PAGE_W - 205.0;
+    let qr_size = 80.0;
+    let (qr_x, qr_y) = (right_cx - qr_size / 2.0, 412.0);
+    let m = qr_size / modules.width as f32;
+    c.rect(
+        qr_x - 4.0,
+        qr_y - 4.0,
+        qr_size + 8.0,
+        qr_size + 8.0,
+        Some(fill((0xFF, 0xFF, 0xFF))),
+        None,
+    );
+    c.s.set_stroke(None);
+    c.s.set_fill(Some(fill(INK)));
+    let mut pb = PathBuilder::new();
+    for &(x, y, len) in &modules.runs {
+        // A hair of overlap so anti-aliasing leaves no seams between neighbouring runs.
+        if let Some(r) = Rect::from_xywh(
+            qr_x + x as f32 * m,
+            qr_y + y as f32 * m,
+            len as f32 * m + 0.02,
+            m + 0.02,
+        ) {
+            pb.push_rect(r);
+        }
+    }
+    if let Some(path) = pb.finish() {
+        c.s.draw_path(&path);
+    }
+    c.centered(
+        &fonts.sans,
+        7.5,
+        right_cx,
+        line_y + 3.0,
+        MUTED,
+        t.verification_code,
+    );
+    c.centered(
+        &fonts.sans_bold,
+        12.0,
+        right_cx,
+        line_y + 17.0,
+        INK,
+        &data.code,
+    );
+    let url_size = fit(&fonts.sans, &data.verify_url, 7.0, 4.5, 230.0);
+    let verify_line = format!("{} {}", t.verify_at, data.verify_url);
+    let verify_size = fit(&fonts.sans, &verify_line, url_size, 4.5, 250.0);
+    c.centered(
+        &fonts.sans,
+        verify_size,
+        right_cx,
+        line_y + 29.0,
+        MUTED,
+        &verify_line,
+    );
+
+    if data.revoked {
+        // A diagonal stamp across the page: a revoked certificate must not pass as valid.
+        let red = (0xB3, 0x26, 0x2A);
+        c.s.push_transform(&krilla::geom::Transform::from_rotate_at(
+            -18.0,
+            CX,
+            PAGE_H / 2.0,
+        ));
+        let size = 64.0;
+        let w = fonts.sans_bold.width(t.revoked_stamp, size);
+        c.rect(
+            CX - w / 2.0 - 24.0,
+            PAGE_H / 2.0 - size * 0.95,
+            w + 48.0,
+            size * 1.35,
+            None,
+            Some(stroke(red, 4.0)),
+        );
+        c.centered(
+            &fonts.sans_bold,
+            size,
+            CX,
+            PAGE_H / 2.0 + size * 0.2,
+            red,
+            t.revoked_stamp,
+        );
+        c.s.pop();
+    }
+
+    surface.finish();
+    if let Some(rect) = Rect::from_xywh(qr_x - 4.0, qr_y - 4.0, qr_size + 8.0, qr_size + 8.0) {
+        page.add_annotation(krilla::annotation::Annotation::new_link(
+            krilla::annotation::LinkAnnotation::new(
+                rect,
+                krilla::annotation::Target::Action(
+                    krilla::action::LinkAction::new(data.verify_url.clone()).into(),
+                ),
+            ),
+            Some(format!("{} {}", t.verify_at, data.verify_url)),
+        ));
+    }
+    page.finish();
+    document
+        .finish()
+        .map_err(|e| PdfError::Pdf(format!("{e:?}")))
+}
+
+/// Does every character of `text` have a glyph in the certificate's fonts? (For tests and
+/// for warning about names in scripts the bundled fonts do not cover.)
+pub fn fonts_cover(text: &str) -> bool {
+    let f = &*FONTS;
+    f.display.covers(text) && f.serif.covers(text) && f.italic.covers(text)
+}
+
+#[cfg(test)]
+#[path = "../../tests/support/pdf_text.rs"]
+mod pdf_text;
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn sample(lang: Lang) -> CertificateData {
+        CertificateData {
+            lang,
+            hub_name: "IberoBio Academy".into(),
+            learner_name: "Uxía Fernández Castro".into(),
+            sme_name: "Xenogen Diagnósticos SL".into(),
+            course_title: "Regulatory pathways for in vitro diagnostics in the EU".into(),
+            completed_on: jiff::civil::date(2026, 3, 2),
+            score: Some(92.0),
+            code: "IBA-7K3F-Q9XD".into(),
+            verify_url: "http://127.0.0.1:8000/verify/IBA-7K3F-Q9XD".into(),
+            partner_name: "Bioval Cluster".into(),
+            revoked: false,
+        }
+    }
+
+    pub use super::pdf_text::{extract_text, qr_grid};
+
+    fn squash(s: &str) -> String {
+        s.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    #[test]
+    fn bundled_fonts_cover_iberian_names() {
+        for name in [
+            "Uxía Fernández Castro",
+            "Begoña Núñez Ibáñez",
+            "João Gonçalves",
+            "Conceição Araújo",
+            "Xosé Manuel Rodríguez Outeiriño",
+            "Çağla Ñandú Ãgueda Ü",
+        ] {
+            assert!(fonts_cover(name), "{name}");
+        }
+        assert!(!fonts_cover("日本語"), "CJK is not in the bundled fonts");
+    }
+
+    #[test]
+    fn the_pdf_carries_name_course_code_and_partner() {
+        let data = sample(Lang::Pt);
+        let pdf = render(&data).unwrap();
+        assert!(pdf.starts_with(b"%PDF-1.7"));
+        let text = squash(&extract_text(&pdf));
+        for needle in [
+            "UxíaFernándezCastro",
+            "XenogenDiagnósticosSL",
+            "RegulatorypathwaysforinvitrodiagnosticsintheEU",
+            "IBA-7K3F-Q9XD",
+            "BiovalCluster",
+            "CertificadodeConclusão",
+            "2demarçode2026",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from {text}");
+        }
+        // Nothing from another certificate sneaks in.
+        assert!(!text.contains("João"));
+        assert!(!text.contains("REVOGADO"));
+    }
+
+    #[test]
+    fn a_revoked_certificate_says_so() {
+        let mut data = sample(Lang::Es);
+        data.revoked = true;
+        let text = squash(&extract_text(&render(&data).unwrap()));
+        assert!(text.contains("REVOCADO"), "{text}");
+    }
+
+    #[test]
+    fn it_is_pdf_a_with_fonts_embedded() {
+        let pdf = render(&sample(Lang::En)).unwrap();
+        let raw = String::from_utf8_lossy(&pdf);
+        assert!(raw.contains("pdfaid:part"), "PDF/A identification in XMP");
+        assert!(raw.contains("/OutputIntents"));
+        let doc = lopdf::Document::load_mem(&pdf).unwrap();
+        let mut embedded = 0;
+        for obj in doc.objects.values() {
+            if let Ok(dict) = obj.as_dict() {
+                if dict.has(b"FontFile2") || dict.has(b"FontFile3") {
+                    embedded += 1;
+                }
+            }
+        }
+        assert!(embedded >= 4, "fonts embedded: {embedded}");
+        assert!(
+            pdf.len() < 200_000,
+            "subset fonts keep it small: {}",
+            pdf.len()
+        );
+    }
+
+    #[test]
+    fn the_drawn_qr_code_is_the_verify_url() {
+        let data = sample(Lang::En);
+        let pdf = render(&data).unwrap();
+        let (width, grid) = qr_grid(&pdf).expect("a QR code on the page");
+        let expected = qr::encode(&data.verify_url).unwrap();
+        assert_eq!(width, expected.width);
+        assert_eq!(grid, expected.to_grid());
+        let other = qr::encode("http://127.0.0.1:8000/verify/IBA-7K3F-Q9XE").unwrap();
+        assert_ne!(grid, other.to_grid());
+    }
+
+    #[test]
+    fn long_and_hostile_input_still_renders() {
+        let mut data = sample(Lang::Es);
+        data.learner_name = "María de los Ángeles Fernández-Villaverde y Sánchez de la Peña \
+                             Gutiérrez\u{0}\u{7}"
+            .into();
+        data.course_title = "Acceso a financiación pública y privada ".repeat(6);
+        data.score = None;
+        let pdf = render(&data).unwrap();
+        let text = squash(&extract_text(&pdf));
+        assert!(text.contains("MaríadelosÁngeles"), "{text}");
+        assert!(
+            !text.contains("Calificación"),
+            "no score line without a score"
+        );
+    }
+
+    #[test]
+    fn wrapping_keeps_within_width() {
+        let f = &FONTS.display;
+        let lines = wrap(f, &"word ".repeat(20), 20.0, 300.0, 5).unwrap();
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| f.width(l, 20.0) <= 300.0));
+        assert!(wrap(f, &"word ".repeat(200), 20.0, 300.0, 2).is_none());
+        let balanced = balance(f, vec!["a b c d e f g".into(), "h".into()], 20.0);
+        assert!(balanced[0].len() < 13, "{balanced:?}");
+    }
+}
