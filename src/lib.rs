@@ -17,8 +17,8 @@ pub mod materials;
 pub mod orgs;
 pub mod progress;
 pub mod quizzes;
-pub mod storage;
 pub mod reports;
+pub mod storage;
 pub mod telemetry;
 pub mod web;
 

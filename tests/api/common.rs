@@ -462,7 +462,6 @@ impl TestApp {
     }
 }
 
-
 /// A JSON POST through any client (e.g. [`TestApp::second_instance`]).
 pub async fn post_via(client: &Client, path: &str, token: &str, body: &Value) -> Resp {
     let mut req = client.post(path.to_string());
@@ -471,7 +470,6 @@ pub async fn post_via(client: &Client, path: &str, token: &str, body: &Value) ->
     req.set_body(body.to_string());
     read(req.dispatch().await).await
 }
-
 
 /// A multipart/form-data body: `(name, file name, content type, bytes)` per part.
 pub fn multipart(parts: &[(&str, Option<&str>, &str, &[u8])]) -> (ContentType, Vec<u8>) {

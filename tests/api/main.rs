@@ -11,5 +11,5 @@ mod materials;
 mod orgs;
 mod progress;
 mod quizzes;
-mod storage;
 mod reports;
+mod storage;
