@@ -145,6 +145,7 @@ impl<'r> FromRequest<'r> for RangeHeader {
     responses((status = 200, description = "the bytes (folder store)"),
         (status = 206, description = "a range of the bytes (folder store)"),
         (status = 302, description = "to a short-lived presigned URL (S3)"),
+        (status = 200, description = "with `Accept: application/json` and S3: `{url, expires_in}`, the presigned URL for a browser to navigate to"),
         (status = 404), (status = 416), (status = 503, description = "storage unavailable")),
     security(("bearer" = [])))]
 #[get("/materials/<id>")]
@@ -153,6 +154,7 @@ async fn download_material(
     user: CurrentUser,
     storage: &State<Storage>,
     range: RangeHeader,
+    wants: WantsJson,
     id: i64,
 ) -> Result<Download> {
     let material = store::get_ready(&db.pool, id).await?;
@@ -177,6 +179,7 @@ async fn download_material(
         // Signing needs no round trip: ask the store first, so that a store that is down is
         // a 503 here rather than a dead link in the browser.
         return match storage.store().head(&material.object_key).await? {
+            Some(_) if wants.0 => Ok(Download::Link(url, storage.presign_seconds)),
             Some(_) => Ok(Download::Redirect(url)),
             None => Err(Error::internal(
                 "material object missing",
@@ -224,9 +227,23 @@ async fn delete_material(
     Ok(Status::NoContent)
 }
 
-/// A download: a redirect to S3, or the bytes from the folder store.
+/// Does the client prefer JSON? Browsers' `fetch` cannot follow a cross-origin redirect under
+/// the site's CSP, so the web UI asks for the presigned URL as JSON and navigates to it.
+pub struct WantsJson(bool);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for WantsJson {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, ()> {
+        let json = req.accept().is_some_and(|a| a.preferred().is_json());
+        rocket::request::Outcome::Success(WantsJson(json))
+    }
+}
+
+/// A download: a redirect to S3 (or its URL as JSON), or the bytes from the folder store.
 pub enum Download {
     Redirect(String),
+    Link(String, u32),
     File {
         content_type: String,
         disposition: String,
@@ -240,6 +257,14 @@ pub enum Download {
 impl<'r> Responder<'r, 'static> for Download {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         match self {
+            Download::Link(url, expires_in) => {
+                let body = serde_json::json!({ "url": url, "expires_in": expires_in }).to_string();
+                Response::build()
+                    .header(ContentType::JSON)
+                    .raw_header("Cache-Control", "no-store")
+                    .sized_body(body.len(), std::io::Cursor::new(body))
+                    .ok()
+            }
             Download::Redirect(url) => Response::build()
                 .status(Status::Found)
                 .raw_header("Location", url)

@@ -142,6 +142,15 @@ export async function logout() {
 /** Downloads a protected file (PDF, CSV, ICS, ZIP) with the bearer token and saves it. */
 export async function download(path, fallbackName, { accept } = {}) {
   const res = await request(path, { headers: accept ? { Accept: accept } : {} });
+  // Object storage (S3) answers JSON with a short-lived signed link: navigate to it, since
+  // fetch may not follow a redirect to another origin under the site's CSP.
+  if ((res.headers.get('Content-Type') || '').startsWith('application/json')) {
+    const link = await res.json();
+    if (link && typeof link.url === 'string' && /^https?:\/\//.test(link.url)) {
+      window.location.assign(link.url);
+      return fallbackName;
+    }
+  }
   const blob = await res.blob();
   const disposition = res.headers.get('Content-Disposition') || '';
   const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);

@@ -249,6 +249,16 @@ async fn upload_list_download_delete_on_both_stores() {
                     assert_eq!(r.header("Cache-Control"), Some("no-store"));
                     let (status, _, body) = http_get(&location).await;
                     assert_eq!((status, body.as_slice()), (200, PDF));
+                    // Browsers ask for the link as JSON (fetch cannot follow it under the CSP).
+                    let j = s
+                        .app
+                        .get_with(&path, Some(token), &[("Accept", "application/json")])
+                        .await
+                        .expect(200);
+                    assert_eq!(j.body["expires_in"], 300);
+                    let url = j.body["url"].as_str().expect("url");
+                    let (status, _, body) = http_get(url).await;
+                    assert_eq!((status, body.as_slice()), (200, PDF));
                 }
             }
         }

@@ -184,7 +184,7 @@ function materialsCard(ctx, course, enrolled, materials) {
       const title = m.title || m.filename;
       const dl = button(title, async () => {
         await busy(dl, async () => {
-          try { await download(`/api/materials/${enc(m.id)}`, m.filename || title); } catch (err) { toast(err.status === 403 || err.status === 404 ? t('materials.enrolFirst') : (err.detail || t('error.download')), 'error'); }
+          try { await download(`/api/materials/${enc(m.id)}`, m.filename || title, { accept: 'application/json, */*;q=0.5' }); } catch (err) { toast(err.status === 403 || err.status === 404 ? t('materials.enrolFirst') : (err.detail || t('error.download')), 'error'); }
         });
       }, { kind: 'link', iconName: 'download', attrs: { disabled: !(enrolled || staff) || undefined } });
       return h('li', {}, dl,
