@@ -1,7 +1,6 @@
 //! JSON request bodies that fail with a problem saying what was wrong and where.
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
-use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::Request;
 use serde::de::DeserializeOwned;
@@ -94,13 +93,6 @@ impl<T> std::ops::Deref for JsonBody<T> {
     fn deref(&self) -> &T {
         &self.0
     }
-}
-
-/// 400 helper for guards that must say why.
-pub fn bad_request(req: &Request<'_>, message: String) -> (Status, Error) {
-    let err = Error::BadRequest(message);
-    stash(req, &err);
-    (Status::BadRequest, err)
 }
 
 #[cfg(test)]

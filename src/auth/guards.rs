@@ -17,12 +17,6 @@ pub struct CurrentUser {
     pub session: String,
 }
 
-impl CurrentUser {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
-
 fn deny<T>(req: &Request<'_>, err: Error) -> request::Outcome<T, Error> {
     stash(req, &err);
     Outcome::Error((err.status(), err))
