@@ -607,6 +607,13 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
                     module: module_slug,
                 },
             );
+            if rendered.removed {
+                tracing::warn!(
+                    file = %format!("{display_root}/{shown}"),
+                    "raw HTML, heading attributes or a link that is not https, http or mailto \
+                     removed: course files are Markdown only"
+                );
+            }
             if rendered.title.is_none() {
                 p.at(
                     &shown,
@@ -671,7 +678,7 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
                          materials as material:<title>, and the web with https://"
                     ),
                 ),
-                LinkTarget::External => {}
+                LinkTarget::External | LinkTarget::Refused(_) => {}
             }
         }
     }
