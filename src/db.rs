@@ -145,3 +145,48 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.is_unique_violation())
 }
+
+/// SQLite's default `wal_autocheckpoint`, in pages.
+const WAL_AUTOCHECKPOINT: i64 = 1000;
+
+fn is_sqlite(conn: &sqlx::AnyConnection) -> bool {
+    conn.backend_name().eq_ignore_ascii_case("sqlite")
+}
+
+/// SQLite: stop checkpointing the WAL after each commit of this connection (a bulk write such
+/// as the course import would otherwise copy its pages into the database every 4 MiB, on
+/// its own path). Returns whether anything was paused; undo with [`resume_checkpoints`].
+pub async fn pause_checkpoints(
+    conn: &mut sqlx::AnyConnection,
+) -> crate::error::Result<bool> {
+    use crate::error::Context;
+    if !is_sqlite(conn) {
+        return Ok(false);
+    }
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+        .await
+        .context("pausing WAL checkpoints")?;
+    Ok(true)
+}
+
+/// Undo [`pause_checkpoints`] (the connection goes back to the pool with the default).
+pub async fn resume_checkpoints(conn: &mut sqlx::AnyConnection) -> crate::error::Result<()> {
+    use crate::error::Context;
+    conn.execute(format!("PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}").as_str())
+        .await
+        .context("resuming WAL checkpoints")?;
+    Ok(())
+}
+
+/// SQLite: copy the WAL into the database now, without waiting for readers (PASSIVE); a
+/// no-op on PostgreSQL.
+pub async fn checkpoint(pool: &AnyPool) -> crate::error::Result<()> {
+    use crate::error::Context;
+    let mut conn = pool.acquire().await.context("checkpoint")?;
+    if is_sqlite(&conn) {
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            .await
+            .context("checkpoint")?;
+    }
+    Ok(())
+}

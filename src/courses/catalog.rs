@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -156,24 +157,49 @@ pub fn load(dir: &Path) -> Catalog {
 }
 
 /// Like [`load`], but a folder whose [`folder_hash`] equals `stored[folder name]` is neither
-/// parsed nor rendered: it is listed in `unchanged`. Folders are loaded on every core.
+/// parsed nor rendered: it is listed in `unchanged`.
 pub fn load_changed(dir: &Path, stored: &HashMap<String, String>) -> Catalog {
     let mut catalog = Catalog::default();
+    if let Err(problem) = for_each_folder(dir, stored, |name, outcome| match outcome {
+        Outcome::Unchanged => catalog.unchanged.push(name),
+        Outcome::Loaded(course) => catalog.courses.push(*course),
+        Outcome::Failed(problems) => {
+            catalog.problems.extend(problems);
+            catalog.skipped.push(name);
+        }
+    }) {
+        catalog.problems.push(problem);
+    }
+    catalog
+}
+
+/// What loading one course folder gave.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Its [`folder_hash`] is the stored one: not parsed.
+    Unchanged,
+    Loaded(Box<Course>),
+    Failed(Vec<Problem>),
+}
+
+/// Load the course folders of `dir` on every core (as [`load_changed`] does) and hand each
+/// outcome to `each` on the calling thread, in folder name order, as soon as it and every
+/// folder before it are done: the caller can store one course while the next are rendered.
+/// `Err` only when `dir` itself cannot be read.
+pub fn for_each_folder(
+    dir: &Path,
+    stored: &HashMap<String, String>,
+    mut each: impl FnMut(String, Outcome),
+) -> Result<(), Problem> {
     let root = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "courses".into());
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            catalog.problems.push(Problem {
-                file: root,
-                line: 0,
-                message: format!("cannot read the courses folder: {e}"),
-            });
-            return catalog;
-        }
-    };
+    let entries = std::fs::read_dir(dir).map_err(|e| Problem {
+        file: root.clone(),
+        line: 0,
+        message: format!("cannot read the courses folder: {e}"),
+    })?;
     let mut folders: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
@@ -181,100 +207,136 @@ pub fn load_changed(dir: &Path, stored: &HashMap<String, String>) -> Catalog {
         .filter(|p| p.is_dir())
         .collect();
     folders.sort();
-    let outcomes = parallel_map(&folders, |folder| {
+    let load_one = |folder: &PathBuf| {
         let name = folder
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if let Some(hash) = stored.get(&name) {
             if folder_hash(folder).ok().as_ref() == Some(hash) {
-                return (name, None);
+                return (name, Outcome::Unchanged);
             }
         }
-        let loaded = load_course(folder, &root);
-        (name, Some(loaded))
-    });
-    for (name, outcome) in outcomes {
-        match outcome {
-            None => catalog.unchanged.push(name),
-            Some(Ok(course)) => catalog.courses.push(course),
-            Some(Err(problems)) => {
-                catalog.problems.extend(problems);
-                catalog.skipped.push(name);
-            }
+        match load_course(folder, &root) {
+            Ok(course) => (name, Outcome::Loaded(Box::new(course))),
+            Err(problems) => (name, Outcome::Failed(problems)),
         }
-    }
-    catalog
-}
-
-/// `f` over `items` on every available core, results in the order of `items`.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .min(items.len());
+        .min(folders.len());
     if threads <= 1 {
-        return items.iter().map(f).collect();
+        for folder in &folders {
+            let (name, outcome) = load_one(folder);
+            each(name, outcome);
+        }
+        return Ok(());
     }
     let next = AtomicUsize::new(0);
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        out.push((i, f(item)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, folders, load_one) = (&next, &folders, &load_one);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(folder) = folders.get(i) else { break };
+                if tx.send((i, load_one(folder))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        // Outcomes arrive in any order: hand them on in folder order.
+        let mut waiting = BTreeMap::new();
+        let mut due = 0;
+        for (i, outcome) in rx {
+            waiting.insert(i, outcome);
+            while let Some((name, outcome)) = waiting.remove(&due) {
+                each(name, outcome);
+                due += 1;
+            }
+        }
     });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    Ok(())
+}
+
+/// Every file of a course folder (hidden ones excepted), read once: the content hash and
+/// the texts that are parsed come from the same bytes, and each byte is hashed once.
+struct Sources {
+    bytes: HashMap<PathBuf, Vec<u8>>,
+    /// SHA-256 of each file's bytes.
+    digests: HashMap<PathBuf, [u8; 32]>,
+    /// [`folder_hash`] of the folder.
+    hash: String,
+}
+
+impl Sources {
+    fn read(folder: &Path) -> std::io::Result<Sources> {
+        let mut names: Vec<(String, PathBuf)> = Vec::new();
+        for entry in std::fs::read_dir(folder)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                for inner in std::fs::read_dir(&path)? {
+                    let inner = inner?;
+                    let file = inner.file_name().to_string_lossy().into_owned();
+                    if !file.starts_with('.') && inner.path().is_file() {
+                        names.push((format!("{name}/{file}"), inner.path()));
+                    }
+                }
+            } else {
+                names.push((name, path));
+            }
+        }
+        names.sort();
+        let mut hasher = Sha256::new();
+        hasher.update(RENDER_VERSION.as_bytes());
+        let mut bytes_of = HashMap::with_capacity(names.len());
+        let mut digests = HashMap::with_capacity(names.len());
+        for (name, path) in names {
+            let bytes = std::fs::read(&path)?;
+            let digest: [u8; 32] = Sha256::digest(&bytes).into();
+            hasher.update(name.as_bytes());
+            hasher.update([0]);
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(digest);
+            digests.insert(path.clone(), digest);
+            bytes_of.insert(path, bytes);
+        }
+        Ok(Sources {
+            bytes: bytes_of,
+            digests,
+            hash: hex::encode(hasher.finalize()),
+        })
+    }
+
+    /// A file's text, taken from memory (from disk if it appeared after the folder was read).
+    fn text(&mut self, path: &Path) -> std::io::Result<String> {
+        match self.bytes.remove(path) {
+            Some(bytes) => String::from_utf8(bytes).map_err(|_| not_utf8()),
+            None => read_text(path),
+        }
+    }
+
+    fn digest(&self, path: &Path) -> [u8; 32] {
+        self.digests.get(path).copied().unwrap_or_default()
+    }
 }
 
 /// The content hash of a course folder: every file of the folder and of its subfolders
-/// (hidden ones excepted), by name and content, plus the renderer version.
+/// (hidden ones excepted), by name, length and content hash, plus the renderer version.
 pub fn folder_hash(folder: &Path) -> std::io::Result<String> {
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
-    for entry in std::fs::read_dir(folder)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            for inner in std::fs::read_dir(&path)? {
-                let inner = inner?;
-                let file = inner.file_name().to_string_lossy().into_owned();
-                if !file.starts_with('.') && inner.path().is_file() {
-                    files.push((format!("{name}/{file}"), inner.path()));
-                }
-            }
-        } else {
-            files.push((name, path));
-        }
-    }
-    files.sort();
-    let mut hasher = Sha256::new();
-    hasher.update(RENDER_VERSION.as_bytes());
-    for (name, path) in files {
-        let bytes = std::fs::read(&path)?;
-        hasher.update(name.as_bytes());
-        hasher.update([0]);
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    Ok(Sources::read(folder)?.hash)
+}
+
+fn not_utf8() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, "not valid UTF-8")
 }
 
 fn span_line(text: &str, span: std::ops::Range<usize>) -> usize {
@@ -282,9 +344,7 @@ fn span_line(text: &str, span: std::ops::Range<usize>) -> usize {
 }
 
 fn read_text(path: &Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
-    String::from_utf8(bytes)
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not valid UTF-8"))
+    String::from_utf8(std::fs::read(path)?).map_err(|_| not_utf8())
 }
 
 /// Load one course folder. `root` is the name shown for the courses folder in messages.
@@ -298,8 +358,15 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
         root: &display_root,
         list: Vec::new(),
     };
+    let mut sources = match Sources::read(folder) {
+        Ok(s) => s,
+        Err(e) => {
+            p.at("", 0, format!("cannot read the course folder: {e}"));
+            return Err(p.list);
+        }
+    };
     // course.toml
-    let toml_text = match read_text(&folder.join("course.toml")) {
+    let toml_text = match sources.text(&folder.join("course.toml")) {
         Ok(t) => t,
         Err(e) => {
             p.at("course.toml", 0, format!("cannot read course.toml: {e}"));
@@ -576,6 +643,7 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
         lang: String,
         file: String,
         text: String,
+        digest: [u8; 32],
         rendered: render::Rendered,
     }
     let mut parsed: Vec<Parsed> = Vec::new();
@@ -593,7 +661,7 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
                 );
                 continue;
             };
-            let text = match read_text(path) {
+            let text = match sources.text(path) {
                 Ok(t) => t,
                 Err(e) => {
                     p.at(&shown, 0, format!("cannot read: {e}"));
@@ -625,6 +693,7 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
                 lang: lang.clone(),
                 file: file.clone(),
                 text,
+                digest: sources.digest(path),
                 rendered,
             });
         }
@@ -715,7 +784,7 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
     }
 
     let quiz_json = if has_quiz {
-        match read_text(&folder.join("quiz.toml")) {
+        match sources.text(&folder.join("quiz.toml")) {
             Ok(text) => match parse_quiz(&text, &default_language, &languages, &module_slugs) {
                 Ok(json) => Some(json),
                 Err(problems) => {
@@ -734,13 +803,7 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
         None
     };
 
-    let content_hash = match folder_hash(folder) {
-        Ok(h) => h,
-        Err(e) => {
-            p.at("", 0, format!("cannot read the course folder: {e}"));
-            String::new()
-        }
-    };
+    let content_hash = sources.hash.clone();
     if !p.list.is_empty() {
         return Err(p.list);
     }
@@ -753,7 +816,7 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
                 .chain_update(RENDER_VERSION)
                 .chain_update(slug.as_bytes())
                 .chain_update([0])
-                .chain_update(x.text.as_bytes())
+                .chain_update(x.digest)
                 .finalize(),
         );
         by_module.entry(slug).or_default().insert(

@@ -14,7 +14,7 @@ use rocket::fairing::AdHoc;
 use rocket_db_pools::Database;
 use sqlx::AnyPool;
 
-pub use import::{import_dir, ImportReport};
+pub use import::{import_dir, import_dir_unchecked, ImportReport};
 pub use routes::{routes, Doc};
 
 use crate::config::Config;

@@ -159,7 +159,6 @@ pub fn valid_slug(s: &str) -> bool {
 }
 
 fn classify(dest: &str) -> LinkTarget {
-    let lower = dest.trim().to_ascii_lowercase();
     if let Some(anchor) = dest.strip_prefix('#') {
         return LinkTarget::Anchor(anchor.to_string());
     }
@@ -188,7 +187,7 @@ fn classify(dest: &str) -> LinkTarget {
     }
     // Anything else with a scheme (javascript:, data:, vbscript:, ftp:) is refused; only
     // scheme-less relative links are a course author's mistake.
-    let has_scheme = lower.split_once(':').is_some_and(|(s, _)| {
+    let has_scheme = dest.trim().split_once(':').is_some_and(|(s, _)| {
         !s.is_empty()
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))

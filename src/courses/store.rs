@@ -1,5 +1,7 @@
 //! All SQL of courses and their modules.
 
+use std::collections::HashMap;
+
 use sqlx::{AnyConnection, AnyPool};
 use tracing::instrument;
 
@@ -135,15 +137,6 @@ pub async fn content(db: &AnyPool, module_id: i64, language: &str) -> Result<Opt
 
 // ---- import -------------------------------------------------------------------------------
 
-#[instrument(skip_all)]
-pub async fn stored_hash(db: &AnyPool, slug: &str) -> Result<Option<String>> {
-    sqlx::query_scalar("SELECT content_hash FROM courses WHERE slug = $1")
-        .bind(slug)
-        .fetch_optional(db)
-        .await
-        .context("reading a course's content hash")
-}
-
 /// `(slug, content hash)` of every stored course.
 #[instrument(skip_all)]
 pub async fn stored_hashes(db: &AnyPool) -> Result<Vec<(String, String)>> {
@@ -211,28 +204,38 @@ pub async fn stored_modules(conn: &mut AnyConnection, course_id: i64) -> Result<
         .context("reading modules")
 }
 
+/// Insert or update every module of a course in one statement (ids of existing modules are
+/// kept, a retired module that is back is current again). Returns slug -> id.
 #[instrument(skip_all)]
-pub async fn upsert_module(
+pub async fn upsert_modules(
     conn: &mut AnyConnection,
     course_id: i64,
-    slug: &str,
-    position: i64,
+    modules: &[(&str, i64)],
     now: i64,
-) -> Result<i64> {
-    sqlx::query_scalar(
+) -> Result<HashMap<String, i64>> {
+    if modules.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // $1 course, $2 now, then (slug, position) per module.
+    let rows: Vec<String> = (0..modules.len())
+        .map(|i| format!("($1, ${}, ${}, NULL, $2)", 3 + 2 * i, 4 + 2 * i))
+        .collect();
+    let sql = format!(
         "INSERT INTO course_modules (course_id, slug, position, retired_at, updated_at)
-         VALUES ($1, $2, $3, NULL, $4)
+         VALUES {}
          ON CONFLICT (course_id, slug) DO UPDATE SET
              position = excluded.position, retired_at = NULL, updated_at = excluded.updated_at
-         RETURNING id",
-    )
-    .bind(course_id)
-    .bind(slug)
-    .bind(position)
-    .bind(now)
-    .fetch_one(conn)
-    .await
-    .context("saving module")
+         RETURNING slug, id",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
+        .bind(course_id)
+        .bind(now);
+    for (slug, position) in modules {
+        query = query.bind(*slug).bind(*position);
+    }
+    let ids = query.fetch_all(conn).await.context("saving modules")?;
+    Ok(ids.into_iter().collect())
 }
 
 /// A module no longer in the files: hidden, but learners' completions of it are kept.
@@ -270,30 +273,47 @@ pub async fn stored_contents(
     .context("reading module contents")
 }
 
+/// Rows per statement when saving module contents (5 parameters each: far below the limits
+/// of SQLite and PostgreSQL).
+const CONTENT_ROWS_PER_STATEMENT: usize = 64;
+
+/// Insert or update module contents `(module id, language, content)`, many rows a statement.
 #[instrument(skip_all)]
-pub async fn upsert_content(
+pub async fn upsert_contents(
     conn: &mut AnyConnection,
-    module_id: i64,
-    language: &str,
-    content: &catalog::ModuleContent,
+    contents: &[(i64, &str, &catalog::ModuleContent)],
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO module_contents (module_id, language, title, html, content_hash, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (module_id, language) DO UPDATE SET
-             title = excluded.title, html = excluded.html,
-             content_hash = excluded.content_hash, updated_at = excluded.updated_at",
-    )
-    .bind(module_id)
-    .bind(language)
-    .bind(&content.title)
-    .bind(&content.html)
-    .bind(&content.content_hash)
-    .bind(now)
-    .execute(conn)
-    .await
-    .context("saving module content")?;
+    for chunk in contents.chunks(CONTENT_ROWS_PER_STATEMENT) {
+        // $1 now, then five parameters per row.
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = 2 + 5 * i;
+                format!("(${b}, ${}, ${}, ${}, ${}, $1)", b + 1, b + 2, b + 3, b + 4)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO module_contents (module_id, language, title, html, content_hash, updated_at)
+             VALUES {}
+             ON CONFLICT (module_id, language) DO UPDATE SET
+                 title = excluded.title, html = excluded.html,
+                 content_hash = excluded.content_hash, updated_at = excluded.updated_at",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for (module_id, language, content) in chunk {
+            query = query
+                .bind(*module_id)
+                .bind(*language)
+                .bind(content.title.as_str())
+                .bind(content.html.as_str())
+                .bind(content.content_hash.as_str());
+        }
+        query
+            .execute(&mut *conn)
+            .await
+            .context("saving module contents")?;
+    }
     Ok(())
 }
 
