@@ -156,9 +156,7 @@ fn is_sqlite(conn: &sqlx::AnyConnection) -> bool {
 /// SQLite: stop checkpointing the WAL after each commit of this connection (a bulk write such
 /// as the course import would otherwise copy its pages into the database every 4 MiB, on
 /// its own path). Returns whether anything was paused; undo with [`resume_checkpoints`].
-pub async fn pause_checkpoints(
-    conn: &mut sqlx::AnyConnection,
-) -> crate::error::Result<bool> {
+pub async fn pause_checkpoints(conn: &mut sqlx::AnyConnection) -> crate::error::Result<bool> {
     use crate::error::Context;
     if !is_sqlite(conn) {
         return Ok(false);

@@ -116,10 +116,9 @@ pub async fn import_dir_unchecked(db: &AnyPool, dir: &Path) -> Result<ImportRepo
     Ok(report)
 }
 
-/// One transaction for a group of courses: per course its row, its modules in one statement,
-/// then what the files no longer have; the changed contents of the whole group a few
-/// statements in all. `known`: slugs stored before the import began (only those can have
-/// modules to compare with or retire).
+/// One transaction for a group of courses, a few statements in all: their rows, their
+/// modules, then their changed contents, and what the files no longer have. `known`: slugs
+/// stored before the import began (only those can have modules to compare with or retire).
 async fn save_courses(
     conn: &mut AnyConnection,
     courses: &[Box<catalog::Course>],
@@ -130,9 +129,30 @@ async fn save_courses(
     }
     let t = now();
     let mut tx = conn.begin().await.context("starting the import")?;
+    let rows: Vec<&catalog::Course> = courses.iter().map(|c| c.as_ref()).collect();
+    let course_ids = store::upsert_courses(&mut tx, &rows, t).await?;
+    let id_of = |slug: &str| {
+        course_ids.get(slug).copied().ok_or_else(|| {
+            Error::internal(
+                "saving courses",
+                format!("no id returned for course {slug}"),
+            )
+        })
+    };
+    let mut positions = Vec::new();
+    for course in courses {
+        let course_id = id_of(&course.slug)?;
+        positions.extend(
+            course
+                .modules
+                .iter()
+                .map(|m| (course_id, m.slug.as_str(), m.position)),
+        );
+    }
+    let module_ids = store::upsert_modules(&mut tx, &positions, t).await?;
     let mut changed = Vec::new();
     for course in courses {
-        let course_id = store::upsert_course(&mut tx, course, t).await?;
+        let course_id = id_of(&course.slug)?;
         let (stored, contents) = if known.contains(&course.slug) {
             (
                 store::stored_modules(&mut tx, course_id).await?,
@@ -145,15 +165,9 @@ async fn save_courses(
             .iter()
             .map(|c| ((c.module_id, c.language.as_str()), c.content_hash.as_str()))
             .collect();
-        let positions: Vec<(&str, i64)> = course
-            .modules
-            .iter()
-            .map(|m| (m.slug.as_str(), m.position))
-            .collect();
-        let ids = store::upsert_modules(&mut tx, course_id, &positions, t).await?;
         let mut current = HashSet::new();
         for module in &course.modules {
-            let Some(&module_id) = ids.get(&module.slug) else {
+            let Some(&module_id) = module_ids.get(&(course_id, module.slug.clone())) else {
                 return Err(Error::internal(
                     "saving modules",
                     format!("no id returned for module {}", module.slug),
@@ -161,8 +175,7 @@ async fn save_courses(
             };
             current.insert(module_id);
             for (lang, content) in &module.contents {
-                if hashes.get(&(module_id, lang.as_str())) != Some(&content.content_hash.as_str())
-                {
+                if hashes.get(&(module_id, lang.as_str())) != Some(&content.content_hash.as_str()) {
                     changed.push((module_id, lang.as_str(), content));
                 }
             }

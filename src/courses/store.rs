@@ -146,42 +146,72 @@ pub async fn stored_hashes(db: &AnyPool) -> Result<Vec<(String, String)>> {
         .context("reading content hashes")
 }
 
-/// Insert or update a course row (the first write of the import transaction).
+/// Rows per statement when importing (at most 14 parameters a row: far below the limits of
+/// SQLite, 32,766, and PostgreSQL, 65,535).
+const ROWS_PER_STATEMENT: usize = 64;
+
+/// `($first, $first+1, ...)` for `width` parameters, with `extra` appended verbatim.
+fn row(first: usize, width: usize, extra: &str) -> String {
+    let params: Vec<String> = (first..first + width).map(|i| format!("${i}")).collect();
+    format!("({}{extra})", params.join(", "))
+}
+
+/// Insert or update course rows (the first write of an import transaction), many a statement.
+/// Returns slug -> id.
 #[instrument(skip_all)]
-pub async fn upsert_course(conn: &mut AnyConnection, c: &catalog::Course, now: i64) -> Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO courses (slug, version, default_language, topic, estimated_minutes,
-             titles_json, summaries_json, languages_json, required_modules_json, quiz_required,
-             pass_mark, quiz_json, content_hash, imported_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
-         ON CONFLICT (slug) DO UPDATE SET
-             version = excluded.version, default_language = excluded.default_language,
-             topic = excluded.topic, estimated_minutes = excluded.estimated_minutes,
-             titles_json = excluded.titles_json, summaries_json = excluded.summaries_json,
-             languages_json = excluded.languages_json,
-             required_modules_json = excluded.required_modules_json,
-             quiz_required = excluded.quiz_required, pass_mark = excluded.pass_mark,
-             quiz_json = excluded.quiz_json, content_hash = excluded.content_hash,
-             updated_at = excluded.updated_at
-         RETURNING id",
-    )
-    .bind(&c.slug)
-    .bind(c.version)
-    .bind(&c.default_language)
-    .bind(&c.topic)
-    .bind(c.estimated_minutes)
-    .bind(json(&c.titles))
-    .bind(json(&c.summaries))
-    .bind(json(&c.languages))
-    .bind(c.required_modules.as_ref().map(json))
-    .bind(i64::from(c.quiz_required))
-    .bind(c.pass_mark)
-    .bind(c.quiz_json.as_deref())
-    .bind(&c.content_hash)
-    .bind(now)
-    .fetch_one(conn)
-    .await
-    .context("saving course")
+pub async fn upsert_courses(
+    conn: &mut AnyConnection,
+    courses: &[&catalog::Course],
+    now: i64,
+) -> Result<HashMap<String, i64>> {
+    let mut ids = HashMap::with_capacity(courses.len());
+    for chunk in courses.chunks(ROWS_PER_STATEMENT) {
+        // $1 now, then 13 parameters per course.
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| row(2 + 13 * i, 13, ", $1, $1"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO courses (slug, version, default_language, topic, estimated_minutes,
+                 titles_json, summaries_json, languages_json, required_modules_json,
+                 quiz_required, pass_mark, quiz_json, content_hash, imported_at, updated_at)
+             VALUES {}
+             ON CONFLICT (slug) DO UPDATE SET
+                 version = excluded.version, default_language = excluded.default_language,
+                 topic = excluded.topic, estimated_minutes = excluded.estimated_minutes,
+                 titles_json = excluded.titles_json, summaries_json = excluded.summaries_json,
+                 languages_json = excluded.languages_json,
+                 required_modules_json = excluded.required_modules_json,
+                 quiz_required = excluded.quiz_required, pass_mark = excluded.pass_mark,
+                 quiz_json = excluded.quiz_json, content_hash = excluded.content_hash,
+                 updated_at = excluded.updated_at
+             RETURNING slug, id",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(now);
+        for c in chunk {
+            query = query
+                .bind(c.slug.as_str())
+                .bind(c.version)
+                .bind(c.default_language.as_str())
+                .bind(c.topic.as_str())
+                .bind(c.estimated_minutes)
+                .bind(json(&c.titles))
+                .bind(json(&c.summaries))
+                .bind(json(&c.languages))
+                .bind(c.required_modules.as_ref().map(json))
+                .bind(i64::from(c.quiz_required))
+                .bind(c.pass_mark)
+                .bind(c.quiz_json.as_deref())
+                .bind(c.content_hash.as_str());
+        }
+        ids.extend(
+            query
+                .fetch_all(&mut *conn)
+                .await
+                .context("saving courses")?,
+        );
+    }
+    Ok(ids)
 }
 
 fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
@@ -204,38 +234,41 @@ pub async fn stored_modules(conn: &mut AnyConnection, course_id: i64) -> Result<
         .context("reading modules")
 }
 
-/// Insert or update every module of a course in one statement (ids of existing modules are
-/// kept, a retired module that is back is current again). Returns slug -> id.
+/// Insert or update modules `(course id, slug, position)`, many a statement (ids of existing
+/// modules are kept, a retired module that is back is current again).
+/// Returns (course id, slug) -> id.
 #[instrument(skip_all)]
 pub async fn upsert_modules(
     conn: &mut AnyConnection,
-    course_id: i64,
-    modules: &[(&str, i64)],
+    modules: &[(i64, &str, i64)],
     now: i64,
-) -> Result<HashMap<String, i64>> {
-    if modules.is_empty() {
-        return Ok(HashMap::new());
+) -> Result<HashMap<(i64, String), i64>> {
+    let mut ids = HashMap::with_capacity(modules.len());
+    for chunk in modules.chunks(ROWS_PER_STATEMENT) {
+        // $1 now, then (course, slug, position) per module.
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| row(2 + 3 * i, 3, ", NULL, $1"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO course_modules (course_id, slug, position, retired_at, updated_at)
+             VALUES {}
+             ON CONFLICT (course_id, slug) DO UPDATE SET
+                 position = excluded.position, retired_at = NULL,
+                 updated_at = excluded.updated_at
+             RETURNING course_id, slug, id",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (i64, String, i64)>(&sql).bind(now);
+        for (course_id, slug, position) in chunk {
+            query = query.bind(*course_id).bind(*slug).bind(*position);
+        }
+        let rows = query
+            .fetch_all(&mut *conn)
+            .await
+            .context("saving modules")?;
+        ids.extend(rows.into_iter().map(|(c, slug, id)| ((c, slug), id)));
     }
-    // $1 course, $2 now, then (slug, position) per module.
-    let rows: Vec<String> = (0..modules.len())
-        .map(|i| format!("($1, ${}, ${}, NULL, $2)", 3 + 2 * i, 4 + 2 * i))
-        .collect();
-    let sql = format!(
-        "INSERT INTO course_modules (course_id, slug, position, retired_at, updated_at)
-         VALUES {}
-         ON CONFLICT (course_id, slug) DO UPDATE SET
-             position = excluded.position, retired_at = NULL, updated_at = excluded.updated_at
-         RETURNING slug, id",
-        rows.join(", ")
-    );
-    let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
-        .bind(course_id)
-        .bind(now);
-    for (slug, position) in modules {
-        query = query.bind(*slug).bind(*position);
-    }
-    let ids = query.fetch_all(conn).await.context("saving modules")?;
-    Ok(ids.into_iter().collect())
+    Ok(ids)
 }
 
 /// A module no longer in the files: hidden, but learners' completions of it are kept.
@@ -273,10 +306,6 @@ pub async fn stored_contents(
     .context("reading module contents")
 }
 
-/// Rows per statement when saving module contents (5 parameters each: far below the limits
-/// of SQLite and PostgreSQL).
-const CONTENT_ROWS_PER_STATEMENT: usize = 64;
-
 /// Insert or update module contents `(module id, language, content)`, many rows a statement.
 #[instrument(skip_all)]
 pub async fn upsert_contents(
@@ -284,13 +313,10 @@ pub async fn upsert_contents(
     contents: &[(i64, &str, &catalog::ModuleContent)],
     now: i64,
 ) -> Result<()> {
-    for chunk in contents.chunks(CONTENT_ROWS_PER_STATEMENT) {
+    for chunk in contents.chunks(ROWS_PER_STATEMENT) {
         // $1 now, then five parameters per row.
         let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = 2 + 5 * i;
-                format!("(${b}, ${}, ${}, ${}, ${}, $1)", b + 1, b + 2, b + 3, b + 4)
-            })
+            .map(|i| row(2 + 5 * i, 5, ", $1"))
             .collect();
         let sql = format!(
             "INSERT INTO module_contents (module_id, language, title, html, content_hash, updated_at)
