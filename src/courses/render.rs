@@ -220,9 +220,17 @@ fn percent_decode(s: &str) -> String {
 
 /// GitHub-style heading anchor: lowercase, letters/digits/`-`/`_` kept, spaces to `-`.
 pub fn slugify(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.trim().chars() {
-        if c.is_alphanumeric() || c == '_' || c == '-' {
+    let text = text.trim();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            // Most headings are ASCII: no Unicode tables on that path.
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                out.push(c.to_ascii_lowercase());
+            } else if c.is_whitespace() {
+                out.push('-');
+            }
+        } else if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
         } else if c.is_whitespace() {
             out.push('-');

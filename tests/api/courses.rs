@@ -742,3 +742,91 @@ Inline <script>alert(1)</script> script and <img src=x onerror=alert(2)> image.
     // Raw HTML blocks are removed whole, even harmless ones.
     assert!(!html.contains("styled"), "{html}");
 }
+
+/// Seventy courses (more rows than one import statement takes) and a broken one: every good
+/// course is stored whole, in folder order, and a re-import touches only what changed.
+#[rocket::async_test]
+async fn a_large_catalogue_imports_in_batches_and_reimports_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = repo_path("tests/fixtures/courses/biotech-basics");
+    for i in 0..70 {
+        let slug = format!("bulk-{i:03}");
+        let course = dir.path().join(&slug);
+        copy_dir(&fixture, &course);
+        edit(&course.join("course.toml"), |t| {
+            t.replace("slug = \"biotech-basics\"", &format!("slug = \"{slug}\""))
+        });
+        edit(&course.join("en/01-welcome.md"), |t| {
+            format!("{t}\nCourse number {i}.\n")
+        });
+    }
+    copy_dir(&fixture, &dir.path().join("bulk-broken"));
+    edit(&dir.path().join("bulk-broken/course.toml"), |t| {
+        t.replace("slug = \"biotech-basics\"", "slug = \"Bulk Broken\"")
+    });
+    let app = app_on(dir.path()).await;
+    let w = app.world().await;
+    let t = &w.learner_a.token;
+
+    let catalogue = app.get("/api/courses", t).await.expect(200);
+    let items = catalogue.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 70, "{}", catalogue.text);
+    for item in items {
+        assert_eq!(item["module_count"], 3, "{item}");
+    }
+    for (slug, n) in [("bulk-000", 0), ("bulk-069", 69)] {
+        let m = app
+            .get(&format!("/api/courses/{slug}/modules/welcome?lang=en"), t)
+            .await
+            .expect(200);
+        assert!(
+            m.body["html"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("Course number {n}.")),
+            "{}",
+            m.text
+        );
+        let es = app
+            .get(
+                &format!("/api/courses/{slug}/modules/regulation?lang=es"),
+                t,
+            )
+            .await
+            .expect(200);
+        assert_eq!(es.body["language"], "es", "{}", es.text);
+    }
+
+    let r = import(&app, &w.admin.token).await;
+    assert_eq!(
+        (
+            &r.body["imported"],
+            &r.body["updated"],
+            &r.body["unchanged"]
+        ),
+        (&json!(0), &json!(0), &json!(70)),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["skipped"], json!(["bulk-broken"]), "{}", r.text);
+
+    edit(&dir.path().join("bulk-042/es/02-regulation.md"), |t| {
+        format!("{t}\nCambio nuevo.\n")
+    });
+    let r = import(&app, &w.admin.token).await;
+    assert_eq!(
+        (
+            &r.body["imported"],
+            &r.body["updated"],
+            &r.body["unchanged"]
+        ),
+        (&json!(0), &json!(1), &json!(69)),
+        "{}",
+        r.text
+    );
+    let m = app
+        .get("/api/courses/bulk-042/modules/regulation?lang=es", t)
+        .await
+        .expect(200);
+    assert!(m.body["html"].as_str().unwrap().contains("Cambio nuevo."));
+}
