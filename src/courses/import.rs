@@ -71,7 +71,7 @@ pub async fn import_dir_unchecked(db: &AnyPool, dir: &Path) -> Result<ImportRepo
     let paused = crate::db::pause_checkpoints(&mut conn).await?;
     let mut failed = None;
     // Whatever has been rendered while the last group was written is the next group: one
-    // transaction, a few statements per course.
+    // transaction, a few statements in all.
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
         while let Ok(next) = rx.try_recv() {
@@ -101,15 +101,19 @@ pub async fn import_dir_unchecked(db: &AnyPool, dir: &Path) -> Result<ImportRepo
         }
     }
     drop(rx);
-    if paused {
-        crate::db::resume_checkpoints(&mut conn).await?;
-    }
+    let resumed = if paused {
+        crate::db::resume_checkpoints(&mut conn).await
+    } else {
+        Ok(())
+    };
     let root = loader
         .await
         .map_err(|e| Error::internal("loading courses", e))?;
+    // The first failure is the one to report.
     if let Some(e) = failed {
         return Err(e);
     }
+    resumed?;
     if let Err(problem) = root {
         report.errors.push(problem);
     }
