@@ -137,3 +137,39 @@ async fn refused(figment: rocket::figment::Figment) -> String {
         Err(e) => e.kind().to_string(),
     }
 }
+
+/// A new SQLite database gets 16 KiB pages and WAL, and the course import leaves the WAL
+/// checkpoint setting of its connection as it found it.
+#[rocket::async_test]
+async fn new_sqlite_databases_use_large_pages_and_wal() {
+    let app = TestApp::new().await;
+    if app.is_postgres() {
+        return;
+    }
+    let pool = app.pool();
+    let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(page, i64::from(academy::db::SQLITE_PAGE_SIZE));
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    academy::courses::import_dir(pool, &crate::common::repo_path("courses"))
+        .await
+        .unwrap();
+    // Every pooled connection checkpoints automatically again.
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push(pool.acquire().await.unwrap());
+    }
+    for conn in &mut conns {
+        let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(pages, 1000);
+    }
+}
