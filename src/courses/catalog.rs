@@ -1,6 +1,6 @@
 //! Load and validate `courses/`: one folder per course, every problem named by file and line.
 //!
-//! Pure apart from reading files: the importer turns a [`Catalog`] into database rows.
+//! Pure apart from reading files: the importer turns each loaded [`Course`] into database rows.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -1,8 +1,9 @@
-//! Import a validated [`Catalog`] into the database, idempotently.
+//! Import the course folders into the database, idempotently.
 //!
-//! A course whose content hash is unchanged is not touched. A changed course is updated in one
-//! transaction: its row, then each module (ids kept, so progress survives), then each module
-//! language whose own hash changed. Modules removed from the files are retired, not deleted.
+//! A course whose folder hash is unchanged is not even parsed. Changed and new courses are
+//! written in groups, one transaction each: their rows, their modules (ids kept, so progress
+//! survives), then each module language whose own hash changed. Modules removed from the files
+//! are retired, not deleted.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
