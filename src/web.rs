@@ -15,6 +15,18 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::telemetry::RequestTelemetry;
 
+/// RFC 3986 unreserved characters stay; every other byte of a path segment becomes `%XX`.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encode `s` so that it stays one path segment (or one fragment part) of a URL.
+pub fn encode_path_segment(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, PATH_SEGMENT).to_string()
+}
+
 pub fn static_files(config: &Config) -> FileServer {
     FileServer::new(&config.static_dir, Options::Index | Options::Missing).rank(20)
 }

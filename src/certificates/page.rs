@@ -114,7 +114,7 @@ pub fn render(lang: Lang, hub_name: &str, path_code: &str, state: PageState<'_>)
             ));
         }
     }
-    let path = escape(&urlencode_path(path_code));
+    let path = escape(&crate::web::encode_path_segment(path_code));
     let nav: String = [Lang::En, Lang::Es, Lang::Pt]
         .iter()
         .map(|l| {
@@ -146,19 +146,6 @@ pub fn render(lang: Lang, hub_name: &str, path_code: &str, state: PageState<'_>)
         title = escape(t.page_title),
         hub = escape(hub_name),
     )
-}
-
-/// Keep a path segment a path segment: percent-encode everything but unreserved characters.
-fn urlencode_path(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

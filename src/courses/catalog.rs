@@ -79,8 +79,6 @@ pub struct Catalog {
     pub problems: Vec<Problem>,
     /// Slugs (folder names) of the courses that were skipped because of problems.
     pub skipped: Vec<String>,
-    /// Folders whose content hash matched the stored one (not loaded).
-    pub unchanged: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -153,15 +151,10 @@ impl Problems<'_> {
 /// Load every course folder under `dir`. Hidden entries are ignored; files at the top level
 /// (such as README.md) are not courses.
 pub fn load(dir: &Path) -> Catalog {
-    load_changed(dir, &HashMap::new())
-}
-
-/// Like [`load`], but a folder whose [`folder_hash`] equals `stored[folder name]` is neither
-/// parsed nor rendered: it is listed in `unchanged`.
-pub fn load_changed(dir: &Path, stored: &HashMap<String, String>) -> Catalog {
     let mut catalog = Catalog::default();
-    if let Err(problem) = for_each_folder(dir, stored, |name, outcome| match outcome {
-        Outcome::Unchanged => catalog.unchanged.push(name),
+    // With no stored hashes nothing is skipped as unchanged.
+    if let Err(problem) = for_each_folder(dir, &HashMap::new(), |name, outcome| match outcome {
+        Outcome::Unchanged => {}
         Outcome::Loaded(course) => catalog.courses.push(*course),
         Outcome::Failed(problems) => {
             catalog.problems.extend(problems);
@@ -176,13 +169,13 @@ pub fn load_changed(dir: &Path, stored: &HashMap<String, String>) -> Catalog {
 /// What loading one course folder gave.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Its [`folder_hash`] is the stored one: not parsed.
+    /// Its [`folder_hash`] is the one in `stored`: not parsed.
     Unchanged,
     Loaded(Box<Course>),
     Failed(Vec<Problem>),
 }
 
-/// Load the course folders of `dir` on every core (as [`load_changed`] does) and hand each
+/// Load the course folders of `dir` on every core and hand each
 /// outcome to `each` on the calling thread, in folder name order, as soon as it and every
 /// folder before it are done: the caller can store one course while the next are rendered.
 /// `Err` only when `dir` itself cannot be read.

@@ -69,6 +69,27 @@ pub fn requested(
         .or_else(|| accept.0.first().cloned())
 }
 
+/// The language a user asked for: `?lang` (an unsupported one is a 400 naming `lang`), else
+/// their locale, else `Accept-Language`; `None`: serve the content's default.
+pub async fn for_user(
+    db: &sqlx::AnyPool,
+    user_id: i64,
+    lang: Option<&str>,
+    accept: &AcceptLanguage,
+) -> crate::error::Result<Option<String>> {
+    if let Some(l) = lang {
+        if !is_supported(l) {
+            return Err(crate::error::Error::invalid(
+                "lang",
+                "must be one of en, es, pt",
+            ));
+        }
+        return Ok(Some(l.to_string()));
+    }
+    let me = crate::orgs::store::get_user(db, user_id).await?;
+    Ok(requested(None, Some(&me.locale), accept))
+}
+
 /// The language to serve from those `available`, and whether it is a fallback (the reader asked
 /// for a language this content does not have).
 pub fn choose(requested: Option<&str>, available: &[&str], default: &str) -> (String, bool) {

@@ -114,30 +114,23 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// Percent-encode a path segment (RFC 3986 unreserved characters kept).
-pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// The web UI route of a module (hash routing; an anchor follows a second `#`).
 pub fn module_href(course: &str, module: &str, anchor: Option<&str>) -> String {
     match anchor {
-        Some(a) => format!("#/courses/{course}/{module}#{}", encode_segment(a)),
+        Some(a) => format!(
+            "#/courses/{course}/{module}#{}",
+            crate::web::encode_path_segment(a)
+        ),
         None => format!("#/courses/{course}/{module}"),
     }
 }
 
 /// The web UI route that opens a course material by its title.
 pub fn material_href(course: &str, title: &str) -> String {
-    format!("#/courses/{course}/materials/{}", encode_segment(title))
+    format!(
+        "#/courses/{course}/materials/{}",
+        crate::web::encode_path_segment(title)
+    )
 }
 
 /// `NN-slug.md` -> (position, slug).
@@ -166,7 +159,11 @@ fn classify(dest: &str) -> LinkTarget {
         return LinkTarget::Anchor(anchor.to_string());
     }
     if let Some(title) = dest.strip_prefix("material:") {
-        return LinkTarget::Material(percent_decode(title.trim()));
+        return LinkTarget::Material(
+            percent_encoding::percent_decode_str(title.trim())
+                .decode_utf8_lossy()
+                .into_owned(),
+        );
     }
     // The scheme must start the destination: browsers ignore leading controls and spaces,
     // so anything before it makes the link refused or broken, never external.
@@ -200,25 +197,6 @@ fn classify(dest: &str) -> LinkTarget {
     } else {
         LinkTarget::Broken(dest.to_string())
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// GitHub-style heading anchor: lowercase, letters/digits/`-`/`_` kept, spaces to `-`.

@@ -116,23 +116,6 @@ pub struct ModuleView {
     pub next: Option<ModuleLink>,
 }
 
-/// The requested language: `?lang` (validated), the user's locale, `Accept-Language`.
-async fn requested_language(
-    db: &Db,
-    user: &CurrentUser,
-    lang: Option<&str>,
-    accept: &AcceptLanguage,
-) -> Result<Option<String>> {
-    if let Some(l) = lang {
-        if !language::is_supported(l) {
-            return Err(Error::invalid("lang", "must be one of en, es, pt"));
-        }
-        return Ok(Some(l.to_string()));
-    }
-    let me = crate::orgs::store::get_user(&db.pool, user.id).await?;
-    Ok(language::requested(None, Some(&me.locale), accept))
-}
-
 fn json_or_default<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
     serde_json::from_str(text).unwrap_or_default()
 }
@@ -170,7 +153,7 @@ async fn list_courses(
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<Items<CourseSummary>>> {
-    let requested = requested_language(db, &user, lang, &accept).await?;
+    let requested = language::for_user(&db.pool, user.id, lang, &accept).await?;
     let rows = store::list_courses(db).await?;
     Ok(Items::new(
         rows.iter()
@@ -249,7 +232,7 @@ async fn get_course(
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<CourseDetail>> {
-    let requested = requested_language(db, &user, lang, &accept).await?;
+    let requested = language::for_user(&db.pool, user.id, lang, &accept).await?;
     let row = store::get_course(db, slug).await?;
     let modules: Vec<ModuleEntry> = module_entries(db, &row, requested.as_deref())
         .await?
@@ -284,7 +267,7 @@ async fn get_module(
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<ModuleView>> {
-    let requested = requested_language(db, &user, lang, &accept).await?;
+    let requested = language::for_user(&db.pool, user.id, lang, &accept).await?;
     let course = store::get_course(db, slug).await?;
     let entries = module_entries(db, &course, requested.as_deref()).await?;
     let Some(index) = entries.iter().position(|(_, m)| m.slug == module) else {

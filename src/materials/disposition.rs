@@ -47,17 +47,23 @@ fn ascii_fallback(name: &str) -> String {
         .collect()
 }
 
-/// RFC 8187 `value-chars`: attr-char stays, every other byte is `%XX`.
+/// RFC 8187 `attr-char`: these stay, every other byte of a `value-chars` is `%XX`.
+const ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
 fn percent_encode(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() * 3);
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(name, ATTR_CHAR).to_string()
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::view::{ChoiceView, FeedbackItem, QuestionView};
 use crate::auth::Learner;
 use crate::courses::language::{self, AcceptLanguage};
 use crate::db::Db;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::json::JsonBody;
 
 #[derive(OpenApi)]
@@ -52,23 +52,6 @@ pub struct SavedAnswers {
     answers_saved_at: String,
 }
 
-/// `?lang` (validated), then the learner's locale, then `Accept-Language`.
-async fn language(
-    db: &Db,
-    user: &Learner,
-    lang: Option<&str>,
-    accept: &AcceptLanguage,
-) -> Result<Option<String>> {
-    if let Some(l) = lang {
-        if !language::is_supported(l) {
-            return Err(Error::invalid("lang", "must be one of en, es, pt"));
-        }
-        return Ok(Some(l.to_string()));
-    }
-    let me = crate::orgs::store::get_user(&db.pool, user.id).await?;
-    Ok(language::requested(None, Some(&me.locale), accept))
-}
-
 /// Start an attempt at the course's quiz: 201 with the drawn questions (never the answers), or
 /// 200 with the learner's attempt that is still open. 409 when no attempts are left.
 #[utoipa::path(tag = "quizzes",
@@ -84,7 +67,7 @@ async fn start_attempt(
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<(Status, Json<AttemptView>)> {
-    let lang = language(db, &user, lang, &accept).await?;
+    let lang = language::for_user(&db.pool, user.id, lang, &accept).await?;
     let (created, view) = attempts::start(&db.pool, user.id, slug, lang.as_deref()).await?;
     let status = if created { Status::Created } else { Status::Ok };
     Ok((status, Json(view)))
@@ -103,7 +86,7 @@ async fn get_attempt(
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<AttemptView>> {
-    let lang = language(db, &user, lang, &accept).await?;
+    let lang = language::for_user(&db.pool, user.id, lang, &accept).await?;
     Ok(Json(
         attempts::get(&db.pool, id, user.id, lang.as_deref()).await?,
     ))
@@ -145,7 +128,7 @@ async fn submit_attempt(
     accept: AcceptLanguage,
     body: JsonBody<AnswersBody>,
 ) -> Result<Json<AttemptResult>> {
-    let lang = language(db, &user, lang, &accept).await?;
+    let lang = language::for_user(&db.pool, user.id, lang, &accept).await?;
     Ok(Json(
         attempts::submit(&db.pool, id, user.id, &body.0.answers, lang.as_deref()).await?,
     ))
