@@ -12,9 +12,12 @@ fn main() {
         (Lang::Es, "Begoña Núñez Ibáñez", "Marea Peptides SL", "Financiación pública y privada para pymes biotecnológicas", Some(87.5), "Bioval Cluster"),
         (Lang::Pt, "Conceição Araújo Gonçalves", "Algatec Biotecnologia Lda", "Propriedade intelectual e licenciamento em biotecnologia", None, "BioNorte Portugal"),
         (Lang::Es, "María de los Ángeles Fernández-Villaverde y Sánchez de la Peña", "Hispalis Bioprocess SL", "Acceso a mercados internacionales: estrategia, regulación, reembolso y alianzas comerciales para pymes", Some(100.0), "Andalucía BioHub"),
+        // Names in other scripts: right-to-left shaped, fallback fonts, a placeholder for what no font has.
+        (Lang::En, "ليلى حداد · Noa Levi נועה לוי", "Xenogen Diagnósticos SL", "Open innovation and intellectual property", Some(95.0), "Bioval Cluster"),
+        (Lang::Gl, "王小明 · 김민준 · अनन्या शर्मा 🧬", "Algatec Biotecnologia Lda", "Innovación aberta e propiedade industrial e intelectual", Some(90.0), "BioNorte Portugal"),
     ];
     for (i, (lang, name, sme, course, score, partner)) in samples.into_iter().enumerate() {
-        let code = format!("IBA-7K3F-Q9X{}", ["D", "E", "F", "G"][i]);
+        let code = format!("IBA-7K3F-Q9X{}", ["D", "E", "F", "G", "H", "J"][i]);
         let data = CertificateData {
             lang,
             hub_name: "IberoBio Academy".into(),

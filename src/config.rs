@@ -43,8 +43,11 @@ pub struct Config {
     pub import_on_start: bool,
     /// `text` or `json`.
     pub log_format: String,
-    /// IP prefixes allowed to read `/metrics` (e.g. `127.0.0.1`, `10.0.`).
-    pub metrics_allow: Vec<String>,
+    /// Networks allowed to read `/metrics` (addresses or CIDR, e.g. `127.0.0.1`, `10.0.0.0/8`).
+    pub metrics_allow: crate::net::Networks,
+    /// Proxies whose `X-Forwarded-For` / `X-Real-IP` headers are believed (CIDR list; empty:
+    /// the client address is always the TCP peer).
+    pub trusted_proxies: crate::net::Networks,
     /// Minimum notice before a slot starts for a learner to book it.
     pub booking_min_notice_hours: i64,
     /// Maximum number of future active bookings per learner.
@@ -67,6 +70,32 @@ pub struct Config {
     /// Refuse to start when the object store cannot be reached (false: start anyway and answer
     /// 503 on storage routes until it is back).
     pub storage_required: bool,
+    /// argon2 computations at once (0: one per core); the rest queue.
+    pub password_hash_concurrency: usize,
+    /// How long a login may wait for a free hashing thread before a 503.
+    pub password_hash_queue_seconds: u64,
+    /// How long start-up waits for the database to answer before giving up.
+    pub database_connect_timeout_seconds: u64,
+    /// Seconds to wait for a TCP connection to the S3 endpoint.
+    pub s3_connect_timeout_seconds: f64,
+    /// Seconds one S3 request may take (a multipart upload: each of its requests).
+    pub s3_request_timeout_seconds: f64,
+    /// Seconds a `/health` answer about the object store is reused (0: ask every time).
+    pub storage_health_cache_seconds: f64,
+    /// Seconds between two sweeps of half-written uploads and deletions (across processes).
+    pub storage_sweep_interval_seconds: u64,
+    /// A material row still `pending` or `deleting` after this many seconds is swept.
+    pub storage_sweep_pending_after_seconds: u64,
+    /// An incomplete multipart upload older than this many seconds is aborted.
+    pub storage_sweep_multipart_after_seconds: u64,
+    /// Failed sign-ins per account before each further one locks it (growing delays).
+    pub login_account_failures: i64,
+    /// Failed sign-ins per client address before each further one locks it.
+    pub login_client_failures: i64,
+    /// The first sign-in lock, in seconds; each further failure doubles it.
+    pub login_lock_seconds: i64,
+    /// The longest sign-in lock, in seconds.
+    pub login_max_lock_seconds: i64,
 }
 
 impl Default for Config {
@@ -83,7 +112,8 @@ impl Default for Config {
             refresh_token_days: 30,
             import_on_start: true,
             log_format: "text".into(),
-            metrics_allow: vec!["127.0.0.1".into(), "::1".into()],
+            metrics_allow: crate::net::Networks::parse(&["127.0.0.1", "::1"]).unwrap_or_default(),
+            trusted_proxies: crate::net::Networks::default(),
             booking_min_notice_hours: 2,
             booking_max_per_learner: 3,
             booking_cancel_cutoff_hours: 24,
@@ -98,6 +128,19 @@ impl Default for Config {
             s3_path_style: true,
             presign_seconds: 300,
             storage_required: true,
+            password_hash_concurrency: 0,
+            password_hash_queue_seconds: 10,
+            database_connect_timeout_seconds: 5,
+            s3_connect_timeout_seconds: 2.0,
+            s3_request_timeout_seconds: 10.0,
+            storage_health_cache_seconds: 5.0,
+            storage_sweep_interval_seconds: 600,
+            storage_sweep_pending_after_seconds: 3600,
+            storage_sweep_multipart_after_seconds: 86_400,
+            login_account_failures: 5,
+            login_client_failures: 20,
+            login_lock_seconds: 1,
+            login_max_lock_seconds: 900,
         }
     }
 }

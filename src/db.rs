@@ -92,7 +92,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<AnyDbPool, PoolE
     Ok(AnyDbPool { pool, backend })
 }
 
-fn ensure_sqlite_folder(url: &str) -> Result<(), String> {
+pub(crate) fn ensure_sqlite_folder(url: &str) -> Result<(), String> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = rest.split('?').next().unwrap_or_default();
     if path.is_empty() || path.starts_with(":memory:") {

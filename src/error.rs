@@ -60,6 +60,25 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A problem lists at most this many field errors (the detail counts the rest).
+pub const MAX_FIELD_ERRORS: usize = 20;
+/// Longest field name or message in a problem, in characters; longer ones are cut with `…`.
+pub const MAX_FIELD_CHARS: usize = 200;
+/// Longest `detail`, in characters.
+pub const MAX_DETAIL_CHARS: usize = 5000;
+
+fn clip_to(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_string(),
+    }
+}
+
+/// A field name or message as shown in a problem (at most [`MAX_FIELD_CHARS`]).
+pub fn clip(s: &str) -> String {
+    clip_to(s, MAX_FIELD_CHARS)
+}
+
 impl Error {
     pub fn not_found(what: &str) -> Self {
         Error::NotFound(format!("{what} not found"))
@@ -74,16 +93,21 @@ impl Error {
         }
     }
 
-    /// A 422 from several field errors (`Ok(())` when there are none).
+    /// A 422 from several field errors (`Ok(())` when there are none). The message lists the
+    /// first [`MAX_FIELD_ERRORS`] and counts the rest.
     pub fn check(errors: Vec<FieldError>) -> Result<()> {
         if errors.is_empty() {
             return Ok(());
         }
-        let message = errors
+        let mut message = errors
             .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
+            .take(MAX_FIELD_ERRORS)
+            .map(|e| format!("{}: {}", clip(&e.field), clip(&e.message)))
             .collect::<Vec<_>>()
             .join("; ");
+        if errors.len() > MAX_FIELD_ERRORS {
+            message.push_str(&format!("; and {} more", errors.len() - MAX_FIELD_ERRORS));
+        }
         Err(Error::Validation { message, errors })
     }
 
@@ -117,10 +141,17 @@ impl Error {
                     .to_string(),
                 Vec::new(),
             ),
-            Error::Validation { message, errors } => (message.clone(), errors.clone()),
+            Error::Validation { message, errors } => (
+                message.clone(),
+                errors
+                    .iter()
+                    .take(MAX_FIELD_ERRORS)
+                    .map(|e| FieldError::new(clip(&e.field), clip(&e.message)))
+                    .collect(),
+            ),
             other => (other.to_string(), Vec::new()),
         };
-        Problem::new(status, detail, errors)
+        Problem::new(status, clip_to(&detail, MAX_DETAIL_CHARS), errors)
     }
 }
 
@@ -144,6 +175,10 @@ impl<T> Context<T> for std::result::Result<T, sqlx::Error> {
         })
     }
 }
+
+/// What a 503 tells clients to wait before retrying (a busy database pool, a full password
+/// hashing queue, an unreachable object store).
+pub const RETRY_AFTER_SECONDS: u64 = 5;
 
 /// The RFC 9457 body.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -184,6 +219,9 @@ impl Problem {
         if self.status == 401 {
             res.header(Header::new("WWW-Authenticate", "Bearer"));
         }
+        if self.status == 503 {
+            res.header(Header::new("Retry-After", RETRY_AFTER_SECONDS.to_string()));
+        }
         Ok(res.finalize())
     }
 }
@@ -214,26 +252,46 @@ fn stashed(req: &Request<'_>) -> Option<Problem> {
 
 #[catch(default)]
 fn default_catcher(status: Status, req: &Request<'_>) -> ProblemResponse {
-    let problem = stashed(req).unwrap_or_else(|| {
-        let detail = match status.code {
-            404 => format!("no resource at {}", req.uri().path()),
-            400 => "the request could not be read".to_string(),
-            401 => "authentication required: send `Authorization: Bearer <access_token>`".into(),
-            413 => "the request body is too large".into(),
-            415 => "unsupported content type".into(),
-            422 => "the request body does not match what this endpoint expects".into(),
-            _ => status.reason_lossy().to_string(),
-        };
-        Problem::new(status, detail, Vec::new())
-    });
-    ProblemResponse(problem)
+    if let Some(problem) = stashed(req) {
+        return ProblemResponse(problem, None);
+    }
+    if status.code == 404 {
+        let allowed = crate::web::allowed_methods(req);
+        if !allowed.is_empty() {
+            let allow = allowed.join(", ");
+            let detail = format!(
+                "{} is not allowed on {}; allowed: {allow}",
+                req.method(),
+                req.uri().path()
+            );
+            return ProblemResponse(
+                Problem::new(Status::MethodNotAllowed, detail, Vec::new()),
+                Some(allow),
+            );
+        }
+    }
+    let detail = match status.code {
+        404 => format!("no resource at {}", req.uri().path()),
+        400 => "the request could not be read".to_string(),
+        401 => "authentication required: send `Authorization: Bearer <access_token>`".into(),
+        413 => "the request body is too large".into(),
+        415 => "unsupported content type".into(),
+        422 => "the request body does not match what this endpoint expects".into(),
+        _ => status.reason_lossy().to_string(),
+    };
+    ProblemResponse(Problem::new(status, detail, Vec::new()), None)
 }
 
-pub struct ProblemResponse(Problem);
+/// A problem, and the `Allow` header of a 405.
+pub struct ProblemResponse(Problem, Option<String>);
 
 impl<'r> Responder<'r, 'static> for ProblemResponse {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        self.0.respond(req)
+        let mut res = self.0.respond(req)?;
+        if let Some(allow) = self.1 {
+            res.set_header(Header::new("Allow", allow));
+        }
+        Ok(res)
     }
 }
 

@@ -16,35 +16,33 @@ fn fail<'r, T>(req: &'r Request<'_>, err: Error) -> data::Outcome<'r, T, Error> 
     Outcome::Error((err.status(), err))
 }
 
+/// Read a JSON body: syntax first (400), then the text rules of [`crate::input`] (422 naming
+/// each offending field), then the shape the route expects (422 naming the field; the value
+/// of a secret field is never repeated).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::BadRequest(format!("malformed JSON body: {e}")))?;
+    crate::input::check_json(&value)?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
-                };
-                let message = inner
-                    .to_string()
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                Error::Validation {
-                    message: format!("{field}: {message}"),
-                    errors: vec![FieldError::new(field, message)],
-                }
-            }
-            _ => Error::BadRequest(format!("malformed JSON body: {inner}")),
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        let message = inner
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let message = crate::input::redact(&field, message);
+        Error::Validation {
+            message: format!("{field}: {message}"),
+            errors: vec![FieldError::new(field, message)],
         }
-    })?;
-    de.end()
-        .map_err(|e| Error::BadRequest(format!("malformed JSON body: {e}")))?;
-    Ok(value)
+    })
 }
 
 #[rocket::async_trait]
@@ -126,6 +124,122 @@ mod tests {
                 assert!(message.contains("inner"), "{message}")
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused_by_field() {
+        match parse::<Login>(b"{\"email\": \"a\\r\\nb\", \"inner\": {\"n\": 1}}") {
+            Err(Error::Validation { errors, .. }) => {
+                assert_eq!(errors[0].field, "email");
+                assert_eq!(
+                    errors[0].message,
+                    "must be a single line without control characters"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse::<Login>(br#"{"email": "a\u0000", "inner": {"n": 1}}"#) {
+            Err(Error::Validation { errors, .. }) => {
+                assert_eq!(errors[0].message, "must not contain NUL characters")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Secretive {
+        password: String,
+        note: Option<String>,
+    }
+
+    #[test]
+    fn secret_values_stay_out_of_errors() {
+        let err = parse::<Secretive>(br#"{"password": 123456789}"#).unwrap_err();
+        assert_eq!(err.status().code, 422);
+        let shown = format!("{err:?} {err}");
+        assert!(!shown.contains("123456789"), "{shown}");
+        assert!(shown.contains("password"), "{shown}");
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                any::<String>().prop_map(Value::String),
+                "[a-z\\n\\r\\t\\x00 ]{0,8}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                    prop::collection::btree_map(
+                        prop_oneof![
+                            Just("password".to_string()),
+                            Just("note".to_string()),
+                            Just("email".to_string()),
+                            any::<String>()
+                        ],
+                        inner,
+                        0..6
+                    )
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn clean(v: &Value, multi_line: bool) -> bool {
+            match v {
+                Value::String(s) => crate::input::text_problem(s, multi_line).is_none(),
+                _ => true,
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(500))]
+
+            /// Junk bytes are a 400 or a 422, never a panic.
+            #[test]
+            fn junk_bytes_are_a_client_error(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+                if let Err(e) = parse::<Secretive>(&bytes) {
+                    prop_assert!(matches!(e.status().code, 400 | 422), "{:?}", e);
+                }
+            }
+
+            /// Any JSON document is accepted only when it has the right shape and clean text;
+            /// otherwise a 422 (no panic, no 500), and a secret value is never repeated.
+            #[test]
+            fn any_document_is_accepted_clean_or_refused(
+                doc in json(),
+                secret in 100_000_000_000u64..1_000_000_000_000,
+            ) {
+                let secret_text = secret.to_string();
+                let mut doc = doc;
+                if let Value::Object(map) = &mut doc {
+                    if map.get("password").is_some_and(|p| !p.is_string()) {
+                        map.insert("password".into(), Value::from(secret));
+                    }
+                }
+                let bytes = serde_json::to_vec(&doc).expect("serialises");
+                match parse::<Secretive>(&bytes) {
+                    Ok(v) => {
+                        prop_assert!(clean(&Value::String(v.password), false));
+                        prop_assert!(clean(&Value::String(v.note.unwrap_or_default()), true));
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e.status().code, 422, "{:?}", e);
+                        let shown = format!("{e:?}");
+                        prop_assert!(!shown.contains(&secret_text), "{}", shown);
+                    }
+                }
+            }
         }
     }
 }

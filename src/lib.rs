@@ -12,12 +12,16 @@ pub mod courses;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod input;
 pub mod json;
+pub mod lang;
 pub mod materials;
+pub mod net;
 pub mod orgs;
 pub mod progress;
 pub mod quizzes;
 pub mod reports;
+pub mod startup;
 pub mod storage;
 pub mod telemetry;
 pub mod web;
@@ -62,11 +66,15 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .merge((
             "databases.academy.max_connections",
             config.database_max_connections,
-        ));
+        ))
+        // The client address is the peer's; proxy headers only through `net::ClientAddr`.
+        .merge(("ip_header", false));
     let telemetry = Arc::new(telemetry::RequestTelemetry::default());
     rocket::custom(figment)
         .attach(telemetry.clone())
         .attach(web::SecurityHeaders)
+        .attach(web::NoStore)
+        .attach(input::UriCheck)
         .attach(Db::init())
         .attach(db::migrations())
         .attach(storage::stage())
@@ -74,6 +82,11 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .attach(courses::import_on_start())
         .manage(telemetry)
         .manage(keys)
+        .manage(auth::password::Hasher::new(
+            config.password_hash_concurrency,
+            std::time::Duration::from_secs(config.password_hash_queue_seconds),
+        ))
+        .manage(auth::Throttle::from_config(&config))
         .mount("/api", api::routes())
         .mount("/api", auth::routes())
         .mount("/api", orgs::routes())

@@ -27,6 +27,10 @@ enum Command {
     Serve,
     /// Import and validate courses/ and print the report; exits 1 when any course has errors.
     Import,
+    /// Check courses/ as the test suite does (complete in every language a course declares,
+    /// translations with the default language's structure, links, plain-text titles); no
+    /// database needed. Exits 1 when anything is reported.
+    Check,
     /// Create users.
     User {
         #[command(subcommand)]
@@ -82,6 +86,10 @@ async fn main() -> ExitCode {
         .unwrap_or_else(|_| "text".into());
     let command = cli.command.unwrap_or(Command::Serve);
     academy::telemetry::init(&format, !matches!(command, Command::Serve));
+    if let Err(why) = academy::startup::preflight(&figment).await {
+        eprintln!("academy: {why}");
+        return ExitCode::FAILURE;
+    }
     match command {
         Command::Serve => match academy::app(figment).launch().await {
             Ok(_) => ExitCode::SUCCESS,
@@ -91,6 +99,7 @@ async fn main() -> ExitCode {
             }
         },
         Command::Import => import(figment).await,
+        Command::Check => check(figment),
         Command::User { command } => user(figment, command).await,
         Command::Demo => demo(figment).await,
         Command::Storage {
@@ -150,6 +159,30 @@ async fn import(figment: rocket::figment::Figment) -> ExitCode {
     }
 }
 
+fn check(figment: rocket::figment::Figment) -> ExitCode {
+    let config: Config = match figment.extract() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("academy: invalid configuration: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let problems = academy::courses::check::check_dir(&config.courses_dir);
+    for problem in &problems {
+        println!("{problem}");
+    }
+    println!(
+        "{}: {} content problems",
+        config.courses_dir.display(),
+        problems.len()
+    );
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 async fn user(figment: rocket::figment::Figment, command: UserCommand) -> ExitCode {
     let UserCommand::Add {
         email,
@@ -187,7 +220,14 @@ async fn user(figment: rocket::figment::Figment, command: UserCommand) -> ExitCo
         locale,
         time_zone,
     );
-    match orgs::create_checked(db, SmeScope::All, body).await {
+    match orgs::create_checked(
+        db,
+        academy::auth::password::Hasher::shared(),
+        SmeScope::All,
+        body,
+    )
+    .await
+    {
         Ok(user) => {
             println!(
                 "created {} {} (id {})",

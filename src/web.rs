@@ -1,6 +1,5 @@
 //! The web UI's static files, security headers, `/health` and `/metrics`.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use rocket::fairing::{Fairing, Info, Kind};
@@ -13,6 +12,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::net::ClientAddr;
 use crate::telemetry::RequestTelemetry;
 
 /// RFC 3986 unreserved characters stay; every other byte of a path segment becomes `%XX`.
@@ -50,27 +50,33 @@ pub trait HealthCheck: Send + Sync {
 
 #[get("/health")]
 async fn health(db: &Db, storage: StorageCheck) -> (Status, Json<Health>) {
-    let storage = storage.0;
-    let database = match sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&db.pool)
-        .await
-    {
-        Ok(_) => "ok".to_string(),
-        Err(e) => {
-            tracing::warn!(error = %e, "health: database down");
-            "unavailable".to_string()
-        }
-    };
-    let storage = match storage {
-        Some(check) => match check.storage().await {
-            Ok(()) => "ok".to_string(),
+    let database = async {
+        match sqlx::query_scalar::<_, i64>("SELECT 1")
+            .fetch_one(&db.pool)
+            .await
+        {
+            Ok(_) => "ok".to_string(),
             Err(e) => {
-                tracing::warn!(error = %e, "health: storage down");
+                tracing::warn!(error = %e, "health: database down");
                 "unavailable".to_string()
             }
-        },
-        None => "ok".to_string(),
+        }
     };
+    // The storage check bounds itself (a short timeout, a cached answer): see
+    // `storage::StoreHealth`. Both checks run at once so their waits do not add up.
+    let storage = async {
+        match storage.0 {
+            Some(check) => match check.storage().await {
+                Ok(()) => "ok".to_string(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "health: storage down");
+                    "unavailable".to_string()
+                }
+            },
+            None => "ok".to_string(),
+        }
+    };
+    let (database, storage) = tokio::join!(database, storage);
     let ok = database == "ok" && storage == "ok";
     let status = if ok {
         Status::Ok
@@ -99,32 +105,16 @@ impl<'r> rocket::request::FromRequest<'r> for StorageCheck {
     }
 }
 
-pub struct ClientIp(Option<IpAddr>);
-
-#[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for ClientIp {
-    type Error = ();
-    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, ()> {
-        rocket::request::Outcome::Success(ClientIp(req.client_ip()))
-    }
-}
-
 #[get("/metrics")]
 fn metrics(
-    ip: ClientIp,
+    ip: ClientAddr,
     config: &State<Config>,
     telemetry: &State<Arc<RequestTelemetry>>,
 ) -> Result<RawText<String>, Status> {
     let allowed = match ip.0 {
         // Local test clients have no address.
         None => true,
-        Some(ip) => {
-            let ip = ip.to_canonical().to_string();
-            config
-                .metrics_allow
-                .iter()
-                .any(|p| ip.starts_with(p.as_str()))
-        }
+        Some(ip) => config.metrics_allow.contains(ip),
     };
     if !allowed {
         return Err(Status::Forbidden);
@@ -154,4 +144,67 @@ impl Fairing for SecurityHeaders {
         res.set_header(Header::new("X-Frame-Options", "DENY"));
         res.set_header(Header::new("Referrer-Policy", "no-referrer"));
     }
+}
+
+/// `Cache-Control: no-store` on every answer to an authenticated request (it carries someone's
+/// data) and on every `/api/auth/*` answer (it carries tokens), unless the route chose its own.
+pub struct NoStore;
+
+#[rocket::async_trait]
+impl Fairing for NoStore {
+    fn info(&self) -> Info {
+        Info {
+            name: "Cache-Control: no-store",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        if res.headers().contains("Cache-Control") {
+            return;
+        }
+        let authenticated = req.headers().contains("Authorization");
+        let auth_route = req.uri().path().starts_with("/api/auth/");
+        if authenticated || auth_route {
+            res.set_header(Header::new("Cache-Control", "no-store"));
+        }
+    }
+}
+
+/// The methods the routes at this request's path answer (`HEAD` with `GET`), in a stable
+/// order; empty when no route has this path, or when one has the request's own method (then
+/// it was a real 404). The static-file fallback (a catch-all path) is not counted.
+pub fn allowed_methods(req: &Request<'_>) -> Vec<String> {
+    let segments: Vec<&str> = req.uri().path().segments().collect();
+    let mut methods: Vec<String> = Vec::new();
+    for route in req.rocket().routes() {
+        if !path_matches(route.uri.path(), &segments) {
+            continue;
+        }
+        let method = route.method.as_str().to_string();
+        if !methods.contains(&method) {
+            methods.push(method);
+        }
+        if route.method == rocket::http::Method::Get && !methods.iter().any(|m| m == "HEAD") {
+            methods.push("HEAD".into());
+        }
+    }
+    if methods.iter().any(|m| m == req.method().as_str()) {
+        return Vec::new();
+    }
+    methods.sort();
+    methods
+}
+
+/// Whether a route path (`/api/courses/<slug>`) matches the request's decoded segments.
+/// Routes ending in a `<rest..>` segment are catch-alls and never count.
+fn path_matches(route: &str, segments: &[&str]) -> bool {
+    let parts: Vec<&str> = route.split('/').filter(|s| !s.is_empty()).collect();
+    if parts.iter().any(|p| p.ends_with("..>")) || parts.len() != segments.len() {
+        return false;
+    }
+    parts
+        .iter()
+        .zip(segments)
+        .all(|(p, s)| (p.starts_with('<') && p.ends_with('>')) || p == s)
 }

@@ -1,12 +1,22 @@
 //! Request guards: `CurrentUser` from the bearer token, then one guard per role.
+//!
+//! The token's signature proves who the caller is; everything else is read fresh from the
+//! database on every request (one indexed lookup): the role, partner and SME, whether the user
+//! is disabled or removed, whether the token's version is current, and whether its session was
+//! closed by logout or refresh-token reuse. A revoked token is refused at once, not when it
+//! expires.
 
 use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
+use rocket_db_pools::Database;
 
-use super::{Keys, Role};
+use super::{store, Keys, Role};
+use crate::db::Db;
 use crate::error::{stash, Error};
 
-/// The authenticated caller, from a valid access token.
+const REVOKED: &str = "the access token has been revoked: please sign in again";
+
+/// The authenticated caller, from a valid access token and the database.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: i64,
@@ -59,11 +69,27 @@ impl<'r> FromRequest<'r> for CurrentUser {
                     .sub
                     .parse::<i64>()
                     .map_err(|_| Error::Unauthorized("the access token is not valid".into()))?;
+                let Some(db) = Db::fetch(req.rocket()) else {
+                    return Err(Error::internal("auth", "database is not attached"));
+                };
+                let bearer = store::bearer(db, id, &claims.sid)
+                    .await?
+                    .ok_or_else(|| Error::Unauthorized(REVOKED.into()))?;
+                if bearer.token_version != claims.ver
+                    || bearer.disabled_at.is_some()
+                    || bearer.removed_at.is_some()
+                    || bearer.session_revoked != 0
+                {
+                    return Err(Error::Unauthorized(REVOKED.into()));
+                }
+                let role = Role::parse(&bearer.role).ok_or_else(|| {
+                    Error::internal("auth", format!("unknown role {}", bearer.role))
+                })?;
                 Ok(CurrentUser {
                     id,
-                    role: claims.role,
-                    sme_id: claims.sme,
-                    partner_id: claims.partner,
+                    role,
+                    sme_id: bearer.sme_id,
+                    partner_id: bearer.partner_id,
                     session: claims.sid,
                 })
             })
@@ -78,6 +104,7 @@ impl<'r> FromRequest<'r> for CurrentUser {
 fn clone_err(e: &Error) -> Error {
     match e {
         Error::Unauthorized(m) => Error::Unauthorized(m.clone()),
+        Error::Unavailable(m) => Error::Unavailable(m.clone()),
         other => Error::Internal(other.to_string()),
     }
 }

@@ -2,8 +2,10 @@
 
 mod guards;
 pub mod password;
+pub mod policy;
 mod routes;
 mod store;
+pub mod throttle;
 pub mod tokens;
 
 use rand::distr::{Alphanumeric, SampleString};
@@ -13,7 +15,14 @@ use sha2::{Digest, Sha256};
 pub use guards::{Admin, Advisor, CurrentUser, Learner, Staff};
 pub use routes::routes;
 pub use routes::Doc;
+pub use throttle::Throttle;
 pub use tokens::Keys;
+
+/// Close every session of a user: their refresh tokens stop working (access tokens are refused
+/// through the user's token version, bumped by the caller's change).
+pub async fn revoke_sessions(db: &sqlx::AnyPool, user_id: i64) -> crate::error::Result<()> {
+    store::revoke_user(db, user_id).await
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

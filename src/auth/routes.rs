@@ -1,11 +1,15 @@
 //! Login, refresh, logout and the caller's own profile.
 
-use rocket::http::Status;
+use std::net::IpAddr;
+
+use rocket::http::{Header, Status};
 use rocket::serde::json::Json;
-use rocket::{get, patch, post, routes, Route, State};
+use rocket::{get, patch, post, routes, Responder, Route, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use super::policy::{self, Account};
+use super::throttle::{self, Throttle};
 use super::{password, random_token, store, token_hash, CurrentUser, Keys};
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
@@ -61,16 +65,39 @@ async fn issue(db: &Db, keys: &Keys, user: User, family: Option<String>) -> Resu
     })
 }
 
+#[derive(Responder)]
+enum LoginAnswer {
+    Ok(Json<TokenResponse>),
+    Throttled(Error, Header<'static>),
+}
+
+/// Sign in. Repeated failures lock the account's email and the client's address for growing
+/// times (429 with `Retry-After`), checked before the password is: a locked attempt is refused
+/// even with the right password, and costs no hashing.
 #[utoipa::path(tag = "auth", request_body = LoginBody,
-    responses((status = 200, body = TokenResponse), (status = 401)))]
+    responses((status = 200, body = TokenResponse), (status = 401), (status = 422),
+        (status = 429, description = "too many failed sign-ins; retry after `Retry-After` seconds")))]
 #[post("/auth/login", data = "<body>")]
 async fn login(
     db: &Db,
     keys: &State<Keys>,
+    hasher: &State<password::Hasher>,
+    limits: &State<Throttle>,
+    client: Option<IpAddr>,
     body: JsonBody<LoginBody>,
-) -> Result<Json<TokenResponse>> {
+) -> Result<LoginAnswer> {
     let body = body.0;
     let email = orgs::normalize_email(&body.email).unwrap_or_default();
+    let throttle_keys = throttle::Keys::new(&email, client);
+    let now = crate::clock::now();
+    if let Some(wait) = throttle::wait(db, &throttle_keys, now).await? {
+        return Ok(LoginAnswer::Throttled(
+            Error::TooManyRequests(format!(
+                "too many failed sign-ins: try again in {wait} seconds"
+            )),
+            Header::new("Retry-After", wait.to_string()),
+        ));
+    }
     let found = if email.is_empty() {
         None
     } else {
@@ -81,10 +108,16 @@ async fn login(
         Some((u, h)) => (Some(u), h),
         None => (None, password::decoy_hash().to_string()),
     };
-    let ok = password::verify(body.password, hash).await;
+    let ok = hasher.verify(body.password, hash).await?;
     match (user, ok) {
-        (Some(user), true) => Ok(Json(issue(db, keys, user, None).await?)),
-        _ => Err(Error::Unauthorized(BAD_LOGIN.into())),
+        (Some(user), true) => {
+            throttle::succeeded(db, &throttle_keys).await?;
+            Ok(LoginAnswer::Ok(Json(issue(db, keys, user, None).await?)))
+        }
+        _ => {
+            throttle::failed(db, limits, &throttle_keys, crate::clock::now()).await?;
+            Err(Error::Unauthorized(BAD_LOGIN.into()))
+        }
     }
 }
 
@@ -103,7 +136,14 @@ async fn refresh(
 ) -> Result<Json<TokenResponse>> {
     match store::rotate(db, &token_hash(body.refresh_token.trim())).await? {
         store::Rotation::Rotated { user_id, family } => {
-            let user = orgs::store::get_user(db, user_id).await?;
+            // A disabled or removed user's sessions were revoked; this also covers a refresh
+            // racing the revocation.
+            let Some(user) = orgs::store::get_active_user(db, user_id).await? else {
+                store::revoke_family(db, &family).await?;
+                return Err(Error::Unauthorized(
+                    "the refresh token is not valid or has expired".into(),
+                ));
+            };
             Ok(Json(issue(db, keys, user, Some(family)).await?))
         }
         store::Rotation::Reused => Err(Error::Unauthorized(
@@ -116,6 +156,7 @@ async fn refresh(
     }
 }
 
+/// Sign out: this session's refresh token and its access tokens stop working at once.
 #[utoipa::path(tag = "auth", responses((status = 204), (status = 401)), security(("bearer" = [])))]
 #[post("/auth/logout")]
 async fn logout(db: &Db, user: CurrentUser) -> Result<Status> {
@@ -148,7 +189,12 @@ pub struct ProfileBody {
 #[utoipa::path(tag = "auth", request_body = ProfileBody,
     responses((status = 200, body = User), (status = 401), (status = 422)), security(("bearer" = [])))]
 #[patch("/me", data = "<body>")]
-async fn update_me(db: &Db, user: CurrentUser, body: JsonBody<ProfileBody>) -> Result<Json<User>> {
+async fn update_me(
+    db: &Db,
+    hasher: &State<password::Hasher>,
+    user: CurrentUser,
+    body: JsonBody<ProfileBody>,
+) -> Result<Json<User>> {
     let body = body.0;
     let mut errors = Vec::new();
     if let Some(name) = &body.name {
@@ -157,8 +203,11 @@ async fn update_me(db: &Db, user: CurrentUser, body: JsonBody<ProfileBody>) -> R
         }
     }
     if let Some(locale) = &body.locale {
-        if !orgs::LOCALES.contains(&locale.as_str()) {
-            errors.push(FieldError::new("locale", "must be one of en, es, pt"));
+        if !crate::lang::Lang::is_supported(locale) {
+            errors.push(FieldError::new(
+                "locale",
+                format!("must be one of {}", crate::lang::Lang::codes()),
+            ));
         }
     }
     if let Some(tz) = &body.time_zone {
@@ -170,7 +219,12 @@ async fn update_me(db: &Db, user: CurrentUser, body: JsonBody<ProfileBody>) -> R
         }
     }
     if let Some(pw) = &body.password {
-        if let Err(m) = password::check_strength(&pw.new) {
+        let me = orgs::store::get_user(db, user.id).await?;
+        let account = Account {
+            email: &me.email,
+            name: body.name.as_deref().unwrap_or(&me.name),
+        };
+        if let Err(m) = policy::check_password(&pw.new, account) {
             errors.push(FieldError::new("password.new", m));
         }
     }
@@ -178,13 +232,13 @@ async fn update_me(db: &Db, user: CurrentUser, body: JsonBody<ProfileBody>) -> R
     let new_hash = match body.password {
         Some(pw) => {
             let current = orgs::store::password_hash(db, user.id).await?;
-            if !password::verify(pw.current, current).await {
+            if !hasher.verify(pw.current, current).await? {
                 return Err(Error::invalid(
                     "password.current",
                     "is not your current password",
                 ));
             }
-            Some(password::hash(pw.new).await?)
+            Some(hasher.hash(pw.new).await?)
         }
         None => None,
     };
@@ -200,6 +254,8 @@ async fn update_me(db: &Db, user: CurrentUser, body: JsonBody<ProfileBody>) -> R
     )
     .await?;
     if new_hash.is_some() {
+        // The new password also bumped the token version (every access token is refused);
+        // close every session's refresh tokens too.
         store::revoke_user(db, user.id).await?;
     }
     Ok(Json(updated))

@@ -99,3 +99,107 @@ pub async fn revoke_user(db: &AnyPool, user_id: i64) -> Result<()> {
     .context("revoking sessions")?;
     Ok(())
 }
+
+/// What an access token's bearer is, read fresh from the database on every request.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Bearer {
+    pub role: String,
+    pub sme_id: Option<i64>,
+    pub partner_id: Option<i64>,
+    pub token_version: i64,
+    pub disabled_at: Option<i64>,
+    pub removed_at: Option<i64>,
+    /// 1 when the token's session (refresh-token family) was closed: logout or reuse.
+    pub session_revoked: i64,
+}
+
+/// One indexed lookup per authenticated request: the user by primary key, and whether the
+/// session was revoked (by the `refresh_tokens_family` index).
+#[instrument(skip_all)]
+pub async fn bearer(db: &AnyPool, user_id: i64, session: &str) -> Result<Option<Bearer>> {
+    sqlx::query_as(
+        "SELECT role, sme_id, partner_id, token_version, disabled_at, removed_at,
+           CAST(CASE WHEN EXISTS (SELECT 1 FROM refresh_tokens r
+                                  WHERE r.family = $2 AND r.revoked_at IS NOT NULL)
+                THEN 1 ELSE 0 END AS BIGINT) AS session_revoked
+         FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(session)
+    .fetch_optional(db)
+    .await
+    .context("checking access token")
+}
+
+/// The latest lock among `keys` (unix seconds; 0 when none is locked).
+#[instrument(skip_all)]
+pub async fn locked_until(db: &AnyPool, keys: &[&str; 2]) -> Result<i64> {
+    let until: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(locked_until) FROM login_throttle WHERE key IN ($1, $2)")
+            .bind(keys[0])
+            .bind(keys[1])
+            .fetch_one(db)
+            .await
+            .context("checking sign-in throttle")?;
+    Ok(until.unwrap_or(0))
+}
+
+/// Count one failed sign-in for `key` and return the failures counted so far. Failures older
+/// than `window_secs` before this one are forgotten. One statement: concurrent failures each
+/// count.
+#[instrument(skip_all)]
+pub async fn record_failure(db: &AnyPool, key: &str, now: i64, window_secs: i64) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO login_throttle (key, failures, last_failure_at, locked_until)
+         VALUES ($1, 1, $2, 0)
+         ON CONFLICT (key) DO UPDATE SET
+           failures = CASE WHEN login_throttle.last_failure_at < $3 THEN 1
+                           ELSE login_throttle.failures + 1 END,
+           last_failure_at = $2
+         RETURNING failures",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(now - window_secs)
+    .fetch_one(db)
+    .await
+    .context("recording failed sign-in")
+}
+
+/// Lock `key` until `until` (never shortening a longer lock set concurrently).
+#[instrument(skip_all)]
+pub async fn lock(db: &AnyPool, key: &str, until: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE login_throttle SET locked_until = CASE WHEN locked_until < $2 THEN $2
+         ELSE locked_until END WHERE key = $1",
+    )
+    .bind(key)
+    .bind(until)
+    .execute(db)
+    .await
+    .context("locking sign-in")?;
+    Ok(())
+}
+
+/// Forget the failures of `key` (after a successful sign-in).
+#[instrument(skip_all)]
+pub async fn forget(db: &AnyPool, key: &str) -> Result<()> {
+    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+        .bind(key)
+        .execute(db)
+        .await
+        .context("resetting sign-in throttle")?;
+    Ok(())
+}
+
+/// Drop throttle rows whose failures are forgotten and whose lock is over.
+#[instrument(skip_all)]
+pub async fn prune_throttle(db: &AnyPool, forgotten_before: i64, now: i64) -> Result<()> {
+    sqlx::query("DELETE FROM login_throttle WHERE last_failure_at < $1 AND locked_until <= $2")
+        .bind(forgotten_before)
+        .bind(now)
+        .execute(db)
+        .await
+        .context("pruning sign-in throttle")?;
+    Ok(())
+}

@@ -19,6 +19,10 @@ pub struct Claims {
     pub partner: Option<i64>,
     /// The refresh-token family (the login session) this token belongs to.
     pub sid: String,
+    /// The user's token version when this token was issued: a token whose version is behind
+    /// the user's current one is refused (password change, disable, removal, move).
+    #[serde(default)]
+    pub ver: i64,
     pub exp: i64,
     pub iat: i64,
     pub iss: String,
@@ -72,6 +76,7 @@ impl Keys {
             sme: user.sme_id,
             partner: user.partner_id,
             sid: sid.to_string(),
+            ver: user.token_version,
             exp: now + self.access_ttl_secs,
             iat: now,
             iss: ISSUER.into(),
@@ -97,6 +102,7 @@ mod tests {
             sme: Some(2),
             partner: None,
             sid: "s".into(),
+            ver: 0,
             exp: now + 900,
             iat: now,
             iss: ISSUER.into(),

@@ -3,8 +3,11 @@
 //! Times are written in UTC (`...Z`), which every calendar program converts to the reader's
 //! zone: no VTIMEZONE to keep in step with the tz database. The UID never changes for a
 //! booking and SEQUENCE grows with each change, so an updated file replaces the old event.
-
-use icalendar::{Calendar, Component, EventLike, EventStatus, Property};
+//!
+//! Written here rather than by the icalendar crate, which leaves parameter values (the `CN` of
+//! a person) unescaped: every value is escaped (TEXT) or cleaned (parameters, URIs) and every
+//! line folded at 75 octets, whatever the database holds. The crate's parser reads it back in
+//! the tests.
 
 /// What goes into an invitation.
 #[derive(Debug, Clone)]
@@ -33,60 +36,149 @@ pub fn utc_stamp(ts: i64) -> String {
         .unwrap_or_default()
 }
 
-fn person(key: &str, (name, email): (&str, &str), attendee: bool) -> Property {
-    let mut p = Property::new(key, format!("mailto:{email}"));
-    p.add_parameter("CN", name);
-    if attendee {
-        p.add_parameter("ROLE", "REQ-PARTICIPANT");
-        p.add_parameter("RSVP", "FALSE");
+/// The longest content line, in octets, without its CRLF (RFC 5545 section 3.1).
+pub const MAX_LINE_OCTETS: usize = 75;
+
+/// A TEXT value (RFC 5545 section 3.3.11): backslash, semicolon, comma and line breaks
+/// escaped; any other control character (which TEXT may not hold) becomes a space.
+pub fn escape_text(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 8);
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("\\n");
+            }
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
     }
-    p.done()
+    out
 }
 
-/// Render the invitation as RFC 5545 text (CRLF line endings, folded lines).
-pub fn render(invite: &Invite<'_>) -> String {
-    let mut event = icalendar::Event::new();
-    event
-        .uid(invite.uid)
-        .sequence(u32::try_from(invite.sequence).unwrap_or(0))
-        .summary(&invite.summary)
-        .description(&invite.description)
-        .location(invite.location)
-        .status(if invite.cancelled {
-            EventStatus::Cancelled
-        } else {
-            EventStatus::Confirmed
+/// A parameter value (RFC 5545 section 3.2): no control characters and no DQUOTE are allowed,
+/// so those become a space and an apostrophe; quoted when it holds `:`, `;` or `,`.
+pub fn param_value(value: &str) -> String {
+    let clean: String = value
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
         })
-        .append_property(Property::new("DTSTAMP", utc_stamp(invite.now)))
-        .append_property(Property::new("DTSTART", utc_stamp(invite.starts_at)))
-        .append_property(Property::new("DTEND", utc_stamp(invite.ends_at)))
-        .append_property(Property::new("CREATED", utc_stamp(invite.created_at)))
-        .append_property(Property::new("LAST-MODIFIED", utc_stamp(invite.updated_at)))
-        .append_property(Property::new("TRANSP", "OPAQUE"))
-        .append_property(person("ORGANIZER", invite.organizer, false))
-        .append_property(person("ATTENDEE", invite.attendee, true));
-    if let Some(url) = &invite.url {
-        event.url(url);
+        .collect();
+    if clean.contains([':', ';', ',']) {
+        format!("\"{clean}\"")
+    } else {
+        clean
     }
-    let mut calendar = Calendar::empty();
-    calendar
-        .append_property(Property::new("VERSION", "2.0"))
-        .append_property(Property::new(
-            "PRODID",
-            "-//IberoBio Academy//Advisory bookings//EN",
-        ))
-        .append_property(Property::new("CALSCALE", "GREGORIAN"))
-        // NOTE: the project contract asks for METHOD:REQUEST throughout; the cancelled state is
-        // carried by STATUS:CANCELLED with a higher SEQUENCE, which calendar programs honour.
-        .append_property(Property::new("METHOD", "REQUEST"))
-        .push(event.done());
-    calendar.done().to_string()
+}
+
+/// A URI or other non-TEXT value: control characters and spaces cannot be part of it.
+fn uri_value(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace())
+        .collect()
+}
+
+/// Append one content line, folded so that no line is longer than [`MAX_LINE_OCTETS`]
+/// (continuation lines start with a space, which counts), never inside a UTF-8 character.
+fn push_line(out: &mut String, line: &str) {
+    let mut rest = line;
+    let mut limit = MAX_LINE_OCTETS;
+    loop {
+        if rest.len() <= limit {
+            out.push_str(rest);
+            out.push_str("\r\n");
+            return;
+        }
+        let mut cut = limit;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.push_str(&rest[..cut]);
+        out.push_str("\r\n ");
+        rest = &rest[cut..];
+        limit = MAX_LINE_OCTETS - 1;
+    }
+}
+
+fn text_line(out: &mut String, name: &str, value: &str) {
+    push_line(out, &format!("{name}:{}", escape_text(value)));
+}
+
+fn person_line(out: &mut String, key: &str, (name, email): (&str, &str), attendee: bool) {
+    let mut line = format!("{key};CN={}", param_value(name));
+    if attendee {
+        line.push_str(";ROLE=REQ-PARTICIPANT;RSVP=FALSE");
+    }
+    line.push_str(&format!(":mailto:{}", uri_value(email)));
+    push_line(out, &line);
+}
+
+/// Render the invitation as RFC 5545 text (CRLF line endings, folded lines). Every value is
+/// escaped here, whatever the database holds: no value can start a property of its own.
+pub fn render(invite: &Invite<'_>) -> String {
+    let mut out = String::with_capacity(1024);
+    push_line(&mut out, "BEGIN:VCALENDAR");
+    push_line(&mut out, "VERSION:2.0");
+    push_line(
+        &mut out,
+        "PRODID:-//IberoBio Academy//Advisory bookings//EN",
+    );
+    push_line(&mut out, "CALSCALE:GREGORIAN");
+    // NOTE: the project contract asks for METHOD:REQUEST throughout; the cancelled state is
+    // carried by STATUS:CANCELLED with a higher SEQUENCE, which calendar programs honour.
+    push_line(&mut out, "METHOD:REQUEST");
+    push_line(&mut out, "BEGIN:VEVENT");
+    text_line(&mut out, "UID", invite.uid);
+    push_line(
+        &mut out,
+        &format!("SEQUENCE:{}", u32::try_from(invite.sequence).unwrap_or(0)),
+    );
+    text_line(&mut out, "SUMMARY", &invite.summary);
+    text_line(&mut out, "DESCRIPTION", &invite.description);
+    text_line(&mut out, "LOCATION", invite.location);
+    let status = if invite.cancelled {
+        "CANCELLED"
+    } else {
+        "CONFIRMED"
+    };
+    push_line(&mut out, &format!("STATUS:{status}"));
+    for (name, ts) in [
+        ("DTSTAMP", invite.now),
+        ("DTSTART", invite.starts_at),
+        ("DTEND", invite.ends_at),
+        ("CREATED", invite.created_at),
+        ("LAST-MODIFIED", invite.updated_at),
+    ] {
+        push_line(&mut out, &format!("{name}:{}", utc_stamp(ts)));
+    }
+    push_line(&mut out, "TRANSP:OPAQUE");
+    person_line(&mut out, "ORGANIZER", invite.organizer, false);
+    person_line(&mut out, "ATTENDEE", invite.attendee, true);
+    if let Some(url) = &invite.url {
+        push_line(&mut out, &format!("URL:{}", uri_value(url)));
+    }
+    push_line(&mut out, "END:VEVENT");
+    push_line(&mut out, "END:VCALENDAR");
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use icalendar::{CalendarDateTime, DatePerhapsTime};
+    use icalendar::{
+        Calendar, CalendarDateTime, Component, DatePerhapsTime, EventLike, EventStatus,
+    };
 
     fn sample(cancelled: bool, sequence: i64) -> String {
         render(&Invite {
@@ -144,5 +236,178 @@ mod tests {
                 || text.contains("ORGANIZER;CN=\"Inês Sousa\":mailto:ines@hub.example"),
             "{text}"
         );
+    }
+
+    /// Every line of `text` (CRLF-terminated) is at most 75 octets and holds no control
+    /// character; returns the unfolded logical lines.
+    fn check_lines(text: &str) -> Vec<String> {
+        assert!(text.ends_with("\r\n"), "{text:?}");
+        let mut logical: Vec<String> = Vec::new();
+        for line in text[..text.len() - 2].split("\r\n") {
+            assert!(
+                line.len() <= MAX_LINE_OCTETS,
+                "{} octets: {line:?}",
+                line.len()
+            );
+            assert!(!line.chars().any(|c| c.is_control()), "control in {line:?}");
+            match line.strip_prefix(' ') {
+                Some(cont) => logical.last_mut().expect("a first line").push_str(cont),
+                None => logical.push(line.to_string()),
+            }
+        }
+        logical
+    }
+
+    fn hostile(name: &str, email: &str, location: &str, description: &str) -> String {
+        render(&Invite {
+            uid: "booking-1-x@academy.example",
+            sequence: 0,
+            cancelled: false,
+            starts_at: 1_800_000_000,
+            ends_at: 1_800_003_600,
+            updated_at: 1_700_000_000,
+            created_at: 1_700_000_000,
+            now: 1_700_000_100,
+            summary: format!("Advisory session with {name}"),
+            description: description.to_string(),
+            location,
+            url: Some("http://127.0.0.1:8000/api/bookings/1".into()),
+            organizer: (name, email),
+            attendee: (name, email),
+        })
+    }
+
+    const PROPERTIES: [&str; 17] = [
+        "BEGIN",
+        "VERSION",
+        "PRODID",
+        "CALSCALE",
+        "METHOD",
+        "UID",
+        "SEQUENCE",
+        "SUMMARY",
+        "DESCRIPTION",
+        "LOCATION",
+        "STATUS",
+        "DTSTAMP",
+        "DTSTART",
+        "DTEND",
+        "CREATED",
+        "LAST-MODIFIED",
+        "TRANSP",
+    ];
+
+    fn property_names(logical: &[String]) -> Vec<String> {
+        logical
+            .iter()
+            .map(|l| l.split([':', ';']).next().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn injected_lines_stay_inside_their_values() {
+        let name = "Mallory\r\nATTACH:http://evil.example/x.exe\r\nORGANIZER:mailto:evil@x";
+        let text = hostile(
+            name,
+            "m@x.example\r\nATTACH:http://evil.example/y",
+            "Room 1\nATTACH:http://evil.example/z; a, b \\ c",
+            "Line one\r\nATTACH:http://evil.example/w\u{0}\u{7}",
+        );
+        let logical = check_lines(&text);
+        let names = property_names(&logical);
+        assert!(!names.iter().any(|n| n == "ATTACH"), "{text}");
+        assert_eq!(
+            names.iter().filter(|n| *n == "ORGANIZER").count(),
+            1,
+            "{text}"
+        );
+        assert_eq!(
+            names.iter().filter(|n| *n == "ATTENDEE").count(),
+            1,
+            "{text}"
+        );
+
+        let parsed: Calendar = text.parse().expect("parses");
+        let event = parsed.events().next().expect("one event");
+        assert!(event.property_value("ATTACH").is_none());
+        assert_eq!(
+            event.get_location(),
+            Some("Room 1\nATTACH:http://evil.example/z; a, b \\ c")
+        );
+        assert_eq!(
+            event.get_description(),
+            Some("Line one\nATTACH:http://evil.example/w  ")
+        );
+        let organizer = event.properties().get("ORGANIZER").expect("organizer");
+        assert_eq!(
+            organizer.value(),
+            "mailto:m@x.exampleATTACH:http://evil.example/y"
+        );
+        assert!(organizer
+            .params()
+            .get("CN")
+            .is_some_and(|p| p.value().contains("Mallory  ATTACH")));
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            // Hostile alphabets: line breaks, controls, iCalendar delimiters, multi-byte.
+            prop::collection::vec(
+                prop_oneof![
+                    Just('\r'),
+                    Just('\n'),
+                    Just('\u{0}'),
+                    Just('\t'),
+                    Just('\u{85}'),
+                    Just(':'),
+                    Just(';'),
+                    Just(','),
+                    Just('"'),
+                    Just('\\'),
+                    Just('é'),
+                    Just('老'),
+                    Just('😀'),
+                    any::<char>(),
+                    "[A-Z]".prop_map(|s| s.chars().next().unwrap_or('A')),
+                ],
+                0..120,
+            )
+            .prop_map(|v| v.into_iter().collect())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            #[test]
+            fn lines_are_short_clean_and_only_ours(
+                name in text(), email in text(), location in text(), description in text(),
+            ) {
+                let out = hostile(&name, &email, &location, &description);
+                let logical = check_lines(&out);
+                let mut names = property_names(&logical);
+                names.sort();
+                let mut expected: Vec<String> = PROPERTIES
+                    .iter()
+                    .chain(["BEGIN", "END", "END", "ORGANIZER", "ATTENDEE", "URL"].iter())
+                    .map(|s| s.to_string())
+                    .collect();
+                expected.sort();
+                prop_assert_eq!(names, expected);
+                let parsed = out.parse::<Calendar>().map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let event = parsed.events().next().expect("one event");
+                let clean = |s: &str| -> String {
+                    s.replace("\r\n", "\n").replace('\r', "\n")
+                        .chars()
+                        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+                        .collect()
+                };
+                let (want_location, want_description) = (clean(&location), clean(&description));
+                prop_assert_eq!(event.get_location(), Some(want_location.as_str()));
+                prop_assert_eq!(event.get_description(), Some(want_description.as_str()));
+            }
+        }
     }
 }

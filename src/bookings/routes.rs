@@ -256,6 +256,9 @@ async fn create_slot(
     }
 }
 
+/// The most slots one `POST /slots/pattern` may lay out (each is a row and a conflict check).
+pub const MAX_PATTERN_SLOTS: usize = 500;
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatternBody {
@@ -396,6 +399,16 @@ async fn create_pattern(
         tz: tz.clone(),
     };
     let (candidates, gaps) = availability::expand(&pattern);
+    if candidates.len() > MAX_PATTERN_SLOTS {
+        return Err(Error::invalid(
+            "body",
+            format!(
+                "this pattern makes {} slots; one request may create at most \
+                 {MAX_PATTERN_SLOTS}: ask for fewer weeks, weekdays or hours",
+                candidates.len()
+            ),
+        ));
+    }
     let mut skipped: Vec<SkippedSlot> = gaps
         .into_iter()
         .map(|g| SkippedSlot {

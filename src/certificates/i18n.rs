@@ -1,91 +1,47 @@
-//! The certificate's and the verify page's words in English, Spanish and Portuguese.
+//! The certificate's and the verify page's words, one table per language of [`Lang::ALL`].
 
-/// A language the certificate is printed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    En,
-    Es,
-    Pt,
+pub use crate::lang::Lang;
+
+/// The words of `lang`.
+pub fn strings(lang: Lang) -> &'static Strings {
+    match lang {
+        Lang::En => &EN,
+        Lang::Es => &ES,
+        Lang::Pt => &PT,
+        Lang::Gl => &GL,
+    }
 }
 
-impl Lang {
-    /// `en`, `es-ES`, `pt_PT`, `PT`...; `None` for other languages.
-    pub fn parse(tag: &str) -> Option<Lang> {
-        let primary = tag
-            .trim()
-            .split(['-', '_'])
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => Some(Lang::En),
-            "es" => Some(Lang::Es),
-            "pt" => Some(Lang::Pt),
-            _ => None,
-        }
-    }
+/// `3 March 2026`, `3 de marzo de 2026`, `3 de março de 2026`, `3 de marzo de 2026` (gl).
+pub fn long_date(lang: Lang, date: jiff::civil::Date) -> String {
+    let t = strings(lang);
+    let month = t.months[usize::from(date.month().unsigned_abs()) - 1];
+    t.date_pattern
+        .replace("{day}", &date.day().to_string())
+        .replace("{month}", month)
+        .replace("{year}", &date.year().to_string())
+}
 
-    /// The best of ours from an `Accept-Language` header (quality values respected).
-    pub fn from_accept_language(header: &str) -> Option<Lang> {
-        let mut best: Option<(f32, Lang)> = None;
-        for part in header.split(',') {
-            let mut pieces = part.split(';');
-            let tag = pieces.next().unwrap_or_default();
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if let Some(lang) = Lang::parse(tag) {
-                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, lang));
-                }
-            }
-        }
-        best.map(|(_, l)| l)
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Es => "es",
-            Lang::Pt => "pt",
-        }
-    }
-
-    pub fn strings(self) -> &'static Strings {
-        match self {
-            Lang::En => &EN,
-            Lang::Es => &ES,
-            Lang::Pt => &PT,
-        }
-    }
-
-    /// `3 March 2026`, `3 de marzo de 2026`, `3 de março de 2026`.
-    pub fn long_date(self, date: jiff::civil::Date) -> String {
-        let month = self.strings().months[usize::from(date.month().unsigned_abs()) - 1];
-        match self {
-            Lang::En => format!("{} {} {}", date.day(), month, date.year()),
-            Lang::Es | Lang::Pt => format!("{} de {} de {}", date.day(), month, date.year()),
-        }
-    }
-
-    /// A 0-100 score as a percentage: `92%` (en), `92 %` (es, pt; no-break space), with a
-    /// decimal comma in Spanish and Portuguese when the score is not whole.
-    pub fn percent(self, score: f64) -> String {
-        let rounded = (score * 10.0).round() / 10.0;
-        let number = if rounded.fract() == 0.0 {
-            format!("{rounded:.0}")
-        } else {
-            format!("{rounded:.1}")
-        };
-        match self {
-            Lang::En => format!("{number}%"),
-            Lang::Es | Lang::Pt => format!("{}\u{a0}%", number.replace('.', ",")),
-        }
-    }
+/// A 0-100 score as a percentage: `92%` (en), `92 %` (es, pt, gl; no-break space), with a
+/// decimal comma where the language writes one and the score is not whole.
+pub fn percent(lang: Lang, score: f64) -> String {
+    let t = strings(lang);
+    let rounded = (score * 10.0).round() / 10.0;
+    let number = if rounded.fract() == 0.0 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded:.1}")
+    };
+    let number = number.replace('.', t.decimal_separator);
+    t.percent_pattern.replace("{n}", &number)
 }
 
 pub struct Strings {
+    /// `{day}`, `{month}` (from `months`) and `{year}`.
+    pub date_pattern: &'static str,
+    pub decimal_separator: &'static str,
+    /// `{n}`: the number with its decimal separator.
+    pub percent_pattern: &'static str,
     pub title: &'static str,
     pub tagline: &'static str,
     pub certifies: &'static str,
@@ -115,6 +71,9 @@ pub struct Strings {
 }
 
 pub static EN: Strings = Strings {
+    date_pattern: "{day} {month} {year}",
+    decimal_separator: ".",
+    percent_pattern: "{n}%",
     title: "Certificate of Completion",
     tagline: "Training and advice for biotech SMEs in Spain and Portugal",
     certifies: "This is to certify that",
@@ -157,6 +116,9 @@ pub static EN: Strings = Strings {
 };
 
 pub static ES: Strings = Strings {
+    date_pattern: "{day} de {month} de {year}",
+    decimal_separator: ",",
+    percent_pattern: "{n}\u{a0}%",
     title: "Certificado de Finalización",
     tagline: "Formación y asesoramiento para pymes biotecnológicas de España y Portugal",
     certifies: "Se certifica que",
@@ -200,6 +162,9 @@ pub static ES: Strings = Strings {
 };
 
 pub static PT: Strings = Strings {
+    date_pattern: "{day} de {month} de {year}",
+    decimal_separator: ",",
+    percent_pattern: "{n}\u{a0}%",
     title: "Certificado de Conclusão",
     tagline: "Formação e aconselhamento para PME de biotecnologia em Espanha e Portugal",
     certifies: "Certifica-se que",
@@ -240,36 +205,56 @@ pub static PT: Strings = Strings {
     too_many: "Demasiados pedidos de verificação a partir do seu endereço. Aguarde um minuto e tente novamente.",
 };
 
+pub static GL: Strings = Strings {
+    date_pattern: "{day} de {month} de {year}",
+    decimal_separator: ",",
+    percent_pattern: "{n}\u{a0}%",
+    title: "Certificado de Finalización",
+    tagline: "Formación e asesoramento para pemes biotecnolóxicas de España e Portugal",
+    certifies: "Certifícase que",
+    of_sme: "de",
+    completed_course: "completou con éxito o curso",
+    completed_on: "Finalizado o",
+    score: "Cualificación",
+    issuing_partner: "Entidade emisora",
+    hub_role: "Programa de formación",
+    verification_code: "Código de verificación",
+    verify_at: "Verifíqueo en",
+    revoked_stamp: "REVOGADO",
+    months: [
+        "xaneiro", "febreiro", "marzo", "abril", "maio", "xuño", "xullo", "agosto", "setembro",
+        "outubro", "novembro", "decembro",
+    ],
+    page_title: "Verificación de certificado",
+    valid: "Este certificado é válido",
+    revoked: "Este certificado foi revogado",
+    revoked_detail: "IberoBio Academy retirouno e xa non acredita este curso.",
+    holder: "Titular",
+    course: "Curso",
+    completed: "Finalizado o",
+    issuer: "Emitido por",
+    code: "Código",
+    unknown: "Ningún certificado ten este código",
+    unknown_detail: "Comprobe o código impreso baixo o código QR do certificado e ténteo de novo.",
+    too_many: "Demasiadas verificacións desde o seu enderezo. Agarde un minuto e ténteo de novo.",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn languages_from_tags_and_headers() {
-        assert_eq!(Lang::parse("pt-PT"), Some(Lang::Pt));
-        assert_eq!(Lang::parse("ES"), Some(Lang::Es));
-        assert_eq!(Lang::parse("gl"), None);
-        assert_eq!(
-            Lang::from_accept_language("gl-ES,es;q=0.8,en;q=0.5"),
-            Some(Lang::Es)
-        );
-        assert_eq!(
-            Lang::from_accept_language("en;q=0.2, pt-BR;q=0.9"),
-            Some(Lang::Pt)
-        );
-        assert_eq!(Lang::from_accept_language("fr, de"), None);
-        assert_eq!(Lang::from_accept_language("es;q=0"), None);
-    }
-
-    #[test]
     fn dates_and_scores() {
         let d = jiff::civil::date(2026, 3, 2);
-        assert_eq!(Lang::En.long_date(d), "2 March 2026");
-        assert_eq!(Lang::Es.long_date(d), "2 de marzo de 2026");
-        assert_eq!(Lang::Pt.long_date(d), "2 de março de 2026");
-        assert_eq!(Lang::En.percent(92.0), "92%");
-        assert_eq!(Lang::Es.percent(87.5), "87,5\u{a0}%");
-        assert_eq!(Lang::Pt.percent(100.0), "100\u{a0}%");
-        assert_eq!(Lang::En.percent(66.666), "66.7%");
+        assert_eq!(long_date(Lang::En, d), "2 March 2026");
+        assert_eq!(long_date(Lang::Es, d), "2 de marzo de 2026");
+        assert_eq!(long_date(Lang::Pt, d), "2 de março de 2026");
+        let d = jiff::civil::date(2026, 7, 25);
+        assert_eq!(long_date(Lang::Gl, d), "25 de xullo de 2026");
+        assert_eq!(percent(Lang::En, 92.0), "92%");
+        assert_eq!(percent(Lang::Es, 87.5), "87,5\u{a0}%");
+        assert_eq!(percent(Lang::Pt, 100.0), "100\u{a0}%");
+        assert_eq!(percent(Lang::Gl, 87.5), "87,5\u{a0}%");
+        assert_eq!(percent(Lang::En, 66.666), "66.7%");
     }
 }

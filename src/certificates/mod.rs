@@ -67,12 +67,12 @@ pub async fn code_for_completion(
 }
 
 /// A course title in `lang` from the courses table's `{"en": "...", ...}`, falling back to
-/// the course's default language, then to any.
+/// `lang`'s fallbacks (Galician: Spanish), the course's default language, then to any.
 pub fn course_title(titles_json: &str, lang: Lang, default_language: &str) -> Option<String> {
     let titles: std::collections::BTreeMap<String, String> =
         serde_json::from_str(titles_json).ok()?;
-    titles
-        .get(lang.code())
+    lang.chain()
+        .find_map(|l| titles.get(l.code()))
         .or_else(|| titles.get(default_language))
         .or_else(|| titles.values().next())
         .filter(|t| !t.trim().is_empty())
@@ -184,6 +184,10 @@ mod tests {
         );
         assert_eq!(
             course_title(j, Lang::Pt, "es").as_deref(),
+            Some("Entrada en mercados")
+        );
+        assert_eq!(
+            course_title(j, Lang::Gl, "en").as_deref(),
             Some("Entrada en mercados")
         );
         assert_eq!(course_title("not json", Lang::En, "en"), None);

@@ -3,7 +3,7 @@
 //! The site's Content-Security-Policy allows styles from 'self' only, so the page links its
 //! own stylesheet ([`STYLESHEET`], served at `/verify/verify.css`) rather than inlining one.
 
-use super::i18n::Lang;
+use super::i18n::{self, Lang};
 
 /// What the page shows about a known certificate.
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ footer{margin-top:1.25rem;font-size:.8rem;color:var(--muted)}
 
 /// The whole page.
 pub fn render(lang: Lang, hub_name: &str, path_code: &str, state: PageState<'_>) -> String {
-    let t = lang.strings();
+    let t = i18n::strings(lang);
     let mut body = String::new();
     match state {
         PageState::Found(v) => {
@@ -88,7 +88,7 @@ pub fn render(lang: Lang, hub_name: &str, path_code: &str, state: PageState<'_>)
             for (label, value, class) in [
                 (t.holder, v.holder_name.clone(), ""),
                 (t.course, v.course_title.clone(), ""),
-                (t.completed, lang.long_date(v.completed_on), ""),
+                (t.completed, i18n::long_date(lang, v.completed_on), ""),
                 (t.issuer, v.issuer.clone(), ""),
                 (t.code, v.code.clone(), " class=\"code\""),
             ] {
@@ -115,7 +115,7 @@ pub fn render(lang: Lang, hub_name: &str, path_code: &str, state: PageState<'_>)
         }
     }
     let path = escape(&crate::web::encode_path_segment(path_code));
-    let nav: String = [Lang::En, Lang::Es, Lang::Pt]
+    let nav: String = Lang::ALL
         .iter()
         .map(|l| {
             let current = if *l == lang {
@@ -123,11 +123,7 @@ pub fn render(lang: Lang, hub_name: &str, path_code: &str, state: PageState<'_>)
             } else {
                 ""
             };
-            let label = match l {
-                Lang::En => "English",
-                Lang::Es => "Español",
-                Lang::Pt => "Português",
-            };
+            let label = l.name();
             format!(
                 "<a href=\"/verify/{path}?lang={}\" hreflang=\"{}\"{current}>{label}</a>",
                 l.code(),

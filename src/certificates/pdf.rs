@@ -13,11 +13,13 @@ use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, LineCap, Stroke};
 use krilla::surface::Surface;
-use krilla::text::{Font, TextDirection};
+use krilla::text::Font;
 use krilla::{Document, SerializeSettings};
 
-use super::i18n::Lang;
+use super::i18n::{self, Lang};
 use super::qr;
+
+mod text;
 
 /// A4 landscape in points.
 pub const PAGE_W: f32 = 841.89;
@@ -59,37 +61,41 @@ pub async fn render_blocking(data: CertificateData) -> crate::error::Result<Vec<
         .map_err(|e| crate::error::Error::internal("rendering certificate", e))
 }
 
+/// Which fallback chain a face borrows from for scripts it does not have.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Weight {
+    Regular,
+    Bold,
+}
+
 struct Face {
     font: Font,
-    metrics: ttf_parser::Face<'static>,
+    /// Shaping and coverage (derefs to the `ttf_parser::Face`).
+    shaper: rustybuzz::Face<'static>,
+    weight: Weight,
 }
 
 impl Face {
-    fn load(bytes: &'static [u8]) -> Face {
+    fn load(bytes: &'static [u8], weight: Weight) -> Face {
         // The fonts are compiled in and checked by the unit tests: failing here is a build bug.
         let font = Font::new(bytes.into(), 0).expect("bundled font parses (krilla)");
-        let metrics = ttf_parser::Face::parse(bytes, 0).expect("bundled font parses (ttf)");
-        Face { font, metrics }
+        let shaper =
+            rustybuzz::Face::from_slice(bytes, 0).expect("bundled font parses (rustybuzz)");
+        Face {
+            font,
+            shaper,
+            weight,
+        }
     }
 
-    /// Advance width of `text` at `size`, from the font's horizontal metrics.
-    fn width(&self, text: &str, size: f32) -> f32 {
-        let units: u32 = text
-            .chars()
-            .map(|c| {
-                let gid = self
-                    .metrics
-                    .glyph_index(c)
-                    .unwrap_or(ttf_parser::GlyphId(0));
-                u32::from(self.metrics.glyph_hor_advance(gid).unwrap_or(0))
-            })
-            .sum();
-        units as f32 * size / f32::from(self.metrics.units_per_em())
+    fn has(&self, c: char) -> bool {
+        self.shaper.glyph_index(c).is_some_and(|g| g.0 != 0)
     }
 
-    fn covers(&self, text: &str) -> bool {
-        text.chars()
-            .all(|c| c.is_whitespace() || self.metrics.glyph_index(c).is_some())
+    /// Advance width of `text` at `size`, shaped exactly as it is drawn (fallback fonts,
+    /// right-to-left runs and placeholders included).
+    fn width(&'static self, text: &str, size: f32) -> f32 {
+        text::Line::new(self, text).width(size)
     }
 }
 
@@ -102,14 +108,85 @@ struct Fonts {
 }
 
 static FONTS: LazyLock<Fonts> = LazyLock::new(|| Fonts {
-    display: Face::load(include_bytes!(
-        "../../assets/fonts/NotoSerifDisplay-Bold.ttf"
-    )),
-    serif: Face::load(include_bytes!("../../assets/fonts/NotoSerif-Regular.ttf")),
-    italic: Face::load(include_bytes!("../../assets/fonts/NotoSerif-Italic.ttf")),
-    sans: Face::load(include_bytes!("../../assets/fonts/NotoSans-Regular.ttf")),
-    sans_bold: Face::load(include_bytes!("../../assets/fonts/NotoSans-Bold.ttf")),
+    display: Face::load(
+        include_bytes!("../../assets/fonts/NotoSerifDisplay-Bold.ttf"),
+        Weight::Bold,
+    ),
+    serif: Face::load(
+        include_bytes!("../../assets/fonts/NotoSerif-Regular.ttf"),
+        Weight::Regular,
+    ),
+    italic: Face::load(
+        include_bytes!("../../assets/fonts/NotoSerif-Italic.ttf"),
+        Weight::Regular,
+    ),
+    sans: Face::load(
+        include_bytes!("../../assets/fonts/NotoSans-Regular.ttf"),
+        Weight::Regular,
+    ),
+    sans_bold: Face::load(
+        include_bytes!("../../assets/fonts/NotoSans-Bold.ttf"),
+        Weight::Bold,
+    ),
 });
+
+/// Fallback faces, each loaded on first use: a certificate in Latin, Greek or Cyrillic never
+/// pays for them.
+macro_rules! fallback {
+    ($name:ident, $file:literal, $weight:expr) => {
+        static $name: LazyLock<Face> = LazyLock::new(|| {
+            Face::load(
+                include_bytes!(concat!("../../assets/fonts/", $file)),
+                $weight,
+            )
+        });
+    };
+}
+fallback!(ARABIC, "NotoNaskhArabic-Regular.ttf", Weight::Regular);
+fallback!(ARABIC_BOLD, "NotoNaskhArabic-Bold.ttf", Weight::Bold);
+fallback!(HEBREW, "NotoSerifHebrew-Regular.ttf", Weight::Regular);
+fallback!(HEBREW_BOLD, "NotoSerifHebrew-Bold.ttf", Weight::Bold);
+fallback!(
+    DEVANAGARI,
+    "NotoSerifDevanagari-Regular.ttf",
+    Weight::Regular
+);
+fallback!(
+    DEVANAGARI_BOLD,
+    "NotoSerifDevanagari-Bold.ttf",
+    Weight::Bold
+);
+// Han, kana and bopomofo; it has one weight.
+fallback!(CJK, "DroidSansFallbackFull.ttf", Weight::Regular);
+// Hangul (Droid Sans Fallback has only a handful of syllables); also the placeholder box.
+fallback!(HANGUL, "NanumSquareR.ttf", Weight::Regular);
+fallback!(HANGUL_BOLD, "NanumSquareB.ttf", Weight::Bold);
+
+static REGULAR_CHAIN: [&LazyLock<Face>; 5] = [&ARABIC, &HEBREW, &DEVANAGARI, &CJK, &HANGUL];
+static BOLD_CHAIN: [&LazyLock<Face>; 5] = [
+    &ARABIC_BOLD,
+    &HEBREW_BOLD,
+    &DEVANAGARI_BOLD,
+    &CJK,
+    &HANGUL_BOLD,
+];
+
+fn chain(weight: Weight) -> &'static [&'static LazyLock<Face>] {
+    match weight {
+        Weight::Regular => &REGULAR_CHAIN,
+        Weight::Bold => &BOLD_CHAIN,
+    }
+}
+
+/// Drawn for a character no bundled font has (an emoji, a rare script): a visible box.
+const PLACEHOLDER: char = '\u{25A1}';
+
+fn placeholder_face(weight: Weight) -> &'static Face {
+    match weight {
+        Weight::Regular => &HANGUL,
+        Weight::Bold => &HANGUL_BOLD,
+    }
+}
 
 /// Load the fonts now (a server warms them at start so the first certificate is not slow).
 pub fn warm_up() {
@@ -221,30 +298,56 @@ impl Canvas<'_, '_> {
         }
     }
 
-    fn text(&mut self, face: &Face, size: f32, x: f32, baseline: f32, c: Rgb, text: &str) {
+    fn text(&mut self, face: &'static Face, size: f32, x: f32, baseline: f32, c: Rgb, text: &str) {
         if text.is_empty() {
             return;
         }
+        let mut x = x;
+        for piece in text::Line::new(face, text).pieces {
+            self.s.set_fill(Some(fill(c)));
+            // One weight of CJK: stroke it thinly in bold lines so it matches its neighbours.
+            self.s.set_stroke(piece.embolden.then(|| Stroke {
+                paint: color(c).into(),
+                width: size * 0.025,
+                ..Default::default()
+            }));
+            self.s.draw_glyphs(
+                Point::from_xy(x, baseline),
+                &piece.glyphs,
+                piece.face.font.clone(),
+                &piece.text,
+                size,
+                false,
+            );
+            x += piece.advance * size;
+        }
         self.s.set_stroke(None);
-        self.s.set_fill(Some(fill(c)));
-        self.s.draw_text(
-            Point::from_xy(x, baseline),
-            face.font.clone(),
-            size,
-            text,
-            false,
-            TextDirection::Auto,
-        );
     }
 
-    fn centered(&mut self, face: &Face, size: f32, cx: f32, baseline: f32, c: Rgb, text: &str) {
+    fn centered(
+        &mut self,
+        face: &'static Face,
+        size: f32,
+        cx: f32,
+        baseline: f32,
+        c: Rgb,
+        text: &str,
+    ) {
         let w = face.width(text, size);
         self.text(face, size, cx - w / 2.0, baseline, c, text);
     }
 
     /// Letter-spaced capitals, centred: one run per character, so extraction still reads the
     /// word (krilla maps each glyph to its character).
-    fn tracked(&mut self, face: &Face, size: f32, cx: f32, baseline: f32, c: Rgb, text: &str) {
+    fn tracked(
+        &mut self,
+        face: &'static Face,
+        size: f32,
+        cx: f32,
+        baseline: f32,
+        c: Rgb,
+        text: &str,
+    ) {
         let tracking = size * 0.28;
         let chars: Vec<char> = text.chars().collect();
         let total: f32 = chars
@@ -261,7 +364,7 @@ impl Canvas<'_, '_> {
     }
 
     /// Several runs in different faces on one centred line.
-    fn centered_runs(&mut self, cx: f32, baseline: f32, runs: &[(&Face, f32, Rgb, &str)]) {
+    fn centered_runs(&mut self, cx: f32, baseline: f32, runs: &[(&'static Face, f32, Rgb, &str)]) {
         let total: f32 = runs.iter().map(|(f, size, _, t)| f.width(t, *size)).sum();
         let mut x = cx - total / 2.0;
         for (face, size, c, t) in runs {
@@ -272,7 +375,7 @@ impl Canvas<'_, '_> {
 }
 
 /// The largest size from `max` down to `min` at which `text` fits `width`.
-fn fit(face: &Face, text: &str, max: f32, min: f32, width: f32) -> f32 {
+fn fit(face: &'static Face, text: &str, max: f32, min: f32, width: f32) -> f32 {
     let w = face.width(text, max);
     if w <= width {
         max
@@ -283,7 +386,13 @@ fn fit(face: &Face, text: &str, max: f32, min: f32, width: f32) -> f32 {
 
 /// Break `text` into at most `max_lines` lines of at most `width` at `size`; `None` when
 /// it does not fit that way.
-fn wrap(face: &Face, text: &str, size: f32, width: f32, max_lines: usize) -> Option<Vec<String>> {
+fn wrap(
+    face: &'static Face,
+    text: &str,
+    size: f32,
+    width: f32,
+    max_lines: usize,
+) -> Option<Vec<String>> {
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
     for word in text.split_whitespace() {
@@ -307,7 +416,7 @@ fn wrap(face: &Face, text: &str, size: f32, width: f32, max_lines: usize) -> Opt
 }
 
 /// Balance a two-line title: pick the break that makes the longer line shortest.
-fn balance(face: &Face, lines: Vec<String>, size: f32) -> Vec<String> {
+fn balance(face: &'static Face, lines: Vec<String>, size: f32) -> Vec<String> {
     if lines.len() != 2 {
         return lines;
     }
@@ -326,9 +435,21 @@ fn balance(face: &Face, lines: Vec<String>, size: f32) -> Vec<String> {
 }
 
 /// Names and titles come from people: drop control characters, collapse whitespace.
+/// NFC so accents compose into the precomposed letters fonts have; U+FEFF and noncharacters
+/// are dropped because PDF/A forbids mapping a glyph to them.
 fn clean(s: &str) -> String {
-    s.split_whitespace()
-        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc()
+        .collect::<String>()
+        .split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| {
+                    !c.is_control()
+                        && !matches!(*c as u32, 0xFEFF | 0xFFFE | 0xFFFF | 0xFDD0..=0xFDEF)
+                })
+                .collect::<String>()
+        })
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
@@ -337,7 +458,7 @@ fn clean(s: &str) -> String {
 /// Render one certificate.
 pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
     let fonts = &*FONTS;
-    let t = data.lang.strings();
+    let t = i18n::strings(data.lang);
     let learner = clean(&data.learner_name);
     let sme = clean(&data.sme_name);
     let course = clean(&data.course_title);
@@ -464,13 +585,13 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
     let when = format!(
         "{} {}",
         t.completed_on,
-        data.lang.long_date(data.completed_on)
+        i18n::long_date(data.lang, data.completed_on)
     );
     let details = match data.score {
         Some(score) => format!(
             "{when}   ·   {} {}",
             t.score,
-            data.lang.percent(score.clamp(0.0, 100.0))
+            i18n::percent(data.lang, score.clamp(0.0, 100.0))
         ),
         None => when,
     };
@@ -642,11 +763,14 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
         .map_err(|e| PdfError::Pdf(format!("{e:?}")))
 }
 
-/// Does every character of `text` have a glyph in the certificate's fonts? (For tests and
-/// for warning about names in scripts the bundled fonts do not cover.)
+/// Does every character of `text` have a glyph in the certificate's fonts, fallbacks included?
+/// `false` means a placeholder box will stand for some of it (for tests and for warnings).
 pub fn fonts_cover(text: &str) -> bool {
     let f = &*FONTS;
-    f.display.covers(text) && f.serif.covers(text) && f.italic.covers(text)
+    let text = clean(text);
+    [&f.display, &f.serif, &f.italic]
+        .iter()
+        .all(|face| text::Line::new(face, &text).placeholders == 0)
 }
 
 #[cfg(test)]
@@ -691,7 +815,64 @@ pub(crate) mod tests {
         ] {
             assert!(fonts_cover(name), "{name}");
         }
-        assert!(!fonts_cover("日本語"), "CJK is not in the bundled fonts");
+        for name in [
+            "Zoë Ελένη Кирилл",
+            "محمد الأحمد",
+            "דוד כהן",
+            "देवनागरी नाम",
+            "王小明",
+            "佐藤 花子",
+            "김민준",
+        ] {
+            assert!(fonts_cover(name), "{name} has fallback fonts");
+        }
+        assert!(!fonts_cover("Ana 🧬"), "no bundled font draws emoji");
+    }
+
+    /// The text poppler's `pdftotext` reads (None where it is not installed).
+    fn pdftotext(pdf: &[u8]) -> Option<String> {
+        let dir = std::env::temp_dir().join(format!("pdftext-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let path = dir.join("c.pdf");
+        std::fs::write(&path, pdf).ok()?;
+        let out = std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .ok();
+        let _ = std::fs::remove_dir_all(&dir);
+        String::from_utf8(out?.stdout).ok()
+    }
+
+    #[test]
+    fn names_in_every_script_render_and_read_back() {
+        for name in [
+            "Zoë Ελένη Кирилл",
+            "محمد الأحمد",
+            "דוד כהן",
+            "देवनागरी नाम",
+            "王小明",
+            "佐藤 花子",
+            "김민준",
+            "Ana 🧬",
+            "Ana 👩\u{200D}🔬\u{FEFF} e\u{301}",
+        ] {
+            let mut data = sample(Lang::En);
+            data.learner_name = name.into();
+            data.partner_name = name.into();
+            data.sme_name = name.into();
+            let pdf = render(&data).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let text = squash(&extract_text(&pdf));
+            // Right-to-left runs are stored in visual order; a reader reverses them.
+            let reversed: String = squash(name).chars().rev().collect();
+            let wanted = squash(&clean(name));
+            // lopdf has no ActualText: Devanagari's reordered clusters need a real reader.
+            let poppler = pdftotext(&pdf).map(|t| squash(&t)).unwrap_or_default();
+            assert!(
+                text.contains(&wanted) || text.contains(&reversed) || poppler.contains(&wanted),
+                "{name} not in {text} / {poppler}"
+            );
+        }
     }
 
     #[test]

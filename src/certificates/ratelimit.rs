@@ -66,7 +66,7 @@ impl<'r> FromRequest<'r> for VerifyQuota {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         let result = match req.rocket().state::<VerifyLimiter>() {
-            Some(limiter) => limiter.check(req.client_ip()),
+            Some(limiter) => limiter.check(crate::net::client_addr(req)),
             None => Ok(()),
         };
         Outcome::Success(VerifyQuota(result))

@@ -2,7 +2,6 @@
 //! revocation.
 
 use rocket::http::{ContentType, Header, Status};
-use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::content::RawHtml;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Responder, Route, State};
@@ -21,6 +20,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::json::JsonBody;
+use crate::lang::AcceptLanguage;
 use crate::orgs::SmeScope;
 
 #[derive(OpenApi)]
@@ -109,6 +109,7 @@ fn download(body: Vec<u8>, content_type: ContentType, file_name: &str) -> Downlo
 
 /// One certificate as a PDF (A4 landscape, in the learner's language).
 #[utoipa::path(tag = "certificates",
+    params(("code" = String, Path, description = "the certificate code, e.g. `IBA-7K2M-Q9XD`")),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 401), (status = 404)),
     security(("bearer" = [])))]
 #[get("/certificates/<code>/pdf")]
@@ -147,18 +148,29 @@ async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: i64) -> Resu
     Ok(download(bytes, ContentType::ZIP, &name))
 }
 
-/// Render and pack certificates (blocking).
+/// Render and pack certificates (blocking). A certificate that fails to render is logged with
+/// its code and left out; `README.txt` in the archive names it, so one bad certificate never
+/// costs the coordinator the others.
 pub fn build_zip(rows: &[CertRow], public_url: &str) -> Result<Vec<u8>> {
     let mut namer = zip::Namer::default();
     let mut entries = Vec::with_capacity(rows.len());
+    let mut failed = Vec::new();
     for row in rows {
         let data = pdf_data(row, public_url);
-        let bytes = pdf::render(&data).map_err(|e| Error::internal("rendering certificate", e))?;
-        entries.push(zip::Entry {
-            name: namer.name(&row.holder_name, &row.course_slug),
-            bytes,
-            date: data.completed_on,
-        });
+        match pdf::render(&data) {
+            Ok(bytes) => entries.push(zip::Entry {
+                name: namer.name(&row.holder_name, &row.course_slug),
+                bytes,
+                date: data.completed_on,
+            }),
+            Err(e) => {
+                tracing::error!(code = %row.code, error = %e, "certificate left out of the ZIP");
+                failed.push(row.code.clone());
+            }
+        }
+    }
+    if let Some(readme) = zip::failures_readme(&failed) {
+        entries.push(readme);
     }
     zip::build(&entries).map_err(|e| Error::internal("building certificates ZIP", e))
 }
@@ -193,6 +205,7 @@ fn retry_after(wait: std::time::Duration) -> Header<'static> {
 /// Check a certificate code (public, rate-limited per client address). Unknown and malformed
 /// codes are both a 404.
 #[utoipa::path(tag = "certificates",
+    params(("code" = String, Path, description = "the certificate code, e.g. `IBA-7K2M-Q9XD`")),
     responses((status = 200, body = Verification), (status = 404), (status = 429)))]
 #[get("/verify/<code>")]
 async fn verify(db: &Db, quota: VerifyQuota, code: CodeParam) -> Result<Verified> {
@@ -232,6 +245,7 @@ pub struct RevocationBody {
 
 /// Revoke a certificate (admins). 409 when it is already revoked.
 #[utoipa::path(tag = "certificates", request_body = RevocationBody,
+    params(("code" = String, Path, description = "the certificate code, e.g. `IBA-7K2M-Q9XD`")),
     responses((status = 200, body = Certificate), (status = 403), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
 #[post("/certificates/<code>/revocation", data = "<body>")]
@@ -265,21 +279,6 @@ async fn revoke(
     Ok(Json(Certificate::from_row(row, config.public_url())))
 }
 
-/// The caller's `Accept-Language`, for the HTML page.
-pub struct AcceptLanguage(Option<Lang>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for AcceptLanguage {
-    type Error = ();
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        Outcome::Success(AcceptLanguage(
-            req.headers()
-                .get_one("Accept-Language")
-                .and_then(Lang::from_accept_language),
-        ))
-    }
-}
-
 #[derive(Responder)]
 enum Page {
     Shown((Status, RawHtml<String>), Header<'static>),
@@ -295,7 +294,10 @@ async fn verify_page(
     code: &str,
     lang: Option<&str>,
 ) -> Result<Page> {
-    let lang = lang.and_then(Lang::parse).or(accept.0).unwrap_or(Lang::En);
+    let lang = lang
+        .and_then(Lang::parse)
+        .or(accept.0.first().copied())
+        .unwrap_or(Lang::En);
     let cache = Header::new("Cache-Control", "no-store");
     if let Err(wait) = quota.0 {
         return Ok(Page::Limited(

@@ -130,6 +130,26 @@ pub struct Entry {
     pub date: jiff::civil::Date,
 }
 
+/// `README.txt` naming the certificates that could not be rendered, if any.
+pub fn failures_readme(codes: &[String]) -> Option<Entry> {
+    if codes.is_empty() {
+        return None;
+    }
+    let mut text = String::from(
+        "These certificates could not be rendered and are not in this archive.\r\n\
+         Download each one on its own later, or ask an administrator:\r\n\r\n",
+    );
+    for code in codes {
+        text.push_str(code);
+        text.push_str("\r\n");
+    }
+    Some(Entry {
+        name: "README.txt".into(),
+        bytes: text.into_bytes(),
+        date: jiff::Zoned::now().date(),
+    })
+}
+
 /// Build the archive in memory (blocking: call it from `spawn_blocking`).
 pub fn build(entries: &[Entry]) -> zip::result::ZipResult<Vec<u8>> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
@@ -212,6 +232,16 @@ mod tests {
         assert_eq!(n.name("ANA NUÑEZ", "c"), "ANA_NUNEZ-c-2.pdf");
         assert_eq!(n.name("Ana Nunez", "c"), "Ana_Nunez-c-3.pdf");
         assert_eq!(n.name("Ana Nunez", "d"), "Ana_Nunez-d.pdf");
+    }
+
+    #[test]
+    fn failures_are_named_in_a_readme() {
+        assert!(failures_readme(&[]).is_none());
+        let e = failures_readme(&["IBA-AAAA-BBBB".into()]).unwrap();
+        assert_eq!(e.name, "README.txt");
+        assert!(String::from_utf8(e.bytes)
+            .unwrap()
+            .contains("IBA-AAAA-BBBB\r\n"));
     }
 
     #[test]

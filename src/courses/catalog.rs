@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::render::{self, line_of, LinkContext, LinkTarget, RENDER_VERSION};
+use crate::lang::Lang;
 
-pub const LANGUAGES: [&str; 3] = ["en", "es", "pt"];
 pub const TOPICS: [&str; 4] = ["market_entry", "finance", "ip", "talent"];
 
 /// One validation problem. `line` is 1-based; 0 when the problem is about a file or folder
@@ -94,32 +94,22 @@ struct CourseToml {
     completion: Spanned<CompletionToml>,
 }
 
-/// Per-language texts: only the known languages are keys (an unknown one is an error).
+/// Per-language texts, keyed by language code (an unknown code is reported by the loader).
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Texts {
-    en: Option<Spanned<String>>,
-    es: Option<Spanned<String>>,
-    pt: Option<Spanned<String>>,
-}
+#[serde(transparent)]
+struct Texts(BTreeMap<String, Spanned<String>>);
 
 impl Texts {
     fn get(&self, lang: &str) -> Option<&Spanned<String>> {
-        match lang {
-            "en" => self.en.as_ref(),
-            "es" => self.es.as_ref(),
-            "pt" => self.pt.as_ref(),
-            _ => None,
-        }
+        self.0.get(lang)
     }
 
+    /// The texts of the supported languages, trimmed.
     fn map(&self) -> BTreeMap<String, String> {
-        LANGUAGES
+        self.0
             .iter()
-            .filter_map(|l| {
-                self.get(l)
-                    .map(|t| (l.to_string(), t.get_ref().trim().to_string()))
-            })
+            .filter(|(l, _)| Lang::is_supported(l))
+            .map(|(l, t)| (l.clone(), t.get_ref().trim().to_string()))
             .collect()
     }
 }
@@ -398,12 +388,15 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
         );
     }
     let default_language = meta.default_language.get_ref().clone();
-    let default_ok = LANGUAGES.contains(&default_language.as_str());
+    let default_ok = Lang::is_supported(&default_language);
     if !default_ok {
         p.at(
             "course.toml",
             line(&meta.default_language.span()),
-            format!("unknown language {default_language:?} (use one of en, es, pt)"),
+            format!(
+                "unknown language {default_language:?} (use one of {})",
+                Lang::codes()
+            ),
         );
     }
     if !TOPICS.contains(&meta.topic.get_ref().as_str()) {
@@ -464,8 +457,17 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
                 format!("missing {what} in the default language {default_language:?}"),
             );
         }
-        for l in LANGUAGES {
-            if let Some(t) = texts.get(l) {
+        for (l, t) in &texts.0 {
+            if !Lang::is_supported(l) {
+                p.at(
+                    "course.toml",
+                    line(&t.span()),
+                    format!(
+                        "{what}: unknown language {l:?} (use one of {})",
+                        Lang::codes()
+                    ),
+                );
+            } else {
                 let n = t.get_ref().trim().chars().count();
                 if n == 0 || n > max {
                     p.at(
@@ -537,11 +539,14 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
         }
         let path = entry.path();
         if path.is_dir() {
-            if !LANGUAGES.contains(&name.as_str()) {
+            if !Lang::is_supported(&name) {
                 p.at(
                     &format!("{name}/"),
                     0,
-                    format!("unknown language folder {name:?} (use en, es or pt)"),
+                    format!(
+                        "unknown language folder {name:?} (use one of {})",
+                        Lang::codes()
+                    ),
                 );
                 continue;
             }
@@ -872,4 +877,68 @@ fn parse_quiz(
             .collect::<Vec<_>>()
     })?;
     serde_json::to_string(&def).map_err(|e| vec![(0, format!("cannot store the quiz: {e}"))])
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn fixture(rel: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/courses")
+            .join(rel);
+        std::fs::read_to_string(path).expect("fixture")
+    }
+
+    /// A text made from `base`'s lines, each kept, dropped, doubled or replaced by junk.
+    fn mutated(base: String) -> impl Strategy<Value = String> {
+        let lines: Vec<String> = base.lines().map(str::to_string).collect();
+        let n = lines.len();
+        prop::collection::vec(
+            (
+                0..8u8,
+                prop_oneof![any::<String>(), "[a-z_=\\[\\]{}\"'.,# 0-9-]{0,24}"],
+            ),
+            n..=n,
+        )
+        .prop_map(move |edits| {
+            let mut out = String::new();
+            for (line, (op, junk)) in lines.iter().zip(edits) {
+                match op {
+                    0 => {}
+                    1 => out.push_str(&format!("{line}\n{line}\n")),
+                    2 => out.push_str(&format!("{junk}\n")),
+                    3 => out.push_str(&format!("{line}{junk}\n")),
+                    _ => out.push_str(&format!("{line}\n")),
+                }
+            }
+            out
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever a course folder holds, loading it answers (a course or its problems) and
+        /// never panics; a refused course always says why.
+        #[test]
+        fn any_course_folder_loads_or_is_explained(
+            course in mutated(fixture("biotech-basics/course.toml")),
+            module in prop_oneof![mutated(fixture("biotech-basics/en/01-welcome.md")), any::<String>()],
+            quiz in mutated(fixture("biotech-basics/quiz.toml")),
+            bytes in prop::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let folder = dir.path().join("biotech-basics");
+            std::fs::create_dir_all(folder.join("en")).expect("folder");
+            std::fs::write(folder.join("course.toml"), &course).expect("write");
+            std::fs::write(folder.join("en/01-welcome.md"), &module).expect("write");
+            std::fs::write(folder.join("en/02-regulation.md"), &bytes).expect("write");
+            std::fs::write(folder.join("quiz.toml"), &quiz).expect("write");
+            if let Err(problems) = load_course(&folder, "courses") {
+                prop_assert!(!problems.is_empty());
+            }
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! HTML), import into the database, and the catalog routes.
 
 pub mod catalog;
+pub mod check;
 pub mod import;
 pub mod language;
 pub mod render;

@@ -17,7 +17,7 @@ use pulldown_cmark::{
 };
 
 /// Bump when rendering changes: content hashes include it, so the next import re-renders.
-pub const RENDER_VERSION: &str = "render-2";
+pub const RENDER_VERSION: &str = "render-3";
 
 /// The Markdown extensions course files may use.
 pub fn options() -> Options {
@@ -224,11 +224,29 @@ pub fn slugify(text: &str) -> String {
     }
 }
 
+/// The `# Title` of the first line, as plain text: titles are shown as text (page titles,
+/// menus, certificates), so their inline Markdown (`*know-how*`, `` `code` ``) is rendered to
+/// its words.
 fn title_of_first_line(markdown: &str) -> Option<String> {
     let first = markdown.lines().next()?.trim_end();
     let rest = first.strip_prefix("# ")?;
-    let title = rest.trim().trim_end_matches('#').trim();
-    (!title.is_empty()).then(|| title.to_string())
+    let title = plain_text(rest.trim().trim_end_matches('#').trim());
+    (!title.is_empty()).then_some(title)
+}
+
+/// The words of one line of inline Markdown: emphasis, code spans and links reduced to their
+/// text, whitespace collapsed.
+pub fn plain_text(inline: &str) -> String {
+    let mut out = String::with_capacity(inline.len());
+    // As a heading's content: inline Markdown only (a leading `1.` or `-` is not a list).
+    for event in Parser::new_ext(&format!("# {inline}"), options()) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Render one module. Links are rewritten for the web UI and reported for validation.
@@ -1063,6 +1081,95 @@ mod tests {
             "001-x.md",
         ] {
             assert_eq!(parse_module_file_name(bad), None, "{bad}");
+        }
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Pieces an attacker would combine, plus arbitrary text between them.
+        const HOSTILE: &[&str] = &[
+            "<script>alert(1)</script>",
+            "<SCRIPT SRC=//x.example/a.js></SCRIPT>",
+            "<img src=x onerror=alert(1)>",
+            "<svg/onload=alert(1)>",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "[x](javascript:alert(1))",
+            "[x](JaVaScRiPt:alert(1))",
+            "[x]( java\tscript:alert(1))",
+            "[x](&#106;avascript:alert(1))",
+            "![i](javascript:alert(1))",
+            "<javascript:alert(1)>",
+            "[r]: javascript:alert(1)\n\n[y][r]",
+            "<div onclick=\"x()\">",
+            "<iframe src=//x.example>",
+            "<p style=\"x\" onmouseover=y>",
+            "`<script>`",
+            "```html\n<script>x</script>\n```",
+            "{#id onclick=x}",
+            "# H {onclick=x}",
+            "<!-- <script> -->",
+            "<",
+            ">",
+            "\"",
+            "'",
+            "=",
+            "\n\n",
+            "\n- ",
+            "\n> ",
+            "| a | b |\n|---|---|\n| ",
+        ];
+
+        fn document() -> impl Strategy<Value = String> {
+            prop::collection::vec(
+                prop_oneof![
+                    3 => prop::sample::select(HOSTILE).prop_map(str::to_string),
+                    1 => any::<String>(),
+                    1 => "[a-z <>=\"':/()\\[\\]!#\n]{0,30}",
+                ],
+                0..12,
+            )
+            .prop_map(|parts| parts.concat())
+        }
+
+        /// No `<script`, no `on*` attribute, no `javascript:` URL, in the rendered HTML.
+        fn assert_inert(html: &str) -> Result<(), TestCaseError> {
+            let lower = html.to_ascii_lowercase();
+            prop_assert!(!lower.contains("<script"), "{}", html);
+            for tok in tokens(html) {
+                if let Tok::Start(name, attrs) = tok {
+                    prop_assert!(name != "script" && name != "iframe", "{}", html);
+                    for (attr, value) in attrs {
+                        prop_assert!(!attr.starts_with("on"), "{} in {}", attr, html);
+                        let squashed: String = value
+                            .chars()
+                            .filter(|c| !c.is_whitespace() && !c.is_control())
+                            .collect::<String>()
+                            .to_ascii_lowercase();
+                        prop_assert!(
+                            !squashed.contains("javascript:") && !squashed.starts_with("data:"),
+                            "{}={} in {}",
+                            attr,
+                            value,
+                            html
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+
+            #[test]
+            fn rendered_markdown_is_never_executable(doc in document()) {
+                let full = render(&doc, &ctx());
+                assert_inert(&full.html)?;
+                let first = render_allow_listed(&doc, &ctx());
+                assert_inert(&first.html)?;
+            }
         }
     }
 }

@@ -106,7 +106,8 @@ pub struct ModuleView {
     pub title: String,
     /// The language of `title` and `html`.
     pub language: String,
-    /// True when the requested language was missing and the default language is served.
+    /// True when the requested language was missing and another is served: its fallback
+    /// (Spanish for Galician) when the module has it, else the default language.
     pub fallback: bool,
     pub languages: Vec<String>,
     pub position: i64,

@@ -106,10 +106,14 @@ async fn upload_material(
         .unwrap_or_default();
     let material = upload(
         &db.pool,
-        storage.store(),
+        &storage.shared(),
         UploadRequest {
             course_id,
             uploaded_by: staff.id,
+            partner_id: match staff.role {
+                Role::Admin => None,
+                _ => staff.partner_id,
+            },
             title: title.as_deref(),
             raw_filename: &raw_name,
             path,
@@ -213,17 +217,27 @@ async fn download_material(
     })
 }
 
+/// An admin deletes any material; a coordinator only those uploaded by a coordinator of
+/// their own partner (another partner's material is a 404, like a missing one).
 #[utoipa::path(tag = "materials",
-    responses((status = 204), (status = 404), (status = 503, description = "storage unavailable")),
+    responses((status = 204), (status = 401), (status = 403, description = "not a coordinator or admin"),
+        (status = 404, description = "no such material, or not uploaded by your partner"),
+        (status = 503, description = "storage unavailable")),
     security(("bearer" = [])))]
 #[delete("/materials/<id>")]
 async fn delete_material(
     db: &Db,
-    _staff: Staff,
+    staff: Staff,
     storage: &State<Storage>,
     id: i64,
 ) -> Result<Status> {
-    super::remove(&db.pool, storage.store(), id).await?;
+    let who = match staff.role {
+        Role::Admin => super::Deleter::Admin,
+        _ => super::Deleter::Coordinator {
+            partner_id: staff.partner_id,
+        },
+    };
+    super::remove(&db.pool, storage.store(), id, who).await?;
     Ok(Status::NoContent)
 }
 

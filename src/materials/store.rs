@@ -53,6 +53,15 @@ pub struct NewMaterial<'a> {
     pub size: i64,
     pub object_key: &'a str,
     pub uploaded_by: i64,
+    /// The uploading coordinator's partner (`None` for an admin): who may delete it.
+    pub partner_id: Option<i64>,
+}
+
+/// Who asks to delete a material: an admin, or a coordinator of a partner.
+#[derive(Debug, Clone, Copy)]
+pub enum Deleter {
+    Admin,
+    Coordinator { partner_id: Option<i64> },
 }
 
 const COLUMNS: &str = "id, course_id, title, filename, content_type, size, object_key, created_at";
@@ -62,8 +71,8 @@ const COLUMNS: &str = "id, course_id, title, filename, content_type, size, objec
 pub async fn insert_pending(db: &AnyPool, m: &NewMaterial<'_>, now: i64) -> Result<i64> {
     sqlx::query_scalar::<_, i64>(
         "INSERT INTO materials (course_id, title, filename, content_type, size, object_key, \
-         status, uploaded_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $8) RETURNING id",
+         status, uploaded_by, partner_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $9, $8, $8) RETURNING id",
     )
     .bind(m.course_id)
     .bind(m.title)
@@ -73,6 +82,7 @@ pub async fn insert_pending(db: &AnyPool, m: &NewMaterial<'_>, now: i64) -> Resu
     .bind(m.object_key)
     .bind(m.uploaded_by)
     .bind(now)
+    .bind(m.partner_id)
     .fetch_one(db)
     .await
     .context("saving the material")
@@ -118,15 +128,23 @@ pub async fn list_ready(db: &AnyPool, course_id: i64) -> Result<Vec<Material>> {
 }
 
 /// Claim a ready material for deletion (one statement: two concurrent deletes cannot both
-/// win). Returns it, or 404.
+/// win). An admin may delete any; a coordinator only those their partner uploaded. Returns
+/// it, or 404 (missing and not yours look the same).
 #[tracing::instrument(skip_all)]
-pub async fn begin_delete(db: &AnyPool, id: i64, now: i64) -> Result<StoredMaterial> {
+pub async fn begin_delete(db: &AnyPool, id: i64, who: Deleter, now: i64) -> Result<StoredMaterial> {
+    let (any, partner_id) = match who {
+        Deleter::Admin => (1_i64, None),
+        Deleter::Coordinator { partner_id } => (0, partner_id),
+    };
     sqlx::query_as::<_, StoredMaterial>(&format!(
         "UPDATE materials SET status = 'deleting', updated_at = $2 \
-         WHERE id = $1 AND status = 'ready' RETURNING {COLUMNS}"
+         WHERE id = $1 AND status = 'ready' AND ($3 = 1 OR partner_id = $4) \
+         RETURNING {COLUMNS}"
     ))
     .bind(id)
     .bind(now)
+    .bind(any)
+    .bind(partner_id)
     .fetch_one(db)
     .await
     .context("material")
@@ -155,15 +173,56 @@ pub async fn delete_row(db: &AnyPool, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Rows left half-way (pending or deleting) since before `older_than`: `(id, object_key)`.
+/// Rows left half-way (pending or deleting) since before `older_than`: their ids.
 #[tracing::instrument(skip_all)]
-pub async fn stale(db: &AnyPool, older_than: i64) -> Result<Vec<(i64, String)>> {
-    sqlx::query_as::<_, (i64, String)>(
-        "SELECT id, object_key FROM materials \
-         WHERE status IN ('pending', 'deleting') AND updated_at < $1 ORDER BY id",
+pub async fn stale(db: &AnyPool, older_than: i64) -> Result<Vec<i64>> {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM materials \
+         WHERE status IN ('pending', 'deleting') AND updated_at < $1 ORDER BY id LIMIT 500",
     )
     .bind(older_than)
     .fetch_all(db)
     .await
     .context("materials")
+}
+
+/// Claim one stale row for the sweep: one conditional statement, so of several processes
+/// sweeping at once exactly one gets it. The row turns `deleting` (an upload still running
+/// then cannot mark it ready) and its `updated_at` moves to `now` (nobody else takes it
+/// before `older_than` passes again). Returns its object key, or `None` when another
+/// process or a finished upload got there first.
+#[tracing::instrument(skip_all)]
+pub async fn claim_stale(
+    db: &AnyPool,
+    id: i64,
+    older_than: i64,
+    now: i64,
+) -> Result<Option<String>> {
+    sqlx::query_scalar::<_, String>(
+        "UPDATE materials SET status = 'deleting', updated_at = $3 \
+         WHERE id = $1 AND status IN ('pending', 'deleting') AND updated_at < $2 \
+         RETURNING object_key",
+    )
+    .bind(id)
+    .bind(older_than)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+    .context("materials")
+}
+
+/// Take the turn of the periodic job `name` when it is due: one conditional statement moves
+/// its next run `every` seconds ahead, so of several processes exactly one runs it.
+#[tracing::instrument(skip_all)]
+pub async fn claim_run(db: &AnyPool, name: &str, now: i64, every: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE maintenance_runs SET next_run_at = $2 WHERE name = $1 AND next_run_at <= $3",
+    )
+    .bind(name)
+    .bind(now.saturating_add(every))
+    .bind(now)
+    .execute(db)
+    .await
+    .context("maintenance")?;
+    Ok(done.rows_affected() == 1)
 }

@@ -9,8 +9,6 @@ use crate::auth::{CurrentUser, Role};
 
 pub use routes::{create_checked, routes, Doc, NewUserBody};
 
-pub const LOCALES: [&str; 3] = ["en", "es", "pt"];
-
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
@@ -21,6 +19,11 @@ pub struct User {
     pub partner_id: Option<i64>,
     pub locale: String,
     pub time_zone: String,
+    /// A disabled user cannot sign in until re-enabled (removed users are not listed).
+    pub disabled: bool,
+    /// Access tokens issued before the last bump stop working (never shown to clients).
+    #[serde(skip)]
+    pub token_version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -75,9 +78,11 @@ pub fn valid_time_zone(tz: &str) -> bool {
     !tz.is_empty() && jiff::tz::TimeZone::get(tz).is_ok()
 }
 
-/// Emails are compared lower-cased and trimmed.
+/// Emails are compared trimmed, lower-cased and in Unicode NFC (composed `ñ` and `n` + combining
+/// tilde are one address).
 pub fn normalize_email(email: &str) -> Option<String> {
-    let e = email.trim().to_lowercase();
+    use unicode_normalization::UnicodeNormalization;
+    let e: String = email.trim().nfc().collect::<String>().to_lowercase();
     if e.len() > 254 {
         return None;
     }
@@ -86,9 +91,62 @@ pub fn normalize_email(email: &str) -> Option<String> {
     parsed.domain().contains('.').then_some(e)
 }
 
+/// A new account's email: valid, and not a look-alike of another address. The whole address
+/// must be written in one script (digits and punctuation go with any): `аdmin@hub.example` with
+/// a Cyrillic `а` is refused, as are invisible characters (zero-width spaces, direction marks).
+pub fn check_new_email(email: &str) -> Result<String, &'static str> {
+    use unicode_security::general_security_profile::IdentifierType;
+    use unicode_security::{GeneralSecurityProfile, MixedScript};
+    let Some(e) = normalize_email(email) else {
+        return Err("is not a valid email address");
+    };
+    let invisible = |c: char| {
+        c.is_control()
+            || c.is_whitespace()
+            || c.identifier_type() == Some(IdentifierType::Default_Ignorable)
+    };
+    if e.chars().any(invisible) {
+        return Err("contains invisible characters");
+    }
+    if !e.as_str().is_single_script() {
+        return Err(
+            "mixes letters of different scripts (such as a Cyrillic а among Latin letters); \
+             type the address again",
+        );
+    }
+    Ok(e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_emails_must_not_mix_scripts() {
+        assert_eq!(
+            check_new_email("Admin@Hub.example").as_deref(),
+            Ok("admin@hub.example")
+        );
+        assert_eq!(
+            check_new_email("josé.núñez@empresa.es").as_deref(),
+            Ok("josé.núñez@empresa.es")
+        );
+        assert_eq!(
+            check_new_email("иван@почта.рф").as_deref(),
+            Ok("иван@почта.рф")
+        );
+        // Cyrillic а (U+0430) in the local part, then in the domain.
+        assert!(check_new_email("\u{430}dmin@hub.example")
+            .unwrap_err()
+            .contains("scripts"));
+        assert!(check_new_email("admin@hub.ex\u{430}mple")
+            .unwrap_err()
+            .contains("scripts"));
+        // Greek omicron among Latin letters.
+        assert!(check_new_email("rob\u{3bf}t@hub.example").is_err());
+        assert!(check_new_email("ad\u{200b}min@hub.example").is_err());
+        assert!(check_new_email("nope").is_err());
+    }
 
     #[test]
     fn emails() {

@@ -2,17 +2,20 @@
 
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{get, post, routes, Route};
+
+use rocket::{delete, get, patch, post, routes, Route, State};
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
 
-use super::store::{self, NewSme, NewUser};
-use super::{normalize_email, valid_time_zone, Partner, Sme, SmeScope, User, LOCALES};
+use super::store::{self, NewSme, NewUser, Placement};
+use super::{check_new_email, valid_time_zone, Partner, Sme, SmeScope, User};
 use crate::api::Items;
-use crate::auth::{password, Admin, Role, Staff};
+use crate::auth::policy::{self, Account};
+use crate::auth::{password, revoke_sessions, Admin, CurrentUser, Role, Staff};
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
 use crate::json::JsonBody;
+use crate::lang::Lang;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -22,7 +25,11 @@ use crate::json::JsonBody;
     create_sme,
     get_sme,
     list_users,
-    create_user
+    create_user,
+    move_user,
+    deactivate_user,
+    reactivate_user,
+    remove_user
 ))]
 pub struct Doc;
 
@@ -34,7 +41,11 @@ pub fn routes() -> Vec<Route> {
         create_sme,
         get_sme,
         list_users,
-        create_user
+        create_user,
+        move_user,
+        deactivate_user,
+        reactivate_user,
+        remove_user
     ]
 }
 
@@ -184,6 +195,7 @@ async fn list_users(db: &Db, staff: Staff) -> Result<Json<Items<User>>> {
 #[post("/users", data = "<body>")]
 async fn create_user(
     db: &Db,
+    hasher: &State<password::Hasher>,
     staff: Staff,
     body: JsonBody<NewUserBody>,
 ) -> Result<(Status, Json<User>)> {
@@ -197,17 +209,25 @@ async fn create_user(
             ));
         }
     }
-    let user = create_checked(db, scope, body).await?;
+    let user = create_checked(db, hasher, scope, body).await?;
     Ok((Status::Created, Json(user)))
 }
 
 /// Validate and create a user as `scope` may (shared by the API and `academy user add`).
-pub async fn create_checked(db: &Db, scope: SmeScope, body: NewUserBody) -> Result<User> {
+pub async fn create_checked(
+    db: &Db,
+    hasher: &password::Hasher,
+    scope: SmeScope,
+    body: NewUserBody,
+) -> Result<User> {
     let mut errors = Vec::new();
-    let email = normalize_email(&body.email);
-    if email.is_none() {
-        errors.push(FieldError::new("email", "is not a valid email address"));
-    }
+    let email = match check_new_email(&body.email) {
+        Ok(e) => Some(e),
+        Err(m) => {
+            errors.push(FieldError::new("email", m));
+            None
+        }
+    };
     required(&mut errors, "name", &body.name, 200);
     let role = Role::parse(&body.role);
     if role.is_none() {
@@ -216,12 +236,19 @@ pub async fn create_checked(db: &Db, scope: SmeScope, body: NewUserBody) -> Resu
             "must be one of learner, advisor, coordinator, admin",
         ));
     }
-    if let Err(m) = password::check_strength(&body.password) {
+    let account = Account {
+        email: email.as_deref().unwrap_or(&body.email),
+        name: body.name.trim(),
+    };
+    if let Err(m) = policy::check_password(&body.password, account) {
         errors.push(FieldError::new("password", m));
     }
     let locale = body.locale.clone().unwrap_or_else(|| "en".into());
-    if !LOCALES.contains(&locale.as_str()) {
-        errors.push(FieldError::new("locale", "must be one of en, es, pt"));
+    if !Lang::is_supported(&locale) {
+        errors.push(FieldError::new(
+            "locale",
+            format!("must be one of {}", Lang::codes()),
+        ));
     }
     let time_zone = body
         .time_zone
@@ -269,7 +296,7 @@ pub async fn create_checked(db: &Db, scope: SmeScope, body: NewUserBody) -> Resu
     let (Some(email), Some(role)) = (email, role) else {
         return Err(Error::internal("creating user", "validated fields missing"));
     };
-    let hash = password::hash(body.password).await?;
+    let hash = hasher.hash(body.password).await?;
     store::insert_user(
         db,
         &NewUser {
@@ -288,7 +315,16 @@ pub async fn create_checked(db: &Db, scope: SmeScope, body: NewUserBody) -> Resu
         },
     )
     .await
+    .map_err(|e| match e {
+        // Only admins learn that the address belongs to an account (they can see every
+        // account anyway). Others get the same answer whoever holds it and wherever.
+        Error::Conflict(_) if scope != SmeScope::All => Error::Conflict(UNAVAILABLE_EMAIL.into()),
+        other => other,
+    })
 }
+
+const UNAVAILABLE_EMAIL: &str =
+    "this email address cannot be used for a new account; ask a hub administrator";
 
 impl NewUserBody {
     #[allow(clippy::too_many_arguments)]
@@ -313,4 +349,125 @@ impl NewUserBody {
             time_zone,
         }
     }
+}
+
+/// Coordinators may act on the learners of their own partner's SMEs, admins on anyone; nobody on
+/// themselves (an admin locking themselves out is not undoable through the API).
+async fn managed(db: &Db, by: &CurrentUser, id: i64) -> Result<User> {
+    if by.id == id {
+        return Err(Error::Forbidden(
+            "you cannot disable, remove or move your own account".into(),
+        ));
+    }
+    store::get_managed_user(db, SmeScope::of(by), id).await
+}
+
+/// Disable a user: they cannot sign in and every token they hold is refused at once. Their
+/// enrolments, completions and certificates stay. Idempotent.
+#[utoipa::path(tag = "organisations",
+    responses((status = 200, body = User), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+#[post("/users/<id>/deactivation")]
+async fn deactivate_user(db: &Db, staff: Staff, id: i64) -> Result<Json<User>> {
+    managed(db, &staff, id).await?;
+    let user = store::set_disabled(db, id, true).await?;
+    revoke_sessions(db, id).await?;
+    Ok(Json(user))
+}
+
+/// Enable a disabled user again (they sign in anew; old tokens stay revoked).
+#[utoipa::path(tag = "organisations",
+    responses((status = 200, body = User), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+#[delete("/users/<id>/deactivation")]
+async fn reactivate_user(db: &Db, staff: Staff, id: i64) -> Result<Json<User>> {
+    managed(db, &staff, id).await?;
+    Ok(Json(store::set_disabled(db, id, false).await?))
+}
+
+/// Remove a user for good: they cannot sign in, their tokens are refused at once, and they are
+/// no longer listed; their completions, bookings and certificates stay in reports (with their
+/// name). The email address stays taken.
+#[utoipa::path(tag = "organisations",
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+#[delete("/users/<id>")]
+async fn remove_user(db: &Db, staff: Staff, id: i64) -> Result<Status> {
+    managed(db, &staff, id).await?;
+    store::remove_user(db, id).await?;
+    revoke_sessions(db, id).await?;
+    Ok(Status::NoContent)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    role: Option<String>,
+    /// Required when the user becomes (or stays) a learner without one.
+    sme_id: Option<i64>,
+    /// For coordinators (required), advisors and admins (optional); learners take their SME's.
+    partner_id: Option<i64>,
+}
+
+/// Move a user to another role, SME or partner (admin). Their access tokens stop working at
+/// once; a refresh (or a new sign-in) gives tokens for the new place.
+#[utoipa::path(tag = "organisations", request_body = MoveBody,
+    responses((status = 200, body = User), (status = 401), (status = 403), (status = 404),
+        (status = 422)),
+    security(("bearer" = [])))]
+#[patch("/users/<id>", data = "<body>")]
+async fn move_user(db: &Db, admin: Admin, id: i64, body: JsonBody<MoveBody>) -> Result<Json<User>> {
+    let body = body.0;
+    let current = managed(db, &admin, id).await?;
+    let role = match &body.role {
+        None => current.role,
+        Some(r) => Role::parse(r).ok_or_else(|| {
+            Error::invalid(
+                "role",
+                "must be one of learner, advisor, coordinator, admin",
+            )
+        })?,
+    };
+    let to = match role {
+        Role::Learner => {
+            let Some(sme_id) = body.sme_id.or(current.sme_id) else {
+                return Err(Error::invalid("sme_id", "is required for learners"));
+            };
+            if body.partner_id.is_some() {
+                return Err(Error::invalid(
+                    "partner_id",
+                    "a learner's partner is their SME's: send sme_id",
+                ));
+            }
+            let sme = match store::get_sme(db, SmeScope::All, sme_id).await {
+                Err(Error::NotFound(_)) => return Err(Error::invalid("sme_id", "no such SME")),
+                other => other?,
+            };
+            Placement {
+                role,
+                sme_id: Some(sme.id),
+                partner_id: Some(sme.partner_id),
+            }
+        }
+        _ => {
+            if body.sme_id.is_some() {
+                return Err(Error::invalid("sme_id", "only learners belong to an SME"));
+            }
+            let partner_id = body.partner_id.or(current.partner_id);
+            if role == Role::Coordinator && partner_id.is_none() {
+                return Err(Error::invalid("partner_id", "is required for coordinators"));
+            }
+            if let Some(p) = partner_id {
+                if !store::partner_exists(db, p).await? {
+                    return Err(Error::invalid("partner_id", "no such partner"));
+                }
+            }
+            Placement {
+                role,
+                sme_id: None,
+                partner_id,
+            }
+        }
+    };
+    Ok(Json(store::move_user(db, id, &to).await?))
 }

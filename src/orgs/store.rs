@@ -18,6 +18,8 @@ struct UserRow {
     partner_id: Option<i64>,
     locale: String,
     time_zone: String,
+    disabled_at: Option<i64>,
+    token_version: i64,
 }
 
 impl UserRow {
@@ -34,11 +36,14 @@ impl UserRow {
             partner_id: self.partner_id,
             locale: self.locale,
             time_zone: self.time_zone,
+            disabled: self.disabled_at.is_some(),
+            token_version: self.token_version,
         })
     }
 }
 
-const USER_COLUMNS: &str = "id, email, name, role, sme_id, partner_id, locale, time_zone";
+const USER_COLUMNS: &str =
+    "id, email, name, role, sme_id, partner_id, locale, time_zone, disabled_at, token_version";
 
 #[derive(sqlx::FromRow)]
 struct PartnerRow {
@@ -234,22 +239,138 @@ pub async fn get_user(db: &AnyPool, id: i64) -> Result<User> {
     row.into_user()
 }
 
-/// The user and password hash for a login email, if any.
+/// The user and password hash for a login email, if any. Disabled and removed users are not
+/// found: their sign-in fails exactly like an unknown email.
 #[instrument(skip_all)]
 pub async fn login_lookup(db: &AnyPool, email: &str) -> Result<Option<(User, String)>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
-    let row: Option<UserRow> = sqlx::query_as(&sql)
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, password_hash FROM users
+         WHERE email = $1 AND disabled_at IS NULL AND removed_at IS NULL"
+    );
+    let row: Option<LoginRow> = sqlx::query_as(&sql)
         .bind(email)
         .fetch_optional(db)
         .await
         .context("looking up login")?;
     let Some(row) = row else { return Ok(None) };
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(row.id)
+    Ok(Some((row.user.into_user()?, row.password_hash)))
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
+/// A user who may still use the platform (neither disabled nor removed).
+#[instrument(skip_all)]
+pub async fn get_active_user(db: &AnyPool, id: i64) -> Result<Option<User>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users
+         WHERE id = $1 AND disabled_at IS NULL AND removed_at IS NULL"
+    );
+    let row: Option<UserRow> = sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+        .context("user")?;
+    row.map(UserRow::into_user).transpose()
+}
+
+/// A user the scope may manage: admins any user that is not removed, coordinators the
+/// learners of their own partner's SMEs. Anything else is a 404 (a denied user does not exist).
+#[instrument(skip_all)]
+pub async fn get_managed_user(db: &AnyPool, scope: SmeScope, id: i64) -> Result<User> {
+    let sql = format!(
+        "SELECT {} FROM users u LEFT JOIN smes s ON s.id = u.sme_id
+         WHERE u.id = $1 AND u.removed_at IS NULL
+           AND ($2 IS NULL OR (u.role = 'learner' AND s.partner_id = $2))",
+        prefixed_user_columns()
+    );
+    let row: UserRow = sqlx::query_as(&sql)
+        .bind(id)
+        .bind(scope.partner_filter())
         .fetch_one(db)
         .await
-        .context("looking up login")?;
-    Ok(Some((row.into_user()?, hash)))
+        .context("user")?;
+    row.into_user()
+}
+
+fn prefixed_user_columns() -> String {
+    USER_COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Disable (`true`) or re-enable a user. Disabling bumps the token version, so every access
+/// token of the user stops working at once.
+#[instrument(skip_all)]
+pub async fn set_disabled(db: &AnyPool, id: i64, disabled: bool) -> Result<User> {
+    let query = if disabled {
+        sqlx::query(
+            "UPDATE users SET disabled_at = COALESCE(disabled_at, $2),
+             token_version = token_version + 1 WHERE id = $1 AND removed_at IS NULL",
+        )
+        .bind(id)
+        .bind(now())
+    } else {
+        sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND removed_at IS NULL")
+            .bind(id)
+    };
+    let done = query.execute(db).await.context("disabling user")?;
+    if done.rows_affected() == 0 {
+        return Err(Error::not_found("user"));
+    }
+    get_user(db, id).await
+}
+
+/// Remove a user (soft): they cannot sign in, their tokens stop working and they are no longer
+/// listed, but their enrolments, completions, bookings and certificates stay for reporting.
+#[instrument(skip_all)]
+pub async fn remove_user(db: &AnyPool, id: i64) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE users SET removed_at = $2, token_version = token_version + 1
+         WHERE id = $1 AND removed_at IS NULL",
+    )
+    .bind(id)
+    .bind(now())
+    .execute(db)
+    .await
+    .context("removing user")?;
+    if done.rows_affected() == 0 {
+        return Err(Error::not_found("user"));
+    }
+    Ok(())
+}
+
+pub struct Placement {
+    pub role: Role,
+    pub sme_id: Option<i64>,
+    pub partner_id: Option<i64>,
+}
+
+/// Give a user another role, SME or partner. Their current access tokens stop working (they
+/// carried the old placement); a refresh issues tokens for the new one.
+#[instrument(skip_all)]
+pub async fn move_user(db: &AnyPool, id: i64, to: &Placement) -> Result<User> {
+    let done = sqlx::query(
+        "UPDATE users SET role = $2, sme_id = $3, partner_id = $4,
+         token_version = token_version + 1 WHERE id = $1 AND removed_at IS NULL",
+    )
+    .bind(id)
+    .bind(to.role.as_str())
+    .bind(to.sme_id)
+    .bind(to.partner_id)
+    .execute(db)
+    .await
+    .context("moving user")?;
+    if done.rows_affected() == 0 {
+        return Err(Error::not_found("user"));
+    }
+    get_user(db, id).await
 }
 
 #[instrument(skip_all)]
@@ -266,18 +387,17 @@ pub async fn password_hash(db: &AnyPool, id: i64) -> Result<String> {
 pub async fn list_users(db: &AnyPool, scope: SmeScope) -> Result<Vec<User>> {
     let rows: Vec<UserRow> = match scope {
         SmeScope::All => {
-            let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name, id");
+            let sql = format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE removed_at IS NULL ORDER BY name, id"
+            );
             sqlx::query_as(&sql).fetch_all(db).await
         }
         other => {
             let sql = format!(
                 "SELECT {} FROM users u JOIN smes s ON s.id = u.sme_id
-                 WHERE u.role = 'learner' AND s.partner_id = $1 ORDER BY u.name, u.id",
-                USER_COLUMNS
-                    .split(", ")
-                    .map(|c| format!("u.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                 WHERE u.role = 'learner' AND s.partner_id = $1 AND u.removed_at IS NULL
+                 ORDER BY u.name, u.id",
+                prefixed_user_columns()
             );
             sqlx::query_as(&sql)
                 .bind(other.partner_filter())
@@ -296,11 +416,13 @@ pub struct ProfileChange<'a> {
     pub password_hash: Option<&'a str>,
 }
 
+/// A new password also bumps the token version: every access token of the user stops working.
 #[instrument(skip_all)]
 pub async fn update_profile(db: &AnyPool, id: i64, change: &ProfileChange<'_>) -> Result<User> {
     sqlx::query(
         "UPDATE users SET name = COALESCE($2, name), locale = COALESCE($3, locale),
-         time_zone = COALESCE($4, time_zone), password_hash = COALESCE($5, password_hash)
+         time_zone = COALESCE($4, time_zone), password_hash = COALESCE($5, password_hash),
+         token_version = token_version + CASE WHEN $5 IS NULL THEN 0 ELSE 1 END
          WHERE id = $1",
     )
     .bind(id)

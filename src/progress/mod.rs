@@ -137,9 +137,10 @@ pub async fn complete_if_eligible(
     Ok(created)
 }
 
-/// Quiz attempts a learner has started for a course (counted by the quizzes feature).
-pub async fn attempts_used(db: &AnyPool, user_id: i64, course_id: i64) -> Result<i64> {
-    Ok(crate::quizzes::summary(db, user_id, course_id)
+/// Quiz attempts a learner has started for a course (counted by the quizzes feature), on the
+/// caller's connection (issue 11: asking the pool for a second one deadlocked it).
+pub async fn attempts_used(conn: &mut AnyConnection, user_id: i64, course_id: i64) -> Result<i64> {
+    Ok(crate::quizzes::summary(conn, user_id, course_id)
         .await?
         .attempts_used)
 }

@@ -119,7 +119,7 @@ async fn progress(db: &Db, learner: Learner, slug: &str) -> Result<Json<Progress
     let completion = store::completion(&mut conn, learner.id, course.id).await?;
     let quiz = match course.quiz_json {
         Some(_) => Some(QuizProgress {
-            attempts_used: super::attempts_used(db, learner.id, course.id).await?,
+            attempts_used: super::attempts_used(&mut conn, learner.id, course.id).await?,
             best_score: enrolment.quiz_best_score,
             passed: enrolment.quiz_passed_at.is_some(),
         }),

@@ -247,7 +247,7 @@ async fn result_of(db: &AnyPool, l: &Loaded, lang: &str) -> Result<Option<Attemp
 }
 
 async fn render(db: &AnyPool, l: &Loaded, lang: Option<&str>) -> Result<AttemptView> {
-    let lang = lang.unwrap_or(&l.def.default_language).to_string();
+    let lang = l.def.language(lang.unwrap_or(&l.def.default_language));
     Ok(AttemptView {
         id: l.row.id,
         course: l.row.course_slug.clone(),
@@ -428,7 +428,7 @@ pub async fn submit(
             "this attempt has already been submitted".into(),
         ));
     };
-    let lang = lang.unwrap_or(&l.def.default_language);
+    let lang = &l.def.language(lang.unwrap_or(&l.def.default_language));
     let reveal = reveal(db, &l.def, &l.row, closed.passed).await?;
     Ok(AttemptResult {
         score: closed.grade.score,
@@ -448,7 +448,12 @@ pub async fn submit(
     })
 }
 
-/// A learner's attempts at a course's quiz: used, best score, passed.
-pub async fn summary(db: &AnyPool, user_id: i64, course_id: i64) -> Result<store::AttemptSummary> {
-    store::summary(db, user_id, course_id).await
+/// A learner's attempts at a course's quiz: used, best score, passed. On the caller's
+/// connection: a caller holding one must not ask the pool for another.
+pub async fn summary(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    course_id: i64,
+) -> Result<store::AttemptSummary> {
+    store::summary(conn, user_id, course_id).await
 }

@@ -55,7 +55,7 @@ pub struct SavedAnswers {
 /// Start an attempt at the course's quiz: 201 with the drawn questions (never the answers), or
 /// 200 with the learner's attempt that is still open. 409 when no attempts are left.
 #[utoipa::path(tag = "quizzes",
-    params(("slug" = String, Path), ("lang" = Option<String>, Query, description = "en | es | pt")),
+    params(("slug" = String, Path), ("lang" = Option<String>, Query, description = "en | es | pt | gl")),
     responses((status = 201, body = AttemptView), (status = 200, body = AttemptView, description = "the open attempt"),
         (status = 403, description = "not enrolled"), (status = 404), (status = 409, description = "no attempts left")),
     security(("bearer" = [])))]
@@ -76,7 +76,7 @@ async fn start_attempt(
 /// One of the learner's own attempts: questions, saved answers, and after submission the
 /// result (with answers as the quiz's review policy allows). Another learner's is a 404.
 #[utoipa::path(tag = "quizzes",
-    params(("id" = i64, Path), ("lang" = Option<String>, Query, description = "en | es | pt")),
+    params(("id" = i64, Path), ("lang" = Option<String>, Query, description = "en | es | pt | gl")),
     responses((status = 200, body = AttemptView), (status = 404)), security(("bearer" = [])))]
 #[get("/quiz-attempts/<id>?<lang>")]
 async fn get_attempt(
@@ -115,7 +115,7 @@ async fn save_answers(
 /// submitted, or when it is late and the quiz refuses late submissions; a late attempt of a
 /// `grade_saved` quiz is graded on what was saved before the deadline.
 #[utoipa::path(tag = "quizzes",
-    params(("id" = i64, Path), ("lang" = Option<String>, Query, description = "en | es | pt")),
+    params(("id" = i64, Path), ("lang" = Option<String>, Query, description = "en | es | pt | gl")),
     request_body = AnswersBody,
     responses((status = 200, body = AttemptResult), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]

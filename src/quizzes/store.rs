@@ -279,14 +279,18 @@ pub struct AttemptSummary {
 }
 
 #[instrument(skip_all)]
-pub async fn summary(db: &AnyPool, user_id: i64, course_id: i64) -> Result<AttemptSummary> {
+pub async fn summary(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    course_id: i64,
+) -> Result<AttemptSummary> {
     let (used, best, passed): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
         "SELECT COUNT(*), MAX(score), MAX(passed) FROM quiz_attempts
          WHERE user_id = $1 AND course_id = $2",
     )
     .bind(user_id)
     .bind(course_id)
-    .fetch_one(db)
+    .fetch_one(conn)
     .await
     .context("quiz attempts")?;
     Ok(AttemptSummary {

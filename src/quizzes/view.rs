@@ -322,11 +322,12 @@ pub fn feedback(
                         .collect::<Vec<_>>())
                 }
                 QuestionKind::TrueFalse { answer } => json!(answer),
-                QuestionKind::Text { accepted } => json!(accepted
-                    .get(lang)
-                    .or_else(|| accepted.get(&def.default_language))
-                    .cloned()
-                    .unwrap_or_default()),
+                QuestionKind::Text { accepted } => {
+                    json!(super::definition::localized(accepted, lang)
+                        .or_else(|| accepted.get(&def.default_language))
+                        .cloned()
+                        .unwrap_or_default())
+                }
                 QuestionKind::Numeric { answer, tolerance } => {
                     json!({"answer": answer, "tolerance": tolerance})
                 }

@@ -14,7 +14,10 @@ const BOM: &[u8] = "\u{feff}".as_bytes();
 
 /// Make a cell inert for spreadsheets.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    let first = cell.chars().find(|c| *c != ' ');
+    // Spreadsheets skip leading blanks of any kind (spaces, line breaks, NBSP) before `=`.
+    let first = cell
+        .chars()
+        .find(|c| !(c.is_whitespace() || c.is_control()) || matches!(c, '\t' | '\r'));
     let starts_with_tab_or_cr = cell.starts_with(['\t', '\r']);
     match first {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
@@ -144,5 +147,59 @@ mod tests {
         )
         .unwrap();
         assert_eq!(&bytes[3..], b"a;b\r\n1;\"x;y\"\r\n");
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn cell() -> impl Strategy<Value = String> {
+            prop::collection::vec(
+                prop_oneof![
+                    prop::sample::select(vec![
+                        '=', '+', '-', '@', '\t', '\r', '\n', ' ', '\u{a0}', '"', ',', ';', '\'',
+                    ]),
+                    any::<char>(),
+                ],
+                0..12,
+            )
+            .prop_map(|c| c.into_iter().collect())
+        }
+
+        /// What a spreadsheet would run: after any leading blanks, `=`, `+`, `-` or `@`; or a
+        /// leading tab or carriage return.
+        fn formula_like(cell: &str) -> bool {
+            cell.starts_with(['\t', '\r'])
+                || cell
+                    .trim_start_matches(|c: char| c.is_whitespace() || c.is_control())
+                    .starts_with(['=', '+', '-', '@'])
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+
+            #[test]
+            fn every_cell_reads_back_inert(
+                rows in prop::collection::vec(prop::collection::vec(cell(), 3), 0..6),
+                semicolon in any::<bool>(),
+            ) {
+                let delimiter = if semicolon { Delimiter::Semicolon } else { Delimiter::Comma };
+                let bytes = write(&["a", "b", "c"], rows.clone(), delimiter).expect("writes");
+                prop_assert!(bytes.starts_with(BOM));
+                let mut reader = csv::ReaderBuilder::new()
+                    .delimiter(if semicolon { b';' } else { b',' })
+                    .from_reader(&bytes[BOM.len()..]);
+                let read: Vec<csv::StringRecord> =
+                    reader.records().collect::<Result<_, _>>().expect("reads back");
+                prop_assert_eq!(read.len(), rows.len());
+                for (got, sent) in read.iter().zip(&rows) {
+                    for (g, s) in got.iter().zip(sent) {
+                        prop_assert!(!formula_like(g) || g.starts_with('\''), "{:?}", g);
+                        // Nothing is lost: the cell is the text, or the text behind an apostrophe.
+                        prop_assert!(g == s || g.strip_prefix('\'') == Some(s.as_str()), "{:?} -> {:?}", s, g);
+                    }
+                }
+            }
+        }
     }
 }

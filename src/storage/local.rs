@@ -188,6 +188,43 @@ impl ObjectStore for LocalStore {
             .await
             .map_err(|e| StorageError::Unavailable(format!("listing: {e}")))?
     }
+
+    /// The folder store's incomplete writes are its temporary files (a crash mid-write leaves
+    /// one). They carry no key, so only a sweep of everything (`prefix` empty) takes them.
+    async fn abort_incomplete_uploads(
+        &self,
+        prefix: &str,
+        older_than: i64,
+    ) -> StorageResult<usize> {
+        if !prefix.is_empty() {
+            return Ok(0);
+        }
+        let tmp = self.tmp_dir();
+        tokio::task::spawn_blocking(move || remove_stale_temporary_files(&tmp, older_than))
+            .await
+            .map_err(|e| StorageError::Unavailable(format!("sweeping temporary files: {e}")))?
+    }
+}
+
+fn remove_stale_temporary_files(tmp: &Path, older_than: i64) -> StorageResult<usize> {
+    let entries = match std::fs::read_dir(tmp) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(unavailable(&format!("listing {}", tmp.display()), e)),
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let modified = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        if modified.is_some_and(|t| t < older_than) && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 fn walk(root: &Path, prefix: &str) -> StorageResult<Vec<ObjectMeta>> {

@@ -130,7 +130,11 @@ pub async fn run(
         ));
     }
     let from = super::local::LocalStore::new(root);
-    let to = super::s3::S3Store::from_config(config)?;
+    let mut settings = super::s3::S3Settings::from_config(config)?;
+    // Copies stream whole objects (up to the upload limit) in one request each: the request
+    // timeout meant for the app's short requests would cut large ones.
+    settings.timeout = settings.timeout.max(std::time::Duration::from_secs(600));
+    let to = super::s3::S3Store::new(&settings)?;
     migrate(&from, &to, progress)
         .await
         .map_err(|e| e.to_string())

@@ -13,6 +13,7 @@ pub mod s3;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use rocket::fairing::AdHoc;
 use rocket::{Build, Rocket};
@@ -123,6 +124,17 @@ pub trait ObjectStore: Send + Sync + 'static {
 
     /// Every object whose key starts with `prefix`, sorted by key.
     async fn list(&self, prefix: &str) -> StorageResult<Vec<ObjectMeta>>;
+
+    /// Abort the incomplete writes under `prefix` begun before `older_than` (unix seconds;
+    /// `i64::MAX`: all of them): S3's multipart uploads, which are billed until aborted.
+    /// Returns how many were aborted. Stores without such writes have nothing to do.
+    async fn abort_incomplete_uploads(
+        &self,
+        _prefix: &str,
+        _older_than: i64,
+    ) -> StorageResult<usize> {
+        Ok(0)
+    }
 
     /// A short-lived URL the browser can download from directly, when the store has one.
     async fn presign_get(
@@ -242,6 +254,17 @@ impl<R: AsyncRead + Unpin> AsyncRead for HashingReader<R> {
     }
 }
 
+/// A duration setting in seconds: positive and finite, or a message naming the setting.
+pub fn seconds(setting: &str, value: f64) -> Result<std::time::Duration, String> {
+    if value.is_finite() && value > 0.0 && value <= 86_400.0 {
+        Ok(std::time::Duration::from_secs_f64(value))
+    } else {
+        Err(format!(
+            "{setting} must be a number of seconds above 0 (at most 86400), got {value}"
+        ))
+    }
+}
+
 /// Build the configured store: S3 when `ACADEMY_S3_BUCKET` is set, else the folder store.
 pub fn from_config(config: &Config) -> Result<Arc<dyn ObjectStore>, String> {
     if config.s3_configured() {
@@ -347,13 +370,46 @@ fn key_segment(s: &str) -> String {
     }
 }
 
-/// The `/health` check for the configured store.
-struct StoreHealth(Arc<dyn ObjectStore>);
+/// How long `/health` waits for the store: a load balancer's probe must get an answer.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The `/health` check for the configured store: bounded by [`HEALTH_TIMEOUT`], and its answer
+/// reused for a few seconds, so that a storm of probes costs the store one request. Probes
+/// arriving while a check runs wait for that check instead of starting their own.
+pub struct StoreHealth {
+    store: Arc<dyn ObjectStore>,
+    reuse_for: Duration,
+    last: tokio::sync::Mutex<Option<(Instant, Result<(), String>)>>,
+}
+
+impl StoreHealth {
+    pub fn new(store: Arc<dyn ObjectStore>, reuse_for: Duration) -> Self {
+        StoreHealth {
+            store,
+            reuse_for,
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
+}
 
 #[rocket::async_trait]
 impl crate::web::HealthCheck for StoreHealth {
     async fn storage(&self) -> Result<(), String> {
-        self.0.check().await.map_err(|e| e.to_string())
+        let mut last = self.last.lock().await;
+        if let Some((at, result)) = &*last {
+            if at.elapsed() < self.reuse_for {
+                return result.clone();
+            }
+        }
+        let result = match tokio::time::timeout(HEALTH_TIMEOUT, self.store.check()).await {
+            Ok(checked) => checked.map_err(|e| e.to_string()),
+            Err(_) => Err(format!(
+                "the object store did not answer within {} s",
+                HEALTH_TIMEOUT.as_secs()
+            )),
+        };
+        *last = Some((Instant::now(), result.clone()));
+        result
     }
 }
 
@@ -383,7 +439,16 @@ pub fn stage() -> AdHoc {
                 }
             },
         };
-        if let Err(e) = store.check().await {
+        // Bounded whatever the store does: a stalled endpoint must not hold start-up.
+        let limit = start_up_limit(&config);
+        let checked = match tokio::time::timeout(limit, store.check()).await {
+            Ok(checked) => checked,
+            Err(_) => Err(StorageError::Unavailable(format!(
+                "no answer within {:.1} s",
+                limit.as_secs_f64()
+            ))),
+        };
+        if let Err(e) = checked {
             let why = format!("object storage is not usable: {e}");
             if config.storage_required {
                 tracing::error!("{why}");
@@ -393,9 +458,19 @@ pub fn stage() -> AdHoc {
             tracing::warn!("{why}; starting anyway, storage routes answer 503 until it is back");
         }
         let rocket = raise_upload_limits(rocket, config.upload_limit_mib);
-        let health: Arc<dyn crate::web::HealthCheck> = Arc::new(StoreHealth(store.clone()));
+        let reuse_for =
+            Duration::from_secs_f64(config.storage_health_cache_seconds.clamp(0.0, 3600.0));
+        let health: Arc<dyn crate::web::HealthCheck> =
+            Arc::new(StoreHealth::new(store.clone(), reuse_for));
         Ok(rocket.manage(Storage::new(store, &config)).manage(health))
     })
+}
+
+/// The start-up check's budget: a connection and one request.
+fn start_up_limit(config: &Config) -> Duration {
+    let connect = seconds("", config.s3_connect_timeout_seconds).unwrap_or(Duration::from_secs(2));
+    let request = seconds("", config.s3_request_timeout_seconds).unwrap_or(Duration::from_secs(10));
+    connect + request
 }
 
 /// Multipart uploads are streamed to a temporary file capped at the upload limit; the form as

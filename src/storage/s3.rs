@@ -3,11 +3,24 @@
 //! Path-style (`endpoint/bucket/key`, the default, what most self-hosted servers want) or
 //! virtual-host addressing (`bucket.endpoint/key`). Presigned URLs may use a separate public
 //! endpoint: the address browsers reach can differ from the one the server uses.
+//!
+//! Time limits: a stalled endpoint must cost seconds, not minutes. rust-s3 0.38 builds its own
+//! HTTP client and offers a per-request timeout only, so the connect timeout is ours: before
+//! talking to an endpoint it has not heard from for a few seconds, the store opens a TCP
+//! connection to it within [`S3Settings::connect_timeout`]. Every request that is not part of
+//! an upload is also bounded as a whole by [`S3Settings::timeout`] (rust-s3 retries safe
+//! requests once, after a pause; the bound keeps that retry inside the same budget). Uploads
+//! are not cut from outside, which would leave a multipart upload behind: each of their
+//! requests has the request timeout, and rust-s3 never replays a timed-out non-idempotent
+//! request (only GET/HEAD/list and upload parts are retry-safe in 0.38, see
+//! `Command::is_retry_safe`).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::Stream;
 use s3::creds::Credentials;
@@ -32,7 +45,9 @@ pub struct S3Settings {
     pub access_key: String,
     pub secret_key: String,
     pub path_style: bool,
+    /// The request timeout.
     pub timeout: Duration,
+    pub connect_timeout: Duration,
     /// An HTTP proxy for every S3 request (`http://host:port`); `None` honours the usual
     /// `HTTP_PROXY`/`NO_PROXY` variables.
     pub proxy: Option<String>,
@@ -73,7 +88,14 @@ impl S3Settings {
             access_key: ak.expose().to_string(),
             secret_key: sk.expose().to_string(),
             path_style: config.s3_path_style,
-            timeout: Duration::from_secs(30),
+            timeout: super::seconds(
+                "ACADEMY_S3_REQUEST_TIMEOUT_SECONDS",
+                config.s3_request_timeout_seconds,
+            )?,
+            connect_timeout: super::seconds(
+                "ACADEMY_S3_CONNECT_TIMEOUT_SECONDS",
+                config.s3_connect_timeout_seconds,
+            )?,
             proxy: None,
         })
     }
@@ -84,6 +106,27 @@ pub struct S3Store {
     /// Signs presigned URLs for the public endpoint, when one is configured.
     public: Option<Box<Bucket>>,
     endpoint: String,
+    request_timeout: Duration,
+    connect_timeout: Duration,
+    /// Where the TCP connection goes (the endpoint, or the proxy): `host:port`.
+    connect_to: Option<String>,
+    /// When the endpoint last answered (or accepted a connection).
+    last_contact: Mutex<Option<Instant>>,
+}
+
+/// After this long without hearing from the endpoint, connect to it before the next request.
+const CONTACT_FRESH: Duration = Duration::from_secs(5);
+
+/// `host:port` of an `http(s)://` URL.
+fn host_port(url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let host = url.host_str()?;
+    let port = url.port_or_known_default()?;
+    Some(if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    })
 }
 
 fn region(name: &str, endpoint: Option<&str>) -> Result<Region, String> {
@@ -152,6 +195,10 @@ impl S3Store {
             Some(p) => Some(bucket(settings, Some(p))?),
             None => None,
         };
+        let connect_to = match &settings.proxy {
+            Some(proxy) => host_port(proxy),
+            None => host_port(&main.url()),
+        };
         Ok(S3Store {
             endpoint: settings
                 .endpoint
@@ -159,7 +206,107 @@ impl S3Store {
                 .unwrap_or_else(|| format!("AWS region {}", settings.region)),
             bucket: main,
             public,
+            request_timeout: settings.timeout,
+            connect_timeout: settings.connect_timeout,
+            connect_to,
+            last_contact: Mutex::new(None),
         })
+    }
+
+    fn touch(&self) {
+        if let Ok(mut last) = self.last_contact.lock() {
+            *last = Some(Instant::now());
+        }
+    }
+
+    fn heard_lately(&self) -> bool {
+        self.last_contact
+            .lock()
+            .ok()
+            .and_then(|last| *last)
+            .is_some_and(|t| t.elapsed() < CONTACT_FRESH)
+    }
+
+    fn unreachable(&self, why: String) -> StorageError {
+        StorageError::Unavailable(format!(
+            "cannot reach the S3 endpoint {} ({why}): check ACADEMY_S3_ENDPOINT and that the \
+             server is running",
+            self.endpoint
+        ))
+    }
+
+    /// The connect timeout: open (and drop) a TCP connection unless the endpoint answered
+    /// in the last few seconds.
+    async fn reachable(&self) -> StorageResult<()> {
+        let Some(addr) = &self.connect_to else {
+            return Ok(());
+        };
+        if self.heard_lately() {
+            return Ok(());
+        }
+        match tokio::time::timeout(self.connect_timeout, tokio::net::TcpStream::connect(addr)).await
+        {
+            Ok(Ok(_)) => {
+                self.touch();
+                Ok(())
+            }
+            Ok(Err(e)) => Err(self.unreachable(format!("connection failed: {e}"))),
+            Err(_) => Err(self.unreachable(format!(
+                "no connection within {:.1} s",
+                self.connect_timeout.as_secs_f64()
+            ))),
+        }
+    }
+
+    /// One request (with rust-s3's own retry) within the request timeout. The outer error is
+    /// ours (unreachable, timed out); the inner one is the endpoint's, for the caller to
+    /// [`S3Store::explain`].
+    async fn within<T>(
+        &self,
+        request: impl Future<Output = Result<T, S3Error>>,
+    ) -> StorageResult<Result<T, S3Error>> {
+        self.reachable().await?;
+        match tokio::time::timeout(self.request_timeout, request).await {
+            Ok(result) => {
+                if result.is_ok() || matches!(result, Err(S3Error::HttpFailWithBody(..))) {
+                    self.touch();
+                }
+                Ok(result)
+            }
+            Err(_) => Err(self.unreachable(format!(
+                "no answer within {:.1} s",
+                self.request_timeout.as_secs_f64()
+            ))),
+        }
+    }
+
+    /// Is the bucket there? One listing of at most one key.
+    async fn check_bucket(&self) -> StorageResult<()> {
+        self.within(
+            self.bucket
+                .list_page(String::new(), None, None, None, Some(1)),
+        )
+        .await?
+        .map(|_| ())
+        .map_err(|e| match self.explain("checking the bucket", e) {
+            // A 404 on the bucket's listing is a missing bucket, whatever the body says.
+            StorageError::NotFound => self.no_bucket(),
+            other => other,
+        })
+    }
+
+    fn no_bucket(&self) -> StorageError {
+        StorageError::Unavailable(format!(
+            "the bucket {:?} does not exist at {} (create it, or check ACADEMY_S3_BUCKET)",
+            self.bucket.name(),
+            self.endpoint
+        ))
+    }
+
+    /// A 404 without an S3 error code (HEAD answers carry no body): a missing object, or a
+    /// missing bucket? Ask the bucket.
+    async fn not_found_or_no_bucket(&self) -> StorageResult<()> {
+        self.check_bucket().await
     }
 
     /// The bucket's base URL as the server uses it (path- or virtual-host style).
@@ -174,11 +321,7 @@ impl S3Store {
             S3Error::HttpFailWithBody(status, body) => {
                 let code = xml_code(&body);
                 match (status, code.as_deref()) {
-                    (404, Some("NoSuchBucket")) => StorageError::Unavailable(format!(
-                        "the bucket {name:?} does not exist at {} (create it, or check \
-                         ACADEMY_S3_BUCKET)",
-                        self.endpoint
-                    )),
+                    (404, Some("NoSuchBucket")) => self.no_bucket(),
                     (404, _) => StorageError::NotFound,
                     (
                         403,
@@ -209,16 +352,14 @@ impl S3Store {
                 }
             }
             S3Error::Reqwest(e) if e.is_connect() || e.is_timeout() => {
-                StorageError::Unavailable(format!(
-                    "cannot reach the S3 endpoint {} ({}): check ACADEMY_S3_ENDPOINT and that \
-                     the server is running",
-                    self.endpoint,
-                    if e.is_timeout() {
-                        "timed out"
-                    } else {
-                        "connection failed"
-                    },
-                ))
+                self.unreachable(if e.is_timeout() {
+                    format!(
+                        "no answer within {:.1} s",
+                        self.request_timeout.as_secs_f64()
+                    )
+                } else {
+                    "connection failed".into()
+                })
             }
             other => StorageError::Unavailable(format!("{what}: {other}")),
         }
@@ -239,19 +380,7 @@ impl ObjectStore for S3Store {
     }
 
     async fn check(&self) -> StorageResult<()> {
-        self.bucket
-            .list_page(String::new(), None, None, None, Some(1))
-            .await
-            .map(|_| ())
-            .map_err(|e| match self.explain("checking the bucket", e) {
-                // A 404 on the bucket's listing is a missing bucket, whatever the body says.
-                StorageError::NotFound => StorageError::Unavailable(format!(
-                    "the bucket {:?} does not exist at {}",
-                    self.bucket.name(),
-                    self.endpoint
-                )),
-                other => other,
-            })
+        self.check_bucket().await
     }
 
     async fn put_reader(
@@ -272,10 +401,13 @@ impl ObjectStore for S3Store {
                 .with_metadata("sha256", sha)
                 .map_err(|e| StorageError::Unavailable(format!("metadata: {e}")))?;
         }
+        self.reachable().await?;
+        // Not cut from outside (see the module docs): each request has the request timeout.
         request
             .execute_stream(&mut hashing)
             .await
             .map_err(|e| self.explain(&format!("writing {key}"), e))?;
+        self.touch();
         let written = hashing.finish();
         if let Some(expected) = expected_sha256 {
             if !expected.eq_ignore_ascii_case(&written.sha256) {
@@ -296,17 +428,18 @@ impl ObjectStore for S3Store {
             Some(r) if r.len == 0 => Ok((size, Box::pin(std::io::Cursor::new(Vec::new())))),
             Some(r) => {
                 let data = self
-                    .bucket
-                    .get_object_range(key, r.start, Some(r.start + r.len - 1))
-                    .await
+                    .within(
+                        self.bucket
+                            .get_object_range(key, r.start, Some(r.start + r.len - 1)),
+                    )
+                    .await?
                     .map_err(|e| self.explain(&format!("reading {key}"), e))?;
                 Ok((size, Box::pin(std::io::Cursor::new(data.to_vec()))))
             }
             None => {
                 let stream = self
-                    .bucket
-                    .get_object_stream(key)
-                    .await
+                    .within(self.bucket.get_object_stream(key))
+                    .await?
                     .map_err(|e| self.explain(&format!("reading {key}"), e))?;
                 Ok((size, Box::pin(StreamReader::new(stream.bytes))))
             }
@@ -315,14 +448,17 @@ impl ObjectStore for S3Store {
 
     async fn head(&self, key: &str) -> StorageResult<Option<ObjectMeta>> {
         check_key(key)?;
-        match self.bucket.head_object(key).await {
+        match self.within(self.bucket.head_object(key)).await? {
             Ok((head, _)) => Ok(Some(ObjectMeta {
                 key: key.to_string(),
                 size: head.content_length.unwrap_or(0).max(0) as u64,
                 sha256: head.metadata.and_then(|m| m.get("sha256").cloned()),
             })),
             Err(e) => match self.explain(&format!("reading {key}"), e) {
-                StorageError::NotFound => Ok(None),
+                StorageError::NotFound => {
+                    self.not_found_or_no_bucket().await?;
+                    Ok(None)
+                }
                 other => Err(other),
             },
         }
@@ -330,10 +466,10 @@ impl ObjectStore for S3Store {
 
     async fn delete(&self, key: &str) -> StorageResult<()> {
         check_key(key)?;
-        match self.bucket.delete_object(key).await {
+        match self.within(self.bucket.delete_object(key)).await? {
             Ok(_) => Ok(()),
             Err(e) => match self.explain(&format!("deleting {key}"), e) {
-                StorageError::NotFound => Ok(()),
+                StorageError::NotFound => self.not_found_or_no_bucket().await,
                 other => Err(other),
             },
         }
@@ -341,9 +477,8 @@ impl ObjectStore for S3Store {
 
     async fn list(&self, prefix: &str) -> StorageResult<Vec<ObjectMeta>> {
         let pages = self
-            .bucket
-            .list(prefix.to_string(), None)
-            .await
+            .within(self.bucket.list(prefix.to_string(), None))
+            .await?
             .map_err(|e| self.explain("listing", e))?;
         let mut out: Vec<ObjectMeta> = pages
             .into_iter()
@@ -356,6 +491,51 @@ impl ObjectStore for S3Store {
             .collect();
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
+    }
+
+    async fn abort_incomplete_uploads(
+        &self,
+        prefix: &str,
+        older_than: i64,
+    ) -> StorageResult<usize> {
+        let pages = self
+            .within(
+                self.bucket
+                    .list_multiparts_uploads((!prefix.is_empty()).then_some(prefix), None),
+            )
+            .await?
+            .map_err(|e| self.explain("listing incomplete uploads", e))?;
+        let mut aborted = 0;
+        for upload in pages.into_iter().flat_map(|p| p.uploads) {
+            if !upload.key.starts_with(prefix) {
+                continue;
+            }
+            let initiated = time::OffsetDateTime::parse(
+                &upload.initiated,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .map(|t| t.unix_timestamp());
+            let old = match initiated {
+                Ok(t) => t < older_than,
+                // When in doubt, only a cleanup of everything under the prefix takes it.
+                Err(_) => older_than == i64::MAX,
+            };
+            if !old {
+                continue;
+            }
+            match self
+                .within(self.bucket.abort_upload(&upload.key, &upload.id))
+                .await?
+            {
+                Ok(()) => aborted += 1,
+                Err(e) => match self.explain(&format!("aborting an upload of {}", upload.key), e) {
+                    // Gone already (another process, or S3 itself, finished it).
+                    StorageError::NotFound => {}
+                    other => return Err(other),
+                },
+            }
+        }
+        Ok(aborted)
     }
 
     async fn presign_get(
@@ -451,6 +631,7 @@ mod tests {
             secret_key: "SECRET-VALUE".into(),
             path_style,
             timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
             proxy: None,
         }
     }

@@ -30,6 +30,12 @@ export default {
   'lang.en': 'English',
   'lang.es': 'Spanish',
   'lang.pt': 'Portuguese',
+  'lang.gl': 'Galician',
+
+  'langInText.en': 'English',
+  'langInText.es': 'Spanish',
+  'langInText.pt': 'Portuguese',
+  'langInText.gl': 'Galician',
 
   'topic.market_entry': 'Market entry',
   'topic.finance': 'Finance',
@@ -64,7 +70,7 @@ export default {
   'login.eyebrow': 'Spain–Portugal biotech hub',
   'login.title': 'Grow your biotech SME across borders',
   'login.lead': 'Practical courses, one-to-one advice and verifiable certificates for the teams of the hub’s SMEs.',
-  'login.feature.courses': 'Courses on markets, finance, innovation and talent, in English, Spanish and Portuguese',
+  'login.feature.courses': 'Courses on markets, finance, innovation and talent, in English, Spanish, Portuguese and Galician',
   'login.feature.advice': 'Book advisory sessions with the hub’s experts',
   'login.feature.certificates': 'Earn certificates anyone can verify',
   'login.heading': 'Sign in',
@@ -98,6 +104,7 @@ export default {
   'course.progress': 'Course progress',
   'course.progressCount': '{done} of {total} completed',
   'course.progressUnavailable': 'Your progress cannot be shown right now.',
+  'course.fallback': 'This course is not available in {wanted} yet, so it is shown in {shown}.',
 
   'module.label': 'Module',
   'module.position': 'Module {n} of {total}',

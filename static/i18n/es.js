@@ -30,6 +30,12 @@ export default {
   'lang.en': 'Inglés',
   'lang.es': 'Español',
   'lang.pt': 'Portugués',
+  'lang.gl': 'Gallego',
+
+  'langInText.en': 'inglés',
+  'langInText.es': 'español',
+  'langInText.pt': 'portugués',
+  'langInText.gl': 'gallego',
 
   'topic.market_entry': 'Entrada en mercados',
   'topic.finance': 'Financiación',
@@ -64,7 +70,7 @@ export default {
   'login.eyebrow': 'Hub biotecnológico España–Portugal',
   'login.title': 'Haga crecer su pyme biotecnológica más allá de las fronteras',
   'login.lead': 'Cursos prácticos, asesoramiento individual y certificados verificables para los equipos de las pymes del hub.',
-  'login.feature.courses': 'Cursos sobre mercados, financiación, innovación y talento, en inglés, español y portugués',
+  'login.feature.courses': 'Cursos sobre mercados, financiación, innovación y talento, en inglés, español, portugués y gallego',
   'login.feature.advice': 'Reserve sesiones de asesoramiento con los expertos del hub',
   'login.feature.certificates': 'Obtenga certificados que cualquiera puede verificar',
   'login.heading': 'Iniciar sesión',
@@ -98,6 +104,7 @@ export default {
   'course.progress': 'Progreso del curso',
   'course.progressCount': '{done} de {total} completados',
   'course.progressUnavailable': 'Ahora mismo no se puede mostrar su progreso.',
+  'course.fallback': 'Este curso todavía no está disponible en {wanted}, por eso se muestra en {shown}.',
 
   'module.label': 'Módulo',
   'module.position': 'Módulo {n} de {total}',

@@ -30,6 +30,12 @@ export default {
   'lang.en': 'Inglês',
   'lang.es': 'Espanhol',
   'lang.pt': 'Português',
+  'lang.gl': 'Galego',
+
+  'langInText.en': 'inglês',
+  'langInText.es': 'espanhol',
+  'langInText.pt': 'português',
+  'langInText.gl': 'galego',
 
   'topic.market_entry': 'Entrada em mercados',
   'topic.finance': 'Financiamento',
@@ -64,7 +70,7 @@ export default {
   'login.eyebrow': 'Hub de biotecnologia Portugal–Espanha',
   'login.title': 'Faça crescer a sua PME de biotecnologia além-fronteiras',
   'login.lead': 'Cursos práticos, aconselhamento individual e certificados verificáveis para as equipas das PME do hub.',
-  'login.feature.courses': 'Cursos sobre mercados, financiamento, inovação e talento, em inglês, espanhol e português',
+  'login.feature.courses': 'Cursos sobre mercados, financiamento, inovação e talento, em inglês, espanhol, português e galego',
   'login.feature.advice': 'Reserve sessões de aconselhamento com os especialistas do hub',
   'login.feature.certificates': 'Obtenha certificados que qualquer pessoa pode verificar',
   'login.heading': 'Iniciar sessão',
@@ -98,6 +104,7 @@ export default {
   'course.progress': 'Progresso no curso',
   'course.progressCount': '{done} de {total} concluídos',
   'course.progressUnavailable': 'Neste momento não é possível mostrar o seu progresso.',
+  'course.fallback': 'Este curso ainda não está disponível em {wanted}, por isso é apresentado em {shown}.',
 
   'module.label': 'Módulo',
   'module.position': 'Módulo {n} de {total}',

@@ -99,7 +99,12 @@ export async function request(path, { method = 'GET', body, headers = {}, auth =
   try {
     res = await attempt();
     if (res.status === 401 && auth && session.get()) {
-      if (await refreshTokens()) res = await attempt();
+      // Read the refused answer to its end before retrying: an unread body keeps the request
+      // open in the browser (and the connection busy).
+      if (await refreshTokens()) {
+        await res.arrayBuffer().catch(() => null);
+        res = await attempt();
+      }
       if (res.status === 401) {
         session.set(null);
         onSignedOut();

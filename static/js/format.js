@@ -1,11 +1,9 @@
 // Dates and numbers, always in the user's own IANA time zone and the UI language.
-import { currentLang, t } from './i18n.js';
+import { currentLang, intlTag, t } from './i18n.js';
 import { session } from './api.js';
 
-const LOCALES = { en: 'en-GB', es: 'es-ES', pt: 'pt-PT' };
-
 export function intlLocale() {
-  return LOCALES[currentLang()] || 'en-GB';
+  return intlTag(currentLang());
 }
 
 export function userZone() {

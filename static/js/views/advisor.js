@@ -28,8 +28,10 @@ export async function renderSlots(ctx) {
           h('p', { class: 'slot-time' }, icon('calendar'), fmt.timeRange(s.starts_at, s.ends_at)),
           h('p', { class: 'slot-meta' }, s.status === 'booked' ? [badge(t('booking.status.booked'), 'info'), ' '] : null, badge(topicLabel(s.topic), `topic-${s.topic}`), ' ', s.mode === 'in_person' ? t('advice.inPerson') : t('advice.online'), s.location ? ` · ${s.location}` : '')),
         h('div', { class: 'slot-actions' }, button(t('advisor.deleteSlot'), async (e) => {
+          // currentTarget is null once the event has been dispatched: take it before the dialog.
+          const btn = e.currentTarget;
           if (!(await confirmDialog(t('advisor.confirmDelete'), { danger: true, confirmLabel: t('advisor.deleteSlot') }))) return;
-          await busy(e.currentTarget, async () => {
+          await busy(btn, async () => {
             try { await api(`/api/slots/${enc(s.id)}`, { method: 'DELETE' }); toast(t('advisor.deleted')); load(); } catch (err) { toast(err.detail || t('error.generic'), 'error'); }
           });
         }, { kind: 'ghost', small: true }))))) : empty(t('advisor.noSlots.title'), t('advisor.noSlots.text')));

@@ -1,5 +1,5 @@
 import { h, icon } from '../dom.js';
-import { t, tn, currentLang } from '../i18n.js';
+import { t, tn, currentLang, langInText } from '../i18n.js';
 import { api, withQuery, download, request, ApiError, serverRoutes } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, errorBox, badge, progressBar, button, busy, toast, topicLabel, notice, field, input, showFormErrors, confirmDialog, empty } from '../ui.js';
@@ -65,6 +65,13 @@ export async function render(ctx) {
     h('li', { class: 'langs' }, (course.languages || []).map((l) => h('abbr', { class: 'lang-tag', title: t(`lang.${l}`), lang: l }, l.toUpperCase()))));
 
   const out = [header, meta, enrolBox];
+  // The course has no modules in the UI language: say which language it is shown in.
+  const wanted = currentLang();
+  if (course.languages && course.languages.length && !course.languages.includes(wanted)) {
+    const shown = course.languages.includes(course.language) ? course.language : course.default_language;
+    out.push(h('div', { class: 'alert alert-info', role: 'note', id: 'course-fallback-notice' },
+      h('p', {}, t('course.fallback', { shown: langInText(shown || 'en'), wanted: langInText(wanted) }))));
+  }
   if (learner && progressError && !(progressError instanceof ApiError && [403, 404].includes(progressError.status))) {
     out.push(notice(t('course.progressUnavailable')));
   }

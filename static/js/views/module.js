@@ -1,5 +1,5 @@
 import { h, icon, setSanitisedModuleHtml } from '../dom.js';
-import { t, currentLang, langName } from '../i18n.js';
+import { t, currentLang, langInText } from '../i18n.js';
 import { api, withQuery, ApiError } from '../api.js';
 import { unavailable, button, busy, toast, notice, errorBox } from '../ui.js';
 import { completedModules, rememberCompleted } from './progress-store.js';
@@ -44,7 +44,7 @@ export async function render(ctx) {
   const fallback = mod.fallback === true || (mod.language && mod.language !== currentLang());
   if (fallback) {
     out.push(h('div', { class: 'alert alert-info', role: 'note', id: 'fallback-notice' },
-      h('p', {}, t('module.fallback', { shown: langName(mod.language || 'en'), wanted: langName(currentLang()) }))));
+      h('p', {}, t('module.fallback', { shown: langInText(mod.language || 'en'), wanted: langInText(currentLang()) }))));
   }
   const article = h('article', { class: 'prose', id: 'module-body', lang: mod.language || currentLang() });
   setSanitisedModuleHtml(article, mod.html || '');
