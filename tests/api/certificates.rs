@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::common::{assert_problem, TestApp, TestUser, World};
 
 #[path = "../support/pdf_text.rs"]
-mod pdf_text;
+pub mod pdf_text;
 
 pub const PUBLIC_URL: &str = "https://academy.iberobio.example";
 
@@ -695,30 +695,117 @@ async fn verification_is_rate_limited_per_address() {
     let w: World = app.world().await;
     complete_short_course(&app, &w.learner_a.token).await;
     let code = code_of(&app, &w.learner_a.token, "short-course").await;
-    let from = |ip: &'static str| [("X-Real-IP", ip)];
-    app.get_with(&format!("/api/verify/{code}"), None, &from("198.51.100.1"))
+    // The client address is the peer's (no proxy is trusted here).
+    let from = |path: String, ip: &str| {
+        let peer: std::net::SocketAddr = format!("{ip}:4711").parse().unwrap();
+        crate::common::send(app.client.get(path).remote(peer))
+    };
+    from(format!("/api/verify/{code}"), "198.51.100.1")
         .await
         .expect(200);
-    app.get_with("/api/verify/IBA-0000-0000", None, &from("198.51.100.1"))
+    from("/api/verify/IBA-0000-0000".to_string(), "198.51.100.1")
         .await
         .expect(404);
-    app.get_with(&format!("/verify/{code}"), None, &from("198.51.100.1"))
+    from(format!("/verify/{code}"), "198.51.100.1")
         .await
         .expect(200);
     // The fourth request within the minute, JSON or HTML, known code or not: 429.
-    let limited = app
-        .get_with(&format!("/api/verify/{code}"), None, &from("198.51.100.1"))
-        .await;
+    let limited = from(format!("/api/verify/{code}"), "198.51.100.1").await;
     assert_problem(&limited, 429);
     let retry: u64 = limited.header("Retry-After").unwrap().parse().unwrap();
     assert!((1..=61).contains(&retry), "{retry}");
-    let page = app
-        .get_with("/verify/IBA-0000-0000", None, &from("198.51.100.1"))
+    let page = from("/verify/IBA-0000-0000".to_string(), "198.51.100.1")
         .await
         .expect(429);
     assert!(page.text.contains("Too many verification requests"));
     // Another address is not affected.
-    app.get_with(&format!("/api/verify/{code}"), None, &from("198.51.100.2"))
+    from(format!("/api/verify/{code}"), "198.51.100.2")
         .await
         .expect(200);
+}
+
+/// `pdftotext` (poppler) on `pdf`, whitespace removed; CI installs poppler-utils.
+fn poppler_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+#[rocket::async_test]
+async fn names_in_any_script_render_and_the_smes_zip_holds_them_all() {
+    let app = app().await;
+    let w = app.world().await;
+    let names = [
+        "Zoë Ελένη Кирилл",
+        "محمد الأحمد",
+        "דוד כהן",
+        "देवनागरी नाम",
+        "王小明",
+        "佐藤 花子",
+        "김민준",
+        "Ana 🧬",
+    ];
+    let mut codes = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let user = app
+            .user(
+                &format!("intl{i}@sme-a.example"),
+                name,
+                Role::Learner,
+                Some(w.sme_a),
+                Some(w.partner_a),
+            )
+            .await;
+        complete_short_course(&app, &user.token).await;
+        let code = code_of(&app, &user.token, "short-course").await;
+        let r = app
+            .get(&format!("/api/certificates/{code}/pdf"), &user.token)
+            .await
+            .expect(200);
+        assert!(r.bytes.starts_with(b"%PDF-"), "{name}");
+        let text = poppler_text(&r.bytes);
+        let wanted: String = name
+            .replace('🧬', "")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert!(text.contains(&wanted), "{name}: {wanted} not in {text}");
+        assert!(text.contains(&code), "{name}: {code} not in {text}");
+        codes.push(code);
+    }
+    let r = app
+        .get(
+            &format!("/api/smes/{}/certificates.zip", w.sme_a),
+            &w.coord_a.token,
+        )
+        .await
+        .expect(200);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes)).unwrap();
+    assert_eq!(
+        zip.len(),
+        names.len(),
+        "one PDF each, no README of failures"
+    );
+    let mut found = Vec::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        assert!(f.name().ends_with(".pdf"), "{}", f.name());
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        let text = poppler_text(&bytes);
+        found.extend(codes.iter().filter(|c| text.contains(c.as_str())).cloned());
+    }
+    found.sort();
+    codes.sort();
+    assert_eq!(found, codes);
 }

@@ -515,3 +515,46 @@ impl TestApp {
         read(req.dispatch().await).await
     }
 }
+
+/// Send a request built on `app.client` (e.g. with `.remote(...)`) and read the answer.
+pub async fn send(req: rocket::local::asynchronous::LocalRequest<'_>) -> Resp {
+    read(req.dispatch().await).await
+}
+
+/// The `METHOD /path` keys of every operation of a served OpenAPI document.
+pub fn documented_routes(doc: &Value) -> Vec<String> {
+    let mut keys = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                keys.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    keys
+}
+
+impl TestApp {
+    /// A login session of its own for a user, minted directly (no argon2): `(access token,
+    /// refresh token)`. Logging this session out leaves the user's other tokens working.
+    pub async fn session_for(&self, user_id: i64) -> (String, String) {
+        let user = store::get_user(self.pool(), user_id).await.expect("user");
+        let family = uuid::Uuid::new_v4().to_string();
+        let refresh = academy::auth::random_token(48);
+        let now = academy::clock::now();
+        sqlx::query(
+            "INSERT INTO refresh_tokens (user_id, family, token_hash, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(user_id)
+        .bind(&family)
+        .bind(academy::auth::token_hash(&refresh))
+        .bind(now)
+        .bind(now + self.keys().refresh_ttl_secs)
+        .execute(self.pool())
+        .await
+        .expect("refresh token");
+        let claims = self.keys().claims_for(&user, &family, now);
+        (self.keys().issue(&claims).expect("token"), refresh)
+    }
+}

@@ -2,14 +2,21 @@
 
 mod common;
 
+mod accounts;
 mod auth;
+mod authz_matrix;
 mod bookings;
 mod certificates;
+mod concurrency;
 mod courses;
 mod foundation;
+mod hostile_input;
+mod languages;
 mod materials;
 mod orgs;
 mod progress;
 mod quizzes;
 mod reports;
 mod storage;
+mod tokens;
+mod transport;

@@ -930,3 +930,430 @@ async fn bench_materials_api() {
         );
     }
 }
+
+/// Only an admin or a coordinator of the uploader's partner deletes a material; another
+/// partner's coordinator gets a 404 and the material stays.
+#[rocket::async_test]
+async fn only_the_uploaders_partner_or_an_admin_deletes() {
+    let s = Setup::folder().await;
+    let w = &s.world;
+    let coord_a2 = s
+        .app
+        .user(
+            "coord.a2@hub.example",
+            "Coord A2",
+            academy::auth::Role::Coordinator,
+            None,
+            Some(w.partner_a),
+        )
+        .await;
+    let id_of = |r: Resp| r.expect(201).body["id"].as_i64().unwrap();
+    let by_a = id_of(
+        s.upload(&w.coord_a.token, "a.pdf", "application/pdf", PDF, None)
+            .await,
+    );
+    let by_admin = id_of(
+        s.upload(&w.admin.token, "b.pdf", "application/pdf", PDF, None)
+            .await,
+    );
+    let by_b = id_of(
+        s.upload(&w.coord_b.token, "c.pdf", "application/pdf", PDF, None)
+            .await,
+    );
+    let path = |id: i64| format!("/api/materials/{id}");
+
+    let r = s.app.delete(&path(by_a), &w.coord_b.token).await;
+    assert_problem(&r, 404);
+    assert_eq!(r.body["detail"], "material not found");
+    assert_problem(&s.app.delete(&path(by_admin), &w.coord_a.token).await, 404);
+    assert_eq!((s.rows().await, s.objects().await), (3, 3));
+    s.app.get(&path(by_a), &w.admin.token).await.expect(200);
+    s.app.get(&path(by_admin), &w.admin.token).await.expect(200);
+
+    // Another coordinator of the same partner, and the admin for anyone's.
+    s.app.delete(&path(by_a), &coord_a2.token).await.expect(204);
+    s.app
+        .delete(&path(by_admin), &w.admin.token)
+        .await
+        .expect(204);
+    s.app.delete(&path(by_b), &w.admin.token).await.expect(204);
+    assert_eq!((s.rows().await, s.objects().await), (0, 0));
+}
+
+/// A bucket that disappears: every storage route answers 503 "storage unavailable".
+#[rocket::async_test]
+async fn a_missing_bucket_is_503_on_every_storage_route() {
+    let s = Setup::s3().await;
+    let w = &s.world;
+    let id = s
+        .upload(&w.coord_a.token, "a.pdf", "application/pdf", PDF, None)
+        .await
+        .expect(201)
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    s.enrol(&w.learner_a.token).await;
+    let server = s.s3.as_ref().unwrap();
+    std::fs::remove_dir_all(server.root.path().join(crate::storage::BUCKET)).unwrap();
+    let path = format!("/api/materials/{id}");
+    let unavailable = |r: &Resp| {
+        assert_problem(r, 503);
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("storage unavailable"),
+            "{}",
+            r.text
+        );
+    };
+    unavailable(
+        &s.upload(&w.coord_a.token, "b.pdf", "application/pdf", PDF, None)
+            .await,
+    );
+    unavailable(&s.app.get(&path, &w.learner_a.token).await);
+    unavailable(
+        &s.app
+            .get_with(
+                &path,
+                Some(&w.admin.token),
+                &[("Accept", "application/json")],
+            )
+            .await,
+    );
+    unavailable(&s.app.delete(&path, &w.coord_a.token).await);
+    let health = s.app.get_anon("/health").await;
+    assert_eq!(health.status.code, 503);
+    assert_eq!(health.body["storage"], "unavailable");
+    // The material is kept (its delete failed) and listed.
+    let list = s
+        .app
+        .get(&format!("/api/courses/{COURSE}/materials"), &w.admin.token)
+        .await
+        .expect(200);
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+}
+
+/// A TCP proxy in front of S3 that cuts any connection once it has carried `cut_after`
+/// bytes towards S3 (a large upload body), and can refuse every connection (S3 gone).
+struct CutProxy {
+    endpoint: String,
+    cut_after: Arc<std::sync::atomic::AtomicU64>,
+    refuse: Arc<std::sync::atomic::AtomicBool>,
+    /// After the first cut, refuse everything (the network is gone, the process "crashes").
+    refuse_after_cut: Arc<std::sync::atomic::AtomicBool>,
+    cuts: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CutProxy {
+    async fn start(upstream: &str) -> CutProxy {
+        use std::sync::atomic::{AtomicBool, AtomicU64};
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        let cut_after = Arc::new(AtomicU64::new(u64::MAX));
+        let refuse = Arc::new(AtomicBool::new(false));
+        let refuse_after_cut = Arc::new(AtomicBool::new(false));
+        let cuts = Arc::new(AtomicUsize::new(0));
+        let (c, r, rac, n) = (
+            cut_after.clone(),
+            refuse.clone(),
+            refuse_after_cut.clone(),
+            cuts.clone(),
+        );
+        let task = tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((client, _)) = listener.accept().await {
+                if r.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let (c, r, rac, n, upstream) = (
+                    c.clone(),
+                    r.clone(),
+                    rac.clone(),
+                    n.clone(),
+                    upstream.clone(),
+                );
+                conns.spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    let (mut cr, mut cw) = client.into_split();
+                    let (mut sr, mut sw) = server.into_split();
+                    let up = async {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        let mut total = 0u64;
+                        loop {
+                            let k = match cr.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(k) => k,
+                            };
+                            total += k as u64;
+                            if total > c.load(Ordering::SeqCst) {
+                                n.fetch_add(1, Ordering::SeqCst);
+                                if rac.load(Ordering::SeqCst) {
+                                    r.store(true, Ordering::SeqCst);
+                                }
+                                return;
+                            }
+                            if sw.write_all(&buf[..k]).await.is_err() {
+                                return;
+                            }
+                        }
+                    };
+                    let down = async {
+                        let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                    };
+                    // Whichever side ends first ends the connection (dropping both halves).
+                    tokio::select! {
+                        _ = up => {}
+                        _ = down => {}
+                    }
+                });
+            }
+        });
+        CutProxy {
+            endpoint,
+            cut_after,
+            refuse,
+            refuse_after_cut,
+            cuts,
+            task,
+        }
+    }
+}
+
+impl Drop for CutProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Rows, objects, incomplete multipart uploads.
+async fn cut_state(
+    pool: sqlx::AnyPool,
+    direct: &academy::storage::s3::S3Store,
+    server: &S3Server,
+) -> (i64, usize, usize) {
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM materials")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let direct: &dyn ObjectStore = direct;
+    (
+        rows,
+        direct.list("").await.unwrap().len(),
+        server.incomplete_uploads(),
+    )
+}
+
+/// A PDF of `size` bytes.
+fn big_pdf(size: usize) -> Vec<u8> {
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.resize(size, b' ');
+    pdf
+}
+
+/// Uploads cut mid-way (a single PUT, and a multipart upload whose part is cut): 503, and
+/// afterwards no row, no object, no incomplete multipart upload. When the clean-up cannot
+/// reach S3 either, the sweep finishes it once S3 is back.
+#[rocket::async_test]
+async fn an_upload_cut_mid_way_leaves_nothing_behind() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let server = S3Server::start().await;
+    let proxy = CutProxy::start(&server.endpoint).await;
+    let app = TestApp::with(|f| {
+        server
+            .configure(f)
+            .merge(("s3_endpoint", proxy.endpoint.clone()))
+    })
+    .await;
+    let w = app.world().await;
+    let direct = server.store();
+    let state = |app: &TestApp| cut_state(app.pool().clone(), &direct, &server);
+    proxy.cut_after.store(256 * 1024, SeqCst);
+    for (size, what) in [(2 << 20, "single PUT"), ((9 << 20) + 100, "multipart")] {
+        let file = big_pdf(size);
+        let before = proxy.cuts.load(SeqCst);
+        let r = upload(
+            &app,
+            COURSE,
+            &w.coord_a.token,
+            "deck.pdf",
+            "application/pdf",
+            &file,
+            None,
+        )
+        .await;
+        assert_problem(&r, 503);
+        assert!(proxy.cuts.load(SeqCst) > before, "{what}: not cut");
+        assert_eq!(state(&app).await, (0, 0, 0), "{what}");
+    }
+
+    // Cut, and then S3 cannot be reached at all: the clean-up fails too.
+    proxy.refuse_after_cut.store(true, SeqCst);
+    let r = upload(
+        &app,
+        COURSE,
+        &w.coord_a.token,
+        "deck.pdf",
+        "application/pdf",
+        &big_pdf((9 << 20) + 100),
+        None,
+    )
+    .await;
+    assert_problem(&r, 503);
+    assert_eq!(
+        state(&app).await,
+        (1, 0, 1),
+        "a pending row and an incomplete upload"
+    );
+    // S3 is back; the sweep removes both.
+    proxy.refuse.store(false, SeqCst);
+    proxy.cut_after.store(u64::MAX, SeqCst);
+    let policy = academy::materials::SweepPolicy {
+        every: std::time::Duration::from_secs(60),
+        pending_after: -5,
+        multipart_after: -5,
+    };
+    let store: Arc<dyn ObjectStore> = Arc::new(server.store());
+    let swept = academy::materials::sweep_all(app.pool(), &*store, &policy)
+        .await
+        .unwrap();
+    assert_eq!(swept.rows, 1);
+    assert_eq!(state(&app).await, (0, 0, 0));
+    // And a whole upload still works through the proxy.
+    upload(
+        &app,
+        COURSE,
+        &w.coord_a.token,
+        "deck.pdf",
+        "application/pdf",
+        &big_pdf((9 << 20) + 100),
+        None,
+    )
+    .await
+    .expect(201);
+    assert_eq!(state(&app).await, (1, 1, 0));
+}
+
+/// Insert a material row as a crash would leave it.
+async fn leftover_row(app: &TestApp, key: &str, status: &str, updated_at: i64) -> i64 {
+    let course_id = academy::courses::course_id(app.pool(), COURSE)
+        .await
+        .unwrap();
+    sqlx::query_scalar(
+        "INSERT INTO materials (course_id, title, filename, content_type, size, object_key, \
+         status, created_at, updated_at) \
+         VALUES ($1, 'Deck', 'deck.pdf', 'application/pdf', 3, $2, $3, $4, $4) RETURNING id",
+    )
+    .bind(course_id)
+    .bind(key)
+    .bind(status)
+    .bind(updated_at)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+/// The sweep started by the builder runs periodically: a stale pending row and its object,
+/// and a multipart upload older than a day, go; fresh work and ready materials stay.
+#[rocket::async_test]
+async fn the_periodic_sweep_removes_what_a_crash_left() {
+    let server = S3Server::start().await;
+    let app = TestApp::with(|f| {
+        server
+            .configure(f)
+            .merge(("storage_sweep_interval_seconds", 1))
+    })
+    .await;
+    let store = server.store();
+    let now = academy::clock::now();
+    for key in [
+        "materials/crashed",
+        "materials/inflight",
+        "materials/old-ready",
+    ] {
+        store
+            .put_bytes(key, b"abc", "application/pdf")
+            .await
+            .unwrap();
+    }
+    let crashed = leftover_row(&app, "materials/crashed", "pending", now - 7200).await;
+    let inflight = leftover_row(&app, "materials/inflight", "pending", now).await;
+    let ready = leftover_row(&app, "materials/old-ready", "ready", now - 7200).await;
+    let old = server.begin_multipart("materials/abandoned").await;
+    server.age_uploads(2 * 86_400);
+    let young = server.begin_multipart("materials/young").await;
+    assert_eq!(server.incomplete_uploads(), 2);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM materials ORDER BY id")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+        if left == [inflight, ready] && server.incomplete_uploads() == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not swept: rows {left:?}, uploads {}",
+            server.incomplete_uploads()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let keys: Vec<String> = (&store as &dyn ObjectStore)
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(keys, ["materials/inflight", "materials/old-ready"]);
+    let root = server.root.path();
+    assert!(!root.join(format!(".upload-{old}.json")).exists());
+    assert!(root.join(format!(".upload-{young}.json")).exists());
+    let _ = crashed;
+}
+
+/// Two processes sweeping the same database at once never work on the same row, and only
+/// one of them takes a periodic turn.
+#[rocket::async_test]
+async fn two_processes_sweep_without_fighting() {
+    let app = TestApp::with(|f| f.merge(("storage_sweep_interval_seconds", 3600))).await;
+    let second = app.second_instance().await;
+    let pool2 = <academy::db::Db as rocket_db_pools::Database>::fetch(second.rocket())
+        .unwrap()
+        .pool
+        .clone();
+    let store = LocalStore::new(app.dir.path().join("data/objects"));
+    let now = academy::clock::now();
+    for i in 0..30 {
+        let key = format!("materials/left-{i}");
+        (&store as &dyn ObjectStore)
+            .put_bytes(&key, b"abc", "application/pdf")
+            .await
+            .unwrap();
+        leftover_row(&app, &key, "pending", now - 7200).await;
+    }
+    let (a, b) = tokio::join!(
+        academy::materials::sweep(app.pool(), &store, now - 60),
+        academy::materials::sweep(&pool2, &store, now - 60)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 30);
+    assert_eq!(counts(&app, &store).await, (0, 0));
+
+    let later = now + 7200;
+    let (a, b) = tokio::join!(
+        academy::materials::store::claim_run(app.pool(), "storage_sweep", later, 60),
+        academy::materials::store::claim_run(&pool2, "storage_sweep", later, 60)
+    );
+    assert_eq!(
+        [a.unwrap(), b.unwrap()].iter().filter(|won| **won).count(),
+        1
+    );
+}

@@ -43,6 +43,10 @@ impl S3Server {
         let addr = listener.local_addr().expect("addr");
         let endpoint = format!("http://{addr}");
         let fs = s3s_fs::FileSystem::new(root.path()).expect("s3s-fs");
+        let fs = TestS3 {
+            fs,
+            root: root.path().to_path_buf(),
+        };
         let mut builder = s3s::service::S3ServiceBuilder::new(fs);
         builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
         if let Some(domain) = domain {
@@ -94,8 +98,56 @@ impl S3Server {
             secret_key: SECRET_KEY.into(),
             path_style: true,
             timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(2),
             proxy: None,
         }
+    }
+
+    /// Incomplete multipart uploads, as s3s-fs keeps them on disk (one `.upload-<id>.json`
+    /// each until completed or aborted): counted independently of the app's own listing.
+    pub fn incomplete_uploads(&self) -> usize {
+        std::fs::read_dir(self.root.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                name.starts_with(".upload-") && name.ends_with(".json")
+            })
+            .count()
+    }
+
+    /// Make every incomplete multipart upload look `seconds` older than it is.
+    pub fn age_uploads(&self, seconds: u64) {
+        for entry in std::fs::read_dir(self.root.path()).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with(".upload-") && name.ends_with(".json") {
+                let file = std::fs::File::options()
+                    .write(true)
+                    .open(entry.path())
+                    .unwrap();
+                let then = std::time::SystemTime::now() - Duration::from_secs(seconds);
+                file.set_modified(then).unwrap();
+            }
+        }
+    }
+
+    /// Start a multipart upload of `key` and leave it incomplete (as a crash would).
+    pub async fn begin_multipart(&self, key: &str) -> String {
+        let credentials =
+            s3::creds::Credentials::new(Some(ACCESS_KEY), Some(SECRET_KEY), None, None, None)
+                .unwrap();
+        let region = s3::Region::Custom {
+            region: "us-east-1".into(),
+            endpoint: self.endpoint.clone(),
+        };
+        let bucket = s3::Bucket::new(BUCKET, region, credentials)
+            .unwrap()
+            .with_path_style();
+        bucket
+            .initiate_multipart_upload(key, "application/pdf")
+            .await
+            .unwrap()
+            .upload_id
     }
 
     pub fn store(&self) -> S3Store {
@@ -136,6 +188,143 @@ impl S3Server {
                 .unwrap_or(0)
         }
         walk(&self.root.path().join(BUCKET))
+    }
+}
+
+/// s3s-fs, plus the listing of incomplete multipart uploads it lacks (read from its own
+/// files: `.bucket-<b64>.object-<b64>.upload-<id>.metadata.json` per upload, begun when its
+/// `.upload-<id>.json` was written).
+struct TestS3 {
+    fs: s3s_fs::FileSystem,
+    root: std::path::PathBuf,
+}
+
+#[rocket::async_trait]
+impl s3s::S3 for TestS3 {
+    async fn list_multipart_uploads(
+        &self,
+        req: s3s::S3Request<s3s::dto::ListMultipartUploadsInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::ListMultipartUploadsOutput>> {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let bucket_part = format!(".bucket-{}.object-", b64(&req.input.bucket));
+        let prefix = req.input.prefix.clone().unwrap_or_default();
+        let mut uploads = Vec::new();
+        for entry in std::fs::read_dir(&self.root).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let Some(rest) = name
+                .strip_prefix(&bucket_part)
+                .and_then(|r| r.strip_suffix(".metadata.json"))
+            else {
+                continue;
+            };
+            let Some((key, upload_id)) = rest.split_once(".upload-") else {
+                continue;
+            };
+            let key = String::from_utf8(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(key)
+                    .unwrap(),
+            )
+            .unwrap();
+            let info = self.root.join(format!(".upload-{upload_id}.json"));
+            let Ok(meta) = std::fs::metadata(&info) else {
+                continue;
+            };
+            if !key.starts_with(&prefix) {
+                continue;
+            }
+            uploads.push(s3s::dto::MultipartUpload {
+                key: Some(key),
+                upload_id: Some(upload_id.to_string()),
+                initiated: Some(meta.modified().unwrap().into()),
+                storage_class: Some(s3s::dto::StorageClass::from_static(
+                    s3s::dto::StorageClass::STANDARD,
+                )),
+                ..Default::default()
+            });
+        }
+        Ok(s3s::S3Response::new(s3s::dto::ListMultipartUploadsOutput {
+            bucket: Some(req.input.bucket),
+            prefix: req.input.prefix,
+            is_truncated: Some(false),
+            uploads: Some(uploads),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_objects_v2(
+        &self,
+        req: s3s::S3Request<s3s::dto::ListObjectsV2Input>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::ListObjectsV2Output>> {
+        self.fs.list_objects_v2(req).await
+    }
+    async fn list_objects(
+        &self,
+        req: s3s::S3Request<s3s::dto::ListObjectsInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::ListObjectsOutput>> {
+        self.fs.list_objects(req).await
+    }
+    async fn head_bucket(
+        &self,
+        req: s3s::S3Request<s3s::dto::HeadBucketInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::HeadBucketOutput>> {
+        self.fs.head_bucket(req).await
+    }
+    async fn head_object(
+        &self,
+        req: s3s::S3Request<s3s::dto::HeadObjectInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::HeadObjectOutput>> {
+        self.fs.head_object(req).await
+    }
+    async fn get_object(
+        &self,
+        req: s3s::S3Request<s3s::dto::GetObjectInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::GetObjectOutput>> {
+        self.fs.get_object(req).await
+    }
+    async fn put_object(
+        &self,
+        req: s3s::S3Request<s3s::dto::PutObjectInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::PutObjectOutput>> {
+        // As S3 does (s3s-fs would create the bucket's folder).
+        if !self.root.join(&req.input.bucket).is_dir() {
+            return Err(s3s::s3_error!(NoSuchBucket));
+        }
+        self.fs.put_object(req).await
+    }
+    async fn delete_object(
+        &self,
+        req: s3s::S3Request<s3s::dto::DeleteObjectInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::DeleteObjectOutput>> {
+        self.fs.delete_object(req).await
+    }
+    async fn create_multipart_upload(
+        &self,
+        req: s3s::S3Request<s3s::dto::CreateMultipartUploadInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::CreateMultipartUploadOutput>> {
+        if !self.root.join(&req.input.bucket).is_dir() {
+            return Err(s3s::s3_error!(NoSuchBucket));
+        }
+        self.fs.create_multipart_upload(req).await
+    }
+    async fn upload_part(
+        &self,
+        req: s3s::S3Request<s3s::dto::UploadPartInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::UploadPartOutput>> {
+        self.fs.upload_part(req).await
+    }
+    async fn complete_multipart_upload(
+        &self,
+        req: s3s::S3Request<s3s::dto::CompleteMultipartUploadInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::CompleteMultipartUploadOutput>> {
+        self.fs.complete_multipart_upload(req).await
+    }
+    async fn abort_multipart_upload(
+        &self,
+        req: s3s::S3Request<s3s::dto::AbortMultipartUploadInput>,
+    ) -> s3s::S3Result<s3s::S3Response<s3s::dto::AbortMultipartUploadOutput>> {
+        self.fs.abort_multipart_upload(req).await
     }
 }
 
@@ -491,7 +680,12 @@ async fn the_app_refuses_to_start_on_a_broken_store_unless_told_otherwise() {
 #[rocket::async_test]
 async fn health_follows_the_store_and_other_routes_keep_working() {
     let mut server = S3Server::start().await;
-    let app = TestApp::with(|f| server.configure(f)).await;
+    let app = TestApp::with(|f| {
+        server
+            .configure(f)
+            .merge(("storage_health_cache_seconds", 0))
+    })
+    .await;
     let world = app.world().await;
     let ok = app.get_anon("/health").await.expect(200);
     assert_eq!(ok.body["storage"], "ok");
@@ -506,7 +700,7 @@ async fn health_follows_the_store_and_other_routes_keep_working() {
     app.get_anon("/api/openapi.json").await.expect(200);
 
     // The folder store reports a folder that is gone.
-    let app = TestApp::new().await;
+    let app = TestApp::with(|f| f.merge(("storage_health_cache_seconds", 0))).await;
     app.get_anon("/health").await.expect(200);
     let objects = app.dir.path().join("data/objects");
     std::fs::remove_dir_all(&objects).unwrap();
@@ -776,4 +970,248 @@ async fn the_cache_api() {
         storage.cache_delete(&key).await;
         assert_eq!(storage.cache_get(&key).await, None);
     }
+}
+
+/// An endpoint that has "a bad day": it accepts connections, reads what is sent and never
+/// answers. Records the request line of each connection.
+pub struct Stalled {
+    pub endpoint: String,
+    requests: Arc<std::sync::Mutex<Vec<String>>>,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Stalled {
+    pub async fn start() -> Stalled {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (seen, count) = (requests.clone(), connections.clone());
+        let task = tokio::spawn(async move {
+            let mut held = tokio::task::JoinSet::new();
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let seen = seen.clone();
+                held.spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let mut recorded = false;
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        head.extend_from_slice(&buf[..n.min(4096)]);
+                        if !recorded {
+                            if let Some(end) = head.windows(2).position(|w| w == b"\r\n") {
+                                let line = String::from_utf8_lossy(&head[..end]).to_string();
+                                seen.lock().unwrap().push(line);
+                                recorded = true;
+                            }
+                        }
+                    }
+                    // Keep the connection open without a word until the test ends.
+                    std::future::pending::<()>().await;
+                });
+            }
+        });
+        Stalled {
+            endpoint,
+            requests,
+            connections,
+            task,
+        }
+    }
+
+    /// Request lines received (`"DELETE /academy/materials/x HTTP/1.1"`).
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The app's settings for it, with short timeouts.
+    pub fn configure(&self, figment: rocket::figment::Figment) -> rocket::figment::Figment {
+        figment
+            .merge(("s3_bucket", BUCKET))
+            .merge(("s3_endpoint", self.endpoint.clone()))
+            .merge(("s3_access_key", ACCESS_KEY))
+            .merge(("s3_secret_key", SECRET_KEY))
+            .merge(("s3_region", "us-east-1"))
+            .merge(("s3_path_style", true))
+            .merge(("s3_connect_timeout_seconds", 1.0))
+            .merge(("s3_request_timeout_seconds", 1.0))
+    }
+}
+
+impl Drop for Stalled {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// rust-s3 replays safe requests once after a pause; a timed-out DELETE or PUT must never be
+/// sent twice, and each answer comes within the request timeout.
+#[rocket::async_test]
+async fn timed_out_writes_are_not_replayed() {
+    let stalled = Stalled::start().await;
+    let store = S3Store::new(&S3Settings {
+        bucket: BUCKET.into(),
+        endpoint: Some(stalled.endpoint.clone()),
+        public_endpoint: None,
+        region: "us-east-1".into(),
+        access_key: ACCESS_KEY.into(),
+        secret_key: SECRET_KEY.into(),
+        path_style: true,
+        timeout: Duration::from_millis(500),
+        connect_timeout: Duration::from_millis(500),
+        proxy: None,
+    })
+    .unwrap();
+    let t = std::time::Instant::now();
+    let err = store.delete("materials/x").await.unwrap_err();
+    assert!(
+        matches!(&err, StorageError::Unavailable(m) if m.contains("no answer within 0.5 s")),
+        "{err}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    let t = std::time::Instant::now();
+    let err = store
+        .put_bytes("materials/y", b"abc", "text/plain")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::Unavailable(_)), "{err}");
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    let t = std::time::Instant::now();
+    assert!(store.head("materials/z").await.is_err());
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    // A replay would come a second after the first attempt failed.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let lines = stalled.requests();
+    let count = |verb: &str| lines.iter().filter(|l| l.starts_with(verb)).count();
+    assert_eq!(count("DELETE /academy/materials/x "), 1, "{lines:?}");
+    assert_eq!(count("PUT /academy/materials/y "), 1, "{lines:?}");
+    assert_eq!(count("HEAD /academy/materials/z "), 1, "{lines:?}");
+}
+
+/// A stalled endpoint at start-up, on `/health` and on every storage route: answers in
+/// seconds (1 s timeouts here), and a storm of health probes costs it nothing more.
+#[rocket::async_test]
+async fn a_stalled_endpoint_costs_seconds_not_minutes() {
+    let stalled = Stalled::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let figment = stalled.configure(base_figment(dir.path())).merge((
+        "database_url",
+        format!("sqlite://{}/t.db?mode=rwc", dir.path().display()),
+    ));
+    // Required storage: start-up gives up within connect + request timeout.
+    let t = std::time::Instant::now();
+    match rocket::local::asynchronous::Client::untracked(academy::app(figment)).await {
+        Ok(_) => panic!("the app started on a stalled store"),
+        Err(e) => assert!(matches!(
+            e.kind(),
+            rocket::error::ErrorKind::FailedFairings(_)
+        )),
+    }
+    let refused_in = t.elapsed();
+    assert!(refused_in < Duration::from_secs(4), "{refused_in:?}");
+
+    let t = std::time::Instant::now();
+    let app = TestApp::with(|f| stalled.configure(f).merge(("storage_required", false))).await;
+    let started_in = t.elapsed();
+    assert!(started_in < Duration::from_secs(5), "{started_in:?}");
+    let w = app.world().await;
+
+    let t = std::time::Instant::now();
+    let health = app.get_anon("/health").await;
+    let health_in = t.elapsed();
+    assert_eq!(health.status.code, 503, "{}", health.text);
+    assert_eq!(health.body["storage"], "unavailable");
+    assert_eq!(health.body["database"], "ok");
+    assert!(health_in < Duration::from_secs(3), "{health_in:?}");
+
+    // A probe storm within the cache time: answered at once, no new request to the store.
+    let before = stalled.connections();
+    let t = std::time::Instant::now();
+    let probes: Vec<_> = (0..50).map(|_| app.get_anon("/health")).collect();
+    for r in futures::future::join_all(probes).await {
+        assert_eq!(r.status.code, 503);
+        assert_eq!(r.body["storage"], "unavailable");
+    }
+    let storm_in = t.elapsed();
+    assert!(storm_in < Duration::from_secs(1), "{storm_in:?}");
+    assert_eq!(stalled.connections(), before);
+
+    // Storage routes: 503 within about the request timeout (an upload also gives its
+    // clean-up a moment before answering).
+    let pdf = b"%PDF-1.7\n%%EOF\n";
+    let (ct, body) = multipart(&[("file", Some("a.pdf"), "application/pdf", pdf)]);
+    let t = std::time::Instant::now();
+    let r = app
+        .raw(
+            rocket::http::Method::Post,
+            "/api/courses/biotech-basics/materials",
+            Some(&w.coord_a.token),
+            ct,
+            &body,
+        )
+        .await;
+    let upload_in = t.elapsed();
+    assert_problem(&r, 503);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("storage unavailable"),
+        "{}",
+        r.text
+    );
+    assert!(upload_in < Duration::from_millis(3500), "{upload_in:?}");
+
+    let course_id = academy::courses::course_id(app.pool(), "biotech-basics")
+        .await
+        .unwrap();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO materials (course_id, title, filename, content_type, size, object_key, \
+         status, created_at, updated_at) \
+         VALUES ($1, 'Deck', 'deck.pdf', 'application/pdf', 15, 'materials/deck', 'ready', 1, 1) \
+         RETURNING id",
+    )
+    .bind(course_id)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    let path = format!("/api/materials/{id}");
+    let t = std::time::Instant::now();
+    assert_problem(&app.get(&path, &w.admin.token).await, 503);
+    let download_in = t.elapsed();
+    let t = std::time::Instant::now();
+    assert_problem(&app.delete(&path, &w.admin.token).await, 503);
+    let delete_in = t.elapsed();
+    for took in [download_in, delete_in] {
+        assert!(took < Duration::from_millis(2500), "{took:?}");
+    }
+    // The failed delete kept the material.
+    app.get("/api/courses/biotech-basics/materials", &w.admin.token)
+        .await
+        .expect(200);
+    println!(
+        "stalled S3 (1 s timeouts): refused start-up {refused_in:?}, optional start-up \
+         {started_in:?}, /health {health_in:?}, 50 probes {storm_in:?}, upload {upload_in:?}, \
+         download {download_in:?}, delete {delete_in:?}"
+    );
 }

@@ -78,17 +78,23 @@ describe('IberoBio Academy web UI', () => {
     if (browser) await browser.close();
   });
 
-  test('the i18n tables of en, es and pt have the same keys', async () => {
+  test('the i18n tables of every language the server offers have the same keys', async () => {
     const load = async (lang) => {
       const src = readFileSync(join(ROOT, 'static', 'i18n', `${lang}.js`), 'utf8');
       return (await import(`data:text/javascript,${encodeURIComponent(src)}`)).default;
     };
-    const [en, es, pt] = await Promise.all(['en', 'es', 'pt'].map(load));
+    const res = await fetch(`${BASE}/api/languages`);
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    const codes = (Array.isArray(body) ? body : body.items || []).map((l) => (typeof l === 'string' ? l : l.code));
+    assert.ok(codes.includes('gl') && codes.includes('en'), `languages offered: ${codes.join(', ')}`);
+    const en = await load('en');
     const keys = Object.keys(en).sort();
-    assert.deepEqual(Object.keys(es).sort(), keys, 'es.js keys differ from en.js');
-    assert.deepEqual(Object.keys(pt).sort(), keys, 'pt.js keys differ from en.js');
-    for (const [k, v] of Object.entries(es)) assert.ok(v.trim(), `empty es string ${k}`);
-    for (const [k, v] of Object.entries(pt)) assert.ok(v.trim(), `empty pt string ${k}`);
+    for (const code of codes.filter((c) => c !== 'en')) {
+      const table = await load(code);
+      assert.deepEqual(Object.keys(table).sort(), keys, `${code}.js keys differ from en.js`);
+      for (const [k, v] of Object.entries(table)) assert.ok(v.trim(), `empty ${code} string ${k}`);
+    }
   });
 
   test('the page is served with a strict CSP and no inline code', async () => {
@@ -241,6 +247,49 @@ describe('IberoBio Academy web UI', () => {
     await page.context().close();
   });
 
+  test('Galician: offered in the menu, the UI in Galician, a Galician course, Spanish fallback with a note', async () => {
+    const page = await newPage();
+    await login(page, LEARNER);
+    await settled(page);
+    const options = await page.locator('#lang-switch option').evaluateAll((os) => os.map((o) => o.value));
+    assert.ok(options.includes('gl'), `language menu: ${options.join(', ')}`);
+    await page.locator('#lang-switch').selectOption('gl');
+    await page.waitForFunction(() => document.documentElement.lang === 'gl');
+    await settled(page);
+    const nav = await page.locator('#main-nav').innerText();
+    assert.match(nav, /Asesoramento/);
+    assert.match(await page.locator('#logout').innerText(), /Pechar sesión/);
+    const titles = await page.locator('#course-list .course-title').allInnerTexts();
+    assert.ok(titles.some((x) => /Innovación aberta e propiedade industrial/.test(x)), `Galician course title, got ${titles.join(' | ')}`);
+    await shot(page, 'catalogue-gl-desktop');
+    // A course with a Galician version: no fallback note, Galician module text.
+    await page.goto(`${BASE}/#/courses/open-innovation-ip`);
+    await settled(page);
+    assert.equal(await page.locator('#course-fallback-notice').count(), 0, 'no fallback note on a Galician course');
+    // A course without Galician: shown in Spanish, and the page says so in Galician.
+    const signin = await fetch(`${BASE}/api/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: LEARNER, password: PASSWORD }),
+    });
+    assert.equal(signin.status, 200);
+    const { access_token: token } = await signin.json();
+    const res = await fetch(`${BASE}/api/courses`, { headers: { authorization: `Bearer ${token}` } });
+    const courses = await res.json();
+    const list = Array.isArray(courses) ? courses : courses.items || courses.courses || [];
+    const noGl = list.find((c) => Array.isArray(c.languages) && !c.languages.includes('gl') && c.languages.includes('es'));
+    assert.ok(noGl, 'a shipped course without Galician (to see the Spanish fallback)');
+    {
+      await page.goto(`${BASE}/#/courses/${noGl.slug}`);
+      await settled(page);
+      const note = page.locator('#course-fallback-notice');
+      await note.waitFor();
+      assert.match(await note.innerText(), /aínda non está dispoñible en galego; móstrase en castelán/);
+      await shot(page, 'course-fallback-gl-desktop');
+    }
+    await page.locator('#lang-switch').selectOption('en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    await page.context().close();
+  });
+
   test('learner: advisory slots in the user time zone, booking, my bookings', async () => {
     const page = await newPage();
     await login(page, LEARNER);
@@ -295,8 +344,19 @@ describe('IberoBio Academy web UI', () => {
       await page.locator('#my-slots .slot-time', { hasText: '20:40' }).first().waitFor();
       // 20:40 in Lisbon is stored as UTC: the list shows it back in the advisor's zone.
       assert.match(await page.locator('#my-slots .slot-time', { hasText: '20:40' }).first().innerText(), /20:40–21:25 \(Lisboa\)/);
+      await shot(page, 'advisor-slots-desktop');
+      // Delete it again: the button asks, then the slot goes (it used to throw and send nothing).
+      const slot = page.locator('#my-slots .slot', { hasText: '20:40' }).first();
+      const before = await page.locator('#my-slots .slot', { hasText: '20:40' }).count();
+      const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE' && /\/api\/slots\/\d+$/.test(r.url()));
+      await slot.locator('.slot-actions button').click();
+      await page.locator('dialog.dialog button[value=ok]').click();
+      assert.equal((await deleted).status(), 204);
+      await page.waitForFunction((n) => document.querySelectorAll('#my-slots .slot').length >= 0
+        && [...document.querySelectorAll('#my-slots .slot')].filter((e) => e.innerText.includes('20:40')).length === n - 1, before);
+    } else {
+      await shot(page, 'advisor-slots-desktop');
     }
-    await shot(page, 'advisor-slots-desktop');
     await page.goto(`${BASE}/#/advisor/bookings`);
     await settled(page);
     await shot(page, 'advisor-bookings-desktop');
