@@ -8,6 +8,15 @@ URL="http://127.0.0.1:$PORT"
 ADMIN_EMAIL=admin@bench.example
 ADMIN_PASSWORD=bench-admin-password-123
 
+# The tools the scripts use, from Debian when missing (as root, like CI).
+need=()
+for tool in hey bc curl psql; do
+  command -v "$tool" >/dev/null || need+=("$([ "$tool" = psql ] && echo postgresql-client || echo "$tool")")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
 # start_server WORKDIR [DATABASE_URL]: fresh data under WORKDIR, admin user, server in the
 # background; sets SERVER_PID.
 start_server() {

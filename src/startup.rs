@@ -19,6 +19,11 @@ pub async fn preflight(figment: &Figment) -> Result<(), String> {
         .extract()
         .map_err(|e| format!("invalid configuration: {e}"))?;
     let backend = config.backend()?;
+    // A missing or short secret is a configuration mistake: say so before reaching anything.
+    // (Embedded mode without one generates it later, in the data dir.)
+    if config.jwt_secret.is_some() || backend == Backend::Postgres {
+        crate::config::jwt_secret(&config, backend)?;
+    }
     check_data_dir(&config.data_dir)?;
     let timeout = Duration::from_secs(config.database_connect_timeout_seconds.max(1));
     let url = config.database_url();

@@ -15,10 +15,16 @@ struct Run {
 }
 
 fn run(dir: &Path, env: &[(&str, &str)]) -> Run {
+    run_with_secret(dir, Some(JWT), env)
+}
+
+fn run_with_secret(dir: &Path, secret: Option<&str>, env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_academy"));
-    cmd.env_clear()
-        .current_dir(dir)
-        .env("ACADEMY_JWT_SECRET", JWT)
+    cmd.env_clear();
+    if let Some(secret) = secret {
+        cmd.env("ACADEMY_JWT_SECRET", secret);
+    }
+    cmd.current_dir(dir)
         .env("ACADEMY_COURSES_DIR", dir)
         .env("ROCKET_PORT", "0")
         .stdin(Stdio::null())
@@ -126,6 +132,40 @@ fn an_unknown_database_scheme_says_which_are_accepted() {
         "academy: unsupported database URL scheme \"mysql\": ACADEMY_DATABASE_URL must start \
          with `sqlite:` (e.g. sqlite://data/academy.db?mode=rwc) or `postgres:` \
          (e.g. postgres://user@host:5432/academy)",
+        Duration::from_secs(5),
+    );
+}
+
+/// The secret check comes before any connection: the line names the missing setting, not the
+/// (unreachable) server.
+#[test]
+fn postgresql_without_a_jwt_secret_names_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_with_secret(
+        dir.path(),
+        None,
+        &[(
+            "ACADEMY_DATABASE_URL",
+            "postgres://academy@127.0.0.1:1/academy",
+        )],
+    );
+    assert_one_line(
+        &r,
+        "academy: ACADEMY_JWT_SECRET is required with PostgreSQL: every academy process behind \
+         the load balancer must sign tokens with the same secret (generate one with \
+         `openssl rand -hex 32`)",
+        Duration::from_secs(5),
+    );
+}
+
+/// A configured secret too short to sign with is refused before anything else.
+#[test]
+fn a_short_jwt_secret_is_refused_with_its_minimum_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_with_secret(dir.path(), Some("too-short"), &[]);
+    assert_one_line(
+        &r,
+        "academy: ACADEMY_JWT_SECRET must be at least 32 characters long",
         Duration::from_secs(5),
     );
 }

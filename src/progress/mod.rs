@@ -96,7 +96,7 @@ pub async fn complete_if_eligible(
     course_id: i64,
 ) -> Result<Option<i64>> {
     let mut tx = conn.begin().await.context("course completion")?;
-    // First statement writes the row: see DEPENDENCIES.md on read-then-write transactions.
+    // First statement writes the row: see docs/DEPENDENCIES.md on read-then-write transactions.
     if store::lock_enrolment(&mut tx, user_id, course_id).await? == 0 {
         return Ok(None);
     }

@@ -147,7 +147,7 @@ fn assert_no_answers(v: &Value) {
     }
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn starting_shows_questions_without_answers_and_a_reload_shows_the_same_attempt() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -213,7 +213,7 @@ async fn starting_shows_questions_without_answers_and_a_reload_shows_the_same_at
     );
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn shuffling_differs_between_attempts_but_not_within_one() {
     let (app, w) = setup().await;
     edit_quiz(&app, |d| d["max_attempts"] = json!(20)).await;
@@ -242,7 +242,7 @@ async fn shuffling_differs_between_attempts_but_not_within_one() {
     );
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn full_marks_pass_and_reveal_the_answers() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -289,7 +289,7 @@ async fn full_marks_pass_and_reveal_the_answers() {
     assert_eq!(g.body["result"]["feedback"], r.body["feedback"]);
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn nothing_leaks_before_the_review_policy_allows_it() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -357,7 +357,7 @@ async fn nothing_leaks_before_the_review_policy_allows_it() {
     assert!(g.text.contains("FEEDBACK-single-wrong1"));
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn never_means_never_and_after_each_attempt_means_after_each() {
     let (app, w) = setup().await;
     edit_quiz(&app, |d| d["show_answers"] = json!("never")).await;
@@ -401,7 +401,7 @@ async fn never_means_never_and_after_each_attempt_means_after_each() {
     );
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn partial_credit_and_the_floor_of_the_percentage() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -435,7 +435,7 @@ async fn partial_credit_and_the_floor_of_the_percentage() {
     assert_eq!(multi["correct"], false);
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn answers_are_saved_during_the_attempt_and_checked() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -519,7 +519,7 @@ async fn answers_are_saved_during_the_attempt_and_checked() {
     );
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn submitting_twice_is_a_conflict_even_at_the_same_moment() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -549,7 +549,7 @@ async fn submitting_twice_is_a_conflict_even_at_the_same_moment() {
     );
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn another_learners_attempt_is_not_found() {
     let (app, w) = setup().await;
     let a = app
@@ -598,7 +598,7 @@ async fn another_learners_attempt_is_not_found() {
     assert_eq!(g.body["status"], "open");
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn starting_needs_an_enrolment_and_a_quiz() {
     let (app, w) = setup().await;
     // learner_b is not enrolled.
@@ -631,7 +631,7 @@ async fn starting_needs_an_enrolment_and_a_quiz() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM quiz_attempts").await, 0);
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn the_attempt_limit_holds() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -660,7 +660,7 @@ async fn the_attempt_limit_holds() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM quiz_attempts").await, 3);
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn twenty_concurrent_starts_open_one_attempt() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -678,7 +678,7 @@ async fn twenty_concurrent_starts_open_one_attempt() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM quiz_attempts").await, 1);
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn twenty_concurrent_start_and_submit_loops_never_exceed_the_limit() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -731,7 +731,7 @@ async fn expire(app: &TestApp, id: i64) {
         .unwrap();
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn a_late_submission_is_graded_on_what_was_saved_in_time() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -790,7 +790,7 @@ async fn a_late_submission_is_graded_on_what_was_saved_in_time() {
     );
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn a_quiz_that_refuses_late_submissions_refuses_them() {
     let (app, w) = setup().await;
     edit_quiz(&app, |d| d["late_submission"] = json!("refuse")).await;
@@ -827,7 +827,7 @@ async fn a_quiz_that_refuses_late_submissions_refuses_them() {
     assert_eq!(g.body["result"]["passed"], false);
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn an_expired_open_attempt_is_closed_when_the_next_one_starts() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -855,7 +855,7 @@ async fn an_expired_open_attempt_is_closed_when_the_next_one_starts() {
     );
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn passing_with_every_module_read_completes_the_course_once() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
@@ -940,7 +940,7 @@ async fn passing_with_every_module_read_completes_the_course_once() {
     assert_eq!(g.body["result"]["course_completed"], true);
 }
 
-#[tokio::test]
+#[rocket::async_test]
 async fn a_drawn_quiz_shows_and_grades_only_the_drawn_questions() {
     let (app, w) = setup().await;
     edit_quiz(&app, |d| d["draw"] = json!(3)).await;
