@@ -1,22 +1,13 @@
-//! Shared API shapes and the OpenAPI document assembled from every feature.
+//! The OpenAPI document assembled from every feature, and the public operations routes
+//! (`/api/openapi.json`, `/api/languages`).
 
 use rocket::serde::json::Json;
 use rocket::{get, routes, Route};
 use serde::Serialize;
+
+use crate::items::Items;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
-
-/// Every list comes as `{"items": [...]}`.
-#[derive(Serialize, ToSchema)]
-pub struct Items<T: ToSchema> {
-    pub items: Vec<T>,
-}
-
-impl<T: ToSchema> Items<T> {
-    pub fn new(items: Vec<T>) -> Json<Self> {
-        Json(Items { items })
-    }
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -47,7 +38,7 @@ impl Modify for BearerAuth {
 /// The whole document: every feature's `Doc`, nested under `/api`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let features = [
-        crate::auth::Doc::openapi(),
+        crate::accounts::Doc::openapi(),
         crate::orgs::Doc::openapi(),
         crate::materials::Doc::openapi(),
         crate::courses::Doc::openapi(),

@@ -236,7 +236,7 @@ fn read_or_create_secret(path: &Path) -> std::io::Result<Secret> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let secret = crate::auth::random_token(48);
+    let secret = crate::crypto::random_token(48);
     write_owner_only(path, &secret)?;
     Ok(Secret(secret))
 }

@@ -148,12 +148,6 @@ pub fn migrations() -> AdHoc {
     })
 }
 
-/// Is this sqlx error a unique-constraint violation (SQLite 2067/1555, PostgreSQL 23505)?
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(|e| e.is_unique_violation())
-}
-
 /// SQLite's default `wal_autocheckpoint`, in pages.
 const WAL_AUTOCHECKPOINT: i64 = 1000;
 

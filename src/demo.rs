@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::auth::{password, random_token, Role};
+use crate::auth::{password, Role};
+use crate::crypto::random_token;
 use crate::db::AnyDbPool;
 use crate::error::{Context, Result};
-use crate::orgs::store::{self, NewSme, NewUser};
-use crate::orgs::SmeScope;
+use crate::orgs::{self, NewSme, NewUser, SmeScope};
 
 pub struct Login {
     pub email: String,
@@ -200,21 +200,21 @@ const USERS: [DemoUser; 12] = [
 pub async fn seed(db: &AnyDbPool) -> Result<Demo> {
     let pool = &db.pool;
     let mut partner_ids = Vec::new();
-    let existing = store::list_partners(pool).await?;
+    let existing = orgs::list_partners(pool).await?;
     for (name, country, region) in PARTNERS {
         let id = match existing.iter().find(|p| p.name == name) {
             Some(p) => p.id,
-            None => store::insert_partner(pool, name, country, region).await?.id,
+            None => orgs::insert_partner(pool, name, country, region).await?.id,
         };
         partner_ids.push(id);
     }
     let mut smes = BTreeMap::new();
-    let existing = store::list_smes(pool, SmeScope::All).await?;
+    let existing = orgs::list_smes(pool, SmeScope::All).await?;
     for (name, country, region, sector, partner) in SMES {
         let id = match existing.iter().find(|s| s.name == name) {
             Some(s) => s.id,
             None => {
-                store::insert_sme(
+                orgs::insert_sme(
                     pool,
                     &NewSme {
                         name,
@@ -240,10 +240,10 @@ pub async fn seed(db: &AnyDbPool) -> Result<Demo> {
         let partner_id = partner
             .map(|i| partner_ids[i])
             .or_else(|| sme.map(|i| partner_ids[SMES[i].4]));
-        let id = match store::login_lookup(pool, email).await? {
+        let id = match orgs::login_lookup(pool, email).await? {
             Some((u, _)) => u.id,
             None => {
-                store::insert_user(
+                orgs::insert_user(
                     pool,
                     &NewUser {
                         email,
@@ -281,7 +281,7 @@ pub async fn seed(db: &AnyDbPool) -> Result<Demo> {
     }
     let bookings = crate::bookings::demo::seed(pool, &users).await?;
     // Issue 6: completed courses and certificates, so coordinators see a living dashboard.
-    let certs = crate::certificates::demo::seed(pool, &users).await?;
+    let certs = crate::progress::demo::seed(pool, &users).await?;
     tracing::info!(
         enrolments = certs.enrolments,
         certificates = certs.certificates,

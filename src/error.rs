@@ -168,7 +168,7 @@ impl<T> Context<T> for std::result::Result<T, sqlx::Error> {
                 tracing::warn!(context = what, "database pool timed out");
                 Error::Unavailable("the database is busy or unavailable, please retry".into())
             }
-            other if crate::db::is_unique_violation(&other) => {
+            other if is_unique_violation(&other) => {
                 Error::Conflict(format!("{what}: already exists"))
             }
             other => Error::internal(what, other),
@@ -256,7 +256,7 @@ fn default_catcher(status: Status, req: &Request<'_>) -> ProblemResponse {
         return ProblemResponse(problem, None);
     }
     if status.code == 404 {
-        let allowed = crate::web::allowed_methods(req);
+        let allowed = allowed_methods(req);
         if !allowed.is_empty() {
             let allow = allowed.join(", ");
             let detail = format!(
@@ -297,4 +297,48 @@ impl<'r> Responder<'r, 'static> for ProblemResponse {
 
 pub fn catchers() -> Vec<Catcher> {
     catchers![default_catcher]
+}
+
+/// The methods the routes at this request's path answer (`HEAD` with `GET`), in a stable
+/// order; empty when no route has this path, or when one has the request's own method (then
+/// it was a real 404). The static-file fallback (a catch-all path) is not counted.
+pub fn allowed_methods(req: &Request<'_>) -> Vec<String> {
+    let segments: Vec<&str> = req.uri().path().segments().collect();
+    let mut methods: Vec<String> = Vec::new();
+    for route in req.rocket().routes() {
+        if !path_matches(route.uri.path(), &segments) {
+            continue;
+        }
+        let method = route.method.as_str().to_string();
+        if !methods.contains(&method) {
+            methods.push(method);
+        }
+        if route.method == rocket::http::Method::Get && !methods.iter().any(|m| m == "HEAD") {
+            methods.push("HEAD".into());
+        }
+    }
+    if methods.iter().any(|m| m == req.method().as_str()) {
+        return Vec::new();
+    }
+    methods.sort();
+    methods
+}
+
+/// Whether a route path (`/api/courses/<slug>`) matches the request's decoded segments.
+/// Routes ending in a `<rest..>` segment are catch-alls and never count.
+fn path_matches(route: &str, segments: &[&str]) -> bool {
+    let parts: Vec<&str> = route.split('/').filter(|s| !s.is_empty()).collect();
+    if parts.iter().any(|p| p.ends_with("..>")) || parts.len() != segments.len() {
+        return false;
+    }
+    parts
+        .iter()
+        .zip(segments)
+        .all(|(p, s)| (p.starts_with('<') && p.ends_with('>')) || p == s)
+}
+
+/// Is this sqlx error a unique-constraint violation (SQLite 2067/1555, PostgreSQL 23505)?
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
 }

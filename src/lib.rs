@@ -2,6 +2,7 @@
 //!
 //! [`app`] is the one builder, used by `main` and by every test.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod bookings;
@@ -9,10 +10,12 @@ pub mod certificates;
 pub mod clock;
 pub mod config;
 pub mod courses;
+pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod input;
+pub mod items;
 pub mod json;
 pub mod lang;
 pub mod materials;
@@ -88,7 +91,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         ))
         .manage(auth::Throttle::from_config(&config))
         .mount("/api", api::routes())
-        .mount("/api", auth::routes())
+        .mount("/api", accounts::routes())
         .mount("/api", orgs::routes())
         .mount("/api", materials::routes())
         .mount("/api", courses::routes())
@@ -104,6 +107,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .mount("/", web::routes())
         .mount("/", web::static_files(&config))
         .register("/", error::catchers())
+        .manage(net::TrustedProxies(config.trusted_proxies.clone()))
         .manage(config)
 }
 

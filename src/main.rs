@@ -202,7 +202,7 @@ async fn user(figment: rocket::figment::Figment, command: UserCommand) -> ExitCo
         }
         (s.trim_end_matches(['\r', '\n']).to_string(), false)
     } else {
-        (academy::auth::random_token(20), true)
+        (academy::crypto::random_token(20), true)
     };
     let Some(rocket) = ignite(figment).await else {
         return ExitCode::FAILURE;

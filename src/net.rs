@@ -13,8 +13,6 @@ use rocket::request::{FromRequest, Outcome, Request};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::config::Config;
-
 /// A list of IP networks: `10.0.0.0/8`, `2001:db8::/32`; a bare address is a single host
 /// (`/32` or `/128`). Configured as a list, or as one string separated by commas or spaces.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -102,7 +100,7 @@ impl<'de> Deserialize<'de> for Networks {
 /// requests without a peer address (Rocket's local test client).
 pub fn client_addr(req: &Request<'_>) -> Option<IpAddr> {
     req.local_cache(|| {
-        let trusted = req.rocket().state::<Config>().map(|c| &c.trusted_proxies);
+        let trusted = req.rocket().state::<TrustedProxies>().map(|t| &t.0);
         let peer = req.remote().map(|a| a.ip());
         let forwarded: Vec<&str> = req.headers().get("X-Forwarded-For").collect();
         CachedAddr(resolve(
@@ -116,6 +114,10 @@ pub fn client_addr(req: &Request<'_>) -> Option<IpAddr> {
 }
 
 struct CachedAddr(Option<IpAddr>);
+
+/// The proxies whose forwarding headers are believed (`ACADEMY_TRUSTED_PROXIES`), managed as
+/// Rocket state by the app builder.
+pub struct TrustedProxies(pub Networks);
 
 /// The client behind `peer`: the peer itself unless it is a trusted proxy; then the nearest
 /// untrusted hop of `X-Forwarded-For` (read from the right, as each proxy appends), or

@@ -251,7 +251,7 @@ pub fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| {
         Argon2::default()
-            .hash_password(super::random_token(24).as_bytes())
+            .hash_password(crate::crypto::random_token(24).as_bytes())
             .map(|h| h.to_string())
             .unwrap_or_default()
     })

@@ -31,6 +31,16 @@ pub struct Claims {
 }
 
 /// Signing keys, built once from the configured secret.
+/// Whom an access token is for: what the token carries about its user.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject {
+    pub id: i64,
+    pub role: Role,
+    pub sme_id: Option<i64>,
+    pub partner_id: Option<i64>,
+    pub token_version: i64,
+}
+
 pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -68,8 +78,9 @@ impl Keys {
         decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims)
     }
 
-    /// Claims for a new access token of `user` in session `sid`.
-    pub fn claims_for(&self, user: &crate::orgs::User, sid: &str, now: i64) -> Claims {
+    /// Claims for a new access token of `who` in session `sid`.
+    pub fn claims_for(&self, who: impl Into<Subject>, sid: &str, now: i64) -> Claims {
+        let user = who.into();
         Claims {
             sub: user.id.to_string(),
             role: user.role,

@@ -11,12 +11,12 @@ use super::store::{
     self, BookingFilter, BookingRequest, Cancellation, NewSlot, Refusal, SlotFilter, Withdrawal,
 };
 use super::{ics, Booking, BookingScope, Notification, Slot, MODES, TOPICS};
-use crate::api::Items;
 use crate::auth::{Advisor, CurrentUser, Learner, Role};
 use crate::clock::{now, parse_rfc3339};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
+use crate::items::Items;
 use crate::json::JsonBody;
 
 #[derive(OpenApi)]

@@ -286,7 +286,7 @@ pub async fn book(
     .fetch_optional(&mut *tx)
     .await
     .map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
+        if crate::error::is_unique_violation(&e) {
             Error::Conflict("this slot has already been booked".into())
         } else {
             sqlx_error("booking slot", e)
@@ -294,7 +294,7 @@ pub async fn book(
     })?;
     if let Some((id,)) = inserted {
         tx.commit().await.map_err(|e| {
-            if crate::db::is_unique_violation(&e) {
+            if crate::error::is_unique_violation(&e) {
                 Error::Conflict("this slot has already been booked".into())
             } else {
                 sqlx_error("saving booking", e)

@@ -8,7 +8,6 @@
 //!   score, language), so the PDF and the verify page agree for as long as it exists.
 
 pub mod code;
-pub mod demo;
 pub mod i18n;
 pub mod page;
 pub mod pdf;
@@ -28,7 +27,7 @@ pub use ratelimit::VerifyLimiter;
 pub use routes::{page_routes, routes, Doc};
 
 use crate::clock::{now, rfc3339};
-use crate::error::Result;
+use crate::error::{Context, Result};
 use store::CertRow;
 
 /// The hub's name as printed on certificates and the verify page.
@@ -56,6 +55,17 @@ pub async fn issue_in_tx(conn: &mut AnyConnection, completion_id: i64) -> Result
     .await?;
     tracing::info!(completion_id, code = %code, "certificate issued");
     Ok(code)
+}
+
+/// Issue the certificates that completions recorded before certificates existed lack (the
+/// demo's start-up); returns how many were issued.
+pub async fn issue_missing(db: &sqlx::AnyPool) -> Result<usize> {
+    let missing = store::completions_without_certificate(db).await?;
+    for &completion in &missing {
+        let mut conn = db.acquire().await.context("issuing certificates")?;
+        issue_in_tx(&mut conn, completion).await?;
+    }
+    Ok(missing.len())
 }
 
 /// The code of a completion's certificate, if it has one.

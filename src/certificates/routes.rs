@@ -13,12 +13,12 @@ use super::page::{self, PageState, PageView};
 use super::ratelimit::VerifyQuota;
 use super::store::{self, CertRow, Viewer};
 use super::{pdf, pdf_data, zip, Certificate, Lang, HUB_NAME};
-use crate::api::Items;
 use crate::auth::{Admin, CurrentUser, Role, Staff};
 use crate::clock::{now, rfc3339};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::items::Items;
 use crate::json::JsonBody;
 use crate::lang::AcceptLanguage;
 use crate::orgs::SmeScope;
@@ -138,7 +138,7 @@ async fn certificate_pdf(
     security(("bearer" = [])))]
 #[get("/smes/<id>/certificates.zip")]
 async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: i64) -> Result<Download> {
-    let sme = crate::orgs::store::get_sme(db, SmeScope::of(&staff), id).await?;
+    let sme = crate::orgs::get_sme(db, SmeScope::of(&staff), id).await?;
     let rows = store::valid_for_sme(db, sme.id).await?;
     let public_url = config.public_url().to_string();
     let bytes = tokio::task::spawn_blocking(move || build_zip(&rows, &public_url))

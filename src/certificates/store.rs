@@ -246,15 +246,3 @@ pub async fn completions_without_certificate(db: &AnyPool) -> Result<Vec<i64>> {
     .context("completions")?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
-
-/// Current module ids of a course (the demo marks them read).
-#[instrument(skip_all)]
-pub async fn demo_module_ids(conn: &mut AnyConnection, course_id: i64) -> Result<Vec<i64>> {
-    sqlx::query_scalar(
-        "SELECT id FROM course_modules WHERE course_id = $1 AND retired_at IS NULL ORDER BY position",
-    )
-    .bind(course_id)
-    .fetch_all(&mut *conn)
-    .await
-    .context("course modules")
-}

@@ -50,7 +50,7 @@ pub struct Course {
     pub required_modules: Option<Vec<String>>,
     pub quiz_required: bool,
     pub pass_mark: i64,
-    /// The quiz definition as JSON (`crate::quizzes::definition::QuizDef`).
+    /// The quiz definition as JSON (`crate::courses::quiz::QuizDef`).
     pub quiz_json: Option<String>,
     pub modules: Vec<Module>,
     /// Hash of every source file of the course (and of the renderer version).
@@ -857,14 +857,14 @@ fn is_footnote_anchor(text: &str, anchor: &str) -> bool {
     text.contains(&format!("[^{anchor}]:"))
 }
 
-/// The course quiz, parsed and validated by the quizzes feature, stored as JSON.
+/// The course quiz, parsed and validated (`quiz.rs`), stored as JSON.
 fn parse_quiz(
     text: &str,
     default_language: &str,
     languages: &[String],
     modules: &[String],
 ) -> Result<String, Vec<(usize, String)>> {
-    use crate::quizzes::definition::{parse, QuizContext};
+    use super::quiz::{parse, QuizContext};
     let ctx = QuizContext {
         default_language,
         languages,

@@ -16,7 +16,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use super::catalog::{self, Course, Problem};
 use super::render::{line_of, options};
-use crate::quizzes::definition::{QuestionKind, QuizDef, Text};
+use crate::courses::quiz::{QuestionKind, QuizDef, Text};
 
 /// One block of a module's structure, as translations must repeat it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

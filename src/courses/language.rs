@@ -39,7 +39,7 @@ pub async fn for_user(
         }
         return Ok(Some(l.to_string()));
     }
-    let me = crate::orgs::store::get_user(db, user_id).await?;
+    let me = crate::orgs::get_user(db, user_id).await?;
     Ok(requested(None, Some(&me.locale), accept))
 }
 

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod check;
 pub mod import;
 pub mod language;
+pub mod quiz;
 pub mod render;
 mod routes;
 pub mod store;
@@ -17,6 +18,7 @@ use sqlx::AnyPool;
 
 pub use import::{import_dir, import_dir_unchecked, ImportReport};
 pub use routes::{routes, Doc};
+pub use store::{get_course, get_course_by_id, module, CourseRow};
 
 use crate::config::Config;
 use crate::db::Db;

@@ -11,11 +11,11 @@ use super::catalog::Problem;
 use super::language::{self, AcceptLanguage};
 use super::store::{self, CourseRow};
 use super::ImportReport;
-use crate::api::Items;
 use crate::auth::{Admin, CurrentUser};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::items::Items;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -207,9 +207,7 @@ async fn module_entries(
 }
 
 fn quiz_summary(row: &CourseRow) -> Option<QuizSummary> {
-    let def: crate::quizzes::definition::QuizDef = match serde_json::from_str(
-        row.quiz_json.as_deref()?,
-    ) {
+    let def: crate::courses::quiz::QuizDef = match serde_json::from_str(row.quiz_json.as_deref()?) {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(course = %row.slug, error = %e, "stored quiz cannot be read: re-import the courses");

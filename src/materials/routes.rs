@@ -17,10 +17,10 @@ use utoipa::{OpenApi, ToSchema};
 use super::range::{self, Wanted};
 use super::store::{self, Material};
 use super::{disposition, learning, upload, UploadRequest};
-use crate::api::Items;
 use crate::auth::{CurrentUser, Role, Staff};
 use crate::db::Db;
 use crate::error::{Error, Problem, Result};
+use crate::items::Items;
 use crate::storage::{ByteRange, Presentation, Reader, Storage};
 
 #[derive(OpenApi)]

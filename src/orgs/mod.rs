@@ -8,6 +8,10 @@ use serde::Serialize;
 use crate::auth::{CurrentUser, Role};
 
 pub use routes::{create_checked, routes, Doc, NewUserBody};
+pub use store::{
+    get_active_user, get_sme, get_user, insert_partner, insert_sme, insert_user, list_partners,
+    list_smes, login_lookup, password_hash, update_profile, NewSme, NewUser, ProfileChange,
+};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
@@ -24,6 +28,18 @@ pub struct User {
     /// Access tokens issued before the last bump stop working (never shown to clients).
     #[serde(skip)]
     pub token_version: i64,
+}
+
+impl From<&User> for crate::auth::Subject {
+    fn from(u: &User) -> Self {
+        crate::auth::Subject {
+            id: u.id,
+            role: u.role,
+            sme_id: u.sme_id,
+            partner_id: u.partner_id,
+            token_version: u.token_version,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -9,11 +9,11 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::store::{self, NewSme, NewUser, Placement};
 use super::{check_new_email, valid_time_zone, Partner, Sme, SmeScope, User};
-use crate::api::Items;
 use crate::auth::policy::{self, Account};
 use crate::auth::{password, revoke_sessions, Admin, CurrentUser, Role, Staff};
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
+use crate::items::Items;
 use crate::json::JsonBody;
 use crate::lang::Lang;
 

@@ -107,7 +107,7 @@ pub async fn insert_partner(
     .fetch_one(db)
     .await
     .map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
+        if crate::error::is_unique_violation(&e) {
             Error::Conflict(format!("a partner named {name:?} already exists"))
         } else {
             Error::internal("inserting partner", e)
@@ -219,7 +219,7 @@ pub async fn insert_user(db: &AnyPool, u: &NewUser<'_>) -> Result<User> {
         .fetch_one(db)
         .await
         .map_err(|e| {
-            if crate::db::is_unique_violation(&e) {
+            if crate::error::is_unique_violation(&e) {
                 Error::Conflict(format!("a user with email {} already exists", u.email))
             } else {
                 Error::internal("inserting user", e)

@@ -4,6 +4,7 @@
 //! module completion and every quiz result: whichever comes last completes the course, and
 //! the unique index on `course_completions (user_id, course_id)` makes it happen exactly once.
 
+pub mod demo;
 mod routes;
 pub mod store;
 
@@ -103,7 +104,7 @@ pub async fn complete_if_eligible(
     let Some(enrolment) = store::enrolment(&mut tx, user_id, course_id).await? else {
         return Ok(None);
     };
-    let course = courses::store::get_course_by_id(&mut tx, course_id).await?;
+    let course = courses::get_course_by_id(&mut tx, course_id).await?;
     let required: Option<Vec<String>> = course
         .required_modules_json
         .as_deref()
@@ -137,20 +138,46 @@ pub async fn complete_if_eligible(
     Ok(created)
 }
 
-/// Quiz attempts a learner has started for a course (counted by the quizzes feature), on the
-/// caller's connection (issue 11: asking the pool for a second one deadlocked it).
-pub async fn attempts_used(conn: &mut AnyConnection, user_id: i64, course_id: i64) -> Result<i64> {
-    Ok(crate::quizzes::summary(conn, user_id, course_id)
-        .await?
-        .attempts_used)
+/// A learner's record in a course: enrolment, modules read, what the completion rules still
+/// need, and the completion. What the progress view (`crate::reports::progress`) shows.
+pub struct Record {
+    pub enrolment: store::EnrolmentRow,
+    pub current_modules: Vec<String>,
+    pub completed_modules: Vec<String>,
+    pub rules: RuleCheck,
+    pub completion: Option<store::CompletionRow>,
 }
 
-/// The certificate code of a course completion.
-pub async fn certificate_code(
+/// The learner's record in `course`, on the caller's connection; `None` when not enrolled.
+pub async fn record(
     conn: &mut AnyConnection,
-    completion_id: i64,
-) -> Result<Option<String>> {
-    crate::certificates::code_for_completion(conn, completion_id).await
+    user_id: i64,
+    course: &courses::CourseRow,
+) -> Result<Option<Record>> {
+    let Some(enrolment) = store::enrolment(conn, user_id, course.id).await? else {
+        return Ok(None);
+    };
+    let current_modules = store::current_modules(conn, course.id).await?;
+    let completed_modules = store::completed_modules(conn, user_id, course.id).await?;
+    let required: Option<Vec<String>> = course
+        .required_modules_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    let rules = check_rules(
+        &current_modules,
+        required.as_deref(),
+        &completed_modules,
+        course.quiz_required == 1,
+        enrolment.quiz_passed_at.is_some(),
+    );
+    let completion = store::completion(conn, user_id, course.id).await?;
+    Ok(Some(Record {
+        enrolment,
+        current_modules,
+        completed_modules,
+        rules,
+        completion,
+    }))
 }
 
 #[cfg(test)]

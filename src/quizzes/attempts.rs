@@ -17,13 +17,13 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
 use utoipa::ToSchema;
 
-use super::definition::{LateSubmission, QuizDef, ShowAnswers};
 use super::grading::{self, Grade};
 use super::layout::{self, Layout};
 use super::store::{self, AttemptRow, Graded, NewAttempt, Started};
 use super::view::{self, FeedbackItem, QuestionView};
 use crate::clock::{now, rfc3339, rfc3339_opt};
-use crate::error::{Error, Result};
+use crate::courses::quiz::{LateSubmission, QuizDef, ShowAnswers};
+use crate::error::{Context, Error, Result};
 
 /// Seconds accepted after the deadline for answers in flight (network, a slow click).
 pub const GRACE_SECONDS: i64 = 5;
@@ -175,26 +175,44 @@ async fn close(
     let passed = grade.score >= l.row.pass_mark;
     let answers_json = serde_json::to_string(answers).map_err(|e| Error::internal("answers", e))?;
     let result_json = serde_json::to_string(&grade).map_err(|e| Error::internal("grade", e))?;
-    let recorded = store::record_grade(
-        db,
-        &Graded {
-            attempt_id: l.row.id,
-            user_id: l.row.user_id,
-            course_id: l.row.course_id,
-            status,
-            submitted_at: at,
-            answers_json: &answers_json,
-            score: grade.score,
-            passed,
-            result_json: &result_json,
-        },
-    )
-    .await?;
+    let graded = Graded {
+        attempt_id: l.row.id,
+        user_id: l.row.user_id,
+        course_id: l.row.course_id,
+        status,
+        submitted_at: at,
+        answers_json: &answers_json,
+        score: grade.score,
+        passed,
+        result_json: &result_json,
+    };
+    let recorded = record_grade(db, &graded).await?;
     Ok(recorded.map(|completion| Closed {
         grade,
         passed,
         completion,
     }))
+}
+
+/// Close an open attempt with its grade and, in the same transaction, record the result in the
+/// learner's progress (which completes the course, and issues its certificate, when every rule
+/// is met: `crate::progress::record_quiz_result`).
+///
+/// `None` when the attempt was no longer open: nothing is changed. `Some(completion)` otherwise,
+/// with the completion id when this completed the course.
+async fn record_grade(db: &AnyPool, g: &Graded<'_>) -> Result<Option<Option<i64>>> {
+    let mut tx = db.begin().await.context("grading quiz attempt")?;
+    if !store::close_attempt(&mut tx, g).await? {
+        return Ok(None);
+    }
+    let completion =
+        crate::progress::record_quiz_result(&mut tx, g.user_id, g.course_id, g.score, g.passed)
+            .await?;
+    if completion.is_some() {
+        store::mark_completed_course(&mut tx, g.attempt_id).await?;
+    }
+    tx.commit().await.context("grading quiz attempt")?;
+    Ok(Some(completion))
 }
 
 /// Close an attempt whose time is up, as the quiz's policy says.

@@ -9,16 +9,15 @@
 //! - multiple, partial: +1/k for each correct option chosen, -1/k for each wrong one
 //!   (k = number of correct options), clamped to 0..1.
 //! - true_false: the answer.
-//! - text: equal to an accepted answer of any language after [`normalize_text`].
+//! - text: equal to an accepted answer of any language after `normalize_text` (in `crate::courses::quiz`).
 //! - numeric: within `tolerance` of the answer.
 //! - matching: the share of left items matched to their own right side.
 
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
-use unicode_normalization::UnicodeNormalization;
 
-use super::definition::{Question, QuestionKind, Scoring};
+use crate::courses::quiz::{normalize_text, Question, QuestionKind, Scoring};
 
 /// A learner's answer to one question, in the definition's ids (matching right sides are pair
 /// ids here: the attempt translates the opaque ids it showed).
@@ -47,16 +46,6 @@ pub struct Grade {
     /// 0 to 100.
     pub score: i64,
     pub results: Vec<QuestionResult>,
-}
-
-/// Case, accents and surrounding (and repeated inner) spaces do not matter.
-pub fn normalize_text(s: &str) -> String {
-    let stripped: String = s
-        .nfd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .collect::<String>()
-        .to_lowercase();
-    stripped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 const EPSILON: f64 = 1e-9;
@@ -161,7 +150,7 @@ pub fn grade(questions: &[&Question], responses: &BTreeMap<String, Response>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quizzes::definition::{ChoiceOption, Pair, Text};
+    use crate::courses::quiz::{ChoiceOption, Pair, Text};
 
     fn text(s: &str) -> Text {
         Text::from([("en".to_string(), s.to_string())])

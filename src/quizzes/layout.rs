@@ -5,7 +5,7 @@ use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::definition::{QuestionKind, QuizDef};
+use crate::courses::quiz::{QuestionKind, QuizDef};
 
 /// The stored layout of an attempt (`quiz_attempts.layout_json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +98,7 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::quizzes::definition::{ChoiceOption, LateSubmission, Pair, Question, ShowAnswers};
+    use crate::courses::quiz::{ChoiceOption, LateSubmission, Pair, Question, ShowAnswers};
 
     fn def(n: usize, draw: Option<u32>, shuffle: bool) -> QuizDef {
         let text = |s: &str| [("en".to_string(), s.to_string())].into();

@@ -1,7 +1,7 @@
-//! Course quizzes: definitions (`quiz.toml`), pure grading, attempts and their routes.
+//! Course quizzes: attempts, pure grading and their routes (the `quiz.toml` definition is
+//! content, parsed with the course: `crate::courses::quiz`).
 
 pub mod attempts;
-pub mod definition;
 pub mod grading;
 pub mod layout;
 pub mod render;

@@ -1,6 +1,6 @@
 //! All SQL of quizzes: definitions by version, attempts, submissions.
 
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 use tracing::instrument;
 
 use crate::error::{Context, Result};
@@ -171,7 +171,7 @@ pub async fn start_attempt(db: &AnyPool, new: &NewAttempt<'_>) -> Result<Started
     match res {
         Ok(Some((id,))) => Ok(Started::Created(id)),
         Ok(None) => Ok(Started::Exhausted),
-        Err(e) if crate::db::is_unique_violation(&e) => Ok(Started::Raced),
+        Err(e) if crate::error::is_unique_violation(&e) => Ok(Started::Raced),
         Err(e) => Err(e).context("starting quiz attempt"),
     }
 }
@@ -214,16 +214,11 @@ pub struct Graded<'a> {
     pub result_json: &'a str,
 }
 
-/// Close an open attempt with its grade and, in the same transaction, record the result in the
-/// learner's progress (which completes the course when every rule is met).
-///
-/// `None` when the attempt was no longer open (submitted twice, or closed concurrently): nothing
-/// is changed. `Some(completion)` otherwise, with the completion id when this completed the course.
+/// Close an open attempt with its grade, on the caller's transaction. `false` when the attempt
+/// was no longer open (submitted twice, or closed concurrently): nothing is changed. Writes
+/// first, so that concurrent submissions serialise on the attempt row and only one finds it open.
 #[instrument(skip_all)]
-pub async fn record_grade(db: &AnyPool, g: &Graded<'_>) -> Result<Option<Option<i64>>> {
-    let mut tx = db.begin().await.context("grading quiz attempt")?;
-    // The first statement writes the attempt: concurrent submissions serialise on it and only
-    // one finds it open.
+pub async fn close_attempt(conn: &mut AnyConnection, g: &Graded<'_>) -> Result<bool> {
     let closed = sqlx::query(
         "UPDATE quiz_attempts SET status = $1, submitted_at = $2, answers_json = $3, score = $4,
                 passed = $5, result_json = $6
@@ -236,24 +231,21 @@ pub async fn record_grade(db: &AnyPool, g: &Graded<'_>) -> Result<Option<Option<
     .bind(i64::from(g.passed))
     .bind(g.result_json)
     .bind(g.attempt_id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .context("grading quiz attempt")?;
-    if closed.rows_affected() != 1 {
-        return Ok(None);
-    }
-    let completion =
-        crate::progress::record_quiz_result(&mut tx, g.user_id, g.course_id, g.score, g.passed)
-            .await?;
-    if completion.is_some() {
-        sqlx::query("UPDATE quiz_attempts SET completed_course = 1 WHERE id = $1")
-            .bind(g.attempt_id)
-            .execute(&mut *tx)
-            .await
-            .context("grading quiz attempt")?;
-    }
-    tx.commit().await.context("grading quiz attempt")?;
-    Ok(Some(completion))
+    Ok(closed.rows_affected() == 1)
+}
+
+/// Note that this attempt completed its course.
+#[instrument(skip_all)]
+pub async fn mark_completed_course(conn: &mut AnyConnection, attempt_id: i64) -> Result<()> {
+    sqlx::query("UPDATE quiz_attempts SET completed_course = 1 WHERE id = $1")
+        .bind(attempt_id)
+        .execute(&mut *conn)
+        .await
+        .context("grading quiz attempt")?;
+    Ok(())
 }
 
 /// Has the learner passed this quiz in any attempt?

@@ -11,10 +11,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use super::definition::{QuestionKind, QuizDef, ShowAnswers};
 use super::grading::{Grade, Response};
 use super::layout::{Layout, Slot};
 use super::render::inline_html;
+use crate::courses::quiz::{QuestionKind, QuizDef, ShowAnswers};
 use crate::error::FieldError;
 
 /// Longest text answer accepted.
@@ -323,7 +323,7 @@ pub fn feedback(
                 }
                 QuestionKind::TrueFalse { answer } => json!(answer),
                 QuestionKind::Text { accepted } => {
-                    json!(super::definition::localized(accepted, lang)
+                    json!(crate::courses::quiz::localized(accepted, lang)
                         .or_else(|| accepted.get(&def.default_language))
                         .cloned()
                         .unwrap_or_default())
@@ -346,7 +346,7 @@ pub fn feedback(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quizzes::definition::{parse, QuizContext};
+    use crate::courses::quiz::{parse, QuizContext};
     use crate::quizzes::grading;
 
     const QUIZ: &str = r#"max_attempts = 3

@@ -10,18 +10,26 @@ use utoipa::{OpenApi, ToSchema};
 use super::csv::{self as table, Delimiter};
 use super::indicators::{self, Indicators};
 use super::store::{self, CompletionRow};
-use crate::api::Items;
 use crate::auth::Staff;
 use crate::bookings::{self, availability};
 use crate::clock::{now, rfc3339, rfc3339_opt};
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::items::Items;
 use crate::orgs::SmeScope;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(completions, completions_csv, smes, indicators_report),
+    paths(
+        completions,
+        completions_csv,
+        smes,
+        indicators_report,
+        super::progress::course_progress
+    ),
     components(schemas(
+        super::progress::Progress,
+        super::progress::QuizProgress,
         Completion,
         SmeReport,
         Indicators,
@@ -32,7 +40,13 @@ use crate::orgs::SmeScope;
 pub struct Doc;
 
 pub fn routes() -> Vec<Route> {
-    routes![completions, completions_csv, smes, indicators_report]
+    routes![
+        completions,
+        completions_csv,
+        smes,
+        indicators_report,
+        super::progress::course_progress
+    ]
 }
 
 /// One enrolment of a learner, with its completion and certificate when there is one.
@@ -134,7 +148,7 @@ async fn completion_rows(
     let scope = SmeScope::of(staff);
     if let Some(id) = sme_id {
         // Another partner's SME is "not found", not an empty report.
-        crate::orgs::store::get_sme(db, scope, id).await?;
+        crate::orgs::get_sme(db, scope, id).await?;
     }
     let rows = store::completions(db, scope.partner_filter(), sme_id, course).await?;
     Ok(rows.into_iter().map(Completion::from).collect())
@@ -278,7 +292,7 @@ async fn indicators_report(
         }
     }
     let scope = SmeScope::of(&staff);
-    let smes: Vec<(i64, String, String)> = crate::orgs::store::list_smes(db, scope)
+    let smes: Vec<(i64, String, String)> = crate::orgs::list_smes(db, scope)
         .await?
         .into_iter()
         .map(|s| (s.id, s.country, s.region))

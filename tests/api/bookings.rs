@@ -652,7 +652,7 @@ async fn fifty_concurrent_bookings_for_one_slot_give_exactly_one_201() {
     .execute(app.pool())
     .await
     .expect_err("a second active booking must be refused");
-    assert!(academy::db::is_unique_violation(&direct), "{direct}");
+    assert!(academy::error::is_unique_violation(&direct), "{direct}");
 }
 
 #[rocket::async_test]

@@ -539,22 +539,9 @@ impl TestApp {
     /// refresh token)`. Logging this session out leaves the user's other tokens working.
     pub async fn session_for(&self, user_id: i64) -> (String, String) {
         let user = store::get_user(self.pool(), user_id).await.expect("user");
-        let family = uuid::Uuid::new_v4().to_string();
-        let refresh = academy::auth::random_token(48);
-        let now = academy::clock::now();
-        sqlx::query(
-            "INSERT INTO refresh_tokens (user_id, family, token_hash, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(user_id)
-        .bind(&family)
-        .bind(academy::auth::token_hash(&refresh))
-        .bind(now)
-        .bind(now + self.keys().refresh_ttl_secs)
-        .execute(self.pool())
-        .await
-        .expect("refresh token");
-        let claims = self.keys().claims_for(&user, &family, now);
-        (self.keys().issue(&claims).expect("token"), refresh)
+        let tokens = academy::auth::open_session(self.pool(), self.keys(), &user, None)
+            .await
+            .expect("session");
+        (tokens.access_token, tokens.refresh_token)
     }
 }

@@ -10,6 +10,18 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+/// How text answers compare (validation here, grading in `crate::quizzes::grading`): case,
+/// accents and surrounding (and repeated inner) spaces do not matter.
+pub fn normalize_text(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let stripped: String = s
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase();
+    stripped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// What the quiz is checked against: the course it belongs to.
 pub struct QuizContext<'a> {
     pub default_language: &'a str,
@@ -593,7 +605,7 @@ fn question(
                         }
                         let mut answers = Vec::new();
                         for a in list.get_ref() {
-                            if super::grading::normalize_text(a.get_ref()).is_empty() {
+                            if normalize_text(a.get_ref()).is_empty() {
                                 c.err(&a.span(), format!("{label}: an accepted answer is empty"));
                             } else {
                                 answers.push(a.get_ref().trim().to_string());
@@ -686,7 +698,7 @@ fn question(
                         );
                         if let Some(r) = right.as_ref().and_then(|r| r.get(c.ctx.default_language))
                         {
-                            if !rights.insert(super::grading::normalize_text(r)) {
+                            if !rights.insert(normalize_text(r)) {
                                 c.err(
                                     &ps,
                                     format!("{label}: pair \"{pid}\" has the same right side as another pair"),

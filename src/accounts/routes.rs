@@ -8,13 +8,13 @@ use rocket::{get, patch, post, routes, Responder, Route, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use super::policy::{self, Account};
-use super::throttle::{self, Throttle};
-use super::{password, random_token, store, token_hash, CurrentUser, Keys};
+use crate::auth::policy::{self, Account};
+use crate::auth::throttle::{self, Throttle};
+use crate::auth::{self, password, CurrentUser, Keys, Rotation};
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
 use crate::json::JsonBody;
-use crate::orgs::{self, store::ProfileChange, User};
+use crate::orgs::{self, ProfileChange, User};
 
 #[derive(OpenApi)]
 #[openapi(paths(login, refresh, logout, me, update_me))]
@@ -42,25 +42,12 @@ pub struct TokenResponse {
 const BAD_LOGIN: &str = "the email or password is not correct";
 
 async fn issue(db: &Db, keys: &Keys, user: User, family: Option<String>) -> Result<TokenResponse> {
-    let family = family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let refresh = random_token(48);
-    store::insert(
-        db,
-        user.id,
-        &family,
-        &token_hash(&refresh),
-        keys.refresh_ttl_secs,
-    )
-    .await?;
-    let claims = keys.claims_for(&user, &family, crate::clock::now());
-    let access = keys
-        .issue(&claims)
-        .map_err(|e| Error::internal("signing access token", e))?;
+    let tokens = auth::open_session(db, keys, &user, family).await?;
     Ok(TokenResponse {
-        access_token: access,
-        refresh_token: refresh,
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
         token_type: "Bearer",
-        expires_in: keys.access_ttl_secs,
+        expires_in: tokens.expires_in,
         user,
     })
 }
@@ -101,7 +88,7 @@ async fn login(
     let found = if email.is_empty() {
         None
     } else {
-        orgs::store::login_lookup(db, &email).await?
+        orgs::login_lookup(db, &email).await?
     };
     // Unknown emails verify against a decoy hash: same answer, similar time.
     let (user, hash) = match found {
@@ -134,23 +121,23 @@ async fn refresh(
     keys: &State<Keys>,
     body: JsonBody<RefreshBody>,
 ) -> Result<Json<TokenResponse>> {
-    match store::rotate(db, &token_hash(body.refresh_token.trim())).await? {
-        store::Rotation::Rotated { user_id, family } => {
+    match auth::rotate_session(db, body.refresh_token.trim()).await? {
+        Rotation::Rotated { user_id, family } => {
             // A disabled or removed user's sessions were revoked; this also covers a refresh
             // racing the revocation.
-            let Some(user) = orgs::store::get_active_user(db, user_id).await? else {
-                store::revoke_family(db, &family).await?;
+            let Some(user) = orgs::get_active_user(db, user_id).await? else {
+                auth::end_session(db, &family).await?;
                 return Err(Error::Unauthorized(
                     "the refresh token is not valid or has expired".into(),
                 ));
             };
             Ok(Json(issue(db, keys, user, Some(family)).await?))
         }
-        store::Rotation::Reused => Err(Error::Unauthorized(
+        Rotation::Reused => Err(Error::Unauthorized(
             "this refresh token was already used: the session has been closed, please sign in again"
                 .into(),
         )),
-        store::Rotation::Invalid => Err(Error::Unauthorized(
+        Rotation::Invalid => Err(Error::Unauthorized(
             "the refresh token is not valid or has expired".into(),
         )),
     }
@@ -160,14 +147,14 @@ async fn refresh(
 #[utoipa::path(tag = "auth", responses((status = 204), (status = 401)), security(("bearer" = [])))]
 #[post("/auth/logout")]
 async fn logout(db: &Db, user: CurrentUser) -> Result<Status> {
-    store::revoke_family(db, &user.session).await?;
+    auth::end_session(db, &user.session).await?;
     Ok(Status::NoContent)
 }
 
 #[utoipa::path(tag = "auth", responses((status = 200, body = User), (status = 401)), security(("bearer" = [])))]
 #[get("/me")]
 async fn me(db: &Db, user: CurrentUser) -> Result<Json<User>> {
-    Ok(Json(orgs::store::get_user(db, user.id).await?))
+    Ok(Json(orgs::get_user(db, user.id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -219,7 +206,7 @@ async fn update_me(
         }
     }
     if let Some(pw) = &body.password {
-        let me = orgs::store::get_user(db, user.id).await?;
+        let me = orgs::get_user(db, user.id).await?;
         let account = Account {
             email: &me.email,
             name: body.name.as_deref().unwrap_or(&me.name),
@@ -231,7 +218,7 @@ async fn update_me(
     Error::check(errors)?;
     let new_hash = match body.password {
         Some(pw) => {
-            let current = orgs::store::password_hash(db, user.id).await?;
+            let current = orgs::password_hash(db, user.id).await?;
             if !hasher.verify(pw.current, current).await? {
                 return Err(Error::invalid(
                     "password.current",
@@ -242,7 +229,7 @@ async fn update_me(
         }
         None => None,
     };
-    let updated = orgs::store::update_profile(
+    let updated = orgs::update_profile(
         db,
         user.id,
         &ProfileChange {
@@ -256,7 +243,7 @@ async fn update_me(
     if new_hash.is_some() {
         // The new password also bumped the token version (every access token is refused);
         // close every session's refresh tokens too.
-        store::revoke_user(db, user.id).await?;
+        auth::revoke_sessions(db, user.id).await?;
     }
     Ok(Json(updated))
 }

@@ -9,7 +9,6 @@ use sqlx::{AnyPool, Connection};
 use super::store;
 use crate::clock::now;
 use crate::error::{Context, Result};
-use crate::progress;
 
 const DAY: i64 = 86_400;
 
@@ -66,7 +65,7 @@ pub async fn seed(db: &AnyPool, users: &BTreeMap<String, i64>) -> Result<Seeded>
             continue;
         };
         let days = done.map_or(5, |(_, d)| d);
-        if progress::store::enrol(db, user, course, now - (days + 9) * DAY).await? {
+        if store::enrol(db, user, course, now - (days + 9) * DAY).await? {
             seeded.enrolments += 1;
         }
         let Some((score, days)) = done else {
@@ -76,22 +75,18 @@ pub async fn seed(db: &AnyPool, users: &BTreeMap<String, i64>) -> Result<Seeded>
         let mut conn = db.acquire().await.context("demo completions")?;
         let mut tx = conn.begin().await.context("demo completions")?;
         for module in store::demo_module_ids(&mut tx, course).await? {
-            progress::store::complete_module(&mut tx, user, course, module, at - DAY).await?;
+            store::complete_module(&mut tx, user, course, module, at - DAY).await?;
         }
-        progress::store::record_quiz(&mut tx, user, course, score, true, at).await?;
+        store::record_quiz(&mut tx, user, course, score, true, at).await?;
         if let Some(completion) =
-            progress::store::insert_completion(&mut tx, user, course, at, Some(score)).await?
+            store::insert_completion(&mut tx, user, course, at, Some(score)).await?
         {
-            super::issue_in_tx(&mut tx, completion).await?;
+            crate::certificates::issue_in_tx(&mut tx, completion).await?;
             seeded.certificates += 1;
         }
         tx.commit().await.context("demo completions")?;
     }
     // Completions recorded before certificates existed get theirs now.
-    for completion in store::completions_without_certificate(db).await? {
-        let mut conn = db.acquire().await.context("demo certificates")?;
-        super::issue_in_tx(&mut conn, completion).await?;
-        seeded.certificates += 1;
-    }
+    seeded.certificates += crate::certificates::issue_missing(db).await?;
     Ok(seeded)
 }

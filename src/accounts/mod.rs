@@ -1,0 +1,7 @@
+//! Signing in and out, sessions (rotating refresh tokens) and the caller's own profile: the
+//! `/api/auth/*` and `/api/me` routes. Tokens, guards, password hashing and the sign-in
+//! throttle are `crate::auth`'s; the user records are `crate::orgs`'.
+
+mod routes;
+
+pub use routes::{routes, Doc};
