@@ -510,15 +510,11 @@ impl ObjectStore for S3Store {
             if !upload.key.starts_with(prefix) {
                 continue;
             }
-            let initiated = time::OffsetDateTime::parse(
-                &upload.initiated,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .map(|t| t.unix_timestamp());
+            let initiated = crate::clock::parse_rfc3339(&upload.initiated);
             let old = match initiated {
-                Ok(t) => t < older_than,
+                Some(t) => t < older_than,
                 // When in doubt, only a cleanup of everything under the prefix takes it.
-                Err(_) => older_than == i64::MAX,
+                None => older_than == i64::MAX,
             };
             if !old {
                 continue;

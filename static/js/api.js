@@ -172,24 +172,6 @@ export async function download(path, fallbackName, { accept } = {}) {
   return name;
 }
 
-// Which optional routes does this server have? Read once from the OpenAPI document.
-let routesPromise = null;
-export function serverRoutes() {
-  if (!routesPromise) {
-    routesPromise = fetch('/api/openapi.json', { headers: { Accept: 'application/json' } })
-      .then((r) => (r.ok ? r.json() : { paths: {} }))
-      .then((doc) => doc.paths || {})
-      .catch(() => ({}));
-  }
-  return routesPromise;
-}
-
-export async function hasRoute(method, path) {
-  const paths = await serverRoutes();
-  const entry = paths[path];
-  return Boolean(entry && entry[method.toLowerCase()]);
-}
-
 /** Adds a query string from an object, skipping empty values. */
 export function withQuery(path, params) {
   const q = new URLSearchParams();

@@ -934,44 +934,6 @@ async fn bench_store_throughput() {
     }
 }
 
-/// The cache certificates use (PDFs and SME ZIPs by key), on both stores.
-#[rocket::async_test]
-async fn the_cache_api() {
-    for (store, _keep) in stores().await {
-        let cfg = academy::config::Config::default();
-        let storage = academy::storage::Storage::new(store.clone(), &cfg);
-        let key = academy::storage::certificate_key("IBA-7Q2K");
-        assert_eq!(storage.cache_get(&key).await, None);
-        storage
-            .cache_put(&key, b"%PDF cert", "application/pdf")
-            .await;
-        assert_eq!(
-            storage.cache_get(&key).await.as_deref(),
-            Some(&b"%PDF cert"[..])
-        );
-        let mut calls = 0;
-        let zip_key = academy::storage::sme_zip_key(3);
-        for _ in 0..2 {
-            let bytes = storage
-                .cached(&zip_key, "application/zip", || async {
-                    calls += 1;
-                    Ok::<_, ()>(b"PK zip".to_vec())
-                })
-                .await
-                .unwrap();
-            assert_eq!(bytes, b"PK zip");
-        }
-        assert_eq!(
-            calls,
-            1,
-            "{:?}: made once, then served from the store",
-            store.kind()
-        );
-        storage.cache_delete(&key).await;
-        assert_eq!(storage.cache_get(&key).await, None);
-    }
-}
-
 /// An endpoint that has "a bad day": it accepts connections, reads what is sent and never
 /// answers. Records the request line of each connection.
 pub struct Stalled {

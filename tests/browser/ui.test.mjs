@@ -24,12 +24,7 @@ const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
 let browser;
-let paths = {};
 const problems = [];
-
-function has(method, path) {
-  return Boolean(paths[path] && paths[path][method]);
-}
 
 async function newPage(viewport = DESKTOP) {
   const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC', acceptDownloads: true });
@@ -64,8 +59,6 @@ async function settled(page) {
 describe('IberoBio Academy web UI', () => {
   before(async () => {
     assert.ok(PASSWORD, 'ACADEMY_DEMO_PASSWORD must be set (run tests/browser/run.sh)');
-    const res = await fetch(`${BASE}/api/openapi.json`);
-    paths = res.ok ? (await res.json()).paths || {} : {};
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
       // Playwright gives every launch a fresh, temporary --user-data-dir of its own.
@@ -153,11 +146,6 @@ describe('IberoBio Academy web UI', () => {
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
     await settled(page);
     await shot(page, 'catalogue-en-desktop');
-    if (!has('get', '/api/courses')) {
-      assert.ok(await page.locator('.alert-info').count(), 'a friendly message when courses are not served yet');
-      await page.context().close();
-      return;
-    }
     const cards = page.locator('#course-list .course-card');
     assert.ok((await cards.count()) >= 1, 'the catalogue lists courses');
     const firstTitle = await cards.first().locator('.course-title a').innerText();
@@ -167,17 +155,15 @@ describe('IberoBio Academy web UI', () => {
     assert.equal(await page.locator('h1').first().innerText(), firstTitle);
     assert.ok((await page.locator('#module-list li').count()) >= 1, 'the course lists its modules');
 
-    if (has('post', '/api/courses/{slug}/enrolment')) {
-      const enrol = page.locator('#enrol');
-      if (await enrol.count()) {
-        await enrol.click();
-        await page.locator('#module-list').waitFor();
-        await page.locator('#enrol').waitFor({ state: 'detached' });
-      }
-      await settled(page);
-      assert.equal(await page.locator('#enrol').count(), 0, 'enrolled: the enrol button is gone');
-      assert.ok(await page.locator('.progress').count(), 'enrolled: a progress bar');
+    const enrol = page.locator('#enrol');
+    if (await enrol.count()) {
+      await enrol.click();
+      await page.locator('#module-list').waitFor();
+      await page.locator('#enrol').waitFor({ state: 'detached' });
     }
+    await settled(page);
+    assert.equal(await page.locator('#enrol').count(), 0, 'enrolled: the enrol button is gone');
+    assert.ok(await page.locator('.progress').count(), 'enrolled: a progress bar');
     await shot(page, 'course-desktop');
 
     await page.locator('#module-list li a').first().click();
@@ -186,11 +172,9 @@ describe('IberoBio Academy web UI', () => {
     const body = page.locator('#module-body');
     assert.ok((await body.innerText()).length > 200, 'the module has its text');
     assert.equal(await body.locator('script').count(), 0);
-    if (has('post', '/api/courses/{slug}/modules/{module}/completion') && has('post', '/api/courses/{slug}/enrolment')) {
-      await page.locator('#mark-complete, #module-completed').first().waitFor();
-      if (await page.locator('#mark-complete').count()) await page.locator('#mark-complete').click();
-      await page.locator('#module-completed').waitFor();
-    }
+    await page.locator('#mark-complete, #module-completed').first().waitFor();
+    if (await page.locator('#mark-complete').count()) await page.locator('#mark-complete').click();
+    await page.locator('#module-completed').waitFor();
     await shot(page, 'module-desktop');
     // Next module link works through the hash router.
     const next = page.locator('.pager-link.next');
@@ -219,15 +203,13 @@ describe('IberoBio Academy web UI', () => {
     await settled(page);
     assert.match(await navText(), /Aconselhamento/);
     assert.match(await page.locator('#logout').innerText(), /Terminar sessão/);
-    if (has('get', '/api/courses')) {
-      const titles = await page.locator('#course-list .course-title').allInnerTexts();
-      assert.ok(titles.some((x) => /Financiar o crescimento|Entrar em mercados/.test(x)), `Portuguese course titles, got ${titles.join(' | ')}`);
-      await page.locator('#course-list .course-title a').first().click();
-      await settled(page);
-      await page.locator('#module-list li a').first().click();
-      await settled(page);
-      await shot(page, 'module-pt-desktop');
-    }
+    const titles = await page.locator('#course-list .course-title').allInnerTexts();
+    assert.ok(titles.some((x) => /Financiar o crescimento|Entrar em mercados/.test(x)), `Portuguese course titles, got ${titles.join(' | ')}`);
+    await page.locator('#course-list .course-title a').first().click();
+    await settled(page);
+    await page.locator('#module-list li a').first().click();
+    await settled(page);
+    await shot(page, 'module-pt-desktop');
     await shot(page, 'catalogue-pt-desktop');
     // The choice survives a reload.
     await page.reload();
@@ -297,11 +279,6 @@ describe('IberoBio Academy web UI', () => {
     await settled(page);
     await page.locator('#slot-list :is(.slot-groups, .empty, .alert)').first().waitFor();
     await shot(page, 'advice-desktop');
-    if (!has('get', '/api/slots')) {
-      assert.ok(await page.locator('#slot-list .alert-info').count(), 'a friendly message when slots are not served yet');
-      await page.context().close();
-      return;
-    }
     const slots = page.locator('#slot-list .slot');
     if (!(await slots.count())) {
       assert.ok(await page.locator('#slot-list .empty').count(), 'an empty state when there are no slots');
@@ -326,37 +303,33 @@ describe('IberoBio Academy web UI', () => {
     assert.match(page.url(), /#\/advisor$/);
     await settled(page);
     await page.locator('#my-slots :is(.slot-list, .empty, .alert)').first().waitFor();
-    if (has('post', '/api/slots')) {
-      const form = page.locator('#publish-slot');
-      assert.ok(await form.locator('input[type=date]').inputValue(), 'a default date is proposed');
-      // Far enough ahead and late enough not to collide with the demo's own slots.
-      const day = new Date(Date.now() + 61 * 86400000).toISOString().slice(0, 10);
-      await form.locator('input[type=date]').fill(day);
-      await form.locator('input[type=time]').fill('20:40');
-      // Without a meeting link the server answers 422 and the form shows it beside the field.
-      await form.locator('.field[data-field=location] input').fill('');
-      await form.locator('button[type=submit]').click();
-      const locError = form.locator('.field[data-field=location] .field-error');
-      await locError.waitFor();
-      assert.ok((await locError.innerText()).length > 0);
-      await form.locator('.field[data-field=location] input').fill('https://meet.example/ines-late');
-      await form.locator('button[type=submit]').click();
-      await page.locator('#my-slots .slot-time', { hasText: '20:40' }).first().waitFor();
-      // 20:40 in Lisbon is stored as UTC: the list shows it back in the advisor's zone.
-      assert.match(await page.locator('#my-slots .slot-time', { hasText: '20:40' }).first().innerText(), /20:40–21:25 \(Lisboa\)/);
-      await shot(page, 'advisor-slots-desktop');
-      // Delete it again: the button asks, then the slot goes (it used to throw and send nothing).
-      const slot = page.locator('#my-slots .slot', { hasText: '20:40' }).first();
-      const before = await page.locator('#my-slots .slot', { hasText: '20:40' }).count();
-      const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE' && /\/api\/slots\/\d+$/.test(r.url()));
-      await slot.locator('.slot-actions button').click();
-      await page.locator('dialog.dialog button[value=ok]').click();
-      assert.equal((await deleted).status(), 204);
-      await page.waitForFunction((n) => document.querySelectorAll('#my-slots .slot').length >= 0
-        && [...document.querySelectorAll('#my-slots .slot')].filter((e) => e.innerText.includes('20:40')).length === n - 1, before);
-    } else {
-      await shot(page, 'advisor-slots-desktop');
-    }
+    const form = page.locator('#publish-slot');
+    assert.ok(await form.locator('input[type=date]').inputValue(), 'a default date is proposed');
+    // Far enough ahead and late enough not to collide with the demo's own slots.
+    const day = new Date(Date.now() + 61 * 86400000).toISOString().slice(0, 10);
+    await form.locator('input[type=date]').fill(day);
+    await form.locator('input[type=time]').fill('20:40');
+    // Without a meeting link the server answers 422 and the form shows it beside the field.
+    await form.locator('.field[data-field=location] input').fill('');
+    await form.locator('button[type=submit]').click();
+    const locError = form.locator('.field[data-field=location] .field-error');
+    await locError.waitFor();
+    assert.ok((await locError.innerText()).length > 0);
+    await form.locator('.field[data-field=location] input').fill('https://meet.example/ines-late');
+    await form.locator('button[type=submit]').click();
+    await page.locator('#my-slots .slot-time', { hasText: '20:40' }).first().waitFor();
+    // 20:40 in Lisbon is stored as UTC: the list shows it back in the advisor's zone.
+    assert.match(await page.locator('#my-slots .slot-time', { hasText: '20:40' }).first().innerText(), /20:40–21:25 \(Lisboa\)/);
+    await shot(page, 'advisor-slots-desktop');
+    // Delete it again: the button asks, then the slot goes (it used to throw and send nothing).
+    const slot = page.locator('#my-slots .slot', { hasText: '20:40' }).first();
+    const before = await page.locator('#my-slots .slot', { hasText: '20:40' }).count();
+    const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE' && /\/api\/slots\/\d+$/.test(r.url()));
+    await slot.locator('.slot-actions button').click();
+    await page.locator('dialog.dialog button[value=ok]').click();
+    assert.equal((await deleted).status(), 204);
+    await page.waitForFunction((n) => document.querySelectorAll('#my-slots .slot').length >= 0
+      && [...document.querySelectorAll('#my-slots .slot')].filter((e) => e.innerText.includes('20:40')).length === n - 1, before);
     await page.goto(`${BASE}/#/advisor/bookings`);
     await settled(page);
     await shot(page, 'advisor-bookings-desktop');
@@ -382,10 +355,8 @@ describe('IberoBio Academy web UI', () => {
     await page.goto(`${BASE}/#/staff/completions`);
     await settled(page);
     await shot(page, 'staff-completions-desktop');
-    if (has('get', '/api/reports/completions')) {
-      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download-csv').click()]);
-      assert.match(download.suggestedFilename(), /\.csv$/);
-    }
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download-csv').click()]);
+    assert.match(download.suggestedFilename(), /\.csv$/);
     await page.goto(`${BASE}/#/staff/learners`);
     await settled(page);
     await shot(page, 'staff-learners-desktop');
@@ -409,17 +380,15 @@ describe('IberoBio Academy web UI', () => {
       await shot(page, `${name}-phone`);
       assert.ok((await overflow()) <= 1, `${hash} overflows horizontally at phone width`);
     }
-    if (has('get', '/api/courses')) {
-      await page.goto(`${BASE}/#/courses`);
-      await settled(page);
-      await page.locator('#course-list .course-title a').first().click();
-      await settled(page);
-      await shot(page, 'course-phone');
-      await page.locator('#module-list li a').first().click();
-      await settled(page);
-      await shot(page, 'module-phone');
-      assert.ok((await overflow()) <= 1, 'the module reader overflows at phone width');
-    }
+    await page.goto(`${BASE}/#/courses`);
+    await settled(page);
+    await page.locator('#course-list .course-title a').first().click();
+    await settled(page);
+    await shot(page, 'course-phone');
+    await page.locator('#module-list li a').first().click();
+    await settled(page);
+    await shot(page, 'module-phone');
+    assert.ok((await overflow()) <= 1, 'the module reader overflows at phone width');
     await page.locator('#logout').click();
     await page.waitForURL(/#\/login/);
     await login(page, COORDINATOR);
@@ -452,11 +421,11 @@ describe('IberoBio Academy web UI', () => {
 
   test('quiz: every question kind, answers kept over a reload, submit and result (stubbed attempt)', async () => {
     // The attempt API is stubbed here so that all six kinds are always covered; the real
-    // server's quiz is exercised in the next test when it has the routes.
+    // server's quiz is exercised in the next test.
     const page = await newPage();
     await login(page, LEARNER);
     const attempt = {
-      id: 'stub-1', course_slug: 'financing-growth', started_at: new Date().toISOString(),
+      id: 'stub-1', course: 'financing-growth', started_at: new Date().toISOString(),
       deadline: new Date(Date.now() + 20 * 60000).toISOString(),
       questions: [
         { id: 'q1', kind: 'single', prompt_html: 'Which is <strong>non-dilutive</strong>?', options: [{ id: 'a', label: 'A CDTI loan' }, { id: 'b', label: 'A Series A' }] },
@@ -496,7 +465,7 @@ describe('IberoBio Academy web UI', () => {
     await q('q6').getByLabel('IAPMEI').selectOption('r1');
     await page.waitForFunction(() => ['server', 'local'].includes(document.getElementById('save-status').dataset.state));
     await shot(page, 'quiz-desktop');
-    // A reload keeps the answers (server copy when the route exists, else this browser's).
+    // A reload keeps the answers (the server's copy).
     await page.reload();
     await settled(page);
     assert.ok(await q('q1').getByLabel('A CDTI loan').isChecked());
@@ -514,11 +483,7 @@ describe('IberoBio Academy web UI', () => {
     await page.context().close();
   });
 
-  test('quiz on the real server: start an attempt, answer, submit', async (t) => {
-    if (!has('post', '/api/courses/{slug}/quiz/attempts') || !has('post', '/api/courses/{slug}/enrolment')) {
-      t.skip('the server has no quiz routes yet');
-      return;
-    }
+  test('quiz on the real server: start an attempt, answer, submit', async () => {
     const page = await newPage();
     await login(page, 'conceicao@algatec.example');
     await page.goto(`${BASE}/#/courses/international-talent`);
@@ -542,15 +507,13 @@ describe('IberoBio Academy web UI', () => {
       for (const sel of await li.locator('select').all()) await sel.selectOption({ index: 1 });
     }
     await shot(page, 'quiz-real-desktop');
-    if (has('put', '/api/quiz-attempts/{id}/answers')) {
-      // Saved on the server as you go: a reload (even in another browser) keeps the answers.
-      await page.waitForFunction(() => document.getElementById('save-status').dataset.state === 'server');
-      const chosen = await questions.first().locator('input:checked').count();
-      await page.evaluate(() => { for (const k of Object.keys(localStorage)) if (k.startsWith('academy.answers.')) localStorage.removeItem(k); });
-      await page.reload();
-      await settled(page);
-      assert.equal(await page.locator('#questions > li').first().locator('input:checked').count(), chosen);
-    }
+    // Saved on the server as you go: a reload (even in another browser) keeps the answers.
+    await page.waitForFunction(() => document.getElementById('save-status').dataset.state === 'server');
+    const chosen = await questions.first().locator('input:checked').count();
+    await page.evaluate(() => { for (const k of Object.keys(localStorage)) if (k.startsWith('academy.answers.')) localStorage.removeItem(k); });
+    await page.reload();
+    await settled(page);
+    assert.equal(await page.locator('#questions > li').first().locator('input:checked').count(), chosen);
     await page.locator('#submit-quiz').click();
     await page.locator('dialog [value=ok]').click();
     await page.locator('#quiz-result').waitFor();
@@ -698,11 +661,7 @@ describe('IberoBio Academy web UI', () => {
     await page.context().close();
   });
 
-  test('materials: a coordinator uploads a file, an enrolled learner downloads it', async (t) => {
-    if (!has('post', '/api/courses/{slug}/materials') || !has('get', '/api/courses/{slug}')) {
-      t.skip('the server has no materials yet');
-      return;
-    }
+  test('materials: a coordinator uploads a file, an enrolled learner downloads it', async () => {
     const staff = await newPage();
     await login(staff, COORDINATOR);
     await staff.goto(`${BASE}/#/courses/financing-growth`);

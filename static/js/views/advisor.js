@@ -1,6 +1,6 @@
 import { h, icon, uid } from '../dom.js';
 import { t } from '../i18n.js';
-import { api, withQuery, hasRoute, session, ApiError } from '../api.js';
+import { api, withQuery, session, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, empty, badge, button, busy, toast, select, topicLabel, confirmDialog, loading, field, input, showFormErrors } from '../ui.js';
 import { TOPICS, bookingItem, startOf } from './advice.js';
@@ -43,7 +43,7 @@ export async function renderSlots(ctx) {
 
   const out = [pageHeader(t('advisor.title'), { lead: t('advisor.lead', { tz }) })];
   const forms = h('div', { class: 'stack' }, publishForm(tz, load));
-  if (await hasRoute('post', '/api/slots/pattern')) forms.append(patternForm(tz, load));
+  forms.append(patternForm(tz, load));
   out.push(h('div', { class: 'two-col' }, forms,
     h('section', { class: 'stack', 'aria-labelledby': 'open-slots-heading' }, h('h2', { id: 'open-slots-heading' }, t('advisor.openSlots')), listBox)));
   return out;

@@ -1,6 +1,6 @@
 import { h, icon } from '../dom.js';
 import { t, tn, currentLang, langInText } from '../i18n.js';
-import { api, withQuery, download, request, ApiError, serverRoutes } from '../api.js';
+import { api, withQuery, download, request, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, errorBox, badge, progressBar, button, busy, toast, topicLabel, notice, field, input, showFormErrors, confirmDialog, empty } from '../ui.js';
 import { completedModules, openAttemptFor } from './progress-store.js';
@@ -27,7 +27,7 @@ export async function render(ctx) {
   }
   const enrolled = Boolean(progress);
   const modules = [...(course.modules || [])].sort((a, b) => (a.position || 0) - (b.position || 0));
-  const done = completedModules(progress, slug, ctx.user.id);
+  const done = completedModules(progress);
   const total = (progress && progress.modules_total) || modules.length;
   const completedCount = progress ? (progress.modules_completed || 0) : 0;
 
@@ -97,17 +97,8 @@ export async function render(ctx) {
         isDone ? h('span', { class: 'sr-only' }, t('module.completedSr')) : null);
     })));
   const side = h('div', { class: 'side-col' });
-  const quizRoutes = await serverRoutes();
-  const quizServed = !Object.keys(quizRoutes).length || Boolean(quizRoutes['/api/courses/{slug}/quiz/attempts']);
-  side.append(quizCard(ctx, course, progress, enrolled, quizServed));
-  let materials = course.materials || [];
-  if (quizRoutes['/api/courses/{slug}/materials'] && quizRoutes['/api/courses/{slug}/materials'].get) {
-    try {
-      const listed = await api(`/api/courses/${enc(course.slug)}/materials`);
-      if (listed && Array.isArray(listed.items)) materials = listed.items;
-    } catch { /* not enrolled yet: the course's own list (if any) is shown */ }
-  }
-  side.append(materialsCard(ctx, course, enrolled, materials));
+  side.append(quizCard(ctx, course, progress, enrolled));
+  side.append(materialsCard(ctx, course, enrolled, course.materials || []));
   layout.append(mainCol, side);
   out.push(layout);
   return out;
@@ -119,7 +110,7 @@ async function downloadCert(code, btn) {
   });
 }
 
-function quizCard(ctx, course, progress, enrolled, quizServed) {
+function quizCard(ctx, course, progress, enrolled) {
   const quiz = course.quiz;
   const card = h('section', { class: 'card quiz-card', 'aria-labelledby': 'quiz-heading' }, h('h2', { id: 'quiz-heading' }, t('quiz.title')));
   if (!quiz) {
@@ -141,10 +132,6 @@ function quizCard(ctx, course, progress, enrolled, quizServed) {
   card.append(box);
   if (!enrolled) {
     box.append(h('p', { class: 'muted' }, t('quiz.enrolFirst')));
-    return card;
-  }
-  if (!quizServed) {
-    box.append(h('p', { class: 'muted' }, t('quiz.notServed')));
     return card;
   }
   const open = openAttemptFor(ctx.user.id, course.slug);

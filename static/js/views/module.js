@@ -2,7 +2,7 @@ import { h, icon, setSanitisedModuleHtml } from '../dom.js';
 import { t, currentLang, langInText } from '../i18n.js';
 import { api, withQuery, ApiError } from '../api.js';
 import { unavailable, button, busy, toast, notice, errorBox } from '../ui.js';
-import { completedModules, rememberCompleted } from './progress-store.js';
+import { completedModules } from './progress-store.js';
 
 const enc = encodeURIComponent;
 
@@ -34,7 +34,7 @@ export async function render(ctx) {
   const prevSlug = slugOf(mod.previous);
   const nextSlug = slugOf(mod.next);
   const titleOf = (ref, s) => (ref && ref.title) || (byslug[s] && byslug[s].title) || s;
-  const done = completedModules(progress, slug, ctx.user.id);
+  const done = completedModules(progress);
 
   const crumbs = h('nav', { class: 'crumbs', 'aria-label': t('nav.breadcrumb') },
     h('a', { href: '#/courses' }, t('nav.courses')), h('span', { class: 'crumb-sep', 'aria-hidden': 'true' }, '/'),
@@ -86,7 +86,6 @@ export async function render(ctx) {
         await busy(mark, async () => {
           try {
             await api(`/api/courses/${enc(slug)}/modules/${enc(module)}/completion`, { method: 'POST' });
-            rememberCompleted(slug, ctx.user.id, module);
             completeBox.replaceChildren(completedMark());
             toast(t('module.completedToast'));
           } catch (err) {

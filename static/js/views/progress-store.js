@@ -1,28 +1,9 @@
-// What the browser remembers about progress when the server does not say it per module.
+// What the browser remembers about a learner's quiz attempts (the open attempt of a course, and
+// answers not yet saved); module progress always comes from the server.
 
-/** Slugs of completed modules: from the server's progress when it lists them, else this browser's record. */
-export function completedModules(progress, slug, userId) {
-  const set = new Set();
-  if (progress) {
-    const list = progress.completed_modules || progress.modules_completed_slugs;
-    if (Array.isArray(list)) list.forEach((m) => set.add(typeof m === 'string' ? m : m.slug));
-    if (Array.isArray(progress.modules)) progress.modules.forEach((m) => { if (m && (m.completed || m.completed_at)) set.add(m.slug); });
-    if (set.size) return set;
-  }
-  for (const m of localList(slug, userId)) set.add(m);
-  return set;
-}
-
-function key(slug, userId) { return `academy.done.${userId}.${slug}`; }
-
-function localList(slug, userId) {
-  try { return JSON.parse(localStorage.getItem(key(slug, userId))) || []; } catch { return []; }
-}
-
-export function rememberCompleted(slug, userId, moduleSlug) {
-  const list = new Set(localList(slug, userId));
-  list.add(moduleSlug);
-  try { localStorage.setItem(key(slug, userId), JSON.stringify([...list])); } catch { /* ignore */ }
+/** Slugs of the modules the server's progress lists as read. */
+export function completedModules(progress) {
+  return new Set((progress && progress.completed_modules) || []);
 }
 
 export function openAttemptFor(userId, slug) {

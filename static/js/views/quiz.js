@@ -1,6 +1,6 @@
 import { h, icon, richText, plainText, uid } from '../dom.js';
 import { t, tn, currentLang } from '../i18n.js';
-import { api, withQuery, hasRoute, ApiError } from '../api.js';
+import { api, withQuery, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, errorBox, badge, busy, confirmDialog, notice, toast, errorMessage as errorMessageOf } from '../ui.js';
 import { closeAttempt } from './progress-store.js';
@@ -8,7 +8,7 @@ import { closeAttempt } from './progress-store.js';
 const enc = encodeURIComponent;
 
 function courseOf(attempt, id) {
-  return attempt.course_slug || (attempt.course && (attempt.course.slug || attempt.course)) || localStorage.getItem(`academy.attempt-course.${id}`) || null;
+  return attempt.course || localStorage.getItem(`academy.attempt-course.${id}`) || null;
 }
 
 export async function render(ctx) {
@@ -46,16 +46,14 @@ function takeView(ctx, attempt, id, slug, crumbs) {
   if (attempt.answers && typeof attempt.answers === 'object' && !Array.isArray(attempt.answers)) answers = { ...answers, ...attempt.answers };
 
   const status = h('p', { class: 'save-status muted small', 'aria-live': 'polite', id: 'save-status' });
-  let serverSave = null; // unknown until checked
   let timer = null;
   let submitted = false;
-  hasRoute('put', '/api/quiz-attempts/{id}/answers').then((yes) => { serverSave = yes; });
 
   const save = () => {
     try { localStorage.setItem(localKey, JSON.stringify(answers)); } catch { /* ignore */ }
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      if (serverSave === false || submitted) { status.textContent = t('quiz.savedLocally'); status.dataset.state = 'local'; return; }
+      if (submitted) return;
       try {
         // Every question, null for the unanswered ones: null clears an answer saved earlier.
         const full = Object.fromEntries(questions.map((q) => [q.id, answers[q.id] === undefined ? null : answers[q.id]]));
@@ -63,8 +61,7 @@ function takeView(ctx, attempt, id, slug, crumbs) {
         status.textContent = t('quiz.saved');
         status.dataset.state = 'server';
       } catch (err) {
-        if (err instanceof ApiError && [404, 405, 501].includes(err.status)) { serverSave = false; status.textContent = t('quiz.savedLocally'); status.dataset.state = 'local'; }
-        else if (err instanceof ApiError && err.status === 409) { status.textContent = t('quiz.deadlinePassed'); status.dataset.state = 'closed'; }
+        if (err instanceof ApiError && err.status === 409) { status.textContent = t('quiz.deadlinePassed'); status.dataset.state = 'closed'; }
         else { status.textContent = err instanceof ApiError && err.status === 422 ? errorMessageOf(err) : t('quiz.saveFailed'); status.dataset.state = 'error'; }
       }
     }, 600);
