@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 11, item 8: SIGKILL the server during concurrent writes; every acknowledged write must
+# SIGKILL the server during concurrent writes; every acknowledged write must
 # be there after a restart, and SQLite's integrity_check must say ok.
 #
 #   bench/crash-safety.sh [BIN]                          20 rounds on SQLite

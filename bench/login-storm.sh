@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 11, item 2: failing logins from many clients at once against the RELEASE binary.
+# Failing logins from many clients at once against the RELEASE binary.
 #
 #   bench/login-storm.sh [BIN]        (BIN defaults to target/release/academy)
 #   CLIENTS=200 STORM=30 IDLE=60 PORT=18080 bench/login-storm.sh /path/to/academy

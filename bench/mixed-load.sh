@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 11, item 7: a class on the platform. CLIENTS learners for DURATION seconds on a realistic mix
+# A class on the platform: CLIENTS learners for DURATION seconds on a realistic mix
 # (examples/bench_mix.rs: catalogue, course and module pages, completions, progress, quiz
 # start/autosave/submit, slots, booking and cancelling, bookings) against the RELEASE binary,
 # on SQLite, or on PostgreSQL when PG is given (a fresh database is created and dropped).

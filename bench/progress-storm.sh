@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 11, item 1 over HTTP: CLIENTS concurrent GET /api/courses/{slug}/progress for DURATION
+# The pool-deadlock check over HTTP: CLIENTS concurrent GET /api/courses/{slug}/progress for DURATION
 # seconds (the request that deadlocked the pool), against a RELEASE binary on SQLite.
 #   bench/progress-storm.sh [BIN]     CLIENTS=64 DURATION=10 PORT=18080
 set -euo pipefail

@@ -1,4 +1,4 @@
-//! A class on the platform (issue 11, item 7): CLIENTS learners, each with their own account
+//! A class on the platform: CLIENTS learners, each with their own account
 //! and connection, hammer a running `academy` over HTTP for SECONDS with a realistic mix:
 //! catalogue, course pages, module pages (in their language), module completions, progress,
 //! quiz start / autosave / submit, slot listing, booking and cancelling, their bookings.

@@ -280,7 +280,7 @@ pub async fn seed(db: &AnyDbPool) -> Result<Demo> {
         });
     }
     let bookings = crate::bookings::demo::seed(pool, &users).await?;
-    // Issue 6: completed courses and certificates, so coordinators see a living dashboard.
+    // Completed courses and certificates, so coordinators see a living dashboard.
     let certs = crate::progress::demo::seed(pool, &users).await?;
     tracing::info!(
         enrolments = certs.enrolments,

@@ -54,8 +54,10 @@ pub enum Error {
     TooManyRequests(String),
     #[error("{0}")]
     Unavailable(String),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Unexpected: `context` names what was being done, `cause` what went wrong. Neither reaches
+    /// the client; both are logged once, with the request id, when the error is answered.
+    #[error("internal error: {context}: {cause}")]
+    Internal { context: String, cause: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -111,10 +113,12 @@ impl Error {
         Err(Error::Validation { message, errors })
     }
 
-    /// Log an unexpected cause and turn it into an opaque 500.
+    /// An unexpected failure: an opaque 500 for the client, `context` and `cause` for the log.
     pub fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
-        tracing::error!(context, cause = %cause, "internal error");
-        Error::Internal(context.to_string())
+        Error::Internal {
+            context: context.to_string(),
+            cause: cause.to_string(),
+        }
     }
 
     pub fn status(&self) -> Status {
@@ -129,14 +133,14 @@ impl Error {
             Error::Validation { .. } => Status::UnprocessableEntity,
             Error::TooManyRequests(_) => Status::TooManyRequests,
             Error::Unavailable(_) => Status::ServiceUnavailable,
-            Error::Internal(_) => Status::InternalServerError,
+            Error::Internal { .. } => Status::InternalServerError,
         }
     }
 
     fn problem(&self) -> Problem {
         let status = self.status();
         let (detail, errors) = match self {
-            Error::Internal(_) => (
+            Error::Internal { .. } => (
                 "The server could not complete the request. It has been logged; please try again later."
                     .to_string(),
                 Vec::new(),
@@ -155,24 +159,43 @@ impl Error {
     }
 }
 
-/// Add context to a lower-level error where it is raised.
+/// What a database failure means, said where the query is. Two words, two readers: a log
+/// label for operators (`context`), a noun for clients (`or_not_found`).
 pub trait Context<T> {
-    fn context(self, what: &str) -> Result<T>;
+    /// `label` names the operation in the log ("saving booking"); clients never see it. A
+    /// unique violation is a 409, a busy pool a 503, anything else an opaque 500. A missing row
+    /// (a query that had to find one) is logged and answered as a plain 404.
+    fn context(self, label: &str) -> Result<T>;
+
+    /// A query for something the client named: a missing row is a 404 naming `noun`
+    /// ("slot not found"); other failures as [`Context::context`] with `noun` as the label.
+    fn or_not_found(self, noun: &str) -> Result<T>;
 }
 
 impl<T> Context<T> for std::result::Result<T, sqlx::Error> {
-    fn context(self, what: &str) -> Result<T> {
+    fn context(self, label: &str) -> Result<T> {
         self.map_err(|e| match e {
-            sqlx::Error::RowNotFound => Error::not_found(what),
+            sqlx::Error::RowNotFound => {
+                tracing::warn!(context = label, "no row where one was expected");
+                Error::NotFound("not found".into())
+            }
             sqlx::Error::PoolTimedOut => {
-                tracing::warn!(context = what, "database pool timed out");
+                tracing::warn!(context = label, "database pool timed out");
                 Error::Unavailable("the database is busy or unavailable, please retry".into())
             }
             other if is_unique_violation(&other) => {
-                Error::Conflict(format!("{what}: already exists"))
+                tracing::info!(context = label, "unique violation");
+                Error::Conflict("this already exists".into())
             }
-            other => Error::internal(what, other),
+            other => Error::internal(label, other),
         })
+    }
+
+    fn or_not_found(self, noun: &str) -> Result<T> {
+        match self {
+            Err(sqlx::Error::RowNotFound) => Err(Error::not_found(noun)),
+            other => other.context(noun),
+        }
     }
 }
 
@@ -228,10 +251,17 @@ impl Problem {
 
 impl<'r> Responder<'r, 'static> for Error {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        if let Error::Internal(context) = &self {
-            tracing::error!(context = %context, "request failed");
-        }
+        log_internal(req, &self);
         self.problem().respond(req)
+    }
+}
+
+/// The one log line of an internal error, with the request id (answered by a responder, or by
+/// the catcher after a guard stashed it).
+fn log_internal(req: &Request<'_>, err: &Error) {
+    if let Error::Internal { context, cause } = err {
+        let request_id = &req.local_cache(RequestId::default).0;
+        tracing::error!(%request_id, %context, %cause, "internal error");
     }
 }
 
@@ -240,6 +270,7 @@ impl<'r> Responder<'r, 'static> for Error {
 pub struct Stashed(pub std::sync::Mutex<Option<Problem>>);
 
 pub fn stash(req: &Request<'_>, err: &Error) {
+    log_internal(req, err);
     let slot = req.local_cache(Stashed::default);
     if let Ok(mut guard) = slot.0.lock() {
         *guard = Some(err.problem());
@@ -341,4 +372,43 @@ fn path_matches(route: &str, segments: &[&str]) -> bool {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn missing() -> std::result::Result<(), sqlx::Error> {
+        Err(sqlx::Error::RowNotFound)
+    }
+
+    #[test]
+    fn a_log_label_never_reaches_the_client() {
+        let e = missing().context("reading slot").unwrap_err();
+        assert_eq!(e.status(), Status::NotFound);
+        assert_eq!(e.problem().detail, "not found");
+        let e = Err::<(), _>(sqlx::Error::PoolTimedOut)
+            .context("reading slot")
+            .unwrap_err();
+        assert_eq!(e.status(), Status::ServiceUnavailable);
+        assert!(!e.problem().detail.contains("reading"));
+    }
+
+    #[test]
+    fn a_noun_names_what_was_not_found() {
+        let e = missing().or_not_found("slot").unwrap_err();
+        assert_eq!(e.problem().detail, "slot not found");
+    }
+
+    #[test]
+    fn internal_errors_keep_their_cause_for_the_log_only() {
+        let e = Error::internal("saving booking", "disk full");
+        assert_eq!(e.status(), Status::InternalServerError);
+        assert_eq!(e.to_string(), "internal error: saving booking: disk full");
+        let detail = e.problem().detail;
+        assert!(
+            !detail.contains("disk") && !detail.contains("booking"),
+            "{detail}"
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! Start-up checks that run before Rocket: each failure is one line that names the cause and
-//! what to change (issue 11), instead of "launch fairing(s) failed" and follow-up noise.
+//! what to change, instead of "launch fairing(s) failed" and follow-up noise.
 
 use std::path::Path;
 use std::str::FromStr;

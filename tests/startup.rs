@@ -1,4 +1,4 @@
-//! Issue 11: start-up failures of the real `academy` binary print one line on stderr that names
+//! Start-up failures of the real `academy` binary print one line on stderr that names
 //! the cause and what to change, exit non-zero, and do it quickly.
 
 use std::net::TcpListener;

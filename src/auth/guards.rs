@@ -105,7 +105,7 @@ fn clone_err(e: &Error) -> Error {
     match e {
         Error::Unauthorized(m) => Error::Unauthorized(m.clone()),
         Error::Unavailable(m) => Error::Unavailable(m.clone()),
-        other => Error::Internal(other.to_string()),
+        other => Error::internal("checking the access token", other),
     }
 }
 

@@ -1,7 +1,7 @@
 //! argon2id password hashing, bounded: at most N computations at once, each on one of N
 //! dedicated threads that reuses its own argon2 memory.
 //!
-//! Issue 11: with one `spawn_blocking` per login, 100 concurrent failing logins ran 100
+//! Why bounded: with one `spawn_blocking` per login, 100 concurrent failing logins ran 100
 //! argon2 computations of 19 MiB at once (5.75 GB resident, and glibc kept 4.9 GB of its
 //! per-thread arenas after the storm). Here the work queue is a fair semaphore with N permits:
 //! a request waits for a permit at most `queue_wait` (then 503 with Retry-After), and the

@@ -177,7 +177,7 @@ pub async fn get_slot(db: &AnyPool, id: i64, viewer_tz: &str) -> Result<Slot> {
     .bind(id)
     .fetch_one(db)
     .await
-    .context("slot")?;
+    .or_not_found("slot")?;
     Ok(row.view(viewer_tz))
 }
 
@@ -488,7 +488,7 @@ pub async fn get_booking(
         .bind(id)
         .fetch_one(db)
         .await
-        .context("booking")?;
+        .or_not_found("booking")?;
     Ok(row.detail(scope, viewer_tz))
 }
 
@@ -747,6 +747,6 @@ pub async fn user_time_zone(db: &AnyPool, user_id: i64) -> Result<String> {
         .bind(user_id)
         .fetch_one(db)
         .await
-        .context("user")?;
+        .or_not_found("user")?;
     Ok(tz)
 }

@@ -51,7 +51,7 @@ pub async fn get_course(db: &AnyPool, slug: &str) -> Result<CourseRow> {
     .bind(slug)
     .fetch_one(db)
     .await
-    .context("course")
+    .or_not_found("course")
 }
 
 #[instrument(skip_all)]
@@ -62,7 +62,7 @@ pub async fn get_course_by_id(db: &mut AnyConnection, id: i64) -> Result<CourseR
     .bind(id)
     .fetch_one(db)
     .await
-    .context("course")
+    .or_not_found("course")
 }
 
 #[instrument(skip_all)]
@@ -71,7 +71,7 @@ pub async fn course_id(db: &AnyPool, slug: &str) -> Result<i64> {
         .bind(slug)
         .fetch_one(db)
         .await
-        .context("course")
+        .or_not_found("course")
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -116,7 +116,7 @@ pub async fn module(db: &AnyPool, course_id: i64, slug: &str) -> Result<ModuleId
     .bind(slug)
     .fetch_one(db)
     .await
-    .context("module")
+    .or_not_found("module")
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -100,7 +100,7 @@ pub async fn mark_ready(db: &AnyPool, id: i64, sha256: &str, now: i64) -> Result
     .bind(now)
     .fetch_one(db)
     .await
-    .context("material")
+    .or_not_found("material")
 }
 
 /// A ready material (404 otherwise).
@@ -112,7 +112,7 @@ pub async fn get_ready(db: &AnyPool, id: i64) -> Result<StoredMaterial> {
     .bind(id)
     .fetch_one(db)
     .await
-    .context("material")
+    .or_not_found("material")
 }
 
 #[tracing::instrument(skip_all)]
@@ -147,7 +147,7 @@ pub async fn begin_delete(db: &AnyPool, id: i64, who: Deleter, now: i64) -> Resu
     .bind(partner_id)
     .fetch_one(db)
     .await
-    .context("material")
+    .or_not_found("material")
 }
 
 /// The object could not be removed: the material is visible again.

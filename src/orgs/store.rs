@@ -185,7 +185,7 @@ pub async fn get_sme(db: &AnyPool, scope: SmeScope, id: i64) -> Result<Sme> {
         .bind(scope.partner_filter())
         .fetch_one(db)
         .await
-        .context("SME")?;
+        .or_not_found("SME")?;
     Ok(row.into())
 }
 
@@ -235,7 +235,7 @@ pub async fn get_user(db: &AnyPool, id: i64) -> Result<User> {
         .bind(id)
         .fetch_one(db)
         .await
-        .context("user")?;
+        .or_not_found("user")?;
     row.into_user()
 }
 
@@ -293,7 +293,7 @@ pub async fn get_managed_user(db: &AnyPool, scope: SmeScope, id: i64) -> Result<
         .bind(scope.partner_filter())
         .fetch_one(db)
         .await
-        .context("user")?;
+        .or_not_found("user")?;
     row.into_user()
 }
 
@@ -379,7 +379,7 @@ pub async fn password_hash(db: &AnyPool, id: i64) -> Result<String> {
         .bind(id)
         .fetch_one(db)
         .await
-        .context("user")
+        .or_not_found("user")
 }
 
 /// Users visible to the scope: admins see everyone, coordinators the learners of their SMEs.

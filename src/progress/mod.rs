@@ -130,7 +130,7 @@ pub async fn complete_if_eligible(
     let created = store::insert_completion(&mut tx, user_id, course_id, now(), score).await?;
     if let Some(completion_id) = created {
         tracing::info!(user_id, course_id, completion_id, "course completed");
-        // Issue 6: the certificate is issued on `tx`, so that completion and certificate
+        // The certificate is issued on `tx`, so that completion and certificate
         // commit together (or not at all).
         crate::certificates::issue_in_tx(&mut tx, completion_id).await?;
     }

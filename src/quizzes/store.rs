@@ -19,7 +19,7 @@ pub async fn quiz_course(db: &AnyPool, slug: &str) -> Result<QuizCourse> {
         .bind(slug)
         .fetch_one(db)
         .await
-        .context("course")
+        .or_not_found("course")
 }
 
 /// The id of this exact definition of the course's quiz, stored on first use.
@@ -108,7 +108,7 @@ pub async fn attempt(db: &AnyPool, id: i64, user_id: i64) -> Result<AttemptRow> 
     .bind(user_id)
     .fetch_one(db)
     .await
-    .context("quiz attempt")
+    .or_not_found("quiz attempt")
 }
 
 #[instrument(skip_all)]

@@ -1,4 +1,4 @@
-//! Issue 12: the authorization matrix, kept in the suite.
+//! The authorization matrix, kept in the suite.
 //!
 //! Every route of the served OpenAPI document is called as each of nine identities, and each
 //! answer is checked twice: its status is the one docs/API.md (and the code) give that caller,

@@ -1,4 +1,4 @@
-//! Issue 11: no request holds a pooled connection while waiting for another.
+//! No request holds a pooled connection while waiting for another.
 //!
 //! Every route of the served OpenAPI document is called by [`PER_ROUTE`] simultaneous
 //! requests (released together) against a pool of [`POOL`] connections. A handler that holds
@@ -747,7 +747,7 @@ async fn every_route_answers_under_a_concurrent_storm_on_a_pool_of_two() {
     );
 }
 
-/// Issue 11: password hashing is bounded. With one hashing thread and no time to wait in the
+/// Password hashing is bounded. With one hashing thread and no time to wait in the
 /// queue, of eight simultaneous logins one (rarely two) is checked (401, wrong password) and
 /// the others are told to come back: 503 problem+json with Retry-After. (Unbounded, all eight ran
 /// argon2 at once and answered 401.)

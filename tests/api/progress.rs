@@ -215,7 +215,7 @@ async fn quiz_and_modules_complete_the_course_whichever_comes_last() {
     assert_eq!(p.body["quiz"]["passed"], true);
     assert_eq!(p.body["score"], 80);
     assert!(p.body["completed_at"].is_string());
-    // Issue 6: the completion carries its certificate.
+    // The completion carries its certificate.
     assert!(p.body["certificate_code"]
         .as_str()
         .is_some_and(|c| c.starts_with("IBA-")));

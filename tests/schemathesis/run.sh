@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A bounded schemathesis run against the served OpenAPI document (issue 12): the release
+# A bounded schemathesis run against the served OpenAPI document: the release
 # binary with the demo data, on a fresh data folder (SQLite), or on PostgreSQL when
 # ACADEMY_DATABASE_URL is set; once with a learner's token and once with the admin's.
 # Checks: no 5xx, and no status code the document does not list. Pinned version, fixed seed.
