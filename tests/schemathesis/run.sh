@@ -72,7 +72,7 @@ for who in emma@olivia-agro.example admin@iberobio.example; do
     --checks not_a_server_error,status_code_conformance \
     --exclude-path /api/auth/logout \
     --phases examples,coverage,fuzzing --max-examples "$MAX_EXAMPLES" --seed "$SEED" \
-    --generation-deterministic --generation-database none --no-shrink --workers 2 --request-timeout 20 \
+    --generation-deterministic --no-shrink --workers 2 --request-timeout 20 \
     --no-color --warnings off --report junit --report-dir "$work/report" || status=$?
 done
 if [ "$status" -ne 0 ]; then
