@@ -316,6 +316,8 @@ async fn act(bench: &Bench, me: &mut Learner, action: &'static str, out: &mut Ve
             };
             match (&me.attempt, action) {
                 (None, _) if !me.quiz_done => {
+                    // Saving or submitting needs an attempt: this request starts one.
+                    label = "quiz_start";
                     let path = format!("/api/courses/{}/quiz/attempts?lang={lang}", q.slug);
                     let (s, v, d) = bench.call(Method::POST, &path, t, None).await;
                     if matches!(s, Some(200 | 201)) {
@@ -341,6 +343,7 @@ async fn act(bench: &Bench, me: &mut Learner, action: &'static str, out: &mut Ve
                 }
                 (None, _) => {
                     // No attempts left: look at the course's progress instead.
+                    label = "progress";
                     let path = format!("/api/courses/{}/progress", q.slug);
                     bench.call(Method::GET, &path, t, None).await
                 }
