@@ -234,8 +234,8 @@ async fn bench(backend: &'static str, url: String, dir: &std::path::Path) -> Vec
         .map(|i| NewSlot {
             starts_at: base + i * 3600,
             ends_at: base + i * 3600 + 1800,
-            topic: "finance",
-            mode: "online",
+            topic: academy::domain::Topic::Finance,
+            mode: academy::domain::Mode::Online,
             location: "https://meet.example/bench",
             time_zone: "Europe/Madrid",
         })

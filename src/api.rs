@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "IberoBio Academy API", description = "Courses, quizzes, advisory bookings and certificates of the IberoBio hub."),
-    paths(openapi_json, languages),
+    paths(openapi_json, languages, topics),
     components(schemas(crate::error::Problem, crate::error::FieldError, LanguageInfo, crate::lang::Lang)),
     modifiers(&BearerAuth)
 )]
@@ -118,7 +118,7 @@ fn document_common_failures(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![openapi_json, languages]
+    routes![openapi_json, languages, topics]
 }
 
 /// A language of the academy (the one list, [`crate::lang::Lang::ALL`]).
@@ -145,6 +145,29 @@ fn languages() -> Json<Items<LanguageInfo>> {
                 name: l.name(),
                 tag: l.tag(),
                 fallback: l.fallback(),
+            })
+            .collect(),
+    )
+}
+
+/// A topic of courses and advisory sessions (the one list, [`crate::domain::Topic::ALL`]).
+#[derive(Serialize, ToSchema)]
+pub struct TopicInfo {
+    pub code: crate::domain::Topic,
+    /// The English name; the web UI shows its own translation of `code`.
+    pub name: &'static str,
+}
+
+/// The topics, in menu order; public.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Items<TopicInfo>)))]
+#[get("/topics")]
+fn topics() -> Json<Items<TopicInfo>> {
+    Items::new(
+        crate::domain::Topic::ALL
+            .iter()
+            .map(|&t| TopicInfo {
+                code: t,
+                name: t.label(),
             })
             .collect(),
     )

@@ -13,6 +13,7 @@ pub mod courses;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod domain;
 pub mod error;
 pub mod input;
 pub mod items;

@@ -8,8 +8,7 @@ mod store;
 pub mod throttle;
 pub mod tokens;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::domain::Role;
 pub use guards::{Admin, Advisor, CurrentUser, Learner, Staff};
 pub use store::Rotation;
 pub use throttle::Throttle;
@@ -70,36 +69,6 @@ pub async fn end_session(db: &sqlx::AnyPool, family: &str) -> Result<()> {
 /// through the user's token version, bumped by the caller's change).
 pub async fn revoke_sessions(db: &sqlx::AnyPool, user_id: i64) -> crate::error::Result<()> {
     store::revoke_user(db, user_id).await
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Learner,
-    Advisor,
-    Coordinator,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Learner => "learner",
-            Role::Advisor => "advisor",
-            Role::Coordinator => "coordinator",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "learner" => Some(Role::Learner),
-            "advisor" => Some(Role::Advisor),
-            "coordinator" => Some(Role::Coordinator),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
 }
 
 /// Refresh tokens are stored as SHA-256 hex: a database leak does not leak sessions.

@@ -2,6 +2,7 @@
 //! session with its outcome. Idempotent: slots that already exist are skipped (they overlap),
 //! bookings that already exist are left alone.
 
+use crate::domain::{BookingStatus, Mode, Topic};
 use std::collections::BTreeMap;
 
 use jiff::ToSpan;
@@ -26,8 +27,8 @@ pub struct Seeded {
 struct Offer {
     advisor: &'static str,
     time_zone: &'static str,
-    topic: &'static str,
-    mode: &'static str,
+    topic: Topic,
+    mode: Mode,
     location: &'static str,
     weekdays: &'static [i8],
     from: (i8, i8),
@@ -40,8 +41,8 @@ const OFFERS: [Offer; 3] = [
     Offer {
         advisor: "advisor.markets@iberobio.example",
         time_zone: "Europe/Madrid",
-        topic: "market_entry",
-        mode: "in_person",
+        topic: Topic::MarketEntry,
+        mode: Mode::InPerson,
         location: "Parc Científic de la Universitat de València, Paterna",
         weekdays: &[1, 3],
         from: (9, 0),
@@ -52,8 +53,8 @@ const OFFERS: [Offer; 3] = [
     Offer {
         advisor: "advisor.finance@iberobio.example",
         time_zone: "Europe/Lisbon",
-        topic: "finance",
-        mode: "online",
+        topic: Topic::Finance,
+        mode: Mode::Online,
         location: "https://meet.iberobio.example/financiamento-ines",
         weekdays: &[2, 4],
         from: (10, 0),
@@ -64,8 +65,8 @@ const OFFERS: [Offer; 3] = [
     Offer {
         advisor: "advisor.ip@iberobio.example",
         time_zone: "Atlantic/Canary",
-        topic: "ip",
-        mode: "online",
+        topic: Topic::Ip,
+        mode: Mode::Online,
         location: "https://meet.iberobio.example/ip-marta",
         weekdays: &[3, 5],
         from: (15, 0),
@@ -177,8 +178,8 @@ pub async fn seed(db: &AnyPool, users: &BTreeMap<String, i64>) -> Result<Seeded>
         &[NewSlot {
             starts_at: past_start,
             ends_at: past_end,
-            topic: "market_entry",
-            mode: "in_person",
+            topic: Topic::MarketEntry,
+            mode: Mode::InPerson,
             location: OFFERS[0].location,
             time_zone: "Europe/Madrid",
         }],
@@ -200,7 +201,7 @@ pub async fn seed(db: &AnyPool, users: &BTreeMap<String, i64>) -> Result<Seeded>
         {
             seeded.bookings += 1;
             let filter = store::BookingFilter {
-                status: Some("active".into()),
+                status: Some(BookingStatus::Active),
                 from: Some(past_start),
                 to: Some(past_end),
                 limit: 10,

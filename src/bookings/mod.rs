@@ -13,26 +13,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::{CurrentUser, Role};
+use crate::domain::{BookingStatus, Mode, SlotStatus, Topic};
 use crate::error::Result;
 use crate::orgs::SmeScope;
 
 pub use routes::{routes, Doc};
 
-pub const TOPICS: [&str; 4] = ["market_entry", "finance", "ip", "talent"];
-pub const MODES: [&str; 2] = ["online", "in_person"];
-
 /// The zone quarters are counted in for reports: the hub's home.
 pub const REPORT_TIME_ZONE: &str = "Europe/Madrid";
-
-pub fn topic_label(topic: &str) -> &'static str {
-    match topic {
-        "market_entry" => "Market entry",
-        "finance" => "Finance",
-        "ip" => "Intellectual property",
-        "talent" => "Talent",
-        _ => "Advice",
-    }
-}
 
 /// A slot as a caller sees it: UTC times plus the same instants in the caller's zone.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -53,15 +41,13 @@ pub struct Slot {
     /// The start in the advisor's own zone.
     pub advisor_starts_at_local: String,
     pub duration_minutes: i64,
-    /// `market_entry`, `finance`, `ip` or `talent`.
-    pub topic: String,
-    /// `online` or `in_person`.
-    pub mode: String,
+    pub topic: Topic,
+    pub mode: Mode,
     /// A meeting link (online) or an address (in person).
     pub location: String,
-    /// `open` or `booked` (booked slots are listed to their advisor and to admins only);
-    /// in a booking, also `withdrawn` when the advisor deleted the slot.
-    pub status: String,
+    /// `booked` slots are listed to their advisor and to admins only; `withdrawn` appears in a
+    /// booking whose slot the advisor deleted.
+    pub status: SlotStatus,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -83,8 +69,7 @@ pub struct Outcome {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Booking {
     pub id: i64,
-    /// `active` or `cancelled`.
-    pub status: String,
+    pub status: BookingStatus,
     pub note: String,
     pub slot: Slot,
     pub learner: PersonRef,
@@ -93,7 +78,7 @@ pub struct Booking {
     pub cancelled_at: Option<String>,
     pub cancelled_by: Option<i64>,
     /// `learner` or `advisor`.
-    pub cancelled_by_role: Option<String>,
+    pub cancelled_by_role: Option<Role>,
     pub cancel_reason: Option<String>,
     /// Grows with every change (the invite's SEQUENCE).
     pub sequence: i64,

@@ -10,11 +10,12 @@ use super::availability::{self, Pattern};
 use super::store::{
     self, BookingFilter, BookingRequest, Cancellation, NewSlot, Refusal, SlotFilter, Withdrawal,
 };
-use super::{ics, Booking, BookingScope, Notification, Slot, MODES, TOPICS};
+use super::{ics, Booking, BookingScope, Notification, Slot};
 use crate::auth::{Advisor, CurrentUser, Learner, Role};
 use crate::clock::{now, parse_rfc3339};
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::{BookingStatus, Mode, Topic};
 use crate::error::{Error, FieldError, Result};
 use crate::items::Items;
 use crate::json::JsonBody;
@@ -95,28 +96,34 @@ fn query_time(field: &str, value: Option<&str>) -> Result<Option<i64>> {
     }
 }
 
-fn check_topic(errors: &mut Vec<FieldError>, topic: &str) {
-    if !TOPICS.contains(&topic) {
+fn check_topic(errors: &mut Vec<FieldError>, topic: &str) -> Option<Topic> {
+    let topic = Topic::parse(topic);
+    if topic.is_none() {
         errors.push(FieldError::new(
             "topic",
-            format!("must be one of {}", TOPICS.join(", ")),
+            format!("must be one of {}", Topic::LIST),
         ));
     }
+    topic
 }
 
-fn check_mode_and_location(errors: &mut Vec<FieldError>, mode: &str, location: &str) {
-    if !MODES.contains(&mode) {
+fn check_mode_and_location(
+    errors: &mut Vec<FieldError>,
+    mode: &str,
+    location: &str,
+) -> Option<Mode> {
+    let Some(mode) = Mode::parse(mode) else {
         errors.push(FieldError::new(
             "mode",
-            "must be \"online\" or \"in_person\"",
+            format!("must be one of {}", Mode::LIST),
         ));
-        return;
-    }
+        return None;
+    };
     let location = location.trim();
     if location.is_empty() {
         errors.push(FieldError::new(
             "location",
-            if mode == "online" {
+            if mode == Mode::Online {
                 "is required: the meeting link"
             } else {
                 "is required: the address"
@@ -129,7 +136,7 @@ fn check_mode_and_location(errors: &mut Vec<FieldError>, mode: &str, location: &
         ));
     } else if location.chars().any(char::is_control) {
         errors.push(FieldError::new("location", "must be a single line"));
-    } else if mode == "online"
+    } else if mode == Mode::Online
         && !(location.starts_with("https://") || location.starts_with("http://"))
     {
         errors.push(FieldError::new(
@@ -137,6 +144,7 @@ fn check_mode_and_location(errors: &mut Vec<FieldError>, mode: &str, location: &
             "an online session needs a meeting link (https://...)",
         ));
     }
+    Some(mode)
 }
 
 /// A list with a keyset cursor: pass `next_cursor` back as `cursor` for the next page.
@@ -182,9 +190,9 @@ pub struct NewSlotBody {
     /// RFC 3339 (any offset; stored in UTC).
     starts_at: String,
     ends_at: String,
-    /// `market_entry`, `finance`, `ip` or `talent`.
+    #[schema(value_type = Topic)]
     topic: String,
-    /// `online` or `in_person`.
+    #[schema(value_type = Mode)]
     mode: String,
     /// The meeting link (online) or the address (in person).
     location: String,
@@ -204,8 +212,8 @@ async fn create_slot(
     let mut errors = Vec::new();
     let starts = time_field(&mut errors, "starts_at", &body.starts_at);
     let ends = time_field(&mut errors, "ends_at", &body.ends_at);
-    check_topic(&mut errors, &body.topic);
-    check_mode_and_location(&mut errors, &body.mode, &body.location);
+    let topic = check_topic(&mut errors, &body.topic);
+    let mode = check_mode_and_location(&mut errors, &body.mode, &body.location);
     if let (Some(s), Some(e)) = (starts, ends) {
         if s <= now {
             errors.push(FieldError::new("starts_at", "is in the past"));
@@ -225,15 +233,16 @@ async fn create_slot(
         }
     }
     Error::check(errors)?;
-    let (Some(starts_at), Some(ends_at)) = (starts, ends) else {
+    let (Some(starts_at), Some(ends_at), Some(topic), Some(mode)) = (starts, ends, topic, mode)
+    else {
         return Err(Error::invalid("starts_at", "is required"));
     };
     let tz = store::user_time_zone(db, advisor.id).await?;
     let slot = NewSlot {
         starts_at,
         ends_at,
-        topic: &body.topic,
-        mode: &body.mode,
+        topic,
+        mode,
         location: body.location.trim(),
         time_zone: &tz,
     };
@@ -277,7 +286,9 @@ pub struct PatternBody {
     time_zone: Option<String>,
     /// First day (`YYYY-MM-DD`, local); defaults to today.
     start_date: Option<String>,
+    #[schema(value_type = Topic)]
     topic: String,
+    #[schema(value_type = Mode)]
     mode: String,
     location: String,
 }
@@ -358,8 +369,8 @@ async fn create_pattern(
     if !(1..=26).contains(&body.weeks) {
         errors.push(FieldError::new("weeks", "must be between 1 and 26"));
     }
-    check_topic(&mut errors, &body.topic);
-    check_mode_and_location(&mut errors, &body.mode, &body.location);
+    let topic = check_topic(&mut errors, &body.topic);
+    let mode = check_mode_and_location(&mut errors, &body.mode, &body.location);
     let today = tz.as_ref().and_then(|tz| availability::local_date(now, tz));
     let first_day = match (&body.start_date, today) {
         (None, t) => t,
@@ -385,6 +396,9 @@ async fn create_pattern(
         (Some(_), None) => None,
     };
     Error::check(errors)?;
+    let (Some(topic), Some(mode)) = (topic, mode) else {
+        return Err(Error::invalid("topic", "is required"));
+    };
     let (Some(tz), Some(start), Some(end), Some(first_day)) = (tz, start, end, first_day) else {
         return Err(Error::invalid("body", "incomplete pattern"));
     };
@@ -438,8 +452,8 @@ async fn create_pattern(
             future.push(NewSlot {
                 starts_at: c.starts_at,
                 ends_at: c.ends_at,
-                topic: &body.topic,
-                mode: &body.mode,
+                topic,
+                mode,
                 location: body.location.trim(),
                 time_zone: &tz_name,
             });
@@ -473,7 +487,7 @@ async fn create_pattern(
     params(
         ("from" = Option<String>, Query, description = "RFC 3339; slots starting at or after"),
         ("to" = Option<String>, Query, description = "RFC 3339; slots starting before"),
-        ("topic" = Option<String>, Query, description = "market_entry, finance, ip or talent"),
+        ("topic" = Option<Topic>, Query, description = "only slots on this topic"),
         ("advisor_id" = Option<i64>, Query, description = "one advisor's slots"),
         ("include_booked" = Option<bool>, Query, description = "advisors (own slots) and admins"),
         ("limit" = Option<i64>, Query, description = "at most this many (default 200, max 1000)"),
@@ -498,11 +512,15 @@ async fn list_slots(
     let after = parse_cursor(cursor)?;
     let from = query_time("from", from)?;
     let to = query_time("to", to)?;
-    if let Some(t) = topic {
-        let mut errors = Vec::new();
-        check_topic(&mut errors, t);
-        Error::check(errors)?;
-    }
+    let topic = match topic {
+        Some(t) => {
+            let mut errors = Vec::new();
+            let topic = check_topic(&mut errors, t);
+            Error::check(errors)?;
+            topic
+        }
+        None => None,
+    };
     let mut advisor_id = advisor_id;
     let wants_booked = include_booked.unwrap_or(false);
     let include_booked = match user.role {
@@ -519,7 +537,7 @@ async fn list_slots(
     let filter = SlotFilter {
         from: from.unwrap_or(now).max(now),
         to,
-        topic: topic.map(str::to_string),
+        topic,
         advisor_id,
         include_booked,
         limit: clamp_limit(limit) + 1,
@@ -641,7 +659,7 @@ fn uid_host(config: &Config) -> String {
 /// coordinator those of their partner's SMEs, an admin all.
 #[utoipa::path(tag = "bookings",
     params(
-        ("status" = Option<String>, Query, description = "active or cancelled"),
+        ("status" = Option<BookingStatus>, Query, description = "only bookings in this state"),
         ("from" = Option<String>, Query, description = "RFC 3339; sessions starting at or after"),
         ("to" = Option<String>, Query, description = "RFC 3339; sessions starting before"),
         ("limit" = Option<i64>, Query, description = "default 200, max 1000"),
@@ -659,16 +677,14 @@ async fn list_bookings(
     limit: Option<i64>,
     cursor: Option<&str>,
 ) -> Result<Json<Page<Booking>>> {
-    if let Some(s) = status {
-        if s != "active" && s != "cancelled" {
-            return Err(Error::invalid(
-                "status",
-                "must be \"active\" or \"cancelled\"",
-            ));
-        }
-    }
+    let status = match status {
+        Some(s) => Some(BookingStatus::parse(s).ok_or_else(|| {
+            Error::invalid("status", format!("must be one of {}", BookingStatus::LIST))
+        })?),
+        None => None,
+    };
     let filter = BookingFilter {
-        status: status.map(str::to_string),
+        status,
         from: query_time("from", from)?,
         to: query_time("to", to)?,
         limit: clamp_limit(limit) + 1,
@@ -741,7 +757,7 @@ async fn cancel_booking(
     let scope = BookingScope::of(&user);
     let tz = store::user_time_zone(db, user.id).await?;
     let detail = store::get_booking(db, scope, id, &tz).await?;
-    if detail.booking.status != "active" {
+    if detail.booking.status != BookingStatus::Active {
         return Err(Error::Conflict("this booking is already cancelled".into()));
     }
     let now = now();
@@ -819,7 +835,7 @@ async fn invite(db: &Db, config: &State<Config>, user: CurrentUser, id: i64) -> 
     let b = &d.booking;
     let mut description = format!(
         "One-to-one advisory session ({}) with {} for {} ({}).",
-        super::topic_label(&b.slot.topic),
+        b.slot.topic.label(),
         d.advisor.0,
         d.learner.0,
         b.sme.name
@@ -833,16 +849,13 @@ async fn invite(db: &Db, config: &State<Config>, user: CurrentUser, id: i64) -> 
     let text = ics::render(&ics::Invite {
         uid: &d.uid,
         sequence: b.sequence,
-        cancelled: b.status == "cancelled",
+        cancelled: b.status == BookingStatus::Cancelled,
         starts_at: d.starts_at,
         ends_at: d.ends_at,
         updated_at: d.updated_at,
         created_at: d.created_at,
         now: now(),
-        summary: format!(
-            "IberoBio advisory session: {}",
-            super::topic_label(&b.slot.topic)
-        ),
+        summary: format!("IberoBio advisory session: {}", b.slot.topic.label()),
         description,
         location: &b.slot.location,
         url: Some(format!("{}/api/bookings/{}", config.public_url(), b.id)),
@@ -891,7 +904,7 @@ async fn record_outcome(
     let scope = BookingScope::of(&advisor);
     let tz = store::user_time_zone(db, advisor.id).await?;
     let d = store::get_booking(db, scope, id, &tz).await?;
-    if d.booking.status != "active" {
+    if d.booking.status != BookingStatus::Active {
         return Err(Error::Conflict("this booking was cancelled".into()));
     }
     let now = now();

@@ -14,7 +14,9 @@ use sqlx::{Any, AnyPool, Transaction};
 use tracing::instrument;
 
 use super::{availability, Booking, BookingScope, Notification, Outcome, PersonRef, Slot};
+use crate::auth::Role;
 use crate::clock::rfc3339;
+use crate::domain::{BookingStatus, Mode, SlotStatus, Topic};
 use crate::error::{Context, Error, Result};
 
 #[derive(sqlx::FromRow)]
@@ -25,8 +27,8 @@ struct SlotRow {
     advisor_time_zone: String,
     starts_at: i64,
     ends_at: i64,
-    topic: String,
-    mode: String,
+    topic: Topic,
+    mode: Mode,
     location: String,
     booking_id: Option<i64>,
 }
@@ -39,7 +41,7 @@ fn slot_view(
     id: i64,
     advisor: (i64, String, String),
     times: (i64, i64),
-    what: (String, String, String),
+    what: (Topic, Mode, String),
     booked: bool,
     viewer_tz: &str,
 ) -> Slot {
@@ -60,7 +62,11 @@ fn slot_view(
         topic: what.0,
         mode: what.1,
         location: what.2,
-        status: if booked { "booked" } else { "open" }.into(),
+        status: if booked {
+            SlotStatus::Booked
+        } else {
+            SlotStatus::Open
+        },
     }
 }
 
@@ -82,8 +88,8 @@ impl SlotRow {
 pub struct NewSlot<'a> {
     pub starts_at: i64,
     pub ends_at: i64,
-    pub topic: &'a str,
-    pub mode: &'a str,
+    pub topic: Topic,
+    pub mode: Mode,
     pub location: &'a str,
     pub time_zone: &'a str,
 }
@@ -186,7 +192,7 @@ pub struct SlotFilter {
     /// Only slots starting at or after this instant (never before "now").
     pub from: i64,
     pub to: Option<i64>,
-    pub topic: Option<String>,
+    pub topic: Option<Topic>,
     pub advisor_id: Option<i64>,
     /// Include booked slots (for their advisor and admins).
     pub include_booked: bool,
@@ -212,7 +218,7 @@ pub async fn list_slots(db: &AnyPool, f: &SlotFilter, viewer_tz: &str) -> Result
     ))
     .bind(f.from)
     .bind(f.to)
-    .bind(f.topic.as_deref())
+    .bind(f.topic)
     .bind(f.advisor_id)
     .bind(i64::from(f.include_booked))
     .bind(f.limit)
@@ -341,7 +347,7 @@ pub async fn book(
 #[derive(sqlx::FromRow)]
 struct BookingRow {
     id: i64,
-    status: String,
+    status: BookingStatus,
     note: String,
     uid: String,
     sequence: i64,
@@ -349,7 +355,7 @@ struct BookingRow {
     updated_at: i64,
     cancelled_at: Option<i64>,
     cancelled_by: Option<i64>,
-    cancelled_by_role: Option<String>,
+    cancelled_by_role: Option<Role>,
     cancel_reason: Option<String>,
     attended: Option<i64>,
     outcome_notes: Option<String>,
@@ -363,8 +369,8 @@ struct BookingRow {
     advisor_time_zone: String,
     starts_at: i64,
     ends_at: i64,
-    topic: String,
-    mode: String,
+    topic: Topic,
+    mode: Mode,
     location: String,
     learner_id: i64,
     learner_name: String,
@@ -422,7 +428,7 @@ impl BookingRow {
             viewer_tz,
         );
         if self.slot_deleted_at.is_some() {
-            slot.status = "withdrawn".into();
+            slot.status = SlotStatus::Withdrawn;
         }
         let outcome = match (self.attended, self.outcome_at) {
             (Some(a), Some(at)) => Some(Outcome {
@@ -494,7 +500,7 @@ pub async fn get_booking(
 
 #[derive(Debug, Clone, Default)]
 pub struct BookingFilter {
-    pub status: Option<String>,
+    pub status: Option<BookingStatus>,
     /// Only bookings whose slot starts at or after this instant.
     pub from: Option<i64>,
     pub to: Option<i64>,
@@ -524,7 +530,7 @@ pub async fn list_bookings(
     .bind(learner)
     .bind(advisor)
     .bind(partner)
-    .bind(f.status.as_deref())
+    .bind(f.status)
     .bind(f.from)
     .bind(f.to)
     .bind(f.limit)

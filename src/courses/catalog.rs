@@ -11,9 +11,8 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::render::{self, line_of, LinkContext, LinkTarget, RENDER_VERSION};
+use crate::domain::Topic;
 use crate::lang::Lang;
-
-pub const TOPICS: [&str; 4] = ["market_entry", "finance", "ip", "talent"];
 
 /// One validation problem. `line` is 1-based; 0 when the problem is about a file or folder
 /// as a whole (a missing file, a misnamed module).
@@ -40,7 +39,7 @@ pub struct Course {
     pub slug: String,
     pub version: i64,
     pub default_language: String,
-    pub topic: String,
+    pub topic: Topic,
     pub estimated_minutes: i64,
     pub titles: BTreeMap<String, String>,
     pub summaries: BTreeMap<String, String>,
@@ -399,14 +398,15 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
             ),
         );
     }
-    if !TOPICS.contains(&meta.topic.get_ref().as_str()) {
+    let topic = Topic::parse(meta.topic.get_ref());
+    if topic.is_none() {
         p.at(
             "course.toml",
             line(&meta.topic.span()),
             format!(
                 "unknown topic {:?} (use one of {})",
                 meta.topic.get_ref(),
-                TOPICS.join(", ")
+                Topic::LIST
             ),
         );
     }
@@ -802,9 +802,10 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
     };
 
     let content_hash = sources.hash.clone();
-    if !p.list.is_empty() {
+    // (A missing topic is one of the problems.)
+    let Some(topic) = topic.filter(|_| p.list.is_empty()) else {
         return Err(p.list);
-    }
+    };
 
     let mut by_module: BTreeMap<&str, BTreeMap<String, ModuleContent>> = BTreeMap::new();
     for x in parsed {
@@ -838,7 +839,7 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
         slug,
         version: *meta.version.get_ref(),
         default_language,
-        topic: meta.topic.get_ref().clone(),
+        topic,
         estimated_minutes: *meta.estimated_minutes.get_ref(),
         titles: titles.map(),
         summaries: summaries.map(),

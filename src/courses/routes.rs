@@ -14,6 +14,7 @@ use super::ImportReport;
 use crate::auth::{Admin, CurrentUser};
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::Topic;
 use crate::error::{Error, Result};
 use crate::items::Items;
 
@@ -44,7 +45,7 @@ pub struct CourseSummary {
     pub slug: String,
     pub title: String,
     pub summary: String,
-    pub topic: String,
+    pub topic: Topic,
     /// Languages the modules are written in, the default first.
     pub languages: Vec<String>,
     pub default_language: String,
@@ -136,7 +137,7 @@ fn summary(row: &CourseRow, requested: Option<&str>) -> CourseSummary {
         slug: row.slug.clone(),
         title: pick(&titles),
         summary: pick(&summaries),
-        topic: row.topic.clone(),
+        topic: row.topic,
         languages: json_or_default(&row.languages_json),
         default_language: row.default_language.clone(),
         language,

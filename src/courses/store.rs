@@ -14,7 +14,7 @@ pub struct CourseRow {
     pub slug: String,
     pub version: i64,
     pub default_language: String,
-    pub topic: String,
+    pub topic: crate::domain::Topic,
     pub estimated_minutes: i64,
     pub titles_json: String,
     pub summaries_json: String,

@@ -23,6 +23,7 @@ use super::store::{self, AttemptRow, Graded, NewAttempt, Started};
 use super::view::{self, FeedbackItem, QuestionView};
 use crate::clock::{now, rfc3339, rfc3339_opt};
 use crate::courses::quiz::{LateSubmission, QuizDef, ShowAnswers};
+use crate::domain::AttemptStatus;
 use crate::error::{Context, Error, Result};
 
 /// Seconds accepted after the deadline for answers in flight (network, a slow click).
@@ -80,8 +81,7 @@ pub struct AttemptView {
     /// 1 for the first attempt, ...
     pub attempt_no: i64,
     pub max_attempts: i64,
-    /// open | submitted | late | expired
-    pub status: String,
+    pub status: AttemptStatus,
     pub started_at: String,
     /// `null` without a time limit.
     pub deadline: Option<String>,
@@ -139,7 +139,7 @@ async fn load_row(db: &AnyPool, row: AttemptRow) -> Result<Loaded> {
 }
 
 fn expired(row: &AttemptRow, at: i64) -> bool {
-    row.status == "open" && row.deadline.is_some_and(|d| at > d + GRACE_SECONDS)
+    row.status == AttemptStatus::Open && row.deadline.is_some_and(|d| at > d + GRACE_SECONDS)
 }
 
 fn grade_of(l: &Loaded, answers: &BTreeMap<String, Value>) -> Grade {
@@ -163,11 +163,11 @@ struct Closed {
 async fn close(
     db: &AnyPool,
     l: &Loaded,
-    status: &str,
+    status: AttemptStatus,
     answers: &BTreeMap<String, Value>,
     at: i64,
 ) -> Result<Option<Closed>> {
-    let grade = if status == "expired" {
+    let grade = if status == AttemptStatus::Expired {
         grade_of(l, &BTreeMap::new())
     } else {
         grade_of(l, answers)
@@ -218,8 +218,8 @@ async fn record_grade(db: &AnyPool, g: &Graded<'_>) -> Result<Option<Option<i64>
 /// Close an attempt whose time is up, as the quiz's policy says.
 async fn close_expired(db: &AnyPool, l: &Loaded, at: i64) -> Result<()> {
     let status = match l.def.late_submission {
-        LateSubmission::GradeSaved => "late",
-        LateSubmission::Refuse => "expired",
+        LateSubmission::GradeSaved => AttemptStatus::Late,
+        LateSubmission::Refuse => AttemptStatus::Expired,
     };
     close(db, l, status, &l.answers, at).await?;
     Ok(())
@@ -243,7 +243,7 @@ async fn reveal(db: &AnyPool, def: &QuizDef, row: &AttemptRow, passed: bool) -> 
 }
 
 async fn result_of(db: &AnyPool, l: &Loaded, lang: &str) -> Result<Option<AttemptResult>> {
-    if l.row.status == "open" {
+    if l.row.status == AttemptStatus::Open {
         return Ok(None);
     }
     let grade: Grade = match l.row.result_json.as_deref().map(serde_json::from_str) {
@@ -258,7 +258,7 @@ async fn result_of(db: &AnyPool, l: &Loaded, lang: &str) -> Result<Option<Attemp
         passed,
         pass_mark: l.row.pass_mark,
         course_completed: l.row.completed_course == 1,
-        late: l.row.status != "submitted",
+        late: l.row.status != AttemptStatus::Submitted,
         answers_revealed: reveal,
         feedback: view::feedback(&l.def, &l.layout, &grade, &l.answers, lang, reveal),
     }))
@@ -271,12 +271,12 @@ async fn render(db: &AnyPool, l: &Loaded, lang: Option<&str>) -> Result<AttemptV
         course: l.row.course_slug.clone(),
         attempt_no: l.row.attempt_no,
         max_attempts: i64::from(l.def.max_attempts),
-        status: l.row.status.clone(),
+        status: l.row.status,
         started_at: rfc3339(l.row.started_at),
         deadline: rfc3339_opt(l.row.deadline),
         time_limit_minutes: l.def.time_limit_minutes.map(i64::from),
-        time_left_seconds: match (l.row.status.as_str(), l.row.deadline) {
-            ("open", Some(d)) => Some((d - now()).max(0)),
+        time_left_seconds: match (l.row.status, l.row.deadline) {
+            (AttemptStatus::Open, Some(d)) => Some((d - now()).max(0)),
             _ => None,
         },
         submitted_at: rfc3339_opt(l.row.submitted_at),
@@ -361,7 +361,7 @@ pub async fn get(db: &AnyPool, id: i64, user_id: i64, lang: Option<&str>) -> Res
 }
 
 fn not_open(l: &Loaded) -> Error {
-    if l.row.status == "open" {
+    if l.row.status == AttemptStatus::Open {
         Error::Conflict("the time limit of this attempt has passed".into())
     } else {
         Error::Conflict(format!(
@@ -379,7 +379,7 @@ pub async fn save(
     answers: &BTreeMap<String, Value>,
 ) -> Result<(BTreeMap<String, Value>, i64)> {
     let l = reload(db, id, user_id).await?;
-    if l.row.status != "open" {
+    if l.row.status != AttemptStatus::Open {
         return Err(not_open(&l));
     }
     let kept = view::check_answers(&l.def, &l.layout, answers).map_err(validation)?;
@@ -414,7 +414,7 @@ pub async fn submit(
     lang: Option<&str>,
 ) -> Result<AttemptResult> {
     let l = reload(db, id, user_id).await?;
-    if l.row.status != "open" {
+    if l.row.status != AttemptStatus::Open {
         return Err(Error::Conflict(
             "this attempt has already been submitted".into(),
         ));
@@ -424,9 +424,9 @@ pub async fn submit(
     let (status, graded_answers) = if expired(&l.row, at) {
         match l.def.late_submission {
             // What was saved before the deadline counts; what arrives late does not.
-            LateSubmission::GradeSaved => ("late", l.answers.clone()),
+            LateSubmission::GradeSaved => (AttemptStatus::Late, l.answers.clone()),
             LateSubmission::Refuse => {
-                close(db, &l, "expired", &l.answers, at).await?;
+                close(db, &l, AttemptStatus::Expired, &l.answers, at).await?;
                 return Err(Error::Conflict(format!(
                     "the time limit ended at {}; this quiz refuses late submissions",
                     rfc3339_opt(l.row.deadline).unwrap_or_default()
@@ -439,7 +439,7 @@ pub async fn submit(
             merged.remove(qid);
         }
         merged.extend(kept);
-        ("submitted", merged)
+        (AttemptStatus::Submitted, merged)
     };
     let Some(closed) = close(db, &l, status, &graded_answers, at).await? else {
         return Err(Error::Conflict(
@@ -453,7 +453,7 @@ pub async fn submit(
         passed: closed.passed,
         pass_mark: l.row.pass_mark,
         course_completed: closed.completion.is_some(),
-        late: status != "submitted",
+        late: status != AttemptStatus::Submitted,
         answers_revealed: reveal,
         feedback: view::feedback(
             &l.def,

@@ -3,6 +3,7 @@
 use sqlx::{AnyConnection, AnyPool};
 use tracing::instrument;
 
+use crate::domain::AttemptStatus;
 use crate::error::{Context, Result};
 
 /// The course a quiz belongs to.
@@ -79,7 +80,7 @@ pub struct AttemptRow {
     pub deadline: Option<i64>,
     pub answers_json: Option<String>,
     pub answers_saved_at: Option<i64>,
-    pub status: String,
+    pub status: AttemptStatus,
     pub submitted_at: Option<i64>,
     pub score: Option<i64>,
     pub passed: Option<i64>,
@@ -205,8 +206,8 @@ pub struct Graded<'a> {
     pub attempt_id: i64,
     pub user_id: i64,
     pub course_id: i64,
-    /// submitted | late | expired
-    pub status: &'a str,
+    /// Submitted, late or expired.
+    pub status: AttemptStatus,
     pub submitted_at: i64,
     pub answers_json: &'a str,
     pub score: i64,

@@ -172,6 +172,16 @@ export async function download(path, fallbackName, { accept } = {}) {
   return name;
 }
 
+let topicsPromise = null;
+/** The topics of courses and advice (the server's one list, GET /api/topics), as codes. */
+export function topics() {
+  if (!topicsPromise) {
+    topicsPromise = api('/api/topics').then((r) => (r.items || []).map((x) => x.code))
+      .catch((err) => { topicsPromise = null; throw err; });
+  }
+  return topicsPromise;
+}
+
 /** Adds a query string from an object, skipping empty values. */
 export function withQuery(path, params) {
   const q = new URLSearchParams();

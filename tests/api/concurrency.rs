@@ -403,6 +403,7 @@ fn call(key: &str, s: &Setup, i: usize) -> Option<Call> {
             &[404],
         ),
         "GET /api/languages" => c(Get, "/api/languages".into(), None, Body::None, &[200]),
+        "GET /api/topics" => c(Get, "/api/topics".into(), None, Body::None, &[200]),
         // courses and progress
         "GET /api/courses" => c(
             Get,

@@ -168,6 +168,40 @@ async fn locales_accept_gl_and_refuse_unknown_languages() {
     );
 }
 
+/// Topics are one list too: the API serves it and the document lists the values wherever a
+/// topic appears (slots, courses, the slot filter).
+#[rocket::async_test]
+async fn topics_are_one_list_served_and_documented() {
+    let app = TestApp::new().await;
+    let t = app.get_anon("/api/topics").await.expect(200);
+    let codes: Vec<&str> = t.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["market_entry", "finance", "ip", "talent"]);
+    let doc = app.get_anon("/api/openapi.json").await.expect(200);
+    let schemas = &doc.body["components"]["schemas"];
+    assert_eq!(
+        schemas["Topic"]["enum"],
+        json!(["market_entry", "finance", "ip", "talent"])
+    );
+    assert_eq!(schemas["Mode"]["enum"], json!(["online", "in_person"]));
+    assert_eq!(
+        schemas["BookingStatus"]["enum"],
+        json!(["active", "cancelled"])
+    );
+    assert_eq!(
+        schemas["AttemptStatus"]["enum"],
+        json!(["open", "submitted", "late", "expired"])
+    );
+    assert_eq!(
+        schemas["Slot"]["properties"]["topic"]["$ref"],
+        "#/components/schemas/Topic"
+    );
+}
+
 #[rocket::async_test]
 async fn certificates_and_the_verify_page_speak_galician() {
     let app = crate::certificates::app().await;

@@ -40,6 +40,8 @@ trap cleanup EXIT INT TERM
 export ACADEMY_DATA_DIR="$work/data" ACADEMY_STATIC_DIR="$root/static" ACADEMY_COURSES_DIR="$root/courses"
 export ACADEMY_PUBLIC_URL="http://127.0.0.1:$port" ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port"
 export ROCKET_LOG_LEVEL=critical RUST_LOG="${RUST_LOG:-warn}"
+# PostgreSQL needs a configured signing secret (every process must share it): one per run.
+export ACADEMY_JWT_SECRET="${ACADEMY_JWT_SECRET:-$(python3 -c 'import secrets; print(secrets.token_hex(32))')}"
 # The fuzzer signs in with wrong passwords and verifies random codes far more often than any
 # person: lift the throttles so that it keeps reaching the handlers.
 export ACADEMY_LOGIN_ACCOUNT_FAILURES=1000000 ACADEMY_LOGIN_CLIENT_FAILURES=1000000

@@ -1,15 +1,14 @@
 import { h, icon } from '../dom.js';
 import { t } from '../i18n.js';
-import { api, withQuery, download, ApiError } from '../api.js';
+import { api, withQuery, download, topics, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, empty, badge, button, busy, toast, select, topicLabel, confirmDialog, loading, errorBox } from '../ui.js';
 
 const enc = encodeURIComponent;
-export const TOPICS = ['market_entry', 'finance', 'ip', 'talent'];
 
 export async function render(ctx) {
   const topic = ctx.query.topic || '';
-  const filter = select([{ value: '', label: t('advice.allTopics') }, ...TOPICS.map((x) => ({ value: x, label: topicLabel(x) }))], { id: 'slot-topic', value: topic });
+  const filter = select([{ value: '', label: t('advice.allTopics') }, ...(await topics()).map((x) => ({ value: x, label: topicLabel(x) }))], { id: 'slot-topic', value: topic });
   filter.addEventListener('change', () => ctx.setQuery({ topic: filter.value }));
 
   const slotsBox = h('section', { class: 'stack', 'aria-labelledby': 'slots-heading' },

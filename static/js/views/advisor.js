@@ -1,14 +1,14 @@
 import { h, icon, uid } from '../dom.js';
 import { t } from '../i18n.js';
-import { api, withQuery, session, ApiError } from '../api.js';
+import { api, withQuery, session, topics, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, empty, badge, button, busy, toast, select, topicLabel, confirmDialog, loading, field, input, showFormErrors } from '../ui.js';
-import { TOPICS, bookingItem, startOf } from './advice.js';
+import { bookingItem, startOf } from './advice.js';
 
 const enc = encodeURIComponent;
 
-function topicSelect(value) {
-  return select(TOPICS.map((x) => ({ value: x, label: topicLabel(x) })), { value: value || TOPICS[0] });
+function topicSelect(list, value) {
+  return select(list.map((x) => ({ value: x, label: topicLabel(x) })), { value: value || list[0] });
 }
 function modeSelect() {
   return select([{ value: 'online', label: t('advice.online') }, { value: 'in_person', label: t('advice.inPerson') }]);
@@ -42,19 +42,20 @@ export async function renderSlots(ctx) {
   load();
 
   const out = [pageHeader(t('advisor.title'), { lead: t('advisor.lead', { tz }) })];
-  const forms = h('div', { class: 'stack' }, publishForm(tz, load));
-  forms.append(patternForm(tz, load));
+  const list = await topics();
+  const forms = h('div', { class: 'stack' }, publishForm(tz, list, load));
+  forms.append(patternForm(tz, list, load));
   out.push(h('div', { class: 'two-col' }, forms,
     h('section', { class: 'stack', 'aria-labelledby': 'open-slots-heading' }, h('h2', { id: 'open-slots-heading' }, t('advisor.openSlots')), listBox)));
   return out;
 }
 
-function publishForm(tz, reload) {
+function publishForm(tz, topicList, reload) {
   const today = fmt.todayIn(tz);
   const date = input({ type: 'date', min: today, value: fmt.addDays(today, 1), required: true });
   const time = input({ type: 'time', value: '10:00', step: '300', required: true });
   const duration = select([30, 45, 60, 90].map((n) => ({ value: String(n), label: t('course.minutes', { n }) })), { value: '45' });
-  const topic = topicSelect();
+  const topic = topicSelect(topicList);
   const mode = modeSelect();
   const location = input({ maxlength: '200', placeholder: t('advisor.locationPlaceholder') });
   const errors = h('div', {});
@@ -100,7 +101,7 @@ function fakeError(fieldName, message) {
   return new ApiError(422, { detail: message, errors: [{ field: fieldName, message }] });
 }
 
-function patternForm(tz, reload) {
+function patternForm(tz, topicList, reload) {
   const today = fmt.todayIn(tz);
   const days = h('fieldset', { class: 'weekday-picker' }, h('legend', {}, t('advisor.weekdays')));
   const dayInputs = [];
@@ -118,7 +119,7 @@ function patternForm(tz, reload) {
   const start = input({ type: 'time', value: '09:00', step: '300' });
   const end = input({ type: 'time', value: '12:00', step: '300' });
   const length = select([30, 45, 60, 90].map((n) => ({ value: String(n), label: t('course.minutes', { n }) })), { value: '45' });
-  const topic = topicSelect();
+  const topic = topicSelect(topicList);
   const mode = modeSelect();
   const location = input({ maxlength: '200' });
   const errors = h('div', {});
