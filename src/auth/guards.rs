@@ -23,6 +23,10 @@ pub struct CurrentUser {
     pub role: Role,
     pub sme_id: Option<i64>,
     pub partner_id: Option<i64>,
+    /// The user's language code (see `crate::lang`), for what the server writes in words.
+    pub locale: String,
+    /// The user's IANA time zone, for times shown to them.
+    pub time_zone: String,
     /// The login session (refresh-token family).
     pub session: String,
 }
@@ -82,14 +86,13 @@ impl<'r> FromRequest<'r> for CurrentUser {
                 {
                     return Err(Error::Unauthorized(REVOKED.into()));
                 }
-                let role = Role::parse(&bearer.role).ok_or_else(|| {
-                    Error::internal("auth", format!("unknown role {}", bearer.role))
-                })?;
                 Ok(CurrentUser {
                     id,
-                    role,
+                    role: bearer.role,
                     sme_id: bearer.sme_id,
                     partner_id: bearer.partner_id,
+                    locale: bearer.locale,
+                    time_zone: bearer.time_zone,
                     session: claims.sid,
                 })
             })

@@ -5,6 +5,7 @@ use sqlx::AnyPool;
 use tracing::instrument;
 
 use crate::clock::now;
+use crate::domain::Role;
 use crate::error::{Context, Result};
 
 #[instrument(skip_all)]
@@ -103,7 +104,9 @@ pub async fn revoke_user(db: &AnyPool, user_id: i64) -> Result<()> {
 /// What an access token's bearer is, read fresh from the database on every request.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Bearer {
-    pub role: String,
+    pub role: Role,
+    pub locale: String,
+    pub time_zone: String,
     pub sme_id: Option<i64>,
     pub partner_id: Option<i64>,
     pub token_version: i64,
@@ -118,7 +121,8 @@ pub struct Bearer {
 #[instrument(skip_all)]
 pub async fn bearer(db: &AnyPool, user_id: i64, session: &str) -> Result<Option<Bearer>> {
     sqlx::query_as(
-        "SELECT role, sme_id, partner_id, token_version, disabled_at, removed_at,
+        "SELECT role, locale, time_zone, sme_id, partner_id, token_version, disabled_at,
+           removed_at,
            CAST(CASE WHEN EXISTS (SELECT 1 FROM refresh_tokens r
                                   WHERE r.family = $2 AND r.revoked_at IS NOT NULL)
                 THEN 1 ELSE 0 END AS BIGINT) AS session_revoked

@@ -237,7 +237,7 @@ async fn create_slot(
     else {
         return Err(Error::invalid("starts_at", "is required"));
     };
-    let tz = store::user_time_zone(db, advisor.id).await?;
+    let tz = advisor.time_zone.clone();
     let slot = NewSlot {
         starts_at,
         ends_at,
@@ -322,7 +322,7 @@ async fn create_pattern(
 ) -> Result<(Status, Json<PatternResult>)> {
     let body = body.0;
     let now = now();
-    let own_tz = store::user_time_zone(db, advisor.id).await?;
+    let own_tz = advisor.time_zone.clone();
     let mut errors = Vec::new();
     let tz_name = body.time_zone.clone().unwrap_or_else(|| own_tz.clone());
     let tz = match jiff::tz::TimeZone::get(&tz_name) {
@@ -533,7 +533,7 @@ async fn list_slots(
         }
         _ => false,
     };
-    let tz = store::user_time_zone(db, user.id).await?;
+    let tz = user.time_zone.clone();
     let filter = SlotFilter {
         from: from.unwrap_or(now).max(now),
         to,
@@ -639,7 +639,7 @@ async fn book_slot(
             ))
         }
     };
-    let tz = store::user_time_zone(db, learner.id).await?;
+    let tz = learner.time_zone.clone();
     let detail = store::get_booking(db, BookingScope::of(&learner), booking_id, &tz).await?;
     Ok((Status::Created, Json(detail.booking)))
 }
@@ -690,7 +690,7 @@ async fn list_bookings(
         limit: clamp_limit(limit) + 1,
         after: parse_cursor(cursor)?,
     };
-    let tz = store::user_time_zone(db, user.id).await?;
+    let tz = user.time_zone.clone();
     let bookings = store::list_bookings(db, BookingScope::of(&user), &filter, &tz).await?;
     Ok(Json(page(bookings, clamp_limit(limit), |b| {
         (parse_rfc3339(&b.slot.starts_at).unwrap_or_default(), b.id)
@@ -703,7 +703,7 @@ async fn list_bookings(
     security(("bearer" = [])))]
 #[get("/bookings/<id>")]
 async fn get_booking(db: &Db, user: CurrentUser, id: i64) -> Result<Json<Booking>> {
-    let tz = store::user_time_zone(db, user.id).await?;
+    let tz = user.time_zone.clone();
     Ok(Json(
         store::get_booking(db, BookingScope::of(&user), id, &tz)
             .await?
@@ -755,7 +755,7 @@ async fn cancel_booking(
         return Err(Error::invalid("reason", "must be at most 500 characters"));
     }
     let scope = BookingScope::of(&user);
-    let tz = store::user_time_zone(db, user.id).await?;
+    let tz = user.time_zone.clone();
     let detail = store::get_booking(db, scope, id, &tz).await?;
     if detail.booking.status != BookingStatus::Active {
         return Err(Error::Conflict("this booking is already cancelled".into()));
@@ -830,7 +830,7 @@ async fn invite(db: &Db, config: &State<Config>, user: CurrentUser, id: i64) -> 
             "invites are for the booking's learner and advisor".into(),
         ));
     }
-    let tz = store::user_time_zone(db, user.id).await?;
+    let tz = user.time_zone.clone();
     let d = store::get_booking(db, BookingScope::of(&user), id, &tz).await?;
     let b = &d.booking;
     let mut description = format!(
@@ -902,7 +902,7 @@ async fn record_outcome(
         return Err(Error::invalid("notes", "must be at most 5000 characters"));
     }
     let scope = BookingScope::of(&advisor);
-    let tz = store::user_time_zone(db, advisor.id).await?;
+    let tz = advisor.time_zone.clone();
     let d = store::get_booking(db, scope, id, &tz).await?;
     if d.booking.status != BookingStatus::Active {
         return Err(Error::Conflict("this booking was cancelled".into()));

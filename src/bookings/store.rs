@@ -745,14 +745,3 @@ pub async fn attended_sessions(
     .await
     .context("counting attended sessions")
 }
-
-/// A user's IANA time zone (for showing local times).
-#[instrument(skip_all)]
-pub async fn user_time_zone(db: &AnyPool, user_id: i64) -> Result<String> {
-    let (tz,): (String,) = sqlx::query_as("SELECT time_zone FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(db)
-        .await
-        .or_not_found("user")?;
-    Ok(tz)
-}

@@ -24,9 +24,8 @@ pub fn requested(
 
 /// The language a user asked for: `?lang` (an unsupported one is a 400 naming `lang`), else
 /// their locale, else `Accept-Language`; `None`: serve the content's default.
-pub async fn for_user(
-    db: &sqlx::AnyPool,
-    user_id: i64,
+pub fn for_user(
+    user: &crate::auth::CurrentUser,
     lang: Option<&str>,
     accept: &AcceptLanguage,
 ) -> crate::error::Result<Option<String>> {
@@ -39,8 +38,7 @@ pub async fn for_user(
         }
         return Ok(Some(l.to_string()));
     }
-    let me = crate::orgs::get_user(db, user_id).await?;
-    Ok(requested(None, Some(&me.locale), accept))
+    Ok(requested(None, Some(&user.locale), accept))
 }
 
 #[cfg(test)]

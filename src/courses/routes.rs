@@ -155,7 +155,7 @@ async fn list_courses(
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<Items<CourseSummary>>> {
-    let requested = language::for_user(&db.pool, user.id, lang, &accept).await?;
+    let requested = language::for_user(&user, lang, &accept)?;
     let rows = store::list_courses(db).await?;
     Ok(Items::new(
         rows.iter()
@@ -232,7 +232,7 @@ async fn get_course(
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<CourseDetail>> {
-    let requested = language::for_user(&db.pool, user.id, lang, &accept).await?;
+    let requested = language::for_user(&user, lang, &accept)?;
     let row = store::get_course(db, slug).await?;
     let modules: Vec<ModuleEntry> = module_entries(db, &row, requested.as_deref())
         .await?
@@ -267,7 +267,7 @@ async fn get_module(
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<ModuleView>> {
-    let requested = language::for_user(&db.pool, user.id, lang, &accept).await?;
+    let requested = language::for_user(&user, lang, &accept)?;
     let course = store::get_course(db, slug).await?;
     let entries = module_entries(db, &course, requested.as_deref()).await?;
     let Some(index) = entries.iter().position(|(_, m)| m.slug == module) else {

@@ -67,7 +67,7 @@ async fn start_attempt(
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<(Status, Json<AttemptView>)> {
-    let lang = language::for_user(&db.pool, user.id, lang, &accept).await?;
+    let lang = language::for_user(&user, lang, &accept)?;
     let (created, view) = attempts::start(&db.pool, user.id, slug, lang.as_deref()).await?;
     let status = if created { Status::Created } else { Status::Ok };
     Ok((status, Json(view)))
@@ -86,7 +86,7 @@ async fn get_attempt(
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<AttemptView>> {
-    let lang = language::for_user(&db.pool, user.id, lang, &accept).await?;
+    let lang = language::for_user(&user, lang, &accept)?;
     Ok(Json(
         attempts::get(&db.pool, id, user.id, lang.as_deref()).await?,
     ))
@@ -128,7 +128,7 @@ async fn submit_attempt(
     accept: AcceptLanguage,
     body: JsonBody<AnswersBody>,
 ) -> Result<Json<AttemptResult>> {
-    let lang = language::for_user(&db.pool, user.id, lang, &accept).await?;
+    let lang = language::for_user(&user, lang, &accept)?;
     Ok(Json(
         attempts::submit(&db.pool, id, user.id, &body.0.answers, lang.as_deref()).await?,
     ))
