@@ -207,13 +207,7 @@ pub async fn seed(db: &AnyPool, users: &BTreeMap<String, i64>) -> Result<Seeded>
                 limit: 10,
                 after: None,
             };
-            for b in store::list_bookings(
-                db,
-                super::BookingScope::Learner(begona),
-                &filter,
-                "Europe/Madrid",
-            )
-            .await?
+            for b in store::list_bookings(db, super::BookingScope::Learner(begona), &filter).await?
             {
                 store::record_outcome(
                     db,
@@ -235,7 +229,6 @@ pub async fn seed(db: &AnyPool, users: &BTreeMap<String, i64>) -> Result<Seeded>
             limit: 1000,
             ..SlotFilter::default()
         },
-        "Europe/Madrid",
     )
     .await?
     .len();

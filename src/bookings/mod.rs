@@ -8,6 +8,7 @@ pub mod demo;
 pub mod ics;
 mod routes;
 pub mod store;
+pub mod view;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -10,7 +10,7 @@ use super::availability::{self, Pattern};
 use super::store::{
     self, BookingFilter, BookingRequest, Cancellation, NewSlot, Refusal, SlotFilter, Withdrawal,
 };
-use super::{ics, Booking, BookingScope, Notification, Slot};
+use super::{ics, view, Booking, BookingScope, Notification, Slot};
 use crate::auth::{Advisor, CurrentUser, Learner, Role};
 use crate::clock::{now, parse_rfc3339};
 use crate::config::Config;
@@ -165,19 +165,28 @@ fn parse_cursor(cursor: Option<&str>) -> Result<Option<(i64, i64)>> {
         .ok_or_else(|| Error::invalid("cursor", "is not a cursor this API returned"))
 }
 
-/// Cut a `limit + 1` fetch down to `limit` and say where the next page starts.
-fn page<T: ToSchema>(mut items: Vec<T>, limit: i64, key: impl Fn(&T) -> (i64, i64)) -> Page<T> {
+/// Cut a `limit + 1` fetch of rows down to `limit`, say where the next page starts (the last
+/// row's `key`), and show the rows.
+fn page<R, T: ToSchema>(
+    mut rows: Vec<R>,
+    limit: i64,
+    key: impl Fn(&R) -> (i64, i64),
+    show: impl FnMut(R) -> T,
+) -> Page<T> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|i| {
-            let (a, b) = key(i);
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| {
+            let (a, b) = key(r);
             format!("{a}.{b}")
         })
     } else {
         None
     };
-    Page { items, next_cursor }
+    Page {
+        items: rows.into_iter().map(show).collect(),
+        next_cursor,
+    }
 }
 
 fn clamp_limit(l: Option<i64>) -> i64 {
@@ -248,7 +257,10 @@ async fn create_slot(
     };
     let ids = store::insert_slots(db, advisor.id, &[slot], now).await?;
     match ids.first().copied().flatten() {
-        Some(id) => Ok((Status::Created, Json(store::get_slot(db, id, &tz).await?))),
+        Some(id) => Ok((
+            Status::Created,
+            Json(view::slot(store::get_slot(db, id).await?, &tz)),
+        )),
         None => {
             let other = store::overlapping_slot(db, advisor.id, starts_at, ends_at).await?;
             let zone = availability::zone(&tz);
@@ -463,7 +475,7 @@ async fn create_pattern(
     let mut created = Vec::new();
     for (slot, id) in future.iter().zip(ids) {
         match id {
-            Some(id) => created.push(store::get_slot(db, id, &own_tz).await?),
+            Some(id) => created.push(view::slot(store::get_slot(db, id).await?, &own_tz)),
             None => skipped.push(SkippedSlot {
                 local: local_label(slot.starts_at),
                 starts_at: Some(crate::clock::rfc3339(slot.starts_at)),
@@ -543,10 +555,13 @@ async fn list_slots(
         limit: clamp_limit(limit) + 1,
         after,
     };
-    let slots = store::list_slots(db, &filter, &tz).await?;
-    Ok(Json(page(slots, clamp_limit(limit), |s| {
-        (parse_rfc3339(&s.starts_at).unwrap_or_default(), s.id)
-    })))
+    let rows = store::list_slots(db, &filter).await?;
+    Ok(Json(page(
+        rows,
+        clamp_limit(limit),
+        |s| (s.starts_at, s.id),
+        |s| view::slot(s, &tz),
+    )))
 }
 
 /// Withdraw one of your future slots. A booking on it is cancelled and the learner told.
@@ -640,7 +655,11 @@ async fn book_slot(
         }
     };
     let tz = learner.time_zone.clone();
-    let detail = store::get_booking(db, BookingScope::of(&learner), booking_id, &tz).await?;
+    let detail = view::booking(
+        store::get_booking(db, BookingScope::of(&learner), booking_id).await?,
+        BookingScope::of(&learner),
+        &tz,
+    );
     Ok((Status::Created, Json(detail.booking)))
 }
 
@@ -691,10 +710,14 @@ async fn list_bookings(
         after: parse_cursor(cursor)?,
     };
     let tz = user.time_zone.clone();
-    let bookings = store::list_bookings(db, BookingScope::of(&user), &filter, &tz).await?;
-    Ok(Json(page(bookings, clamp_limit(limit), |b| {
-        (parse_rfc3339(&b.slot.starts_at).unwrap_or_default(), b.id)
-    })))
+    let scope = BookingScope::of(&user);
+    let rows = store::list_bookings(db, scope, &filter).await?;
+    Ok(Json(page(
+        rows,
+        clamp_limit(limit),
+        |b| (b.starts_at, b.id),
+        |b| view::booking(b, scope, &tz).booking,
+    )))
 }
 
 /// One booking (404 when it is not the caller's to see).
@@ -705,9 +728,12 @@ async fn list_bookings(
 async fn get_booking(db: &Db, user: CurrentUser, id: i64) -> Result<Json<Booking>> {
     let tz = user.time_zone.clone();
     Ok(Json(
-        store::get_booking(db, BookingScope::of(&user), id, &tz)
-            .await?
-            .booking,
+        view::booking(
+            store::get_booking(db, BookingScope::of(&user), id).await?,
+            BookingScope::of(&user),
+            &tz,
+        )
+        .booking,
     ))
 }
 
@@ -756,7 +782,7 @@ async fn cancel_booking(
     }
     let scope = BookingScope::of(&user);
     let tz = user.time_zone.clone();
-    let detail = store::get_booking(db, scope, id, &tz).await?;
+    let detail = view::booking(store::get_booking(db, scope, id).await?, scope, &tz);
     if detail.booking.status != BookingStatus::Active {
         return Err(Error::Conflict("this booking is already cancelled".into()));
     }
@@ -807,7 +833,9 @@ async fn cancel_booking(
     if !cancelled {
         return Err(Error::Conflict("this booking is already cancelled".into()));
     }
-    Ok(Json(store::get_booking(db, scope, id, &tz).await?.booking))
+    Ok(Json(
+        view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,
+    ))
 }
 
 #[derive(Responder)]
@@ -831,7 +859,11 @@ async fn invite(db: &Db, config: &State<Config>, user: CurrentUser, id: i64) -> 
         ));
     }
     let tz = user.time_zone.clone();
-    let d = store::get_booking(db, BookingScope::of(&user), id, &tz).await?;
+    let d = view::booking(
+        store::get_booking(db, BookingScope::of(&user), id).await?,
+        BookingScope::of(&user),
+        &tz,
+    );
     let b = &d.booking;
     let mut description = format!(
         "One-to-one advisory session ({}) with {} for {} ({}).",
@@ -903,7 +935,7 @@ async fn record_outcome(
     }
     let scope = BookingScope::of(&advisor);
     let tz = advisor.time_zone.clone();
-    let d = store::get_booking(db, scope, id, &tz).await?;
+    let d = view::booking(store::get_booking(db, scope, id).await?, scope, &tz);
     if d.booking.status != BookingStatus::Active {
         return Err(Error::Conflict("this booking was cancelled".into()));
     }
@@ -920,5 +952,7 @@ async fn record_outcome(
     if !store::record_outcome(db, advisor.id, id, body.attended, notes, now).await? {
         return Err(Error::Conflict("this booking was cancelled".into()));
     }
-    Ok(Json(store::get_booking(db, scope, id, &tz).await?.booking))
+    Ok(Json(
+        view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,
+    ))
 }

@@ -13,75 +13,30 @@
 use sqlx::{Any, AnyPool, Transaction};
 use tracing::instrument;
 
-use super::{availability, Booking, BookingScope, Notification, Outcome, PersonRef, Slot};
+use super::{BookingScope, Notification};
 use crate::auth::Role;
 use crate::clock::rfc3339;
-use crate::domain::{BookingStatus, Mode, SlotStatus, Topic};
+use crate::domain::{BookingStatus, Mode, Topic};
 use crate::error::{Context, Error, Result};
 
-#[derive(sqlx::FromRow)]
-struct SlotRow {
-    id: i64,
-    advisor_id: i64,
-    advisor_name: String,
-    advisor_time_zone: String,
-    starts_at: i64,
-    ends_at: i64,
-    topic: Topic,
-    mode: Mode,
-    location: String,
-    booking_id: Option<i64>,
+/// A live slot as stored, with its advisor (times are unix seconds; `view::slot` shows it).
+#[derive(Debug, sqlx::FromRow)]
+pub struct SlotRow {
+    pub id: i64,
+    pub advisor_id: i64,
+    pub advisor_name: String,
+    pub advisor_time_zone: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub topic: Topic,
+    pub mode: Mode,
+    pub location: String,
+    pub booking_id: Option<i64>,
 }
 
 const SLOT_COLUMNS: &str = "s.id, s.advisor_id, a.name AS advisor_name, \
      a.time_zone AS advisor_time_zone, s.starts_at, s.ends_at, s.topic, s.mode, s.location, \
      (SELECT b.id FROM bookings b WHERE b.slot_id = s.id AND b.status = 'active') AS booking_id";
-
-fn slot_view(
-    id: i64,
-    advisor: (i64, String, String),
-    times: (i64, i64),
-    what: (Topic, Mode, String),
-    booked: bool,
-    viewer_tz: &str,
-) -> Slot {
-    let tz = availability::zone(viewer_tz);
-    let advisor_tz = availability::zone(&advisor.2);
-    Slot {
-        id,
-        advisor_id: advisor.0,
-        advisor_name: advisor.1,
-        advisor_starts_at_local: availability::local_rfc3339(times.0, &advisor_tz),
-        advisor_time_zone: advisor.2,
-        starts_at: rfc3339(times.0),
-        ends_at: rfc3339(times.1),
-        starts_at_local: availability::local_rfc3339(times.0, &tz),
-        ends_at_local: availability::local_rfc3339(times.1, &tz),
-        time_zone: viewer_tz.to_string(),
-        duration_minutes: (times.1 - times.0) / 60,
-        topic: what.0,
-        mode: what.1,
-        location: what.2,
-        status: if booked {
-            SlotStatus::Booked
-        } else {
-            SlotStatus::Open
-        },
-    }
-}
-
-impl SlotRow {
-    fn view(self, viewer_tz: &str) -> Slot {
-        slot_view(
-            self.id,
-            (self.advisor_id, self.advisor_name, self.advisor_time_zone),
-            (self.starts_at, self.ends_at),
-            (self.topic, self.mode, self.location),
-            self.booking_id.is_some(),
-            viewer_tz,
-        )
-    }
-}
 
 /// A slot to publish, validated.
 #[derive(Debug, Clone)]
@@ -175,7 +130,7 @@ pub async fn overlapping_slot(
 
 /// One live slot (booked or not).
 #[instrument(skip_all)]
-pub async fn get_slot(db: &AnyPool, id: i64, viewer_tz: &str) -> Result<Slot> {
+pub async fn get_slot(db: &AnyPool, id: i64) -> Result<SlotRow> {
     let row: SlotRow = sqlx::query_as(&format!(
         "SELECT {SLOT_COLUMNS} FROM slots s JOIN users a ON a.id = s.advisor_id
          WHERE s.id = $1 AND s.deleted_at IS NULL"
@@ -184,7 +139,7 @@ pub async fn get_slot(db: &AnyPool, id: i64, viewer_tz: &str) -> Result<Slot> {
     .fetch_one(db)
     .await
     .or_not_found("slot")?;
-    Ok(row.view(viewer_tz))
+    Ok(row)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -203,8 +158,8 @@ pub struct SlotFilter {
 
 /// Future live slots, by start time.
 #[instrument(skip_all)]
-pub async fn list_slots(db: &AnyPool, f: &SlotFilter, viewer_tz: &str) -> Result<Vec<Slot>> {
-    let rows: Vec<SlotRow> = sqlx::query_as(&format!(
+pub async fn list_slots(db: &AnyPool, f: &SlotFilter) -> Result<Vec<SlotRow>> {
+    sqlx::query_as(&format!(
         "SELECT {SLOT_COLUMNS} FROM slots s JOIN users a ON a.id = s.advisor_id
          WHERE s.deleted_at IS NULL AND s.starts_at >= $1
            AND ($2 IS NULL OR s.starts_at < $2)
@@ -226,8 +181,7 @@ pub async fn list_slots(db: &AnyPool, f: &SlotFilter, viewer_tz: &str) -> Result
     .bind(f.after.map(|a| a.1))
     .fetch_all(db)
     .await
-    .context("listing slots")?;
-    Ok(rows.into_iter().map(|r| r.view(viewer_tz)).collect())
+    .context("listing slots")
 }
 
 /// Why a booking was refused (the INSERT inserted nothing).
@@ -344,39 +298,40 @@ pub async fn book(
     Ok(Err(refusal))
 }
 
-#[derive(sqlx::FromRow)]
-struct BookingRow {
-    id: i64,
-    status: BookingStatus,
-    note: String,
-    uid: String,
-    sequence: i64,
-    created_at: i64,
-    updated_at: i64,
-    cancelled_at: Option<i64>,
-    cancelled_by: Option<i64>,
-    cancelled_by_role: Option<Role>,
-    cancel_reason: Option<String>,
-    attended: Option<i64>,
-    outcome_notes: Option<String>,
-    outcome_at: Option<i64>,
-    slot_id: i64,
-    slot_deleted_at: Option<i64>,
-    slot_booking_id: Option<i64>,
-    advisor_id: i64,
-    advisor_name: String,
-    advisor_email: String,
-    advisor_time_zone: String,
-    starts_at: i64,
-    ends_at: i64,
-    topic: Topic,
-    mode: Mode,
-    location: String,
-    learner_id: i64,
-    learner_name: String,
-    learner_email: String,
-    sme_id: i64,
-    sme_name: String,
+/// A booking as stored, with its slot, advisor, learner and SME (`view::booking` shows it).
+#[derive(Debug, sqlx::FromRow)]
+pub struct BookingRow {
+    pub id: i64,
+    pub status: BookingStatus,
+    pub note: String,
+    pub uid: String,
+    pub sequence: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub cancelled_at: Option<i64>,
+    pub cancelled_by: Option<i64>,
+    pub cancelled_by_role: Option<Role>,
+    pub cancel_reason: Option<String>,
+    pub attended: Option<i64>,
+    pub outcome_notes: Option<String>,
+    pub outcome_at: Option<i64>,
+    pub slot_id: i64,
+    pub slot_deleted_at: Option<i64>,
+    pub slot_booking_id: Option<i64>,
+    pub advisor_id: i64,
+    pub advisor_name: String,
+    pub advisor_email: String,
+    pub advisor_time_zone: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub topic: Topic,
+    pub mode: Mode,
+    pub location: String,
+    pub learner_id: i64,
+    pub learner_name: String,
+    pub learner_email: String,
+    pub sme_id: i64,
+    pub sme_name: String,
 }
 
 const BOOKING_SELECT: &str = "SELECT b.id, b.status, b.note, b.uid, b.sequence, b.created_at,
@@ -398,94 +353,9 @@ const BOOKING_SELECT: &str = "SELECT b.id, b.status, b.note, b.uid, b.sequence, 
        AND ($2 IS NULL OR s.advisor_id = $2)
        AND ($3 IS NULL OR m.partner_id = $3)";
 
-/// A booking with what its invite needs beyond the public view.
-#[derive(Debug, Clone)]
-pub struct BookingDetail {
-    pub booking: Booking,
-    pub uid: String,
-    pub starts_at: i64,
-    pub ends_at: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub advisor: (String, String),
-    pub learner: (String, String),
-    pub advisor_id: i64,
-    pub learner_id: i64,
-}
-
-impl BookingRow {
-    fn detail(self, scope: BookingScope, viewer_tz: &str) -> BookingDetail {
-        let mut slot = slot_view(
-            self.slot_id,
-            (
-                self.advisor_id,
-                self.advisor_name.clone(),
-                self.advisor_time_zone,
-            ),
-            (self.starts_at, self.ends_at),
-            (self.topic, self.mode, self.location),
-            self.slot_booking_id.is_some(),
-            viewer_tz,
-        );
-        if self.slot_deleted_at.is_some() {
-            slot.status = SlotStatus::Withdrawn;
-        }
-        let outcome = match (self.attended, self.outcome_at) {
-            (Some(a), Some(at)) => Some(Outcome {
-                attended: a == 1,
-                notes: if scope.sees_notes() {
-                    Some(self.outcome_notes.unwrap_or_default())
-                } else {
-                    None
-                },
-                recorded_at: rfc3339(at),
-            }),
-            _ => None,
-        };
-        BookingDetail {
-            booking: Booking {
-                id: self.id,
-                status: self.status,
-                note: self.note,
-                slot,
-                learner: PersonRef {
-                    id: self.learner_id,
-                    name: self.learner_name.clone(),
-                },
-                sme: PersonRef {
-                    id: self.sme_id,
-                    name: self.sme_name,
-                },
-                created_at: rfc3339(self.created_at),
-                cancelled_at: self.cancelled_at.map(rfc3339),
-                cancelled_by: self.cancelled_by,
-                cancelled_by_role: self.cancelled_by_role,
-                cancel_reason: self.cancel_reason,
-                sequence: self.sequence,
-                outcome,
-                invite_url: format!("/api/bookings/{}/invite.ics", self.id),
-            },
-            uid: self.uid,
-            starts_at: self.starts_at,
-            ends_at: self.ends_at,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            advisor: (self.advisor_name, self.advisor_email),
-            learner: (self.learner_name, self.learner_email),
-            advisor_id: self.advisor_id,
-            learner_id: self.learner_id,
-        }
-    }
-}
-
 /// One booking the caller may see; anything else is "not found".
 #[instrument(skip_all)]
-pub async fn get_booking(
-    db: &AnyPool,
-    scope: BookingScope,
-    id: i64,
-    viewer_tz: &str,
-) -> Result<BookingDetail> {
+pub async fn get_booking(db: &AnyPool, scope: BookingScope, id: i64) -> Result<BookingRow> {
     let (learner, advisor, partner) = scope.filters();
     let row: BookingRow = sqlx::query_as(&format!("{BOOKING_SELECT} AND b.id = $4"))
         .bind(learner)
@@ -495,7 +365,7 @@ pub async fn get_booking(
         .fetch_one(db)
         .await
         .or_not_found("booking")?;
-    Ok(row.detail(scope, viewer_tz))
+    Ok(row)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -515,10 +385,9 @@ pub async fn list_bookings(
     db: &AnyPool,
     scope: BookingScope,
     f: &BookingFilter,
-    viewer_tz: &str,
-) -> Result<Vec<Booking>> {
+) -> Result<Vec<BookingRow>> {
     let (learner, advisor, partner) = scope.filters();
-    let rows: Vec<BookingRow> = sqlx::query_as(&format!(
+    sqlx::query_as(&format!(
         "{BOOKING_SELECT}
            AND ($4 IS NULL OR b.status = $4)
            AND ($5 IS NULL OR s.starts_at >= $5)
@@ -538,11 +407,7 @@ pub async fn list_bookings(
     .bind(f.after.map(|a| a.1))
     .fetch_all(db)
     .await
-    .context("listing bookings")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| r.detail(scope, viewer_tz).booking)
-        .collect())
+    .context("listing bookings")
 }
 
 pub struct Cancellation<'a> {
