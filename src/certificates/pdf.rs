@@ -455,17 +455,77 @@ fn clean(s: &str) -> String {
         .join(" ")
 }
 
-/// Render one certificate.
+/// Render one certificate: the document and its metadata, then one drawing function per part
+/// of the page, in the order they are painted.
 pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
     let fonts = &*FONTS;
     let t = i18n::strings(data.lang);
-    let learner = clean(&data.learner_name);
-    let sme = clean(&data.sme_name);
-    let course = clean(&data.course_title);
-    let partner = clean(&data.partner_name);
-    let hub = clean(&data.hub_name);
+    let shown = Shown {
+        learner: clean(&data.learner_name),
+        sme: clean(&data.sme_name),
+        course: clean(&data.course_title),
+        partner: clean(&data.partner_name),
+        hub: clean(&data.hub_name),
+    };
     let modules = qr::encode(&data.verify_url)?;
+    let mut document = new_document(data, t, &shown)?;
+    let settings =
+        PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| PdfError::Pdf("page size".into()))?;
+    let mut page = document.start_page_with(settings);
+    let mut surface = page.surface();
+    let mut c = Canvas { s: &mut surface };
+    draw_frame(&mut c);
+    draw_heading(&mut c, fonts, t, &shown.hub);
+    draw_holder(&mut c, fonts, t, &shown.learner, &shown.sme);
+    draw_course(&mut c, fonts, t, data, &shown.course);
+    draw_sign_off(&mut c, fonts, t, &shown.partner);
+    draw_seal(&mut c, fonts, data.completed_on.year());
+    let qr_box = draw_verification(&mut c, fonts, t, data, &modules);
+    if data.revoked {
+        draw_revoked_stamp(&mut c, fonts, t);
+    }
+    surface.finish();
+    if let Some(rect) = qr_box {
+        // The QR code is also a link to the verify page.
+        page.add_annotation(krilla::annotation::Annotation::new_link(
+            krilla::annotation::LinkAnnotation::new(
+                rect,
+                krilla::annotation::Target::Action(
+                    krilla::action::LinkAction::new(data.verify_url.clone()).into(),
+                ),
+            ),
+            Some(format!("{} {}", t.verify_at, data.verify_url)),
+        ));
+    }
+    page.finish();
+    document
+        .finish()
+        .map_err(|e| PdfError::Pdf(format!("{e:?}")))
+}
 
+/// The names on the page, cleaned for the fonts.
+struct Shown {
+    learner: String,
+    sme: String,
+    course: String,
+    partner: String,
+    hub: String,
+}
+
+/// The baseline of the sign-off line, shared by the partner's sign-off and the verification
+/// block beside it.
+const SIGN_LINE_Y: f32 = 506.0;
+/// Horizontal centres of the bottom-left and bottom-right blocks.
+const LEFT_CX: f32 = 205.0;
+const RIGHT_CX: f32 = PAGE_W - 205.0;
+
+/// A PDF/A-2u document with its metadata (title, description with the verify URL, author,
+/// language, date).
+fn new_document(
+    data: &CertificateData,
+    t: &i18n::Strings,
+    shown: &Shown,
+) -> Result<Document, PdfError> {
     let configuration = ConfigurationBuilder::new()
         .with_archival_validator(Archival::A2_U)
         .finish()
@@ -477,13 +537,16 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
     let date = data.completed_on;
     document.set_metadata(
         Metadata::new()
-            .title(format!("{} — {learner} — {course}", t.title))
+            .title(format!(
+                "{} — {} — {}",
+                t.title, shown.learner, shown.course
+            ))
             .description(format!(
                 "{} {}: {}",
                 t.verification_code, data.code, data.verify_url
             ))
-            .authors(vec![partner.clone()])
-            .creator(hub.clone())
+            .authors(vec![shown.partner.clone()])
+            .creator(shown.hub.clone())
             .language(data.lang.code().into())
             .creation_date(
                 DateTime::new(u16::try_from(date.year()).unwrap_or(2000))
@@ -491,14 +554,11 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
                     .day(date.day().unsigned_abs()),
             ),
     );
+    Ok(document)
+}
 
-    let settings =
-        PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| PdfError::Pdf("page size".into()))?;
-    let mut page = document.start_page_with(settings);
-    let mut surface = page.surface();
-    let mut c = Canvas { s: &mut surface };
-
-    // Paper and frame: a teal rule, a fine gold rule inside it, corner brackets and diamonds.
+/// Paper and frame: a teal rule, a fine gold rule inside it, corner brackets and diamonds.
+fn draw_frame(c: &mut Canvas<'_, '_>) {
     c.rect(0.0, 0.0, PAGE_W, PAGE_H, Some(fill(PAPER)), None);
     c.rect(
         20.0,
@@ -529,12 +589,12 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
         );
         c.diamond(x + dx * 7.0, y + dy * 7.0, 3.2, GOLD);
     }
+}
 
-    // Header: the hub, letter-spaced, with its tagline.
+/// The hub, letter-spaced, with its tagline; the title and its ornament.
+fn draw_heading(c: &mut Canvas<'_, '_>, fonts: &'static Fonts, t: &i18n::Strings, hub: &str) {
     c.tracked(&fonts.sans_bold, 13.0, CX, 84.0, TEAL, &hub.to_uppercase());
     c.centered(&fonts.sans, 8.5, CX, 100.0, MUTED, t.tagline);
-
-    // Title and ornament.
     let title_size = fit(&fonts.display, t.title, 36.0, 24.0, 620.0);
     c.centered(&fonts.display, title_size, CX, 148.0, INK, t.title);
     c.line(CX - 120.0, 168.0, CX - 12.0, 168.0, stroke(GOLD, 0.9));
@@ -542,12 +602,20 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
     c.diamond(CX, 168.0, 4.0, GOLD);
     c.diamond(CX - 126.0, 168.0, 1.8, GOLD);
     c.diamond(CX + 126.0, 168.0, 1.8, GOLD);
+}
 
-    // Who.
+/// Who: the learner's name, underlined, and their SME.
+fn draw_holder(
+    c: &mut Canvas<'_, '_>,
+    fonts: &'static Fonts,
+    t: &i18n::Strings,
+    learner: &str,
+    sme: &str,
+) {
     c.centered(&fonts.italic, 13.5, CX, 204.0, MUTED, t.certifies);
-    let name_size = fit(&fonts.display, &learner, 34.0, 16.0, 640.0);
-    c.centered(&fonts.display, name_size, CX, 248.0, TEAL, &learner);
-    let name_w = fonts.display.width(&learner, name_size).max(220.0);
+    let name_size = fit(&fonts.display, learner, 34.0, 16.0, 640.0);
+    c.centered(&fonts.display, name_size, CX, 248.0, TEAL, learner);
+    let name_w = fonts.display.width(learner, name_size).max(220.0);
     c.line(
         CX - name_w / 2.0 - 18.0,
         261.0,
@@ -555,24 +623,32 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
         261.0,
         stroke(GOLD, 0.6),
     );
-    let sme_size = fit(&fonts.serif, &sme, 13.0, 8.0, 600.0);
+    let sme_size = fit(&fonts.serif, sme, 13.0, 8.0, 600.0);
     c.centered_runs(
         CX,
         282.0,
         &[
             (&fonts.italic, sme_size, MUTED, &format!("{} ", t.of_sme)),
-            (&fonts.serif, sme_size, INK, &sme),
+            (&fonts.serif, sme_size, INK, sme),
         ],
     );
+}
 
-    // What.
+/// What: the course title on one or two balanced lines, then the date and the score.
+fn draw_course(
+    c: &mut Canvas<'_, '_>,
+    fonts: &'static Fonts,
+    t: &i18n::Strings,
+    data: &CertificateData,
+    course: &str,
+) {
     c.centered(&fonts.italic, 13.5, CX, 314.0, MUTED, t.completed_course);
     let (course_lines, course_size) = [22.0f32, 20.0, 18.0, 16.0, 14.0]
         .iter()
-        .find_map(|&size| wrap(&fonts.display, &course, size, 600.0, 2).map(|l| (l, size)))
+        .find_map(|&size| wrap(&fonts.display, course, size, 600.0, 2).map(|l| (l, size)))
         .unwrap_or_else(|| {
-            let size = fit(&fonts.display, &course, 14.0, 6.0, 600.0);
-            (vec![course.clone()], size)
+            let size = fit(&fonts.display, course, 14.0, 6.0, 600.0);
+            (vec![course.to_string()], size)
         });
     let course_lines = balance(&fonts.display, course_lines, course_size);
     let mut y = 346.0;
@@ -596,44 +672,47 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
         None => when,
     };
     c.centered(&fonts.sans, 10.5, CX, y + 24.0, MUTED, &details);
+}
 
-    // Bottom left: the issuing partner's sign-off.
-    let (left_cx, line_y) = (205.0, 506.0);
-    let sign_size = fit(&fonts.italic, &partner, 16.0, 9.0, 200.0);
+/// Bottom left: the issuing partner's sign-off.
+fn draw_sign_off(c: &mut Canvas<'_, '_>, fonts: &'static Fonts, t: &i18n::Strings, partner: &str) {
+    let sign_size = fit(&fonts.italic, partner, 16.0, 9.0, 200.0);
     c.centered(
         &fonts.italic,
         sign_size,
-        left_cx,
-        line_y - 9.0,
+        LEFT_CX,
+        SIGN_LINE_Y - 9.0,
         INK,
-        &partner,
+        partner,
     );
     c.line(
-        left_cx - 100.0,
-        line_y,
-        left_cx + 100.0,
-        line_y,
+        LEFT_CX - 100.0,
+        SIGN_LINE_Y,
+        LEFT_CX + 100.0,
+        SIGN_LINE_Y,
         stroke(INK, 0.7),
     );
-    let partner_size = fit(&fonts.sans_bold, &partner, 9.5, 6.0, 210.0);
+    let partner_size = fit(&fonts.sans_bold, partner, 9.5, 6.0, 210.0);
     c.centered(
         &fonts.sans_bold,
         partner_size,
-        left_cx,
-        line_y + 15.0,
+        LEFT_CX,
+        SIGN_LINE_Y + 15.0,
         INK,
-        &partner,
+        partner,
     );
     c.centered(
         &fonts.sans,
         8.0,
-        left_cx,
-        line_y + 27.0,
+        LEFT_CX,
+        SIGN_LINE_Y + 27.0,
         MUTED,
         t.issuing_partner,
     );
+}
 
-    // Bottom centre: the seal.
+/// Bottom centre: the seal, with the year of completion.
+fn draw_seal(c: &mut Canvas<'_, '_>, fonts: &'static Fonts, year: i16) {
     let (seal_x, seal_y) = (CX, 484.0);
     c.circle(
         seal_x,
@@ -654,14 +733,22 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
         seal_x,
         seal_y + 17.0,
         GOLD,
-        &date.year().to_string(),
+        &year.to_string(),
     );
     c.diamond(seal_x, seal_y - 21.0, 2.2, GOLD);
+}
 
-    // Bottom right: QR code, the code itself and where to check it.
-    let right_cx = PAGE_W - 205.0;
+/// Bottom right: the QR code, the code itself and where to check it. Returns the QR code's
+/// box (for the link annotation).
+fn draw_verification(
+    c: &mut Canvas<'_, '_>,
+    fonts: &'static Fonts,
+    t: &i18n::Strings,
+    data: &CertificateData,
+    modules: &qr::QrModules,
+) -> Option<Rect> {
     let qr_size = 80.0;
-    let (qr_x, qr_y) = (right_cx - qr_size / 2.0, 412.0);
+    let (qr_x, qr_y) = (RIGHT_CX - qr_size / 2.0, 412.0);
     let m = qr_size / modules.width as f32;
     c.rect(
         qr_x - 4.0,
@@ -691,16 +778,16 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
     c.centered(
         &fonts.sans,
         7.5,
-        right_cx,
-        line_y + 3.0,
+        RIGHT_CX,
+        SIGN_LINE_Y + 3.0,
         MUTED,
         t.verification_code,
     );
     c.centered(
         &fonts.sans_bold,
         12.0,
-        right_cx,
-        line_y + 17.0,
+        RIGHT_CX,
+        SIGN_LINE_Y + 17.0,
         INK,
         &data.code,
     );
@@ -710,57 +797,41 @@ pub fn render(data: &CertificateData) -> Result<Vec<u8>, PdfError> {
     c.centered(
         &fonts.sans,
         verify_size,
-        right_cx,
-        line_y + 29.0,
+        RIGHT_CX,
+        SIGN_LINE_Y + 29.0,
         MUTED,
         &verify_line,
     );
+    Rect::from_xywh(qr_x - 4.0, qr_y - 4.0, qr_size + 8.0, qr_size + 8.0)
+}
 
-    if data.revoked {
-        // A diagonal stamp across the page: a revoked certificate must not pass as valid.
-        let red = (0xB3, 0x26, 0x2A);
-        c.s.push_transform(&krilla::geom::Transform::from_rotate_at(
-            -18.0,
-            CX,
-            PAGE_H / 2.0,
-        ));
-        let size = 64.0;
-        let w = fonts.sans_bold.width(t.revoked_stamp, size);
-        c.rect(
-            CX - w / 2.0 - 24.0,
-            PAGE_H / 2.0 - size * 0.95,
-            w + 48.0,
-            size * 1.35,
-            None,
-            Some(stroke(red, 4.0)),
-        );
-        c.centered(
-            &fonts.sans_bold,
-            size,
-            CX,
-            PAGE_H / 2.0 + size * 0.2,
-            red,
-            t.revoked_stamp,
-        );
-        c.s.pop();
-    }
-
-    surface.finish();
-    if let Some(rect) = Rect::from_xywh(qr_x - 4.0, qr_y - 4.0, qr_size + 8.0, qr_size + 8.0) {
-        page.add_annotation(krilla::annotation::Annotation::new_link(
-            krilla::annotation::LinkAnnotation::new(
-                rect,
-                krilla::annotation::Target::Action(
-                    krilla::action::LinkAction::new(data.verify_url.clone()).into(),
-                ),
-            ),
-            Some(format!("{} {}", t.verify_at, data.verify_url)),
-        ));
-    }
-    page.finish();
-    document
-        .finish()
-        .map_err(|e| PdfError::Pdf(format!("{e:?}")))
+/// A diagonal stamp across the page: a revoked certificate must not pass as valid.
+fn draw_revoked_stamp(c: &mut Canvas<'_, '_>, fonts: &'static Fonts, t: &i18n::Strings) {
+    let red = (0xB3, 0x26, 0x2A);
+    c.s.push_transform(&krilla::geom::Transform::from_rotate_at(
+        -18.0,
+        CX,
+        PAGE_H / 2.0,
+    ));
+    let size = 64.0;
+    let w = fonts.sans_bold.width(t.revoked_stamp, size);
+    c.rect(
+        CX - w / 2.0 - 24.0,
+        PAGE_H / 2.0 - size * 0.95,
+        w + 48.0,
+        size * 1.35,
+        None,
+        Some(stroke(red, 4.0)),
+    );
+    c.centered(
+        &fonts.sans_bold,
+        size,
+        CX,
+        PAGE_H / 2.0 + size * 0.2,
+        red,
+        t.revoked_stamp,
+    );
+    c.s.pop();
 }
 
 /// Does every character of `text` have a glyph in the certificate's fonts, fallbacks included?
