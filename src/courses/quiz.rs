@@ -523,200 +523,19 @@ fn question(
         .as_ref()
         .map(|t| c.text(t, &format!("{label}: explanation")));
 
+    let q = QuestionAt {
+        r,
+        span: &span,
+        id: &id,
+        kind: &kind_name,
+        label: &label,
+    };
     let kind = match kind_name.as_str() {
-        "single" | "multiple" => {
-            c.not_for_kind(&r.answer, "answer", &id, &kind_name);
-            c.not_for_kind(&r.tolerance, "tolerance", &id, &kind_name);
-            c.not_for_kind(&r.accepted, "accepted", &id, &kind_name);
-            c.not_for_kind(&r.pairs, "pairs", &id, &kind_name);
-            let options = choice_options(c, r, &span, &label);
-            let correct = options.iter().filter(|o| o.correct).count();
-            if kind_name == "single" {
-                c.not_for_kind(&r.scoring, "scoring", &id, &kind_name);
-                if !options.is_empty() && correct == 0 {
-                    c.err(&span, format!("{label} has no correct option"));
-                } else if correct > 1 {
-                    c.err(
-                        &span,
-                        format!(
-                            "{label} has {correct} correct options; a single-choice question has exactly one (use kind = \"multiple\")"
-                        ),
-                    );
-                }
-                QuestionKind::Single { options }
-            } else {
-                if !options.is_empty() && correct == 0 {
-                    c.err(&span, format!("{label} has no correct option"));
-                }
-                let scoring = match r.scoring.as_ref().map(|s| (s.get_ref().as_str(), s)) {
-                    None | Some(("all_or_nothing", _)) => Scoring::AllOrNothing,
-                    Some(("partial", _)) => Scoring::Partial,
-                    Some((other, s)) => {
-                        c.err(
-                            &s.span(),
-                            format!(
-                                "{label}: scoring \"{other}\" must be all_or_nothing or partial"
-                            ),
-                        );
-                        Scoring::AllOrNothing
-                    }
-                };
-                QuestionKind::Multiple { scoring, options }
-            }
-        }
-        "true_false" => {
-            no_choice_fields(c, r, &id, &kind_name);
-            c.not_for_kind(&r.tolerance, "tolerance", &id, &kind_name);
-            c.not_for_kind(&r.accepted, "accepted", &id, &kind_name);
-            c.not_for_kind(&r.pairs, "pairs", &id, &kind_name);
-            let answer = match &r.answer {
-                Some(a) => match a.get_ref() {
-                    toml::Value::Boolean(b) => *b,
-                    _ => {
-                        c.err(&a.span(), format!("{label}: answer must be true or false"));
-                        false
-                    }
-                },
-                None => {
-                    c.err(&span, format!("{label}: answer (true or false) is missing"));
-                    false
-                }
-            };
-            QuestionKind::TrueFalse { answer }
-        }
-        "text" => {
-            no_choice_fields(c, r, &id, &kind_name);
-            c.not_for_kind(&r.answer, "answer", &id, &kind_name);
-            c.not_for_kind(&r.tolerance, "tolerance", &id, &kind_name);
-            c.not_for_kind(&r.pairs, "pairs", &id, &kind_name);
-            let mut accepted = BTreeMap::new();
-            match &r.accepted {
-                None => c.err(&span, format!("{label}: accepted answers are missing")),
-                Some(acc) => {
-                    for (lang, list) in acc.get_ref() {
-                        if !c.ctx.languages.iter().any(|l| l == lang) {
-                            c.err(
-                                &list.span(),
-                                format!(
-                                    "{label}: accepted: language \"{lang}\" is not a language of the course"
-                                ),
-                            );
-                            continue;
-                        }
-                        let mut answers = Vec::new();
-                        for a in list.get_ref() {
-                            if normalize_text(a.get_ref()).is_empty() {
-                                c.err(&a.span(), format!("{label}: an accepted answer is empty"));
-                            } else {
-                                answers.push(a.get_ref().trim().to_string());
-                            }
-                        }
-                        if list.get_ref().is_empty() {
-                            c.err(
-                                &list.span(),
-                                format!("{label}: accepted \"{lang}\" has no answers"),
-                            );
-                        }
-                        accepted.insert(lang.clone(), answers);
-                    }
-                    if !acc.get_ref().contains_key(c.ctx.default_language) {
-                        c.err(
-                            &acc.span(),
-                            format!(
-                                "{label}: accepted: missing the default language \"{}\"",
-                                c.ctx.default_language
-                            ),
-                        );
-                    }
-                }
-            }
-            QuestionKind::Text { accepted }
-        }
-        "numeric" => {
-            no_choice_fields(c, r, &id, &kind_name);
-            c.not_for_kind(&r.accepted, "accepted", &id, &kind_name);
-            c.not_for_kind(&r.pairs, "pairs", &id, &kind_name);
-            let answer = match &r.answer {
-                Some(a) => number(a.get_ref()).unwrap_or_else(|| {
-                    c.err(&a.span(), format!("{label}: answer must be a number"));
-                    0.0
-                }),
-                None => {
-                    c.err(&span, format!("{label}: answer (a number) is missing"));
-                    0.0
-                }
-            };
-            let tolerance = match &r.tolerance {
-                Some(t) => match number(t.get_ref()) {
-                    Some(x) if x >= 0.0 => x,
-                    _ => {
-                        c.err(
-                            &t.span(),
-                            format!("{label}: tolerance must be a number of 0 or more"),
-                        );
-                        0.0
-                    }
-                },
-                None => 0.0,
-            };
-            QuestionKind::Numeric { answer, tolerance }
-        }
-        "matching" => {
-            no_choice_fields(c, r, &id, &kind_name);
-            c.not_for_kind(&r.answer, "answer", &id, &kind_name);
-            c.not_for_kind(&r.tolerance, "tolerance", &id, &kind_name);
-            c.not_for_kind(&r.accepted, "accepted", &id, &kind_name);
-            let mut pairs = Vec::new();
-            match &r.pairs {
-                None => c.err(&span, format!("{label}: [[questions.pairs]] are missing")),
-                Some(list) => {
-                    let n = list.get_ref().len();
-                    if !(2..=8).contains(&n) {
-                        c.err(
-                            &list.span(),
-                            format!("{label} has {n} pairs; a matching question has 2 to 8"),
-                        );
-                    }
-                    let mut ids = HashSet::new();
-                    let mut rights = HashSet::new();
-                    for p in list.get_ref() {
-                        let ps = p.span();
-                        let pr = p.get_ref();
-                        let pid = c.id(&pr.id, &ps, &format!("{label}: a pair"));
-                        if !pid.is_empty() && !ids.insert(pid.clone()) {
-                            c.err(&ps, format!("{label}: duplicate pair id \"{pid}\""));
-                        }
-                        let left = c.required_text(
-                            &pr.left,
-                            &ps,
-                            &format!("{label}: pair \"{pid}\" left"),
-                        );
-                        let right = c.required_text(
-                            &pr.right,
-                            &ps,
-                            &format!("{label}: pair \"{pid}\" right"),
-                        );
-                        if let Some(r) = right.as_ref().and_then(|r| r.get(c.ctx.default_language))
-                        {
-                            if !rights.insert(normalize_text(r)) {
-                                c.err(
-                                    &ps,
-                                    format!("{label}: pair \"{pid}\" has the same right side as another pair"),
-                                );
-                            }
-                        }
-                        if let (Some(left), Some(right)) = (left, right) {
-                            pairs.push(Pair {
-                                id: pid,
-                                left,
-                                right,
-                            });
-                        }
-                    }
-                }
-            }
-            QuestionKind::Matching { pairs }
-        }
+        "single" | "multiple" => choice_question(c, &q),
+        "true_false" => true_false_question(c, &q),
+        "text" => text_question(c, &q),
+        "numeric" => numeric_question(c, &q),
+        "matching" => matching_question(c, &q),
         other => {
             let at = r.kind.as_ref().map(|k| k.span()).unwrap_or(span.clone());
             c.err(
@@ -738,6 +557,217 @@ fn question(
         explanation,
         kind,
     })
+}
+
+/// A question being checked: its raw fields and what the messages call it.
+struct QuestionAt<'r> {
+    r: &'r RawQuestion,
+    span: &'r Range<usize>,
+    id: &'r str,
+    kind: &'r str,
+    /// `question "q1" (single)`
+    label: &'r str,
+}
+
+/// `single` (exactly one correct option) and `multiple` (at least one; all-or-nothing or
+/// partial scoring).
+fn choice_question(c: &mut Checker, q: &QuestionAt<'_>) -> QuestionKind {
+    let (r, span, id, kind_name, label) = (q.r, q.span, q.id, q.kind, q.label);
+    c.not_for_kind(&r.answer, "answer", id, kind_name);
+    c.not_for_kind(&r.tolerance, "tolerance", id, kind_name);
+    c.not_for_kind(&r.accepted, "accepted", id, kind_name);
+    c.not_for_kind(&r.pairs, "pairs", id, kind_name);
+    let options = choice_options(c, r, span, label);
+    let correct = options.iter().filter(|o| o.correct).count();
+    if kind_name == "single" {
+        c.not_for_kind(&r.scoring, "scoring", id, kind_name);
+        if !options.is_empty() && correct == 0 {
+            c.err(span, format!("{label} has no correct option"));
+        } else if correct > 1 {
+            c.err(
+                    span,
+                    format!(
+                        "{label} has {correct} correct options; a single-choice question has exactly one (use kind = \"multiple\")"
+                    ),
+                );
+        }
+        QuestionKind::Single { options }
+    } else {
+        if !options.is_empty() && correct == 0 {
+            c.err(span, format!("{label} has no correct option"));
+        }
+        let scoring = match r.scoring.as_ref().map(|s| (s.get_ref().as_str(), s)) {
+            None | Some(("all_or_nothing", _)) => Scoring::AllOrNothing,
+            Some(("partial", _)) => Scoring::Partial,
+            Some((other, s)) => {
+                c.err(
+                    &s.span(),
+                    format!("{label}: scoring \"{other}\" must be all_or_nothing or partial"),
+                );
+                Scoring::AllOrNothing
+            }
+        };
+        QuestionKind::Multiple { scoring, options }
+    }
+}
+
+/// `true_false`: a boolean answer.
+fn true_false_question(c: &mut Checker, q: &QuestionAt<'_>) -> QuestionKind {
+    let (r, span, id, kind_name, label) = (q.r, q.span, q.id, q.kind, q.label);
+    no_choice_fields(c, r, id, kind_name);
+    c.not_for_kind(&r.tolerance, "tolerance", id, kind_name);
+    c.not_for_kind(&r.accepted, "accepted", id, kind_name);
+    c.not_for_kind(&r.pairs, "pairs", id, kind_name);
+    let answer = match &r.answer {
+        Some(a) => match a.get_ref() {
+            toml::Value::Boolean(b) => *b,
+            _ => {
+                c.err(&a.span(), format!("{label}: answer must be true or false"));
+                false
+            }
+        },
+        None => {
+            c.err(span, format!("{label}: answer (true or false) is missing"));
+            false
+        }
+    };
+    QuestionKind::TrueFalse { answer }
+}
+
+/// `text`: accepted answers per course language (compared after [`normalize_text`]).
+fn text_question(c: &mut Checker, q: &QuestionAt<'_>) -> QuestionKind {
+    let (r, span, id, kind_name, label) = (q.r, q.span, q.id, q.kind, q.label);
+    no_choice_fields(c, r, id, kind_name);
+    c.not_for_kind(&r.answer, "answer", id, kind_name);
+    c.not_for_kind(&r.tolerance, "tolerance", id, kind_name);
+    c.not_for_kind(&r.pairs, "pairs", id, kind_name);
+    let mut accepted = BTreeMap::new();
+    match &r.accepted {
+        None => c.err(span, format!("{label}: accepted answers are missing")),
+        Some(acc) => {
+            for (lang, list) in acc.get_ref() {
+                if !c.ctx.languages.iter().any(|l| l == lang) {
+                    c.err(
+                            &list.span(),
+                            format!(
+                                "{label}: accepted: language \"{lang}\" is not a language of the course"
+                            ),
+                        );
+                    continue;
+                }
+                let mut answers = Vec::new();
+                for a in list.get_ref() {
+                    if normalize_text(a.get_ref()).is_empty() {
+                        c.err(&a.span(), format!("{label}: an accepted answer is empty"));
+                    } else {
+                        answers.push(a.get_ref().trim().to_string());
+                    }
+                }
+                if list.get_ref().is_empty() {
+                    c.err(
+                        &list.span(),
+                        format!("{label}: accepted \"{lang}\" has no answers"),
+                    );
+                }
+                accepted.insert(lang.clone(), answers);
+            }
+            if !acc.get_ref().contains_key(c.ctx.default_language) {
+                c.err(
+                    &acc.span(),
+                    format!(
+                        "{label}: accepted: missing the default language \"{}\"",
+                        c.ctx.default_language
+                    ),
+                );
+            }
+        }
+    }
+    QuestionKind::Text { accepted }
+}
+
+/// `numeric`: an answer and a tolerance of 0 or more.
+fn numeric_question(c: &mut Checker, q: &QuestionAt<'_>) -> QuestionKind {
+    let (r, span, id, kind_name, label) = (q.r, q.span, q.id, q.kind, q.label);
+    no_choice_fields(c, r, id, kind_name);
+    c.not_for_kind(&r.accepted, "accepted", id, kind_name);
+    c.not_for_kind(&r.pairs, "pairs", id, kind_name);
+    let answer = match &r.answer {
+        Some(a) => number(a.get_ref()).unwrap_or_else(|| {
+            c.err(&a.span(), format!("{label}: answer must be a number"));
+            0.0
+        }),
+        None => {
+            c.err(span, format!("{label}: answer (a number) is missing"));
+            0.0
+        }
+    };
+    let tolerance = match &r.tolerance {
+        Some(t) => match number(t.get_ref()) {
+            Some(x) if x >= 0.0 => x,
+            _ => {
+                c.err(
+                    &t.span(),
+                    format!("{label}: tolerance must be a number of 0 or more"),
+                );
+                0.0
+            }
+        },
+        None => 0.0,
+    };
+    QuestionKind::Numeric { answer, tolerance }
+}
+
+/// `matching`: 2 to 8 pairs with unique ids and distinct right sides.
+fn matching_question(c: &mut Checker, q: &QuestionAt<'_>) -> QuestionKind {
+    let (r, span, id, kind_name, label) = (q.r, q.span, q.id, q.kind, q.label);
+    no_choice_fields(c, r, id, kind_name);
+    c.not_for_kind(&r.answer, "answer", id, kind_name);
+    c.not_for_kind(&r.tolerance, "tolerance", id, kind_name);
+    c.not_for_kind(&r.accepted, "accepted", id, kind_name);
+    let mut pairs = Vec::new();
+    match &r.pairs {
+        None => c.err(span, format!("{label}: [[questions.pairs]] are missing")),
+        Some(list) => {
+            let n = list.get_ref().len();
+            if !(2..=8).contains(&n) {
+                c.err(
+                    &list.span(),
+                    format!("{label} has {n} pairs; a matching question has 2 to 8"),
+                );
+            }
+            let mut ids = HashSet::new();
+            let mut rights = HashSet::new();
+            for p in list.get_ref() {
+                let ps = p.span();
+                let pr = p.get_ref();
+                let pid = c.id(&pr.id, &ps, &format!("{label}: a pair"));
+                if !pid.is_empty() && !ids.insert(pid.clone()) {
+                    c.err(&ps, format!("{label}: duplicate pair id \"{pid}\""));
+                }
+                let left = c.required_text(&pr.left, &ps, &format!("{label}: pair \"{pid}\" left"));
+                let right =
+                    c.required_text(&pr.right, &ps, &format!("{label}: pair \"{pid}\" right"));
+                if let Some(r) = right.as_ref().and_then(|r| r.get(c.ctx.default_language)) {
+                    if !rights.insert(normalize_text(r)) {
+                        c.err(
+                            &ps,
+                            format!(
+                                "{label}: pair \"{pid}\" has the same right side as another pair"
+                            ),
+                        );
+                    }
+                }
+                if let (Some(left), Some(right)) = (left, right) {
+                    pairs.push(Pair {
+                        id: pid,
+                        left,
+                        right,
+                    });
+                }
+            }
+        }
+    }
+    QuestionKind::Matching { pairs }
 }
 
 fn no_choice_fields(c: &mut Checker, r: &RawQuestion, id: &str, kind: &str) {
