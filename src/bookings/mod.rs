@@ -7,6 +7,7 @@ pub mod availability;
 pub mod demo;
 pub mod ics;
 mod routes;
+pub mod service;
 pub mod store;
 pub mod view;
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::availability::{self, Pattern};
+use super::service::{self, PatternRequest, PatternResult, SkippedSlot};
 use super::store::{
     self, BookingFilter, BookingRequest, Cancellation, NewSlot, Refusal, SlotFilter, Withdrawal,
 };
@@ -277,9 +278,6 @@ async fn create_slot(
     }
 }
 
-/// The most slots one `POST /slots/pattern` may lay out (each is a row and a conflict check).
-pub const MAX_PATTERN_SLOTS: usize = 500;
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatternBody {
@@ -305,21 +303,6 @@ pub struct PatternBody {
     location: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct SkippedSlot {
-    /// The local time asked for, `YYYY-MM-DDTHH:MM` in the pattern's zone.
-    pub local: String,
-    pub starts_at: Option<String>,
-    pub reason: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PatternResult {
-    pub time_zone: String,
-    pub created: Vec<Slot>,
-    pub skipped: Vec<SkippedSlot>,
-}
-
 /// Publish a weekly availability pattern: slots for the next N weeks, laid out in local
 /// wall-clock time (correct across daylight-saving changes), skipping any that would
 /// overlap an existing slot or lie in the past.
@@ -334,9 +317,11 @@ async fn create_pattern(
 ) -> Result<(Status, Json<PatternResult>)> {
     let body = body.0;
     let now = now();
-    let own_tz = advisor.time_zone.clone();
     let mut errors = Vec::new();
-    let tz_name = body.time_zone.clone().unwrap_or_else(|| own_tz.clone());
+    let tz_name = body
+        .time_zone
+        .clone()
+        .unwrap_or_else(|| advisor.time_zone.clone());
     let tz = match jiff::tz::TimeZone::get(&tz_name) {
         Ok(tz) => Some(tz),
         Err(_) => {
@@ -414,83 +399,25 @@ async fn create_pattern(
     let (Some(tz), Some(start), Some(end), Some(first_day)) = (tz, start, end, first_day) else {
         return Err(Error::invalid("body", "incomplete pattern"));
     };
-    let pattern = Pattern {
-        weekdays: body.weekdays.iter().map(|d| *d as i8).collect(),
-        start,
-        end,
-        session_minutes: body.session_minutes,
-        buffer_minutes: body.buffer_minutes,
-        first_day,
-        weeks: body.weeks,
-        tz: tz.clone(),
+    let request = PatternRequest {
+        pattern: Pattern {
+            weekdays: body.weekdays.iter().map(|d| *d as i8).collect(),
+            start,
+            end,
+            session_minutes: body.session_minutes,
+            buffer_minutes: body.buffer_minutes,
+            first_day,
+            weeks: body.weeks,
+            tz,
+        },
+        time_zone: tz_name,
+        topic,
+        mode,
+        location: body.location.trim(),
     };
-    let (candidates, gaps) = availability::expand(&pattern);
-    if candidates.len() > MAX_PATTERN_SLOTS {
-        return Err(Error::invalid(
-            "body",
-            format!(
-                "this pattern makes {} slots; one request may create at most \
-                 {MAX_PATTERN_SLOTS}: ask for fewer weeks, weekdays or hours",
-                candidates.len()
-            ),
-        ));
-    }
-    let mut skipped: Vec<SkippedSlot> = gaps
-        .into_iter()
-        .map(|g| SkippedSlot {
-            local: g.local.strftime("%Y-%m-%dT%H:%M").to_string(),
-            starts_at: None,
-            reason: g.reason.to_string(),
-        })
-        .collect();
-    let local_label = |ts: i64| {
-        jiff::Timestamp::from_second(ts)
-            .map(|t| {
-                t.to_zoned(tz.clone())
-                    .strftime("%Y-%m-%dT%H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default()
-    };
-    let mut future = Vec::new();
-    for c in &candidates {
-        if c.starts_at <= now {
-            skipped.push(SkippedSlot {
-                local: local_label(c.starts_at),
-                starts_at: Some(crate::clock::rfc3339(c.starts_at)),
-                reason: "in the past".into(),
-            });
-        } else {
-            future.push(NewSlot {
-                starts_at: c.starts_at,
-                ends_at: c.ends_at,
-                topic,
-                mode,
-                location: body.location.trim(),
-                time_zone: &tz_name,
-            });
-        }
-    }
-    let ids = store::insert_slots(db, advisor.id, &future, now).await?;
-    let mut created = Vec::new();
-    for (slot, id) in future.iter().zip(ids) {
-        match id {
-            Some(id) => created.push(view::slot(store::get_slot(db, id).await?, &own_tz)),
-            None => skipped.push(SkippedSlot {
-                local: local_label(slot.starts_at),
-                starts_at: Some(crate::clock::rfc3339(slot.starts_at)),
-                reason: "overlaps one of your slots".into(),
-            }),
-        }
-    }
-    Ok((
-        Status::Created,
-        Json(PatternResult {
-            time_zone: tz_name,
-            created,
-            skipped,
-        }),
-    ))
+    let result =
+        service::publish_pattern(db, advisor.id, &advisor.time_zone, &request, now).await?;
+    Ok((Status::Created, Json(result)))
 }
 
 /// Open (unbooked, future) slots, soonest first, with local times in the caller's zone.
