@@ -303,25 +303,17 @@ pub struct PatternBody {
     location: String,
 }
 
-/// Publish a weekly availability pattern: slots for the next N weeks, laid out in local
-/// wall-clock time (correct across daylight-saving changes), skipping any that would
-/// overlap an existing slot or lie in the past.
-#[utoipa::path(tag = "bookings", request_body = PatternBody,
-    responses((status = 201, body = PatternResult), (status = 403), (status = 422)),
-    security(("bearer" = [])))]
-#[post("/slots/pattern", data = "<body>")]
-async fn create_pattern(
-    db: &Db,
-    advisor: Advisor,
-    body: JsonBody<PatternBody>,
-) -> Result<(Status, Json<PatternResult>)> {
-    let body = body.0;
-    let now = now();
+/// The pattern a body asks for, validated (422 naming every wrong field).
+fn pattern_request<'b>(
+    body: &'b PatternBody,
+    advisor_tz: &str,
+    now: i64,
+) -> Result<PatternRequest<'b>> {
     let mut errors = Vec::new();
     let tz_name = body
         .time_zone
         .clone()
-        .unwrap_or_else(|| advisor.time_zone.clone());
+        .unwrap_or_else(|| advisor_tz.to_string());
     let tz = match jiff::tz::TimeZone::get(&tz_name) {
         Ok(tz) => Some(tz),
         Err(_) => {
@@ -399,7 +391,7 @@ async fn create_pattern(
     let (Some(tz), Some(start), Some(end), Some(first_day)) = (tz, start, end, first_day) else {
         return Err(Error::invalid("body", "incomplete pattern"));
     };
-    let request = PatternRequest {
+    Ok(PatternRequest {
         pattern: Pattern {
             weekdays: body.weekdays.iter().map(|d| *d as i8).collect(),
             start,
@@ -414,7 +406,23 @@ async fn create_pattern(
         topic,
         mode,
         location: body.location.trim(),
-    };
+    })
+}
+
+/// Publish a weekly availability pattern: slots for the next N weeks, laid out in local
+/// wall-clock time (correct across daylight-saving changes), skipping any that would
+/// overlap an existing slot or lie in the past.
+#[utoipa::path(tag = "bookings", request_body = PatternBody,
+    responses((status = 201, body = PatternResult), (status = 403), (status = 422)),
+    security(("bearer" = [])))]
+#[post("/slots/pattern", data = "<body>")]
+async fn create_pattern(
+    db: &Db,
+    advisor: Advisor,
+    body: JsonBody<PatternBody>,
+) -> Result<(Status, Json<PatternResult>)> {
+    let now = now();
+    let request = pattern_request(&body, &advisor.time_zone, now)?;
     let result =
         service::publish_pattern(db, advisor.id, &advisor.time_zone, &request, now).await?;
     Ok((Status::Created, Json(result)))
