@@ -16,9 +16,9 @@
 use std::time::{Duration, Instant};
 
 use academy::auth::{password, Keys, Role};
-use academy::bookings::store::{self as booking_store, NewSlot};
+use academy::bookings::{self as booking_store, NewSlot};
 use academy::db::Db;
-use academy::orgs::store::{self, NewSme, NewUser};
+use academy::orgs::{self as store, NewSme, NewUser};
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket_db_pools::Database;

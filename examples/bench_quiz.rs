@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use academy::auth::{password, Keys, Role};
 use academy::db::Db;
-use academy::orgs::store::{self, NewSme, NewUser};
+use academy::orgs::{self as store, NewSme, NewUser};
 use futures::future::join_all;
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Header, Status};

@@ -190,3 +190,26 @@ pub async fn checkpoint(pool: &AnyPool) -> crate::error::Result<()> {
     }
     Ok(())
 }
+
+/// Periodic jobs shared by every academy process (table `maintenance_runs`): take the turn of
+/// the job `name` when it is due: one conditional statement moves
+/// its next run `every` seconds ahead, so of several processes exactly one runs it.
+#[tracing::instrument(skip_all)]
+pub async fn claim_run(
+    db: &AnyPool,
+    name: &str,
+    now: i64,
+    every: i64,
+) -> crate::error::Result<bool> {
+    use crate::error::Context;
+    let done = sqlx::query(
+        "UPDATE maintenance_runs SET next_run_at = $2 WHERE name = $1 AND next_run_at <= $3",
+    )
+    .bind(name)
+    .bind(now.saturating_add(every))
+    .bind(now)
+    .execute(db)
+    .await
+    .context("claiming a periodic job")?;
+    Ok(done.rows_affected() == 1)
+}

@@ -8,7 +8,7 @@ pub mod demo;
 pub mod ics;
 mod routes;
 pub mod service;
-pub mod store;
+mod store;
 pub mod view;
 
 use serde::Serialize;
@@ -20,6 +20,8 @@ use crate::error::Result;
 use crate::orgs::SmeScope;
 
 pub use routes::{routes, Doc};
+/// Seeding (the demo, benchmarks): publish slots directly.
+pub use store::{insert_slots, NewSlot};
 
 /// The zone quarters are counted in for reports: the hub's home.
 pub const REPORT_TIME_ZONE: &str = "Europe/Madrid";

@@ -14,7 +14,7 @@ pub mod pdf;
 pub mod qr;
 mod ratelimit;
 mod routes;
-pub mod store;
+mod store;
 pub mod zip;
 
 use serde::Serialize;

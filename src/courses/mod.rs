@@ -8,7 +8,7 @@ pub mod language;
 pub mod quiz;
 pub mod render;
 mod routes;
-pub mod store;
+mod store;
 
 use std::collections::BTreeMap;
 

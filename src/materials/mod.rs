@@ -13,7 +13,7 @@ pub mod disposition;
 pub mod range;
 mod routes;
 pub mod sniff;
-pub mod store;
+mod store;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -271,7 +271,7 @@ async fn run_sweep_if_due(
 ) {
     // A little less than the interval, so this process's own next turn is due on time.
     let hold = every.saturating_sub(1).max(1);
-    match store::claim_run(db, "storage_sweep", now(), hold).await {
+    match crate::db::claim_run(db, "storage_sweep", now(), hold).await {
         Ok(true) => {}
         Ok(false) => return,
         Err(e) => {

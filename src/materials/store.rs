@@ -210,19 +210,3 @@ pub async fn claim_stale(
     .await
     .context("materials")
 }
-
-/// Take the turn of the periodic job `name` when it is due: one conditional statement moves
-/// its next run `every` seconds ahead, so of several processes exactly one runs it.
-#[tracing::instrument(skip_all)]
-pub async fn claim_run(db: &AnyPool, name: &str, now: i64, every: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE maintenance_runs SET next_run_at = $2 WHERE name = $1 AND next_run_at <= $3",
-    )
-    .bind(name)
-    .bind(now.saturating_add(every))
-    .bind(now)
-    .execute(db)
-    .await
-    .context("maintenance")?;
-    Ok(done.rows_affected() == 1)
-}

@@ -1,7 +1,7 @@
 //! Partners (the hub's member organisations), their SMEs, and users; who may see whom.
 
 mod routes;
-pub mod store;
+mod store;
 
 use serde::Serialize;
 

@@ -6,7 +6,7 @@
 
 pub mod demo;
 mod routes;
-pub mod store;
+mod store;
 
 use sqlx::{AnyConnection, AnyPool, Connection};
 

@@ -295,7 +295,7 @@ pub async fn start(
     slug: &str,
     lang: Option<&str>,
 ) -> Result<(bool, AttemptView)> {
-    let course = store::quiz_course(db, slug).await?;
+    let course = crate::courses::get_course(db, slug).await?;
     let Some(json) = course.quiz_json else {
         return Err(Error::not_found("quiz"));
     };

@@ -6,7 +6,7 @@ pub mod grading;
 pub mod layout;
 pub mod render;
 mod routes;
-pub mod store;
+mod store;
 pub mod view;
 
 pub use attempts::summary;

@@ -6,23 +6,6 @@ use tracing::instrument;
 use crate::domain::AttemptStatus;
 use crate::error::{Context, Result};
 
-/// The course a quiz belongs to.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct QuizCourse {
-    pub id: i64,
-    pub pass_mark: i64,
-    pub quiz_json: Option<String>,
-}
-
-#[instrument(skip_all)]
-pub async fn quiz_course(db: &AnyPool, slug: &str) -> Result<QuizCourse> {
-    sqlx::query_as("SELECT id, pass_mark, quiz_json FROM courses WHERE slug = $1")
-        .bind(slug)
-        .fetch_one(db)
-        .await
-        .or_not_found("course")
-}
-
 /// The id of this exact definition of the course's quiz, stored on first use.
 #[instrument(skip_all)]
 pub async fn version_id(db: &AnyPool, course_id: i64, hash: &str, def_json: &str) -> Result<i64> {

@@ -6,6 +6,6 @@ pub mod csv;
 pub mod indicators;
 mod progress;
 mod routes;
-pub mod store;
+mod store;
 
 pub use routes::{routes, Doc};

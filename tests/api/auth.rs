@@ -72,7 +72,7 @@ async fn bad_tokens_are_401() {
     assert_problem(&app.get("/api/partners", &none).await, 401);
 
     // Expired, and wrong audience, properly signed.
-    let user = academy::orgs::store::get_user(app.pool(), w.learner_a.id)
+    let user = academy::orgs::get_user(app.pool(), w.learner_a.id)
         .await
         .unwrap();
     let now = academy::clock::now();

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use academy::auth::Role;
-use academy::orgs::store::{self as orgs, NewSme};
+use academy::orgs::{self, NewSme};
 use rocket::http::{ContentType, Method};
 use serde_json::{json, Value};
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use academy::auth::{password, Keys, Role};
 use academy::db::Db;
-use academy::orgs::store::{self, NewSme, NewUser};
+use academy::orgs::{self as store, NewSme, NewUser};
 use rocket::figment::Figment;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};

@@ -1349,8 +1349,8 @@ async fn two_processes_sweep_without_fighting() {
 
     let later = now + 7200;
     let (a, b) = tokio::join!(
-        academy::materials::store::claim_run(app.pool(), "storage_sweep", later, 60),
-        academy::materials::store::claim_run(&pool2, "storage_sweep", later, 60)
+        academy::db::claim_run(app.pool(), "storage_sweep", later, 60),
+        academy::db::claim_run(&pool2, "storage_sweep", later, 60)
     );
     assert_eq!(
         [a.unwrap(), b.unwrap()].iter().filter(|won| **won).count(),

@@ -232,7 +232,7 @@ async fn role_partner_and_sme_come_from_the_database_not_the_token() {
     let w = app.world().await;
     // A properly signed token whose claims say admin of partner B, for a learner of SME A: the
     // database decides.
-    let user = academy::orgs::store::get_user(app.pool(), w.learner_a.id)
+    let user = academy::orgs::get_user(app.pool(), w.learner_a.id)
         .await
         .unwrap();
     let mut claims = app
