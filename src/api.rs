@@ -43,6 +43,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         crate::materials::Doc::openapi(),
         crate::courses::Doc::openapi(),
         crate::progress::Doc::openapi(),
+        crate::learning::Doc::openapi(),
         crate::quizzes::Doc::openapi(),
         crate::bookings::Doc::openapi(),
         crate::certificates::Doc::openapi(),

@@ -19,6 +19,7 @@ pub mod input;
 pub mod items;
 pub mod json;
 pub mod lang;
+pub mod learning;
 pub mod materials;
 pub mod net;
 pub mod orgs;
@@ -97,6 +98,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .mount("/api", materials::routes())
         .mount("/api", courses::routes())
         .mount("/api", progress::routes())
+        .mount("/api", learning::routes())
         .mount("/api", quizzes::routes())
         .mount("/api", bookings::routes())
         .mount("/api", certificates::routes())

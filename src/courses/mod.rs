@@ -17,7 +17,7 @@ use rocket_db_pools::Database;
 use sqlx::AnyPool;
 
 pub use import::{import_dir, import_dir_unchecked, ImportReport};
-pub use routes::{routes, Doc};
+pub use routes::{outline, routes, CourseOutline, Doc};
 pub use store::{get_course, get_course_by_id, module, CourseRow};
 
 use crate::config::Config;

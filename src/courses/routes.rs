@@ -20,10 +20,10 @@ use crate::items::Items;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_courses, get_course, get_module, import_courses),
+    paths(list_courses, get_module, import_courses),
     components(schemas(
         CourseSummary,
-        CourseDetail,
+        CourseOutline,
         ModuleEntry,
         QuizSummary,
         CompletionRules,
@@ -36,7 +36,7 @@ use crate::items::Items;
 pub struct Doc;
 
 pub fn routes() -> Vec<Route> {
-    routes![list_courses, get_course, get_module, import_courses]
+    routes![list_courses, get_module, import_courses]
 }
 
 /// A course in the catalogue.
@@ -83,15 +83,15 @@ pub struct CompletionRules {
     pub pass_mark: i64,
 }
 
+/// A course as its detail page shows it: the summary, the modules in the reader's language,
+/// the quiz and the completion rules (`crate::learning` adds the materials).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CourseDetail {
+pub struct CourseOutline {
     #[serde(flatten)]
     pub course: CourseSummary,
     pub modules: Vec<ModuleEntry>,
     pub quiz: Option<QuizSummary>,
     pub completion: CompletionRules,
-    /// Course materials (uploaded files), downloaded through `GET /api/materials/{id}`.
-    pub materials: Vec<crate::materials::Material>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -223,16 +223,16 @@ fn quiz_summary(row: &CourseRow) -> Option<QuizSummary> {
     })
 }
 
-#[utoipa::path(tag = "courses", responses((status = 200, body = CourseDetail), (status = 404)), security(("bearer" = [])))]
-#[get("/courses/<slug>?<lang>")]
-async fn get_course(
+/// The outline of course `slug` for `user` (language from `lang`, their locale, then
+/// `Accept-Language`), with the course's id.
+pub async fn outline(
     db: &Db,
-    user: CurrentUser,
+    user: &CurrentUser,
     slug: &str,
     lang: Option<&str>,
-    accept: AcceptLanguage,
-) -> Result<Json<CourseDetail>> {
-    let requested = language::for_user(&user, lang, &accept)?;
+    accept: &AcceptLanguage,
+) -> Result<(i64, CourseOutline)> {
+    let requested = language::for_user(user, lang, accept)?;
     let row = store::get_course(db, slug).await?;
     let modules: Vec<ModuleEntry> = module_entries(db, &row, requested.as_deref())
         .await?
@@ -248,13 +248,15 @@ async fn get_course(
         quiz: row.quiz_required == 1,
         pass_mark: row.pass_mark,
     };
-    Ok(Json(CourseDetail {
-        quiz: quiz_summary(&row),
-        course: summary(&row, requested.as_deref()),
-        modules,
-        completion,
-        materials: crate::materials::list_for_course(db, row.id).await?,
-    }))
+    Ok((
+        row.id,
+        CourseOutline {
+            quiz: quiz_summary(&row),
+            course: summary(&row, requested.as_deref()),
+            modules,
+            completion,
+        },
+    ))
 }
 
 #[utoipa::path(tag = "courses", responses((status = 200, body = ModuleView), (status = 404), (status = 422)), security(("bearer" = [])))]

@@ -139,7 +139,7 @@ pub async fn complete_if_eligible(
 }
 
 /// A learner's record in a course: enrolment, modules read, what the completion rules still
-/// need, and the completion. What the progress view (`crate::reports::progress`) shows.
+/// need, and the completion. What the progress view (`crate::learning::progress`) shows.
 pub struct Record {
     pub enrolment: store::EnrolmentRow,
     pub current_modules: Vec<String>,

@@ -1,5 +1,5 @@
 //! HTTP routes of enrolment and module completion (the progress view is in
-//! `crate::reports::progress`).
+//! `crate::learning::progress`).
 
 use rocket::http::Status;
 use rocket::serde::json::Json;

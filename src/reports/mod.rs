@@ -1,10 +1,8 @@
-//! Read-only views composed from several features: coordinator reports (completions per SME
-//! and course as JSON and CSV, per-SME summaries, the programme indicators; coordinators see
-//! their partner's SMEs only, admins all) and a learner's progress in a course.
+//! Coordinator reports: completions per SME and course (JSON and CSV), per-SME summaries and
+//! the programme indicators. Coordinators see their partner's SMEs only; admins all.
 
 pub mod csv;
 pub mod indicators;
-mod progress;
 mod routes;
 mod store;
 

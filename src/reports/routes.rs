@@ -20,16 +20,8 @@ use crate::orgs::SmeScope;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(
-        completions,
-        completions_csv,
-        smes,
-        indicators_report,
-        super::progress::course_progress
-    ),
+    paths(completions, completions_csv, smes, indicators_report),
     components(schemas(
-        super::progress::Progress,
-        super::progress::QuizProgress,
         Completion,
         SmeReport,
         Indicators,
@@ -40,13 +32,7 @@ use crate::orgs::SmeScope;
 pub struct Doc;
 
 pub fn routes() -> Vec<Route> {
-    routes![
-        completions,
-        completions_csv,
-        smes,
-        indicators_report,
-        super::progress::course_progress
-    ]
+    routes![completions, completions_csv, smes, indicators_report]
 }
 
 /// One enrolment of a learner, with its completion and certificate when there is one.

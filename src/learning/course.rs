@@ -1,0 +1,37 @@
+//! The course detail (`GET /api/courses/{slug}`): the course's outline and its materials.
+
+use rocket::get;
+use rocket::serde::json::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::CurrentUser;
+use crate::courses::language::AcceptLanguage;
+use crate::courses::{self, CourseOutline};
+use crate::db::Db;
+use crate::error::Result;
+use crate::materials::{self, Material};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CourseDetail {
+    #[serde(flatten)]
+    pub outline: CourseOutline,
+    /// Course materials (uploaded files), downloaded through `GET /api/materials/{id}`.
+    pub materials: Vec<Material>,
+}
+
+#[utoipa::path(tag = "courses", operation_id = "get_course", responses((status = 200, body = CourseDetail), (status = 404)), security(("bearer" = [])))]
+#[get("/courses/<slug>?<lang>")]
+pub async fn get_course(
+    db: &Db,
+    user: CurrentUser,
+    slug: &str,
+    lang: Option<&str>,
+    accept: AcceptLanguage,
+) -> Result<Json<CourseDetail>> {
+    let (course_id, outline) = courses::outline(db, &user, slug, lang, &accept).await?;
+    Ok(Json(CourseDetail {
+        outline,
+        materials: materials::list_for_course(db, course_id).await?,
+    }))
+}
