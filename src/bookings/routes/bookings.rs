@@ -1,0 +1,405 @@
+//! Bookings: book a slot, list and read bookings, notifications, cancel, the invite, the
+//! outcome.
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::serde::json::Json;
+use rocket::{get, post, put, Responder, State};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{clamp_limit, page, parse_cursor, query_time, Page};
+use crate::auth::{Advisor, CurrentUser, Learner, Role};
+use crate::bookings::store::{self, BookingFilter, BookingRequest, Cancellation, Refusal};
+use crate::bookings::{ics, view, Booking, BookingScope, Notification};
+use crate::clock::now;
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::BookingStatus;
+use crate::error::{Error, Result};
+use crate::items::Items;
+use crate::json::JsonBody;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingBody {
+    /// What the learner needs from the session (up to 1,000 characters).
+    #[serde(default)]
+    note: String,
+}
+
+/// Book an open slot. Concurrent requests for one slot give exactly one 201; the rest 409.
+#[utoipa::path(tag = "bookings", request_body = BookingBody,
+    responses((status = 201, body = Booking), (status = 403), (status = 404),
+        (status = 409, description = "the slot is taken"),
+        (status = 422, description = "too little notice, too many upcoming bookings, or a clash")),
+    security(("bearer" = [])))]
+#[post("/slots/<id>/booking", data = "<body>")]
+pub(super) async fn book_slot(
+    db: &Db,
+    config: &State<Config>,
+    learner: Learner,
+    id: i64,
+    body: JsonBody<BookingBody>,
+) -> Result<(Status, Json<Booking>)> {
+    let note = body.note.trim();
+    if note.chars().count() > 1000 {
+        return Err(Error::invalid("note", "must be at most 1000 characters"));
+    }
+    let now = now();
+    let notice = config.booking_min_notice_hours.max(0);
+    let max = config.booking_max_per_learner.max(1);
+    let uid = format!(
+        "booking-{}@{}",
+        uuid::Uuid::new_v4().simple(),
+        uid_host(config)
+    );
+    let request = BookingRequest {
+        slot_id: id,
+        learner_id: learner.id,
+        note,
+        uid: &uid,
+        now,
+        earliest_start: now + notice * 3600,
+        max_active: max,
+    };
+    let booking_id = match store::book(db, &request).await? {
+        Ok(id) => id,
+        Err(Refusal::NoSuchSlot) => return Err(Error::not_found("slot")),
+        Err(Refusal::Taken) => {
+            return Err(Error::Conflict("this slot has already been booked".into()))
+        }
+        Err(Refusal::Started) => {
+            return Err(Error::invalid("slot", "this slot has already started"))
+        }
+        Err(Refusal::TooSoon) => {
+            return Err(Error::invalid(
+                "slot",
+                format!("bookings need at least {notice} hours' notice before the session starts"),
+            ))
+        }
+        Err(Refusal::TooMany(n)) => {
+            return Err(Error::invalid(
+                "slot",
+                format!(
+                    "you already have {n} upcoming bookings and at most {max} are allowed: \
+                     cancel one first"
+                ),
+            ))
+        }
+        Err(Refusal::Overlaps) => {
+            return Err(Error::invalid(
+                "slot",
+                "you already have a booked session at that time",
+            ))
+        }
+    };
+    let tz = learner.time_zone.clone();
+    let detail = view::booking(
+        store::get_booking(db, BookingScope::of(&learner), booking_id).await?,
+        BookingScope::of(&learner),
+        &tz,
+    );
+    Ok((Status::Created, Json(detail.booking)))
+}
+
+fn uid_host(config: &Config) -> String {
+    let url = config.public_url();
+    let host = url.split("://").nth(1).unwrap_or(url);
+    let host = host.split(['/', ':']).next().unwrap_or_default();
+    if host.is_empty() {
+        "iberobio-academy".into()
+    } else {
+        host.to_string()
+    }
+}
+
+/// Bookings the caller may see: a learner their own, an advisor those on their slots, a
+/// coordinator those of their partner's SMEs, an admin all.
+#[utoipa::path(tag = "bookings",
+    params(
+        ("status" = Option<BookingStatus>, Query, description = "only bookings in this state"),
+        ("from" = Option<String>, Query, description = "RFC 3339; sessions starting at or after"),
+        ("to" = Option<String>, Query, description = "RFC 3339; sessions starting before"),
+        ("limit" = Option<i64>, Query, description = "default 200, max 1000"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")
+    ),
+    responses((status = 200, body = Page<Booking>), (status = 422)),
+    security(("bearer" = [])))]
+#[get("/bookings?<status>&<from>&<to>&<limit>&<cursor>")]
+pub(super) async fn list_bookings(
+    db: &Db,
+    user: CurrentUser,
+    status: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<Json<Page<Booking>>> {
+    let status = match status {
+        Some(s) => Some(BookingStatus::parse(s).ok_or_else(|| {
+            Error::invalid("status", format!("must be one of {}", BookingStatus::LIST))
+        })?),
+        None => None,
+    };
+    let filter = BookingFilter {
+        status,
+        from: query_time("from", from)?,
+        to: query_time("to", to)?,
+        limit: clamp_limit(limit) + 1,
+        after: parse_cursor(cursor)?,
+    };
+    let tz = user.time_zone.clone();
+    let scope = BookingScope::of(&user);
+    let rows = store::list_bookings(db, scope, &filter).await?;
+    Ok(Json(page(
+        rows,
+        clamp_limit(limit),
+        |b| (b.starts_at, b.id),
+        |b| view::booking(b, scope, &tz).booking,
+    )))
+}
+
+/// One booking (404 when it is not the caller's to see).
+#[utoipa::path(tag = "bookings",
+    responses((status = 200, body = Booking), (status = 404)),
+    security(("bearer" = [])))]
+#[get("/bookings/<id>")]
+pub(super) async fn get_booking(db: &Db, user: CurrentUser, id: i64) -> Result<Json<Booking>> {
+    let tz = user.time_zone.clone();
+    Ok(Json(
+        view::booking(
+            store::get_booking(db, BookingScope::of(&user), id).await?,
+            BookingScope::of(&user),
+            &tz,
+        )
+        .booking,
+    ))
+}
+
+/// What the caller has been told about their bookings (e.g. a cancellation by the other side).
+#[utoipa::path(tag = "bookings",
+    responses((status = 200, body = Items<Notification>)),
+    security(("bearer" = [])))]
+#[get("/bookings/notifications")]
+pub(super) async fn list_notifications(
+    db: &Db,
+    user: CurrentUser,
+) -> Result<Json<Items<Notification>>> {
+    Ok(Items::new(store::notifications(db, user.id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancellationBody {
+    /// Why (shown to the other side).
+    reason: String,
+}
+
+/// Cancel a booking: its learner until the cut-off before the start, its advisor always.
+/// The slot is open again; the booking keeps its history.
+#[utoipa::path(tag = "bookings", request_body = CancellationBody,
+    responses((status = 200, body = Booking), (status = 403), (status = 404),
+        (status = 409, description = "already cancelled"),
+        (status = 422, description = "past the learners' cut-off, or no reason")),
+    security(("bearer" = [])))]
+#[post("/bookings/<id>/cancellation", data = "<body>")]
+pub(super) async fn cancel_booking(
+    db: &Db,
+    config: &State<Config>,
+    user: CurrentUser,
+    id: i64,
+    body: JsonBody<CancellationBody>,
+) -> Result<Json<Booking>> {
+    if !matches!(user.role, Role::Learner | Role::Advisor) {
+        return Err(Error::Forbidden(
+            "a booking is cancelled by its learner or its advisor".into(),
+        ));
+    }
+    let reason = body.reason.trim();
+    if reason.is_empty() {
+        return Err(Error::invalid("reason", "is required"));
+    }
+    if reason.chars().count() > 500 {
+        return Err(Error::invalid("reason", "must be at most 500 characters"));
+    }
+    let scope = BookingScope::of(&user);
+    let tz = user.time_zone.clone();
+    let detail = view::booking(store::get_booking(db, scope, id).await?, scope, &tz);
+    if detail.booking.status != BookingStatus::Active {
+        return Err(Error::Conflict("this booking is already cancelled".into()));
+    }
+    let now = now();
+    let cutoff = config.booking_cancel_cutoff_hours.max(0);
+    let (notify, role) = if user.role == Role::Learner {
+        if now > detail.starts_at - cutoff * 3600 {
+            return Err(Error::invalid(
+                "booking",
+                format!(
+                    "learners can cancel up to {cutoff} hours before the session \
+                     (it starts at {}); please ask the advisor to cancel it",
+                    detail.booking.slot.starts_at_local
+                ),
+            ));
+        }
+        (
+            Some((
+                detail.advisor_id,
+                format!(
+                    "{} cancelled the session of {}: {reason}",
+                    detail.learner.0, detail.booking.slot.starts_at
+                ),
+            )),
+            "learner",
+        )
+    } else {
+        (
+            Some((
+                detail.learner_id,
+                format!("Your advisory session was cancelled by the advisor: {reason}"),
+            )),
+            "advisor",
+        )
+    };
+    let cancelled = store::cancel_booking(
+        db,
+        &Cancellation {
+            booking_id: id,
+            by: user.id,
+            by_role: role,
+            reason,
+            now,
+            notify,
+        },
+    )
+    .await?;
+    if !cancelled {
+        return Err(Error::Conflict("this booking is already cancelled".into()));
+    }
+    Ok(Json(
+        view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,
+    ))
+}
+
+#[derive(Responder)]
+#[response(status = 200)]
+pub(super) struct IcsFile {
+    body: String,
+    content_type: ContentType,
+    disposition: Header<'static>,
+    cache: Header<'static>,
+}
+
+/// The session as an iCalendar (RFC 5545) invitation, times in UTC.
+#[utoipa::path(tag = "bookings",
+    responses((status = 200, content_type = "text/calendar", body = String), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+#[get("/bookings/<id>/invite.ics")]
+pub(super) async fn invite(
+    db: &Db,
+    config: &State<Config>,
+    user: CurrentUser,
+    id: i64,
+) -> Result<IcsFile> {
+    if !matches!(user.role, Role::Learner | Role::Advisor) {
+        return Err(Error::Forbidden(
+            "invites are for the booking's learner and advisor".into(),
+        ));
+    }
+    let tz = user.time_zone.clone();
+    let d = view::booking(
+        store::get_booking(db, BookingScope::of(&user), id).await?,
+        BookingScope::of(&user),
+        &tz,
+    );
+    let b = &d.booking;
+    let mut description = format!(
+        "One-to-one advisory session ({}) with {} for {} ({}).",
+        b.slot.topic.label(),
+        d.advisor.0,
+        d.learner.0,
+        b.sme.name
+    );
+    if !b.note.is_empty() {
+        description.push_str(&format!("\nNote: {}", b.note));
+    }
+    if let Some(reason) = &b.cancel_reason {
+        description.push_str(&format!("\nCancelled: {reason}"));
+    }
+    let text = ics::render(&ics::Invite {
+        uid: &d.uid,
+        sequence: b.sequence,
+        cancelled: b.status == BookingStatus::Cancelled,
+        starts_at: d.starts_at,
+        ends_at: d.ends_at,
+        updated_at: d.updated_at,
+        created_at: d.created_at,
+        now: now(),
+        summary: format!("IberoBio advisory session: {}", b.slot.topic.label()),
+        description,
+        location: &b.slot.location,
+        url: Some(format!("{}/api/bookings/{}", config.public_url(), b.id)),
+        organizer: (&d.advisor.0, &d.advisor.1),
+        attendee: (&d.learner.0, &d.learner.1),
+    });
+    Ok(IcsFile {
+        body: text,
+        content_type: ContentType::new("text", "calendar")
+            .with_params([("charset", "utf-8"), ("method", "REQUEST")]),
+        disposition: Header::new(
+            "Content-Disposition",
+            format!("attachment; filename=\"booking-{}.ics\"", b.id),
+        ),
+        cache: Header::new("Cache-Control", "no-store"),
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeBody {
+    attended: bool,
+    /// Private notes: seen by the advisor, the SME's coordinator and admins, never learners.
+    #[serde(default)]
+    notes: String,
+}
+
+/// Record whether the learner attended, with private notes (the booking's advisor, once the
+/// session has started).
+#[utoipa::path(tag = "bookings", request_body = OutcomeBody,
+    responses((status = 200, body = Booking), (status = 403), (status = 404),
+        (status = 409, description = "the booking was cancelled"),
+        (status = 422, description = "the session has not started yet")),
+    security(("bearer" = [])))]
+#[put("/bookings/<id>/outcome", data = "<body>")]
+pub(super) async fn record_outcome(
+    db: &Db,
+    advisor: Advisor,
+    id: i64,
+    body: JsonBody<OutcomeBody>,
+) -> Result<Json<Booking>> {
+    let notes = body.notes.trim();
+    if notes.chars().count() > 5000 {
+        return Err(Error::invalid("notes", "must be at most 5000 characters"));
+    }
+    let scope = BookingScope::of(&advisor);
+    let tz = advisor.time_zone.clone();
+    let d = view::booking(store::get_booking(db, scope, id).await?, scope, &tz);
+    if d.booking.status != BookingStatus::Active {
+        return Err(Error::Conflict("this booking was cancelled".into()));
+    }
+    let now = now();
+    if d.starts_at > now {
+        return Err(Error::invalid(
+            "booking",
+            format!(
+                "the session has not started yet (it starts at {})",
+                d.booking.slot.starts_at_local
+            ),
+        ));
+    }
+    if !store::record_outcome(db, advisor.id, id, body.attended, notes, now).await? {
+        return Err(Error::Conflict("this booking was cancelled".into()));
+    }
+    Ok(Json(
+        view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,
+    ))
+}

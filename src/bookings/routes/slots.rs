@@ -1,0 +1,343 @@
+//! Slots: publish one, publish a weekly pattern, list, withdraw.
+
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{delete, get, post};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{
+    check_mode_and_location, check_topic, clamp_limit, page, parse_cursor, query_time, time_field,
+    Page, HORIZON_SECONDS, MAX_MINUTES, MIN_MINUTES,
+};
+use crate::auth::{Advisor, CurrentUser, Role};
+use crate::bookings::availability::{self, Pattern};
+use crate::bookings::service::{self, PatternRequest, PatternResult};
+use crate::bookings::store::{self, NewSlot, SlotFilter, Withdrawal};
+use crate::bookings::{view, Slot};
+use crate::clock::now;
+use crate::db::Db;
+use crate::domain::{Mode, Topic};
+use crate::error::{Error, FieldError, Result};
+use crate::json::JsonBody;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSlotBody {
+    /// RFC 3339 (any offset; stored in UTC).
+    starts_at: String,
+    ends_at: String,
+    #[schema(value_type = Topic)]
+    topic: String,
+    #[schema(value_type = Mode)]
+    mode: String,
+    /// The meeting link (online) or the address (in person).
+    location: String,
+}
+
+/// Publish one slot.
+#[utoipa::path(tag = "bookings", request_body = NewSlotBody,
+    responses((status = 201, body = Slot), (status = 403), (status = 422, description = "overlaps one of your slots, in the past, or invalid")),
+    security(("bearer" = [])))]
+#[post("/slots", data = "<body>")]
+pub(super) async fn create_slot(
+    db: &Db,
+    advisor: Advisor,
+    body: JsonBody<NewSlotBody>,
+) -> Result<(Status, Json<Slot>)> {
+    let now = now();
+    let mut errors = Vec::new();
+    let starts = time_field(&mut errors, "starts_at", &body.starts_at);
+    let ends = time_field(&mut errors, "ends_at", &body.ends_at);
+    let topic = check_topic(&mut errors, &body.topic);
+    let mode = check_mode_and_location(&mut errors, &body.mode, &body.location);
+    if let (Some(s), Some(e)) = (starts, ends) {
+        if s <= now {
+            errors.push(FieldError::new("starts_at", "is in the past"));
+        } else if s > now + HORIZON_SECONDS {
+            errors.push(FieldError::new("starts_at", "is more than two years ahead"));
+        }
+        if e <= s {
+            errors.push(FieldError::new("ends_at", "must be after starts_at"));
+        } else if (e - s) < MIN_MINUTES * 60 || (e - s) > MAX_MINUTES * 60 {
+            errors.push(FieldError::new(
+                "ends_at",
+                format!(
+                    "a session lasts between {MIN_MINUTES} minutes and {} hours",
+                    MAX_MINUTES / 60
+                ),
+            ));
+        }
+    }
+    Error::check(errors)?;
+    let (Some(starts_at), Some(ends_at), Some(topic), Some(mode)) = (starts, ends, topic, mode)
+    else {
+        return Err(Error::invalid("starts_at", "is required"));
+    };
+    let tz = advisor.time_zone.clone();
+    let slot = NewSlot {
+        starts_at,
+        ends_at,
+        topic,
+        mode,
+        location: body.location.trim(),
+        time_zone: &tz,
+    };
+    let ids = store::insert_slots(db, advisor.id, &[slot], now).await?;
+    match ids.first().copied().flatten() {
+        Some(id) => Ok((
+            Status::Created,
+            Json(view::slot(store::get_slot(db, id).await?, &tz)),
+        )),
+        None => {
+            let other = store::overlapping_slot(db, advisor.id, starts_at, ends_at).await?;
+            let zone = availability::zone(&tz);
+            let message = match other {
+                Some((id, s, e)) => format!(
+                    "overlaps your slot {id} ({} to {})",
+                    availability::local_rfc3339(s, &zone),
+                    availability::local_rfc3339(e, &zone)
+                ),
+                None => "overlaps one of your slots".to_string(),
+            };
+            Err(Error::invalid("starts_at", message))
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatternBody {
+    /// ISO weekdays: 1 = Monday .. 7 = Sunday.
+    weekdays: Vec<i64>,
+    /// Local wall-clock time, `HH:MM`.
+    start_time: String,
+    /// Local wall-clock time, `HH:MM`; the last session ends by then.
+    end_time: String,
+    session_minutes: i64,
+    #[serde(default)]
+    buffer_minutes: i64,
+    /// How many weeks ahead (1 to 26).
+    weeks: i64,
+    /// IANA zone of the wall-clock times; defaults to the advisor's own.
+    time_zone: Option<String>,
+    /// First day (`YYYY-MM-DD`, local); defaults to today.
+    start_date: Option<String>,
+    #[schema(value_type = Topic)]
+    topic: String,
+    #[schema(value_type = Mode)]
+    mode: String,
+    location: String,
+}
+
+/// The pattern a body asks for, validated (422 naming every wrong field).
+fn pattern_request<'b>(
+    body: &'b PatternBody,
+    advisor_tz: &str,
+    now: i64,
+) -> Result<PatternRequest<'b>> {
+    let mut errors = Vec::new();
+    let tz_name = body
+        .time_zone
+        .clone()
+        .unwrap_or_else(|| advisor_tz.to_string());
+    let tz = match jiff::tz::TimeZone::get(&tz_name) {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            errors.push(FieldError::new(
+                "time_zone",
+                "must be an IANA time zone, e.g. Europe/Madrid",
+            ));
+            None
+        }
+    };
+    if body.weekdays.is_empty() || body.weekdays.iter().any(|d| !(1..=7).contains(d)) {
+        errors.push(FieldError::new(
+            "weekdays",
+            "must list ISO weekdays, 1 (Monday) to 7 (Sunday)",
+        ));
+    }
+    let start = availability::parse_hhmm(&body.start_time);
+    let end = availability::parse_hhmm(&body.end_time);
+    if start.is_none() {
+        errors.push(FieldError::new("start_time", "must be HH:MM (24 h)"));
+    }
+    if end.is_none() {
+        errors.push(FieldError::new("end_time", "must be HH:MM (24 h)"));
+    }
+    if let (Some(s), Some(e)) = (start, end) {
+        if e <= s {
+            errors.push(FieldError::new("end_time", "must be after start_time"));
+        }
+    }
+    if !(MIN_MINUTES..=MAX_MINUTES).contains(&body.session_minutes) {
+        errors.push(FieldError::new(
+            "session_minutes",
+            format!("must be between {MIN_MINUTES} and {MAX_MINUTES}"),
+        ));
+    }
+    if !(0..=240).contains(&body.buffer_minutes) {
+        errors.push(FieldError::new(
+            "buffer_minutes",
+            "must be between 0 and 240",
+        ));
+    }
+    if !(1..=26).contains(&body.weeks) {
+        errors.push(FieldError::new("weeks", "must be between 1 and 26"));
+    }
+    let topic = check_topic(&mut errors, &body.topic);
+    let mode = check_mode_and_location(&mut errors, &body.mode, &body.location);
+    let today = tz.as_ref().and_then(|tz| availability::local_date(now, tz));
+    let first_day = match (&body.start_date, today) {
+        (None, t) => t,
+        (Some(d), Some(today)) => match availability::parse_date(d) {
+            Some(d) if d < today => {
+                errors.push(FieldError::new("start_date", "is in the past"));
+                None
+            }
+            Some(d)
+                if d > today
+                    .checked_add(jiff::Span::new().days(365))
+                    .unwrap_or(today) =>
+            {
+                errors.push(FieldError::new("start_date", "is more than a year ahead"));
+                None
+            }
+            Some(d) => Some(d),
+            None => {
+                errors.push(FieldError::new("start_date", "must be a date, YYYY-MM-DD"));
+                None
+            }
+        },
+        (Some(_), None) => None,
+    };
+    Error::check(errors)?;
+    let (Some(topic), Some(mode)) = (topic, mode) else {
+        return Err(Error::invalid("topic", "is required"));
+    };
+    let (Some(tz), Some(start), Some(end), Some(first_day)) = (tz, start, end, first_day) else {
+        return Err(Error::invalid("body", "incomplete pattern"));
+    };
+    Ok(PatternRequest {
+        pattern: Pattern {
+            weekdays: body.weekdays.iter().map(|d| *d as i8).collect(),
+            start,
+            end,
+            session_minutes: body.session_minutes,
+            buffer_minutes: body.buffer_minutes,
+            first_day,
+            weeks: body.weeks,
+            tz,
+        },
+        time_zone: tz_name,
+        topic,
+        mode,
+        location: body.location.trim(),
+    })
+}
+
+/// Publish a weekly availability pattern: slots for the next N weeks, laid out in local
+/// wall-clock time (correct across daylight-saving changes), skipping any that would
+/// overlap an existing slot or lie in the past.
+#[utoipa::path(tag = "bookings", request_body = PatternBody,
+    responses((status = 201, body = PatternResult), (status = 403), (status = 422)),
+    security(("bearer" = [])))]
+#[post("/slots/pattern", data = "<body>")]
+pub(super) async fn create_pattern(
+    db: &Db,
+    advisor: Advisor,
+    body: JsonBody<PatternBody>,
+) -> Result<(Status, Json<PatternResult>)> {
+    let now = now();
+    let request = pattern_request(&body, &advisor.time_zone, now)?;
+    let result =
+        service::publish_pattern(db, advisor.id, &advisor.time_zone, &request, now).await?;
+    Ok((Status::Created, Json(result)))
+}
+
+/// Open (unbooked, future) slots, soonest first, with local times in the caller's zone.
+/// `include_booked=true` also shows booked slots to their advisor (and to admins).
+#[utoipa::path(tag = "bookings",
+    params(
+        ("from" = Option<String>, Query, description = "RFC 3339; slots starting at or after"),
+        ("to" = Option<String>, Query, description = "RFC 3339; slots starting before"),
+        ("topic" = Option<Topic>, Query, description = "only slots on this topic"),
+        ("advisor_id" = Option<i64>, Query, description = "one advisor's slots"),
+        ("include_booked" = Option<bool>, Query, description = "advisors (own slots) and admins"),
+        ("limit" = Option<i64>, Query, description = "at most this many (default 200, max 1000)"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")
+    ),
+    responses((status = 200, body = Page<Slot>), (status = 422)),
+    security(("bearer" = [])))]
+#[get("/slots?<from>&<to>&<topic>&<advisor_id>&<include_booked>&<limit>&<cursor>")]
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn list_slots(
+    db: &Db,
+    user: CurrentUser,
+    from: Option<&str>,
+    to: Option<&str>,
+    topic: Option<&str>,
+    advisor_id: Option<i64>,
+    include_booked: Option<bool>,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<Json<Page<Slot>>> {
+    let now = now();
+    let after = parse_cursor(cursor)?;
+    let from = query_time("from", from)?;
+    let to = query_time("to", to)?;
+    let topic = match topic {
+        Some(t) => {
+            let mut errors = Vec::new();
+            let topic = check_topic(&mut errors, t);
+            Error::check(errors)?;
+            topic
+        }
+        None => None,
+    };
+    let mut advisor_id = advisor_id;
+    let wants_booked = include_booked.unwrap_or(false);
+    let include_booked = match user.role {
+        Role::Admin => wants_booked,
+        Role::Advisor if wants_booked => {
+            if advisor_id.is_none() {
+                advisor_id = Some(user.id);
+            }
+            advisor_id == Some(user.id)
+        }
+        _ => false,
+    };
+    let tz = user.time_zone.clone();
+    let filter = SlotFilter {
+        from: from.unwrap_or(now).max(now),
+        to,
+        topic,
+        advisor_id,
+        include_booked,
+        limit: clamp_limit(limit) + 1,
+        after,
+    };
+    let rows = store::list_slots(db, &filter).await?;
+    Ok(Json(page(
+        rows,
+        clamp_limit(limit),
+        |s| (s.starts_at, s.id),
+        |s| view::slot(s, &tz),
+    )))
+}
+
+/// Withdraw one of your future slots. A booking on it is cancelled and the learner told.
+#[utoipa::path(tag = "bookings",
+    responses((status = 204), (status = 403), (status = 404), (status = 422, description = "the slot has already started")),
+    security(("bearer" = [])))]
+#[delete("/slots/<id>")]
+pub(super) async fn delete_slot(db: &Db, advisor: Advisor, id: i64) -> Result<Status> {
+    match store::withdraw_slot(db, advisor.id, id, now(), "the advisor withdrew this slot").await? {
+        Withdrawal::Done => Ok(Status::NoContent),
+        Withdrawal::NotFound => Err(Error::not_found("slot")),
+        Withdrawal::Started => Err(Error::invalid(
+            "id",
+            "this slot has already started: record the session's outcome instead",
+        )),
+    }
+}
