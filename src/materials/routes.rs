@@ -16,7 +16,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::range::{self, Wanted};
 use super::store::{self, Material};
-use super::{disposition, learning, upload, UploadRequest};
+use super::{disposition, lookups, upload, UploadRequest};
 use crate::auth::{CurrentUser, Role, Staff};
 use crate::db::Db;
 use crate::error::{Error, Problem, Result};
@@ -90,7 +90,7 @@ async fn upload_material(
             )
         }
     })?;
-    let course_id = learning::course_id(&db.pool, slug).await?;
+    let course_id = lookups::course_id(&db.pool, slug).await?;
     let Upload { file, title } = form.into_inner();
     if !file.is_complete() {
         return Err(too_large(limit));
@@ -128,7 +128,7 @@ async fn upload_material(
     security(("bearer" = [])))]
 #[get("/courses/<slug>/materials")]
 async fn list_materials(db: &Db, _user: CurrentUser, slug: &str) -> Result<Json<Items<Material>>> {
-    let course_id = learning::course_id(&db.pool, slug).await?;
+    let course_id = lookups::course_id(&db.pool, slug).await?;
     Ok(Items::new(store::list_ready(&db.pool, course_id).await?))
 }
 
@@ -165,7 +165,7 @@ async fn download_material(
     // Learners see the materials of the courses they are enrolled in; a denied material is
     // a 404 like a missing one.
     if user.role == Role::Learner
-        && !learning::is_enrolled(&db.pool, user.id, material.course_id).await?
+        && !lookups::is_enrolled(&db.pool, user.id, material.course_id).await?
     {
         return Err(Error::not_found("material"));
     }

@@ -1,0 +1,202 @@
+//! The completion rules and the one flow that completes a course (and issues its
+//! certificate in the same transaction), plus the learner's record the progress view reads.
+
+use sqlx::{AnyConnection, AnyPool, Connection};
+
+use super::store;
+use crate::clock::now;
+use crate::courses;
+use crate::error::{Context, Error, Result};
+
+/// Is this learner enrolled in this course?
+pub async fn is_enrolled(db: &AnyPool, user_id: i64, course_id: i64) -> Result<bool> {
+    let mut conn = db.acquire().await.context("enrolment")?;
+    Ok(store::enrolment(&mut conn, user_id, course_id)
+        .await?
+        .is_some())
+}
+
+/// Record a graded quiz attempt: keep the best score, note the first pass, then complete the
+/// course if every rule is now met. Returns the new completion id when this call completed it.
+/// Errors with 404 when the learner is not enrolled.
+pub async fn record_quiz_result(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    course_id: i64,
+    score: i64,
+    passed: bool,
+) -> Result<Option<i64>> {
+    let mut tx = conn.begin().await.context("recording the quiz result")?;
+    if store::record_quiz(&mut tx, user_id, course_id, score, passed, now()).await? == 0 {
+        return Err(Error::not_found("enrolment"));
+    }
+    let completion = complete_if_eligible(&mut tx, user_id, course_id).await?;
+    tx.commit().await.context("recording the quiz result")?;
+    Ok(completion)
+}
+
+/// Which completion rules a learner meets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleCheck {
+    pub modules_required: Vec<String>,
+    pub modules_missing: Vec<String>,
+    pub quiz_required: bool,
+    pub quiz_passed: bool,
+}
+
+impl RuleCheck {
+    pub fn met(&self) -> bool {
+        self.modules_missing.is_empty() && (!self.quiz_required || self.quiz_passed)
+    }
+}
+
+/// The pure rule: required modules (all current ones, or the course's list) read, and the quiz
+/// passed when the course requires it.
+pub fn check_rules(
+    current_modules: &[String],
+    required: Option<&[String]>,
+    completed: &[String],
+    quiz_required: bool,
+    quiz_passed: bool,
+) -> RuleCheck {
+    let modules_required: Vec<String> = match required {
+        Some(list) => list
+            .iter()
+            .filter(|m| current_modules.contains(m))
+            .cloned()
+            .collect(),
+        None => current_modules.to_vec(),
+    };
+    let modules_missing = modules_required
+        .iter()
+        .filter(|m| !completed.contains(m))
+        .cloned()
+        .collect();
+    RuleCheck {
+        modules_required,
+        modules_missing,
+        quiz_required,
+        quiz_passed,
+    }
+}
+
+/// If every completion rule is met, record the course completion (exactly once, even under
+/// concurrency: the unique index decides). Returns the completion id when this call created it;
+/// `None` when rules are not met, the learner is not enrolled, or it was already complete.
+pub async fn complete_if_eligible(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    course_id: i64,
+) -> Result<Option<i64>> {
+    let mut tx = conn.begin().await.context("course completion")?;
+    // First statement writes the row: see docs/DEPENDENCIES.md on read-then-write transactions.
+    if store::lock_enrolment(&mut tx, user_id, course_id).await? == 0 {
+        return Ok(None);
+    }
+    let Some(enrolment) = store::enrolment(&mut tx, user_id, course_id).await? else {
+        return Ok(None);
+    };
+    let course = courses::get_course_by_id(&mut tx, course_id).await?;
+    let required: Option<Vec<String>> = course
+        .required_modules_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    let current = store::current_modules(&mut tx, course_id).await?;
+    let completed = store::completed_modules(&mut tx, user_id, course_id).await?;
+    let quiz_required = course.quiz_required == 1 && course.quiz_json.is_some();
+    let rules = check_rules(
+        &current,
+        required.as_deref(),
+        &completed,
+        quiz_required,
+        enrolment.quiz_passed_at.is_some(),
+    );
+    if !rules.met() {
+        return Ok(None);
+    }
+    let score = if course.quiz_json.is_some() {
+        enrolment.quiz_best_score
+    } else {
+        None
+    };
+    let created = store::insert_completion(&mut tx, user_id, course_id, now(), score).await?;
+    if let Some(completion_id) = created {
+        tracing::info!(user_id, course_id, completion_id, "course completed");
+        // The certificate is issued on `tx`, so that completion and certificate
+        // commit together (or not at all).
+        crate::certificates::issue_in_tx(&mut tx, completion_id).await?;
+    }
+    tx.commit().await.context("course completion")?;
+    Ok(created)
+}
+
+/// A learner's record in a course: enrolment, modules read, what the completion rules still
+/// need, and the completion. What the progress view (`crate::learning::progress`) shows.
+pub struct Record {
+    pub enrolment: store::EnrolmentRow,
+    pub current_modules: Vec<String>,
+    pub completed_modules: Vec<String>,
+    pub rules: RuleCheck,
+    pub completion: Option<store::CompletionRow>,
+}
+
+/// The learner's record in `course`, on the caller's connection; `None` when not enrolled.
+pub async fn record(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    course: &courses::CourseRow,
+) -> Result<Option<Record>> {
+    let Some(enrolment) = store::enrolment(conn, user_id, course.id).await? else {
+        return Ok(None);
+    };
+    let current_modules = store::current_modules(conn, course.id).await?;
+    let completed_modules = store::completed_modules(conn, user_id, course.id).await?;
+    let required: Option<Vec<String>> = course
+        .required_modules_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    let rules = check_rules(
+        &current_modules,
+        required.as_deref(),
+        &completed_modules,
+        course.quiz_required == 1,
+        enrolment.quiz_passed_at.is_some(),
+    );
+    let completion = store::completion(conn, user_id, course.id).await?;
+    Ok(Some(Record {
+        enrolment,
+        current_modules,
+        completed_modules,
+        rules,
+        completion,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn all_modules_and_the_quiz() {
+        let current = s(&["a", "b", "c"]);
+        let r = check_rules(&current, None, &s(&["a", "b"]), true, true);
+        assert_eq!(r.modules_missing, s(&["c"]));
+        assert!(!r.met());
+        assert!(check_rules(&current, None, &s(&["c", "a", "b"]), true, true).met());
+        assert!(!check_rules(&current, None, &s(&["a", "b", "c"]), true, false).met());
+        assert!(check_rules(&current, None, &s(&["a", "b", "c"]), false, false).met());
+    }
+
+    #[test]
+    fn a_list_of_required_modules_ignores_retired_ones() {
+        let current = s(&["a", "b"]);
+        let r = check_rules(&current, Some(&s(&["b", "gone"])), &s(&["b"]), false, false);
+        assert_eq!(r.modules_required, s(&["b"]));
+        assert!(r.met());
+        assert!(!check_rules(&current, Some(&s(&["b"])), &s(&["a"]), false, false).met());
+    }
+}
