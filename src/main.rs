@@ -210,16 +210,16 @@ async fn user(figment: rocket::figment::Figment, command: UserCommand) -> ExitCo
     let Some(db) = Db::fetch(&rocket) else {
         return ExitCode::FAILURE;
     };
-    let body = orgs::NewUserBody::new(
+    let body = orgs::NewAccount {
         email,
         name,
         role,
-        password.clone(),
-        sme,
-        partner,
+        password: password.clone(),
+        sme_id: sme,
+        partner_id: partner,
         locale,
         time_zone,
-    );
+    };
     match orgs::create_checked(
         db,
         academy::auth::password::Hasher::shared(),

@@ -1,13 +1,15 @@
 //! Partners (the hub's member organisations), their SMEs, and users; who may see whom.
 
 mod routes;
+mod service;
 mod store;
 
 use serde::Serialize;
 
 use crate::auth::{CurrentUser, Role};
 
-pub use routes::{create_checked, routes, Doc, NewUserBody};
+pub use routes::{routes, Doc};
+pub use service::{create_checked, NewAccount};
 pub use store::{
     get_active_user, get_sme, get_user, insert_partner, insert_sme, insert_user, list_partners,
     list_smes, login_lookup, password_hash, update_profile, NewSme, NewUser, ProfileChange,

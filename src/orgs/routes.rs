@@ -7,15 +7,14 @@ use rocket::{delete, get, patch, post, routes, Route, State};
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
 
-use super::store::{self, NewSme, NewUser, Placement};
-use super::{check_new_email, valid_time_zone, Partner, Sme, SmeScope, User};
-use crate::auth::policy::{self, Account};
-use crate::auth::{password, revoke_sessions, Admin, CurrentUser, Role, Staff};
+use super::service::{self, required, NewAccount};
+use super::store::{self, NewSme, Placement};
+use super::{Partner, Sme, SmeScope, User};
+use crate::auth::{password, revoke_sessions, Admin, Role, Staff};
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
 use crate::items::Items;
 use crate::json::JsonBody;
-use crate::lang::Lang;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -51,18 +50,6 @@ pub fn routes() -> Vec<Route> {
 
 fn country_ok(c: &str) -> bool {
     c == "ES" || c == "PT"
-}
-
-fn required(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
-    let v = value.trim();
-    if v.is_empty() {
-        errors.push(FieldError::new(field, "is required"));
-    } else if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -181,6 +168,21 @@ pub struct NewUserBody {
     time_zone: Option<String>,
 }
 
+impl From<NewUserBody> for NewAccount {
+    fn from(b: NewUserBody) -> Self {
+        NewAccount {
+            email: b.email,
+            name: b.name,
+            role: b.role,
+            password: b.password,
+            sme_id: b.sme_id,
+            partner_id: b.partner_id,
+            locale: b.locale,
+            time_zone: b.time_zone,
+        }
+    }
+}
+
 #[utoipa::path(tag = "organisations", responses((status = 200, body = Items<User>)), security(("bearer" = [])))]
 #[get("/users")]
 async fn list_users(db: &Db, staff: Staff) -> Result<Json<Items<User>>> {
@@ -209,157 +211,8 @@ async fn create_user(
             ));
         }
     }
-    let user = create_checked(db, hasher, scope, body).await?;
+    let user = service::create_checked(db, hasher, scope, body.into()).await?;
     Ok((Status::Created, Json(user)))
-}
-
-/// Validate and create a user as `scope` may (shared by the API and `academy user add`).
-pub async fn create_checked(
-    db: &Db,
-    hasher: &password::Hasher,
-    scope: SmeScope,
-    body: NewUserBody,
-) -> Result<User> {
-    let mut errors = Vec::new();
-    let email = match check_new_email(&body.email) {
-        Ok(e) => Some(e),
-        Err(m) => {
-            errors.push(FieldError::new("email", m));
-            None
-        }
-    };
-    required(&mut errors, "name", &body.name, 200);
-    let role = Role::parse(&body.role);
-    if role.is_none() {
-        errors.push(FieldError::new(
-            "role",
-            "must be one of learner, advisor, coordinator, admin",
-        ));
-    }
-    let account = Account {
-        email: email.as_deref().unwrap_or(&body.email),
-        name: body.name.trim(),
-    };
-    if let Err(m) = policy::check_password(&body.password, account) {
-        errors.push(FieldError::new("password", m));
-    }
-    let locale = body.locale.clone().unwrap_or_else(|| "en".into());
-    if !Lang::is_supported(&locale) {
-        errors.push(FieldError::new(
-            "locale",
-            format!("must be one of {}", Lang::codes()),
-        ));
-    }
-    let time_zone = body
-        .time_zone
-        .clone()
-        .unwrap_or_else(|| "Europe/Madrid".into());
-    if !valid_time_zone(&time_zone) {
-        errors.push(FieldError::new(
-            "time_zone",
-            "must be an IANA time zone such as Europe/Lisbon",
-        ));
-    }
-    let mut partner_id = body.partner_id;
-    match role {
-        Some(Role::Learner) => match body.sme_id {
-            None => errors.push(FieldError::new("sme_id", "is required for learners")),
-            Some(sme_id) => match store::get_sme(db, scope, sme_id).await {
-                Ok(sme) => partner_id = Some(sme.partner_id),
-                Err(Error::NotFound(_)) if scope != SmeScope::All => {
-                    return Err(Error::not_found("SME"))
-                }
-                Err(Error::NotFound(_)) => errors.push(FieldError::new("sme_id", "no such SME")),
-                Err(e) => return Err(e),
-            },
-        },
-        Some(Role::Coordinator) => match partner_id {
-            None => errors.push(FieldError::new(
-                "partner_id",
-                "is required for coordinators",
-            )),
-            Some(p) if !store::partner_exists(db, p).await? => {
-                errors.push(FieldError::new("partner_id", "no such partner"))
-            }
-            _ => {}
-        },
-        Some(_) => {
-            if let Some(p) = partner_id {
-                if !store::partner_exists(db, p).await? {
-                    errors.push(FieldError::new("partner_id", "no such partner"));
-                }
-            }
-        }
-        None => {}
-    }
-    Error::check(errors)?;
-    let (Some(email), Some(role)) = (email, role) else {
-        return Err(Error::internal("creating user", "validated fields missing"));
-    };
-    let hash = hasher.hash(body.password).await?;
-    store::insert_user(
-        db,
-        &NewUser {
-            email: &email,
-            name: body.name.trim(),
-            role,
-            sme_id: if role == Role::Learner {
-                body.sme_id
-            } else {
-                None
-            },
-            partner_id,
-            locale: &locale,
-            time_zone: &time_zone,
-            password_hash: &hash,
-        },
-    )
-    .await
-    .map_err(|e| match e {
-        // Only admins learn that the address belongs to an account (they can see every
-        // account anyway). Others get the same answer whoever holds it and wherever.
-        Error::Conflict(_) if scope != SmeScope::All => Error::Conflict(UNAVAILABLE_EMAIL.into()),
-        other => other,
-    })
-}
-
-const UNAVAILABLE_EMAIL: &str =
-    "this email address cannot be used for a new account; ask a hub administrator";
-
-impl NewUserBody {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        email: String,
-        name: String,
-        role: String,
-        password: String,
-        sme_id: Option<i64>,
-        partner_id: Option<i64>,
-        locale: Option<String>,
-        time_zone: Option<String>,
-    ) -> Self {
-        NewUserBody {
-            email,
-            name,
-            role,
-            password,
-            sme_id,
-            partner_id,
-            locale,
-            time_zone,
-        }
-    }
-}
-
-/// Coordinators may act on the learners of their own partner's SMEs, admins on anyone; nobody on
-/// themselves (an admin locking themselves out is not undoable through the API).
-async fn managed(db: &Db, by: &CurrentUser, id: i64) -> Result<User> {
-    if by.id == id {
-        return Err(Error::Forbidden(
-            "you cannot disable, remove or move your own account".into(),
-        ));
-    }
-    store::get_managed_user(db, SmeScope::of(by), id).await
 }
 
 /// Disable a user: they cannot sign in and every token they hold is refused at once. Their
@@ -369,7 +222,7 @@ async fn managed(db: &Db, by: &CurrentUser, id: i64) -> Result<User> {
     security(("bearer" = [])))]
 #[post("/users/<id>/deactivation")]
 async fn deactivate_user(db: &Db, staff: Staff, id: i64) -> Result<Json<User>> {
-    managed(db, &staff, id).await?;
+    service::managed(db, &staff, id).await?;
     let user = store::set_disabled(db, id, true).await?;
     revoke_sessions(db, id).await?;
     Ok(Json(user))
@@ -381,7 +234,7 @@ async fn deactivate_user(db: &Db, staff: Staff, id: i64) -> Result<Json<User>> {
     security(("bearer" = [])))]
 #[delete("/users/<id>/deactivation")]
 async fn reactivate_user(db: &Db, staff: Staff, id: i64) -> Result<Json<User>> {
-    managed(db, &staff, id).await?;
+    service::managed(db, &staff, id).await?;
     Ok(Json(store::set_disabled(db, id, false).await?))
 }
 
@@ -393,7 +246,7 @@ async fn reactivate_user(db: &Db, staff: Staff, id: i64) -> Result<Json<User>> {
     security(("bearer" = [])))]
 #[delete("/users/<id>")]
 async fn remove_user(db: &Db, staff: Staff, id: i64) -> Result<Status> {
-    managed(db, &staff, id).await?;
+    service::managed(db, &staff, id).await?;
     store::remove_user(db, id).await?;
     revoke_sessions(db, id).await?;
     Ok(Status::NoContent)
@@ -418,7 +271,7 @@ pub struct MoveBody {
 #[patch("/users/<id>", data = "<body>")]
 async fn move_user(db: &Db, admin: Admin, id: i64, body: JsonBody<MoveBody>) -> Result<Json<User>> {
     let body = body.0;
-    let current = managed(db, &admin, id).await?;
+    let current = service::managed(db, &admin, id).await?;
     let role = match &body.role {
         None => current.role,
         Some(r) => Role::parse(r).ok_or_else(|| {

@@ -1,0 +1,159 @@
+//! Who may create and manage whom: the checks behind creating a user (shared by the API and
+//! `academy user add`) and acting on an existing one.
+
+use super::store::{self, NewUser};
+use super::{check_new_email, valid_time_zone, SmeScope, User};
+use crate::auth::policy::{self, Account};
+use crate::auth::{password, CurrentUser, Role};
+use crate::db::Db;
+use crate::error::{Error, FieldError, Result};
+use crate::lang::Lang;
+
+/// A user to create, as asked for (checked by [`create_checked`]).
+pub struct NewAccount {
+    pub email: String,
+    pub name: String,
+    /// `learner`, `advisor`, `coordinator` or `admin`.
+    pub role: String,
+    pub password: String,
+    pub sme_id: Option<i64>,
+    pub partner_id: Option<i64>,
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+/// Validate and create a user as `scope` may (shared by the API and `academy user add`).
+pub async fn create_checked(
+    db: &Db,
+    hasher: &password::Hasher,
+    scope: SmeScope,
+    body: NewAccount,
+) -> Result<User> {
+    let mut errors = Vec::new();
+    let email = match check_new_email(&body.email) {
+        Ok(e) => Some(e),
+        Err(m) => {
+            errors.push(FieldError::new("email", m));
+            None
+        }
+    };
+    required(&mut errors, "name", &body.name, 200);
+    let role = Role::parse(&body.role);
+    if role.is_none() {
+        errors.push(FieldError::new(
+            "role",
+            "must be one of learner, advisor, coordinator, admin",
+        ));
+    }
+    let account = Account {
+        email: email.as_deref().unwrap_or(&body.email),
+        name: body.name.trim(),
+    };
+    if let Err(m) = policy::check_password(&body.password, account) {
+        errors.push(FieldError::new("password", m));
+    }
+    let locale = body.locale.clone().unwrap_or_else(|| "en".into());
+    if !Lang::is_supported(&locale) {
+        errors.push(FieldError::new(
+            "locale",
+            format!("must be one of {}", Lang::codes()),
+        ));
+    }
+    let time_zone = body
+        .time_zone
+        .clone()
+        .unwrap_or_else(|| "Europe/Madrid".into());
+    if !valid_time_zone(&time_zone) {
+        errors.push(FieldError::new(
+            "time_zone",
+            "must be an IANA time zone such as Europe/Lisbon",
+        ));
+    }
+    let mut partner_id = body.partner_id;
+    match role {
+        Some(Role::Learner) => match body.sme_id {
+            None => errors.push(FieldError::new("sme_id", "is required for learners")),
+            Some(sme_id) => match store::get_sme(db, scope, sme_id).await {
+                Ok(sme) => partner_id = Some(sme.partner_id),
+                Err(Error::NotFound(_)) if scope != SmeScope::All => {
+                    return Err(Error::not_found("SME"))
+                }
+                Err(Error::NotFound(_)) => errors.push(FieldError::new("sme_id", "no such SME")),
+                Err(e) => return Err(e),
+            },
+        },
+        Some(Role::Coordinator) => match partner_id {
+            None => errors.push(FieldError::new(
+                "partner_id",
+                "is required for coordinators",
+            )),
+            Some(p) if !store::partner_exists(db, p).await? => {
+                errors.push(FieldError::new("partner_id", "no such partner"))
+            }
+            _ => {}
+        },
+        Some(_) => {
+            if let Some(p) = partner_id {
+                if !store::partner_exists(db, p).await? {
+                    errors.push(FieldError::new("partner_id", "no such partner"));
+                }
+            }
+        }
+        None => {}
+    }
+    Error::check(errors)?;
+    let (Some(email), Some(role)) = (email, role) else {
+        return Err(Error::internal("creating user", "validated fields missing"));
+    };
+    let hash = hasher.hash(body.password).await?;
+    store::insert_user(
+        db,
+        &NewUser {
+            email: &email,
+            name: body.name.trim(),
+            role,
+            sme_id: if role == Role::Learner {
+                body.sme_id
+            } else {
+                None
+            },
+            partner_id,
+            locale: &locale,
+            time_zone: &time_zone,
+            password_hash: &hash,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        // Only admins learn that the address belongs to an account (they can see every
+        // account anyway). Others get the same answer whoever holds it and wherever.
+        Error::Conflict(_) if scope != SmeScope::All => Error::Conflict(UNAVAILABLE_EMAIL.into()),
+        other => other,
+    })
+}
+
+const UNAVAILABLE_EMAIL: &str =
+    "this email address cannot be used for a new account; ask a hub administrator";
+
+/// Coordinators may act on the learners of their own partner's SMEs, admins on anyone; nobody on
+/// themselves (an admin locking themselves out is not undoable through the API).
+pub(super) async fn managed(db: &Db, by: &CurrentUser, id: i64) -> Result<User> {
+    if by.id == id {
+        return Err(Error::Forbidden(
+            "you cannot disable, remove or move your own account".into(),
+        ));
+    }
+    store::get_managed_user(db, SmeScope::of(by), id).await
+}
+
+pub(super) fn required(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
+    let v = value.trim();
+    if v.is_empty() {
+        errors.push(FieldError::new(field, "is required"));
+    } else if v.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+}
