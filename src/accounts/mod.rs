@@ -3,5 +3,6 @@
 //! throttle are `crate::auth`'s; the user records are `crate::orgs`'.
 
 mod routes;
+mod service;
 
 pub use routes::{routes, Doc};

@@ -8,8 +8,9 @@ use rocket::{get, patch, post, routes, Responder, Route, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use super::service::{self, SignIn};
 use crate::auth::policy::{self, Account};
-use crate::auth::throttle::{self, Throttle};
+use crate::auth::throttle::Throttle;
 use crate::auth::{self, password, CurrentUser, Keys, Rotation};
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
@@ -74,37 +75,15 @@ async fn login(
     body: JsonBody<LoginBody>,
 ) -> Result<LoginAnswer> {
     let body = body.0;
-    let email = orgs::normalize_email(&body.email).unwrap_or_default();
-    let throttle_keys = throttle::Keys::new(&email, client);
-    let now = crate::clock::now();
-    if let Some(wait) = throttle::wait(db, &throttle_keys, now).await? {
-        return Ok(LoginAnswer::Throttled(
+    match service::sign_in(db, hasher, limits, client, &body.email, body.password).await? {
+        SignIn::Throttled { wait_seconds } => Ok(LoginAnswer::Throttled(
             Error::TooManyRequests(format!(
-                "too many failed sign-ins: try again in {wait} seconds"
+                "too many failed sign-ins: try again in {wait_seconds} seconds"
             )),
-            Header::new("Retry-After", wait.to_string()),
-        ));
-    }
-    let found = if email.is_empty() {
-        None
-    } else {
-        orgs::login_lookup(db, &email).await?
-    };
-    // Unknown emails verify against a decoy hash: same answer, similar time.
-    let (user, hash) = match found {
-        Some((u, h)) => (Some(u), h),
-        None => (None, password::decoy_hash().to_string()),
-    };
-    let ok = hasher.verify(body.password, hash).await?;
-    match (user, ok) {
-        (Some(user), true) => {
-            throttle::succeeded(db, &throttle_keys).await?;
-            Ok(LoginAnswer::Ok(Json(issue(db, keys, user, None).await?)))
-        }
-        _ => {
-            throttle::failed(db, limits, &throttle_keys, crate::clock::now()).await?;
-            Err(Error::Unauthorized(BAD_LOGIN.into()))
-        }
+            Header::new("Retry-After", wait_seconds.to_string()),
+        )),
+        SignIn::Refused => Err(Error::Unauthorized(BAD_LOGIN.into())),
+        SignIn::Accepted(user) => Ok(LoginAnswer::Ok(Json(issue(db, keys, user, None).await?))),
     }
 }
 
