@@ -5,6 +5,8 @@ pub mod catalog;
 pub mod check;
 pub mod import;
 pub mod language;
+#[cfg(test)]
+mod mutate;
 pub mod quiz;
 pub mod render;
 mod routes;

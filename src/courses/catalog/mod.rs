@@ -336,6 +336,7 @@ fn read_text(path: &Path) -> std::io::Result<String> {
 #[cfg(test)]
 mod props {
     use super::*;
+    use crate::courses::mutate::mutated;
     use proptest::prelude::*;
 
     fn fixture(rel: &str) -> String {
@@ -343,32 +344,6 @@ mod props {
             .join("tests/fixtures/courses")
             .join(rel);
         std::fs::read_to_string(path).expect("fixture")
-    }
-
-    /// A text made from `base`'s lines, each kept, dropped, doubled or replaced by junk.
-    fn mutated(base: String) -> impl Strategy<Value = String> {
-        let lines: Vec<String> = base.lines().map(str::to_string).collect();
-        let n = lines.len();
-        prop::collection::vec(
-            (
-                0..8u8,
-                prop_oneof![any::<String>(), "[a-z_=\\[\\]{}\"'.,# 0-9-]{0,24}"],
-            ),
-            n..=n,
-        )
-        .prop_map(move |edits| {
-            let mut out = String::new();
-            for (line, (op, junk)) in lines.iter().zip(edits) {
-                match op {
-                    0 => {}
-                    1 => out.push_str(&format!("{line}\n{line}\n")),
-                    2 => out.push_str(&format!("{junk}\n")),
-                    3 => out.push_str(&format!("{line}{junk}\n")),
-                    _ => out.push_str(&format!("{line}\n")),
-                }
-            }
-            out
-        })
     }
 
     proptest! {

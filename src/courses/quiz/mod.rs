@@ -497,32 +497,8 @@ prompt = { en = "?" }
 
     mod props {
         use super::*;
+        use crate::courses::mutate::mutated;
         use proptest::prelude::*;
-
-        fn mutated(base: &'static str) -> impl Strategy<Value = String> {
-            let lines: Vec<&'static str> = base.lines().collect();
-            let n = lines.len();
-            prop::collection::vec(
-                (
-                    0..8u8,
-                    prop_oneof![any::<String>(), "[a-z_=\\[\\]{}\"'.,# 0-9-]{0,24}"],
-                ),
-                n..=n,
-            )
-            .prop_map(move |edits| {
-                let mut out = String::new();
-                for (line, (op, junk)) in lines.iter().zip(edits) {
-                    match op {
-                        0 => {}
-                        1 => out.push_str(&format!("{line}\n{line}\n")),
-                        2 => out.push_str(&format!("{junk}\n")),
-                        3 => out.push_str(&format!("{line}{junk}\n")),
-                        _ => out.push_str(&format!("{line}\n")),
-                    }
-                }
-                out
-            })
-        }
 
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(300))]
