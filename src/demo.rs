@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use crate::auth::{password, Role};
 use crate::crypto::random_token;
 use crate::db::AnyDbPool;
-use crate::error::{Context, Result};
+use crate::error::Result;
 use crate::orgs::{self, NewSme, NewUser, SmeScope};
+use sqlx::AnyPool;
 
 pub struct Login {
     pub email: String,
@@ -199,73 +200,16 @@ const USERS: [DemoUser; 12] = [
 
 pub async fn seed(db: &AnyDbPool) -> Result<Demo> {
     let pool = &db.pool;
-    let mut partner_ids = Vec::new();
-    let existing = orgs::list_partners(pool).await?;
-    for (name, country, region) in PARTNERS {
-        let id = match existing.iter().find(|p| p.name == name) {
-            Some(p) => p.id,
-            None => orgs::insert_partner(pool, name, country, region).await?.id,
-        };
-        partner_ids.push(id);
-    }
-    let mut smes = BTreeMap::new();
-    let existing = orgs::list_smes(pool, SmeScope::All).await?;
-    for (name, country, region, sector, partner) in SMES {
-        let id = match existing.iter().find(|s| s.name == name) {
-            Some(s) => s.id,
-            None => {
-                orgs::insert_sme(
-                    pool,
-                    &NewSme {
-                        name,
-                        country,
-                        region,
-                        sector,
-                        partner_id: partner_ids[partner],
-                    },
-                )
-                .await?
-                .id
-            }
-        };
-        smes.insert(name.to_string(), id);
-    }
+    let partner_ids = seed_partners(pool).await?;
+    let smes = seed_smes(pool, &partner_ids).await?;
     let sme_ids: Vec<i64> = SMES.iter().map(|s| smes[s.0]).collect();
     let password = format!("demo-{}", random_token(12));
     let hash = password::hash(password.clone()).await?;
     let mut users = BTreeMap::new();
     let mut logins = Vec::new();
-    for (email, name, role, sme, partner, locale, tz) in USERS {
-        let sme_id = sme.map(|i| sme_ids[i]);
-        let partner_id = partner
-            .map(|i| partner_ids[i])
-            .or_else(|| sme.map(|i| partner_ids[SMES[i].4]));
-        let id = match orgs::login_lookup(pool, email).await? {
-            Some((u, _)) => u.id,
-            None => {
-                orgs::insert_user(
-                    pool,
-                    &NewUser {
-                        email,
-                        name,
-                        role,
-                        sme_id,
-                        partner_id,
-                        locale,
-                        time_zone: tz,
-                        password_hash: &hash,
-                    },
-                )
-                .await?
-                .id
-            }
-        };
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(&hash)
-            .bind(id)
-            .execute(pool)
-            .await
-            .context("setting demo password")?;
+    for user in USERS {
+        let (email, name, role, sme, partner, _, tz) = user;
+        let id = seed_user(pool, &user, &sme_ids, &partner_ids, &hash).await?;
         users.insert(email.to_string(), id);
         let detail = match (sme, partner) {
             (Some(i), _) => SMES[i].0.to_string(),
@@ -294,4 +238,72 @@ pub async fn seed(db: &AnyDbPool) -> Result<Demo> {
         smes,
         bookings,
     })
+}
+
+/// The partners, created once: their ids in the order of [`PARTNERS`].
+async fn seed_partners(pool: &AnyPool) -> Result<Vec<i64>> {
+    let existing = orgs::list_partners(pool).await?;
+    let mut ids = Vec::new();
+    for (name, country, region) in PARTNERS {
+        let id = match existing.iter().find(|p| p.name == name) {
+            Some(p) => p.id,
+            None => orgs::insert_partner(pool, name, country, region).await?.id,
+        };
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// The SMEs, created once: ids by name.
+async fn seed_smes(pool: &AnyPool, partner_ids: &[i64]) -> Result<BTreeMap<String, i64>> {
+    let existing = orgs::list_smes(pool, SmeScope::All).await?;
+    let mut smes = BTreeMap::new();
+    for (name, country, region, sector, partner) in SMES {
+        let id = match existing.iter().find(|s| s.name == name) {
+            Some(s) => s.id,
+            None => {
+                let sme = NewSme {
+                    name,
+                    country,
+                    region,
+                    sector,
+                    partner_id: partner_ids[partner],
+                };
+                orgs::insert_sme(pool, &sme).await?.id
+            }
+        };
+        smes.insert(name.to_string(), id);
+    }
+    Ok(smes)
+}
+
+/// One demo account, created once; its password is set to this run's every time.
+async fn seed_user(
+    pool: &AnyPool,
+    user: &DemoUser,
+    sme_ids: &[i64],
+    partner_ids: &[i64],
+    hash: &str,
+) -> Result<i64> {
+    let &(email, name, role, sme, partner, locale, time_zone) = user;
+    let id = match orgs::login_lookup(pool, email).await? {
+        Some((u, _)) => u.id,
+        None => {
+            let new = NewUser {
+                email,
+                name,
+                role,
+                sme_id: sme.map(|i| sme_ids[i]),
+                partner_id: partner
+                    .map(|i| partner_ids[i])
+                    .or_else(|| sme.map(|i| partner_ids[SMES[i].4])),
+                locale,
+                time_zone,
+                password_hash: hash,
+            };
+            orgs::insert_user(pool, &new).await?.id
+        }
+    };
+    orgs::set_password_hash(pool, id, hash).await?;
+    Ok(id)
 }

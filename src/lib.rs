@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod ids;
 pub mod input;
 pub mod items;
 pub mod json;

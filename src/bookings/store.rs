@@ -18,6 +18,7 @@ use crate::auth::Role;
 use crate::clock::rfc3339;
 use crate::domain::{BookingStatus, Mode, Topic};
 use crate::error::{Context, Error, Result};
+use crate::ids::BookingId;
 
 /// A live slot as stored, with its advisor (times are unix seconds; `view::slot` shows it).
 #[derive(Debug, sqlx::FromRow)]
@@ -263,16 +264,23 @@ pub async fn book(
         return Ok(Ok(id));
     }
     // Nothing inserted: say why, reading inside the same (locked) transaction.
+    let refusal = refusal(&mut tx, r).await?;
+    tx.rollback().await.context("ending booking")?;
+    Ok(Err(refusal))
+}
+
+/// Why a booking was not inserted.
+async fn refusal(tx: &mut Transaction<'_, Any>, r: &BookingRequest<'_>) -> Result<Refusal> {
     let slot: Option<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
         "SELECT s.starts_at, s.deleted_at,
                 (SELECT b.id FROM bookings b WHERE b.slot_id = s.id AND b.status = 'active')
          FROM slots s WHERE s.id = $1",
     )
     .bind(r.slot_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await
     .context("reading slot")?;
-    let refusal = match slot {
+    Ok(match slot {
         None | Some((_, Some(_), _)) => Refusal::NoSuchSlot,
         Some((_, None, Some(_))) => Refusal::Taken,
         Some((starts_at, None, None)) if starts_at <= r.now => Refusal::Started,
@@ -284,7 +292,7 @@ pub async fn book(
             )
             .bind(r.learner_id)
             .bind(r.now)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await
             .context("counting bookings")?;
             if active >= r.max_active {
@@ -293,9 +301,7 @@ pub async fn book(
                 Refusal::Overlaps
             }
         }
-    };
-    tx.rollback().await.context("ending booking")?;
-    Ok(Err(refusal))
+    })
 }
 
 /// A booking as stored, with its slot, advisor, learner and SME (`view::booking` shows it).
@@ -355,7 +361,7 @@ const BOOKING_SELECT: &str = "SELECT b.id, b.status, b.note, b.uid, b.sequence, 
 
 /// One booking the caller may see; anything else is "not found".
 #[instrument(skip_all)]
-pub async fn get_booking(db: &AnyPool, scope: BookingScope, id: i64) -> Result<BookingRow> {
+pub async fn get_booking(db: &AnyPool, scope: BookingScope, id: BookingId) -> Result<BookingRow> {
     let (learner, advisor, partner) = scope.filters();
     let row: BookingRow = sqlx::query_as(&format!("{BOOKING_SELECT} AND b.id = $4"))
         .bind(learner)

@@ -1,6 +1,7 @@
 //! HTTP routes of certificates: lists, PDF, ZIP per SME, verification (JSON and HTML),
 //! revocation.
 
+use crate::ids::SmeId;
 use rocket::http::{ContentType, Header, Status};
 use rocket::response::content::RawHtml;
 use rocket::serde::json::Json;
@@ -137,8 +138,8 @@ async fn certificate_pdf(
     responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 #[get("/smes/<id>/certificates.zip")]
-async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: i64) -> Result<Download> {
-    let sme = crate::orgs::get_sme(db, SmeScope::of(&staff), id).await?;
+async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: SmeId) -> Result<Download> {
+    let sme = crate::orgs::get_sme(db, SmeScope::of(&staff), id.get()).await?;
     let rows = store::valid_for_sme(db, sme.id).await?;
     let public_url = config.public_url().to_string();
     let bytes = tokio::task::spawn_blocking(move || build_zip(&rows, &public_url))

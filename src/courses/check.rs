@@ -14,7 +14,7 @@ use std::path::Path;
 
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
-use super::catalog::{self, Course, Problem};
+use super::catalog::{self, Course, Module, Problem};
 use super::render::{line_of, options};
 use crate::courses::quiz::{QuestionKind, QuizDef, Text};
 
@@ -162,23 +162,42 @@ pub fn check_course(folder: &Path, root: &str) -> Vec<Problem> {
         Ok(c) => c,
         Err(problems) => return problems,
     };
-    let shown_root = format!("{root}/{}", course.slug);
-    let mut problems = Vec::new();
-    let mut at = |file: &str, line: usize, message: String| {
-        problems.push(Problem {
-            file: format!("{shown_root}/{file}"),
+    let mut found = Found {
+        root: format!("{root}/{}", course.slug),
+        problems: Vec::new(),
+    };
+    let languages = declared_languages(&course);
+    check_course_texts(&course, &languages, &mut found);
+    for module in &course.modules {
+        check_module(folder, &course, module, &languages, &mut found);
+    }
+    check_quiz_texts(&course, &languages, &mut found);
+    found.problems
+}
+
+/// The problems of one course, each in a file of its folder.
+struct Found {
+    root: String,
+    problems: Vec<Problem>,
+}
+
+impl Found {
+    fn at(&mut self, file: &str, line: usize, message: String) {
+        self.problems.push(Problem {
+            file: format!("{}/{file}", self.root),
             line,
             message,
         });
-    };
-    let languages = declared_languages(&course);
-    let declared = languages.join(", ");
-    let default = course.default_language.as_str();
+    }
+}
 
-    for lang in &languages {
+/// Title and summary in every language of the course; titles are plain text.
+fn check_course_texts(course: &Course, languages: &[String], found: &mut Found) {
+    let declared = languages.join(", ");
+    for lang in languages {
         for (what, texts) in [("title", &course.titles), ("summary", &course.summaries)] {
             if !texts.contains_key(lang) {
-                at(
+                found.at(
                     "course.toml",
                     0,
                     format!("{what} has no \"{lang}\" text (the course is written in {declared})"),
@@ -188,77 +207,93 @@ pub fn check_course(folder: &Path, root: &str) -> Vec<Problem> {
     }
     for (lang, title) in &course.titles {
         if let Some(c) = markdown_in_title(title) {
-            at(
+            found.at(
                 "course.toml",
                 0,
                 format!("title.{lang} {title:?} contains the Markdown character {c:?}: titles are plain text"),
             );
         }
     }
+}
 
-    for module in &course.modules {
-        let file = format!("{:02}-{}.md", module.position, module.slug);
-        for lang in &languages {
-            if !module.contents.contains_key(lang) {
-                at(
-                    &format!("{lang}/{file}"),
-                    0,
-                    format!("missing: the course is written in {declared}, so every module needs a \"{lang}\" file"),
-                );
-            }
+/// A module exists in every language, with a plain-text title and the outline of the default
+/// language's file.
+fn check_module(
+    folder: &Path,
+    course: &Course,
+    module: &Module,
+    languages: &[String],
+    found: &mut Found,
+) {
+    let declared = languages.join(", ");
+    let default = course.default_language.as_str();
+    let file = format!("{:02}-{}.md", module.position, module.slug);
+    for lang in languages {
+        if !module.contents.contains_key(lang) {
+            found.at(
+                &format!("{lang}/{file}"),
+                0,
+                format!("missing: the course is written in {declared}, so every module needs a \"{lang}\" file"),
+            );
         }
-        for (lang, content) in &module.contents {
-            if let Some(c) = markdown_in_title(&content.title) {
-                at(
-                    &format!("{lang}/{file}"),
-                    1,
+    }
+    for (lang, content) in &module.contents {
+        if let Some(c) = markdown_in_title(&content.title) {
+            found.at(
+                &format!("{lang}/{file}"),
+                1,
+                format!(
+                    "the title {:?} contains the Markdown character {c:?}: titles are plain text",
+                    content.title
+                ),
+            );
+        }
+    }
+    let read = |lang: &str| std::fs::read_to_string(folder.join(lang).join(&file)).ok();
+    let Some(reference) = read(default).map(|t| outline(&t)) else {
+        return;
+    };
+    for lang in module.contents.keys().filter(|l| *l != default) {
+        let Some(text) = read(lang) else { continue };
+        if let Some((line, ref_line, message)) = compare_outlines(&reference, &outline(&text)) {
+            let there = if ref_line > 0 {
+                format!("{default}/{file}:{ref_line}")
+            } else {
+                format!("{default}/{file}")
+            };
+            found.at(
+                &format!("{lang}/{file}"),
+                line,
+                format!("structure differs from the default language: {message} {there}"),
+            );
+        }
+    }
+}
+
+/// Every text of the quiz in every language of the course.
+fn check_quiz_texts(course: &Course, languages: &[String], found: &mut Found) {
+    let Some(json) = &course.quiz_json else {
+        return;
+    };
+    let declared = languages.join(", ");
+    match serde_json::from_str::<QuizDef>(json) {
+        Ok(def) => {
+            for (what, missing) in quiz_gaps(&def, languages) {
+                found.at(
+                    "quiz.toml",
+                    0,
                     format!(
-                        "the title {:?} contains the Markdown character {c:?}: titles are plain text",
-                        content.title
+                        "{what} has no \"{missing}\" text (the course is written in {declared})"
                     ),
                 );
             }
         }
-        let read = |lang: &str| std::fs::read_to_string(folder.join(lang).join(&file)).ok();
-        let Some(reference) = read(default).map(|t| outline(&t)) else {
-            continue;
-        };
-        for lang in module.contents.keys().filter(|l| *l != default) {
-            let Some(text) = read(lang) else { continue };
-            if let Some((line, ref_line, message)) = compare_outlines(&reference, &outline(&text)) {
-                let there = if ref_line > 0 {
-                    format!("{default}/{file}:{ref_line}")
-                } else {
-                    format!("{default}/{file}")
-                };
-                at(
-                    &format!("{lang}/{file}"),
-                    line,
-                    format!("structure differs from the default language: {message} {there}"),
-                );
-            }
-        }
+        Err(e) => found.at(
+            "quiz.toml",
+            0,
+            format!("the stored quiz cannot be read: {e}"),
+        ),
     }
-
-    if let Some(json) = &course.quiz_json {
-        match serde_json::from_str::<QuizDef>(json) {
-            Ok(def) => {
-                for (what, missing) in quiz_gaps(&def, &languages) {
-                    at(
-                        "quiz.toml",
-                        0,
-                        format!("{what} has no \"{missing}\" text (the course is written in {declared})"),
-                    );
-                }
-            }
-            Err(e) => at(
-                "quiz.toml",
-                0,
-                format!("the stored quiz cannot be read: {e}"),
-            ),
-        }
-    }
-    problems
 }
 
 fn keys_of(t: &Text) -> BTreeSet<&String> {

@@ -137,21 +137,10 @@ pub fn material_href(course: &str, title: &str) -> String {
 pub fn parse_module_file_name(name: &str) -> Option<(u32, String)> {
     let stem = name.strip_suffix(".md")?;
     let (nn, slug) = stem.split_once('-')?;
-    if nn.len() != 2 || !nn.bytes().all(|b| b.is_ascii_digit()) || !valid_slug(slug) {
+    if nn.len() != 2 || !nn.bytes().all(|b| b.is_ascii_digit()) || !crate::ids::Slug::valid(slug) {
         return None;
     }
     Some((nn.parse().ok()?, slug.to_string()))
-}
-
-/// Lowercase ASCII letters, digits and single inner `-`.
-pub fn valid_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 80
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-        && !s.contains("--")
 }
 
 fn classify(dest: &str) -> LinkTarget {

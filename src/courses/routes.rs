@@ -1,5 +1,6 @@
 //! HTTP routes of the course catalog and the admin import.
 
+use crate::ids::Slug;
 use std::collections::BTreeMap;
 
 use rocket::serde::json::Json;
@@ -264,15 +265,15 @@ pub async fn outline(
 async fn get_module(
     db: &Db,
     user: CurrentUser,
-    slug: &str,
-    module: &str,
+    slug: Slug<'_>,
+    module: Slug<'_>,
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<ModuleView>> {
     let requested = language::for_user(&user, lang, &accept)?;
-    let course = store::get_course(db, slug).await?;
+    let course = store::get_course(db, &slug).await?;
     let entries = module_entries(db, &course, requested.as_deref()).await?;
-    let Some(index) = entries.iter().position(|(_, m)| m.slug == module) else {
+    let Some(index) = entries.iter().position(|(_, m)| m.slug == *module) else {
         return Err(Error::not_found("module"));
     };
     let (module_id, entry) = &entries[index];

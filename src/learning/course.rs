@@ -1,5 +1,6 @@
 //! The course detail (`GET /api/courses/{slug}`): the course's outline and its materials.
 
+use crate::ids::Slug;
 use rocket::get;
 use rocket::serde::json::Json;
 use serde::Serialize;
@@ -25,11 +26,11 @@ pub struct CourseDetail {
 pub async fn get_course(
     db: &Db,
     user: CurrentUser,
-    slug: &str,
+    slug: Slug<'_>,
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<CourseDetail>> {
-    let (course_id, outline) = courses::outline(db, &user, slug, lang, &accept).await?;
+    let (course_id, outline) = courses::outline(db, &user, &slug, lang, &accept).await?;
     Ok(Json(CourseDetail {
         outline,
         materials: materials::list_for_course(db, course_id).await?,

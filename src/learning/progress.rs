@@ -2,6 +2,7 @@
 //! from the learner's record (`crate::progress`), their quiz attempts (`crate::quizzes`) and
 //! the certificate of the completion (`crate::certificates`).
 
+use crate::ids::Slug;
 use rocket::get;
 use rocket::serde::json::Json;
 use serde::Serialize;
@@ -42,8 +43,8 @@ pub struct Progress {
 
 #[utoipa::path(tag = "progress", operation_id = "progress", responses((status = 200, body = Progress), (status = 403), (status = 404, description = "unknown course, or not enrolled")), security(("bearer" = [])))]
 #[get("/courses/<slug>/progress")]
-pub async fn course_progress(db: &Db, learner: Learner, slug: &str) -> Result<Json<Progress>> {
-    let course = courses::get_course(db, slug).await?;
+pub async fn course_progress(db: &Db, learner: Learner, slug: Slug<'_>) -> Result<Json<Progress>> {
+    let course = courses::get_course(db, &slug).await?;
     // One connection for every read (asking the pool for a second while holding one can
     // deadlock it under load).
     let mut conn = db.acquire().await.context("progress")?;

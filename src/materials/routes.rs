@@ -1,5 +1,6 @@
 //! HTTP routes of course materials.
 
+use crate::ids::{MaterialId, Slug};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -75,7 +76,7 @@ async fn upload_material(
     db: &Db,
     staff: Staff,
     storage: &State<Storage>,
-    slug: &str,
+    slug: Slug<'_>,
     form: std::result::Result<Form<Upload<'_>>, Errors<'_>>,
 ) -> Result<(Status, Json<Material>)> {
     let limit = storage.upload_limit_bytes;
@@ -90,7 +91,7 @@ async fn upload_material(
             )
         }
     })?;
-    let course_id = lookups::course_id(&db.pool, slug).await?;
+    let course_id = lookups::course_id(&db.pool, &slug).await?;
     let Upload { file, title } = form.into_inner();
     if !file.is_complete() {
         return Err(too_large(limit));
@@ -127,8 +128,12 @@ async fn upload_material(
 #[utoipa::path(tag = "materials", responses((status = 200, body = Items<Material>), (status = 404)),
     security(("bearer" = [])))]
 #[get("/courses/<slug>/materials")]
-async fn list_materials(db: &Db, _user: CurrentUser, slug: &str) -> Result<Json<Items<Material>>> {
-    let course_id = lookups::course_id(&db.pool, slug).await?;
+async fn list_materials(
+    db: &Db,
+    _user: CurrentUser,
+    slug: Slug<'_>,
+) -> Result<Json<Items<Material>>> {
+    let course_id = lookups::course_id(&db.pool, &slug).await?;
     Ok(Items::new(store::list_ready(&db.pool, course_id).await?))
 }
 
@@ -159,9 +164,9 @@ async fn download_material(
     storage: &State<Storage>,
     range: RangeHeader,
     wants: WantsJson,
-    id: i64,
+    id: MaterialId,
 ) -> Result<Download> {
-    let material = store::get_ready(&db.pool, id).await?;
+    let material = store::get_ready(&db.pool, id.get()).await?;
     // Learners see the materials of the courses they are enrolled in; a denied material is
     // a 404 like a missing one.
     if user.role == Role::Learner
@@ -229,7 +234,7 @@ async fn delete_material(
     db: &Db,
     staff: Staff,
     storage: &State<Storage>,
-    id: i64,
+    id: MaterialId,
 ) -> Result<Status> {
     let who = match staff.role {
         Role::Admin => super::Deleter::Admin,
@@ -237,7 +242,7 @@ async fn delete_material(
             partner_id: staff.partner_id,
         },
     };
-    super::remove(&db.pool, storage.store(), id, who).await?;
+    super::remove(&db.pool, storage.store(), id.get(), who).await?;
     Ok(Status::NoContent)
 }
 

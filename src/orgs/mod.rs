@@ -12,7 +12,8 @@ pub use routes::{routes, Doc};
 pub use service::{create_checked, NewAccount};
 pub use store::{
     get_active_user, get_sme, get_user, insert_partner, insert_sme, insert_user, list_partners,
-    list_smes, login_lookup, password_hash, update_profile, NewSme, NewUser, ProfileChange,
+    list_smes, login_lookup, password_hash, set_password_hash, update_profile, NewSme, NewUser,
+    ProfileChange,
 };
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -1,5 +1,6 @@
 //! HTTP routes of partners, SMEs and users.
 
+use crate::ids::{SmeId, UserId};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 
@@ -108,8 +109,10 @@ async fn list_smes(db: &Db, staff: Staff) -> Result<Json<Items<Sme>>> {
 
 #[utoipa::path(tag = "organisations", responses((status = 200, body = Sme), (status = 404)), security(("bearer" = [])))]
 #[get("/smes/<id>")]
-async fn get_sme(db: &Db, staff: Staff, id: i64) -> Result<Json<Sme>> {
-    Ok(Json(store::get_sme(db, SmeScope::of(&staff), id).await?))
+async fn get_sme(db: &Db, staff: Staff, id: SmeId) -> Result<Json<Sme>> {
+    Ok(Json(
+        store::get_sme(db, SmeScope::of(&staff), id.get()).await?,
+    ))
 }
 
 #[utoipa::path(tag = "organisations", request_body = NewSmeBody,
@@ -221,10 +224,10 @@ async fn create_user(
     responses((status = 200, body = User), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 #[post("/users/<id>/deactivation")]
-async fn deactivate_user(db: &Db, staff: Staff, id: i64) -> Result<Json<User>> {
-    service::managed(db, &staff, id).await?;
-    let user = store::set_disabled(db, id, true).await?;
-    revoke_sessions(db, id).await?;
+async fn deactivate_user(db: &Db, staff: Staff, id: UserId) -> Result<Json<User>> {
+    service::managed(db, &staff, id.get()).await?;
+    let user = store::set_disabled(db, id.get(), true).await?;
+    revoke_sessions(db, id.get()).await?;
     Ok(Json(user))
 }
 
@@ -233,9 +236,9 @@ async fn deactivate_user(db: &Db, staff: Staff, id: i64) -> Result<Json<User>> {
     responses((status = 200, body = User), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 #[delete("/users/<id>/deactivation")]
-async fn reactivate_user(db: &Db, staff: Staff, id: i64) -> Result<Json<User>> {
-    service::managed(db, &staff, id).await?;
-    Ok(Json(store::set_disabled(db, id, false).await?))
+async fn reactivate_user(db: &Db, staff: Staff, id: UserId) -> Result<Json<User>> {
+    service::managed(db, &staff, id.get()).await?;
+    Ok(Json(store::set_disabled(db, id.get(), false).await?))
 }
 
 /// Remove a user for good: they cannot sign in, their tokens are refused at once, and they are
@@ -245,10 +248,10 @@ async fn reactivate_user(db: &Db, staff: Staff, id: i64) -> Result<Json<User>> {
     responses((status = 204), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 #[delete("/users/<id>")]
-async fn remove_user(db: &Db, staff: Staff, id: i64) -> Result<Status> {
-    service::managed(db, &staff, id).await?;
-    store::remove_user(db, id).await?;
-    revoke_sessions(db, id).await?;
+async fn remove_user(db: &Db, staff: Staff, id: UserId) -> Result<Status> {
+    service::managed(db, &staff, id.get()).await?;
+    store::remove_user(db, id.get()).await?;
+    revoke_sessions(db, id.get()).await?;
     Ok(Status::NoContent)
 }
 
@@ -269,9 +272,14 @@ pub struct MoveBody {
         (status = 422)),
     security(("bearer" = [])))]
 #[patch("/users/<id>", data = "<body>")]
-async fn move_user(db: &Db, admin: Admin, id: i64, body: JsonBody<MoveBody>) -> Result<Json<User>> {
+async fn move_user(
+    db: &Db,
+    admin: Admin,
+    id: UserId,
+    body: JsonBody<MoveBody>,
+) -> Result<Json<User>> {
     let body = body.0;
-    let current = service::managed(db, &admin, id).await?;
+    let current = service::managed(db, &admin, id.get()).await?;
     let role = match &body.role {
         None => current.role,
         Some(r) => Role::parse(r).ok_or_else(|| {
@@ -322,5 +330,5 @@ async fn move_user(db: &Db, admin: Admin, id: i64, body: JsonBody<MoveBody>) -> 
             }
         }
     };
-    Ok(Json(store::move_user(db, id, &to).await?))
+    Ok(Json(store::move_user(db, id.get(), &to).await?))
 }

@@ -69,6 +69,48 @@ pub async fn create_checked(
             "must be an IANA time zone such as Europe/Lisbon",
         ));
     }
+    let partner_id = placement(db, scope, role, &body, &mut errors).await?;
+    Error::check(errors)?;
+    let (Some(email), Some(role)) = (email, role) else {
+        return Err(Error::internal("creating user", "validated fields missing"));
+    };
+    let hash = hasher.hash(body.password).await?;
+    store::insert_user(
+        db,
+        &NewUser {
+            email: &email,
+            name: body.name.trim(),
+            role,
+            sme_id: if role == Role::Learner {
+                body.sme_id
+            } else {
+                None
+            },
+            partner_id,
+            locale: &locale,
+            time_zone: &time_zone,
+            password_hash: &hash,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        // Only admins learn that the address belongs to an account (they can see every
+        // account anyway). Others get the same answer whoever holds it and wherever.
+        Error::Conflict(_) if scope != SmeScope::All => Error::Conflict(UNAVAILABLE_EMAIL.into()),
+        other => other,
+    })
+}
+
+/// Where a new account belongs: a learner's SME (which gives the partner), a coordinator's
+/// partner, optionally a partner for the others. Wrong references are field errors; an SME
+/// outside the caller's scope is a 404, as if it did not exist.
+async fn placement(
+    db: &Db,
+    scope: SmeScope,
+    role: Option<Role>,
+    body: &NewAccount,
+    errors: &mut Vec<FieldError>,
+) -> Result<Option<i64>> {
     let mut partner_id = body.partner_id;
     match role {
         Some(Role::Learner) => match body.sme_id {
@@ -101,35 +143,7 @@ pub async fn create_checked(
         }
         None => {}
     }
-    Error::check(errors)?;
-    let (Some(email), Some(role)) = (email, role) else {
-        return Err(Error::internal("creating user", "validated fields missing"));
-    };
-    let hash = hasher.hash(body.password).await?;
-    store::insert_user(
-        db,
-        &NewUser {
-            email: &email,
-            name: body.name.trim(),
-            role,
-            sme_id: if role == Role::Learner {
-                body.sme_id
-            } else {
-                None
-            },
-            partner_id,
-            locale: &locale,
-            time_zone: &time_zone,
-            password_hash: &hash,
-        },
-    )
-    .await
-    .map_err(|e| match e {
-        // Only admins learn that the address belongs to an account (they can see every
-        // account anyway). Others get the same answer whoever holds it and wherever.
-        Error::Conflict(_) if scope != SmeScope::All => Error::Conflict(UNAVAILABLE_EMAIL.into()),
-        other => other,
-    })
+    Ok(partner_id)
 }
 
 const UNAVAILABLE_EMAIL: &str =

@@ -200,6 +200,18 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
+/// Replace an account's password hash (the demo's one password for every demo account).
+#[instrument(skip_all)]
+pub async fn set_password_hash(db: &AnyPool, user_id: i64, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id)
+        .execute(db)
+        .await
+        .context("setting a password hash")?;
+    Ok(())
+}
+
 #[instrument(skip_all)]
 pub async fn insert_user(db: &AnyPool, u: &NewUser<'_>) -> Result<User> {
     let sql = format!(

@@ -1,6 +1,7 @@
 //! HTTP routes of enrolment and module completion (the progress view is in
 //! `crate::learning::progress`).
 
+use crate::ids::Slug;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{post, routes, Route};
@@ -30,8 +31,8 @@ pub struct Enrolment {
 
 #[utoipa::path(tag = "progress", responses((status = 201, body = Enrolment), (status = 200, body = Enrolment), (status = 403), (status = 404)), security(("bearer" = [])))]
 #[post("/courses/<slug>/enrolment")]
-async fn enrol(db: &Db, learner: Learner, slug: &str) -> Result<(Status, Json<Enrolment>)> {
-    let course_id = courses::course_id(db, slug).await?;
+async fn enrol(db: &Db, learner: Learner, slug: Slug<'_>) -> Result<(Status, Json<Enrolment>)> {
+    let course_id = courses::course_id(db, &slug).await?;
     let created = store::enrol(db, learner.id, course_id, now()).await?;
     let mut conn = db.acquire().await.context("enrolment")?;
     let row = store::enrolment(&mut conn, learner.id, course_id)
@@ -49,9 +50,14 @@ async fn enrol(db: &Db, learner: Learner, slug: &str) -> Result<(Status, Json<En
 
 #[utoipa::path(tag = "progress", responses((status = 204), (status = 403, description = "not a learner, or not enrolled"), (status = 404)), security(("bearer" = [])))]
 #[post("/courses/<slug>/modules/<module>/completion")]
-async fn complete_module(db: &Db, learner: Learner, slug: &str, module: &str) -> Result<Status> {
-    let course_id = courses::course_id(db, slug).await?;
-    let module = courses::module(db, course_id, module).await?;
+async fn complete_module(
+    db: &Db,
+    learner: Learner,
+    slug: Slug<'_>,
+    module: Slug<'_>,
+) -> Result<Status> {
+    let course_id = courses::course_id(db, &slug).await?;
+    let module = courses::module(db, course_id, &module).await?;
     let mut conn = db.acquire().await.context("module completion")?;
     if store::enrolment(&mut conn, learner.id, course_id)
         .await?

@@ -11,17 +11,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
-use utoipa::ToSchema;
 
 use super::grading::{self, Grade};
 use super::layout::{self, Layout};
 use super::store::{self, AttemptRow, Graded, NewAttempt, Started};
-use super::view::{self, FeedbackItem, QuestionView};
-use crate::clock::{now, rfc3339, rfc3339_opt};
+use super::view::{self, AttemptResult, AttemptView};
+use crate::clock::{now, rfc3339_opt};
 use crate::courses::quiz::{LateSubmission, QuizDef, ShowAnswers};
 use crate::domain::AttemptStatus;
 use crate::error::{Context, Error, Result};
@@ -53,52 +51,6 @@ fn cached_def(hash: &str, json: impl FnOnce() -> Option<String>) -> Result<Arc<Q
 
 pub fn hash_of(json: &str) -> String {
     hex::encode(Sha256::digest(json.as_bytes()))
-}
-
-/// The result of a graded attempt, as the learner may see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AttemptResult {
-    /// 0 to 100.
-    pub score: i64,
-    pub passed: bool,
-    /// The course's pass mark the score was compared with.
-    pub pass_mark: i64,
-    /// Grading this attempt completed the course.
-    pub course_completed: bool,
-    /// Graded after the deadline on what was saved in time (`grade_saved`), or closed without
-    /// a grade because late submissions are refused (`expired`, score 0).
-    pub late: bool,
-    /// Whether `feedback` carries correct answers, explanations and option feedback.
-    pub answers_revealed: bool,
-    pub feedback: Vec<FeedbackItem>,
-}
-
-/// An attempt as its learner sees it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AttemptView {
-    pub id: i64,
-    pub course: String,
-    /// 1 for the first attempt, ...
-    pub attempt_no: i64,
-    pub max_attempts: i64,
-    pub status: AttemptStatus,
-    pub started_at: String,
-    /// `null` without a time limit.
-    pub deadline: Option<String>,
-    pub time_limit_minutes: Option<i64>,
-    /// Seconds until the deadline while the attempt is open (0 once the time is up); `null`
-    /// without a time limit or after submission.
-    pub time_left_seconds: Option<i64>,
-    pub submitted_at: Option<String>,
-    /// The language of the texts.
-    pub language: String,
-    pub questions: Vec<QuestionView>,
-    /// Saved answers, by question id, as they were sent.
-    #[schema(value_type = Object)]
-    pub answers: BTreeMap<String, Value>,
-    pub answers_saved_at: Option<String>,
-    /// After submission.
-    pub result: Option<AttemptResult>,
 }
 
 /// An attempt with its definition and layout.
@@ -266,26 +218,18 @@ async fn result_of(db: &AnyPool, l: &Loaded, lang: &str) -> Result<Option<Attemp
 
 async fn render(db: &AnyPool, l: &Loaded, lang: Option<&str>) -> Result<AttemptView> {
     let lang = l.def.language(lang.unwrap_or(&l.def.default_language));
-    Ok(AttemptView {
-        id: l.row.id,
-        course: l.row.course_slug.clone(),
-        attempt_no: l.row.attempt_no,
-        max_attempts: i64::from(l.def.max_attempts),
-        status: l.row.status,
-        started_at: rfc3339(l.row.started_at),
-        deadline: rfc3339_opt(l.row.deadline),
-        time_limit_minutes: l.def.time_limit_minutes.map(i64::from),
-        time_left_seconds: match (l.row.status, l.row.deadline) {
-            (AttemptStatus::Open, Some(d)) => Some((d - now()).max(0)),
-            _ => None,
+    let result = result_of(db, l, &lang).await?;
+    Ok(view::attempt(
+        view::Attempt {
+            row: &l.row,
+            def: &l.def,
+            layout: &l.layout,
+            answers: &l.answers,
         },
-        submitted_at: rfc3339_opt(l.row.submitted_at),
-        questions: view::questions(&l.def, &l.layout, &lang),
-        answers: l.answers.clone(),
-        answers_saved_at: rfc3339_opt(l.row.answers_saved_at),
-        result: result_of(db, l, &lang).await?,
-        language: lang,
-    })
+        lang,
+        result,
+        now(),
+    ))
 }
 
 /// Start an attempt (`true`: created) or return the open one (`false`).

@@ -1,5 +1,6 @@
 //! HTTP routes of quiz attempts.
 
+use crate::ids::{AttemptId, Slug};
 use std::collections::BTreeMap;
 
 use rocket::http::Status;
@@ -9,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
 
-use super::attempts::{self, AttemptResult, AttemptView};
+use super::attempts;
+use super::view::{AttemptResult, AttemptView};
 use super::view::{ChoiceView, FeedbackItem, QuestionView};
 use crate::auth::Learner;
 use crate::courses::language::{self, AcceptLanguage};
@@ -63,12 +65,12 @@ pub struct SavedAnswers {
 async fn start_attempt(
     db: &Db,
     user: Learner,
-    slug: &str,
+    slug: Slug<'_>,
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<(Status, Json<AttemptView>)> {
     let lang = language::for_user(&user, lang, &accept)?;
-    let (created, view) = attempts::start(&db.pool, user.id, slug, lang.as_deref()).await?;
+    let (created, view) = attempts::start(&db.pool, user.id, &slug, lang.as_deref()).await?;
     let status = if created { Status::Created } else { Status::Ok };
     Ok((status, Json(view)))
 }
@@ -82,13 +84,13 @@ async fn start_attempt(
 async fn get_attempt(
     db: &Db,
     user: Learner,
-    id: i64,
+    id: AttemptId,
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<AttemptView>> {
     let lang = language::for_user(&user, lang, &accept)?;
     Ok(Json(
-        attempts::get(&db.pool, id, user.id, lang.as_deref()).await?,
+        attempts::get(&db.pool, id.get(), user.id, lang.as_deref()).await?,
     ))
 }
 
@@ -101,10 +103,10 @@ async fn get_attempt(
 async fn save_answers(
     db: &Db,
     user: Learner,
-    id: i64,
+    id: AttemptId,
     body: JsonBody<AnswersBody>,
 ) -> Result<Json<SavedAnswers>> {
-    let (answers, at) = attempts::save(&db.pool, id, user.id, &body.0.answers).await?;
+    let (answers, at) = attempts::save(&db.pool, id.get(), user.id, &body.0.answers).await?;
     Ok(Json(SavedAnswers {
         answers,
         answers_saved_at: crate::clock::rfc3339(at),
@@ -123,13 +125,20 @@ async fn save_answers(
 async fn submit_attempt(
     db: &Db,
     user: Learner,
-    id: i64,
+    id: AttemptId,
     lang: Option<&str>,
     accept: AcceptLanguage,
     body: JsonBody<AnswersBody>,
 ) -> Result<Json<AttemptResult>> {
     let lang = language::for_user(&user, lang, &accept)?;
     Ok(Json(
-        attempts::submit(&db.pool, id, user.id, &body.0.answers, lang.as_deref()).await?,
+        attempts::submit(
+            &db.pool,
+            id.get(),
+            user.id,
+            &body.0.answers,
+            lang.as_deref(),
+        )
+        .await?,
     ))
 }

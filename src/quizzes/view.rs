@@ -14,8 +14,94 @@ use utoipa::ToSchema;
 use super::grading::{Grade, Response};
 use super::layout::{Layout, Slot};
 use super::render::inline_html;
+use super::store::AttemptRow;
+use crate::clock::{rfc3339, rfc3339_opt};
 use crate::courses::quiz::{QuestionKind, QuizDef, ShowAnswers};
+use crate::domain::AttemptStatus;
 use crate::error::FieldError;
+
+/// The result of a graded attempt, as the learner may see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttemptResult {
+    /// 0 to 100.
+    pub score: i64,
+    pub passed: bool,
+    /// The course's pass mark the score was compared with.
+    pub pass_mark: i64,
+    /// Grading this attempt completed the course.
+    pub course_completed: bool,
+    /// Graded after the deadline on what was saved in time (`grade_saved`), or closed without
+    /// a grade because late submissions are refused (`expired`, score 0).
+    pub late: bool,
+    /// Whether `feedback` carries correct answers, explanations and option feedback.
+    pub answers_revealed: bool,
+    pub feedback: Vec<FeedbackItem>,
+}
+
+/// An attempt as its learner sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttemptView {
+    pub id: i64,
+    pub course: String,
+    /// 1 for the first attempt, ...
+    pub attempt_no: i64,
+    pub max_attempts: i64,
+    pub status: AttemptStatus,
+    pub started_at: String,
+    /// `null` without a time limit.
+    pub deadline: Option<String>,
+    pub time_limit_minutes: Option<i64>,
+    /// Seconds until the deadline while the attempt is open (0 once the time is up); `null`
+    /// without a time limit or after submission.
+    pub time_left_seconds: Option<i64>,
+    pub submitted_at: Option<String>,
+    /// The language of the texts.
+    pub language: String,
+    pub questions: Vec<QuestionView>,
+    /// Saved answers, by question id, as they were sent.
+    #[schema(value_type = Object)]
+    pub answers: BTreeMap<String, Value>,
+    pub answers_saved_at: Option<String>,
+    /// After submission.
+    pub result: Option<AttemptResult>,
+}
+
+/// An attempt's parts, as the service has loaded them.
+pub struct Attempt<'a> {
+    pub row: &'a AttemptRow,
+    pub def: &'a QuizDef,
+    pub layout: &'a Layout,
+    pub answers: &'a BTreeMap<String, Value>,
+}
+
+/// An attempt as its learner sees it at `now`: times as RFC 3339, the questions in `lang`.
+pub fn attempt(
+    a: Attempt<'_>,
+    lang: String,
+    result: Option<AttemptResult>,
+    now: i64,
+) -> AttemptView {
+    AttemptView {
+        id: a.row.id,
+        course: a.row.course_slug.clone(),
+        attempt_no: a.row.attempt_no,
+        max_attempts: i64::from(a.def.max_attempts),
+        status: a.row.status,
+        started_at: rfc3339(a.row.started_at),
+        deadline: rfc3339_opt(a.row.deadline),
+        time_limit_minutes: a.def.time_limit_minutes.map(i64::from),
+        time_left_seconds: match (a.row.status, a.row.deadline) {
+            (AttemptStatus::Open, Some(d)) => Some((d - now).max(0)),
+            _ => None,
+        },
+        submitted_at: rfc3339_opt(a.row.submitted_at),
+        questions: questions(a.def, a.layout, &lang),
+        answers: a.answers.clone(),
+        answers_saved_at: rfc3339_opt(a.row.answers_saved_at),
+        result,
+        language: lang,
+    }
+}
 
 /// Longest text answer accepted.
 pub const MAX_TEXT_ANSWER: usize = 500;

@@ -1,6 +1,7 @@
 //! Bookings: book a slot, list and read bookings, notifications, cancel, the invite, the
 //! outcome.
 
+use crate::ids::{BookingId, SlotId};
 use rocket::http::{ContentType, Header, Status};
 use rocket::serde::json::Json;
 use rocket::{get, post, put, Responder, State};
@@ -38,7 +39,7 @@ pub(super) async fn book_slot(
     db: &Db,
     config: &State<Config>,
     learner: Learner,
-    id: i64,
+    id: SlotId,
     body: JsonBody<BookingBody>,
 ) -> Result<(Status, Json<Booking>)> {
     let note = body.note.trim();
@@ -54,7 +55,7 @@ pub(super) async fn book_slot(
         uid_host(config)
     );
     let request = BookingRequest {
-        slot_id: id,
+        slot_id: id.get(),
         learner_id: learner.id,
         note,
         uid: &uid,
@@ -95,7 +96,7 @@ pub(super) async fn book_slot(
     };
     let tz = learner.time_zone.clone();
     let detail = view::booking(
-        store::get_booking(db, BookingScope::of(&learner), booking_id).await?,
+        store::get_booking(db, BookingScope::of(&learner), BookingId(booking_id)).await?,
         BookingScope::of(&learner),
         &tz,
     );
@@ -164,7 +165,11 @@ pub(super) async fn list_bookings(
     responses((status = 200, body = Booking), (status = 404)),
     security(("bearer" = [])))]
 #[get("/bookings/<id>")]
-pub(super) async fn get_booking(db: &Db, user: CurrentUser, id: i64) -> Result<Json<Booking>> {
+pub(super) async fn get_booking(
+    db: &Db,
+    user: CurrentUser,
+    id: BookingId,
+) -> Result<Json<Booking>> {
     let tz = user.time_zone.clone();
     Ok(Json(
         view::booking(
@@ -207,7 +212,7 @@ pub(super) async fn cancel_booking(
     db: &Db,
     config: &State<Config>,
     user: CurrentUser,
-    id: i64,
+    id: BookingId,
     body: JsonBody<CancellationBody>,
 ) -> Result<Json<Booking>> {
     if !matches!(user.role, Role::Learner | Role::Advisor) {
@@ -263,7 +268,7 @@ pub(super) async fn cancel_booking(
     let cancelled = store::cancel_booking(
         db,
         &Cancellation {
-            booking_id: id,
+            booking_id: id.get(),
             by: user.id,
             by_role: role,
             reason,
@@ -298,7 +303,7 @@ pub(super) async fn invite(
     db: &Db,
     config: &State<Config>,
     user: CurrentUser,
-    id: i64,
+    id: BookingId,
 ) -> Result<IcsFile> {
     if !matches!(user.role, Role::Learner | Role::Advisor) {
         return Err(Error::Forbidden(
@@ -373,7 +378,7 @@ pub struct OutcomeBody {
 pub(super) async fn record_outcome(
     db: &Db,
     advisor: Advisor,
-    id: i64,
+    id: BookingId,
     body: JsonBody<OutcomeBody>,
 ) -> Result<Json<Booking>> {
     let notes = body.notes.trim();
@@ -396,7 +401,7 @@ pub(super) async fn record_outcome(
             ),
         ));
     }
-    if !store::record_outcome(db, advisor.id, id, body.attended, notes, now).await? {
+    if !store::record_outcome(db, advisor.id, id.get(), body.attended, notes, now).await? {
         return Err(Error::Conflict("this booking was cancelled".into()));
     }
     Ok(Json(

@@ -1,5 +1,6 @@
 //! Slots: publish one, publish a weekly pattern, list, withdraw.
 
+use crate::ids::SlotId;
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{delete, get, post};
@@ -157,19 +158,7 @@ fn pattern_request<'b>(
             "must list ISO weekdays, 1 (Monday) to 7 (Sunday)",
         ));
     }
-    let start = availability::parse_hhmm(&body.start_time);
-    let end = availability::parse_hhmm(&body.end_time);
-    if start.is_none() {
-        errors.push(FieldError::new("start_time", "must be HH:MM (24 h)"));
-    }
-    if end.is_none() {
-        errors.push(FieldError::new("end_time", "must be HH:MM (24 h)"));
-    }
-    if let (Some(s), Some(e)) = (start, end) {
-        if e <= s {
-            errors.push(FieldError::new("end_time", "must be after start_time"));
-        }
-    }
+    let (start, end) = local_times(&mut errors, &body.start_time, &body.end_time);
     if !(MIN_MINUTES..=MAX_MINUTES).contains(&body.session_minutes) {
         errors.push(FieldError::new(
             "session_minutes",
@@ -187,30 +176,7 @@ fn pattern_request<'b>(
     }
     let topic = check_topic(&mut errors, &body.topic);
     let mode = check_mode_and_location(&mut errors, &body.mode, &body.location);
-    let today = tz.as_ref().and_then(|tz| availability::local_date(now, tz));
-    let first_day = match (&body.start_date, today) {
-        (None, t) => t,
-        (Some(d), Some(today)) => match availability::parse_date(d) {
-            Some(d) if d < today => {
-                errors.push(FieldError::new("start_date", "is in the past"));
-                None
-            }
-            Some(d)
-                if d > today
-                    .checked_add(jiff::Span::new().days(365))
-                    .unwrap_or(today) =>
-            {
-                errors.push(FieldError::new("start_date", "is more than a year ahead"));
-                None
-            }
-            Some(d) => Some(d),
-            None => {
-                errors.push(FieldError::new("start_date", "must be a date, YYYY-MM-DD"));
-                None
-            }
-        },
-        (Some(_), None) => None,
-    };
+    let first_day = first_day(&mut errors, body.start_date.as_deref(), tz.as_ref(), now);
     Error::check(errors)?;
     let (Some(topic), Some(mode)) = (topic, mode) else {
         return Err(Error::invalid("topic", "is required"));
@@ -234,6 +200,62 @@ fn pattern_request<'b>(
         mode,
         location: body.location.trim(),
     })
+}
+
+/// The first day of a pattern: today in its zone unless given, not in the past, at most a
+/// year ahead.
+fn first_day(
+    errors: &mut Vec<FieldError>,
+    start_date: Option<&str>,
+    tz: Option<&jiff::tz::TimeZone>,
+    now: i64,
+) -> Option<jiff::civil::Date> {
+    let today = tz.and_then(|tz| availability::local_date(now, tz));
+    match (start_date, today) {
+        (None, t) => t,
+        (Some(d), Some(today)) => match availability::parse_date(d) {
+            Some(d) if d < today => {
+                errors.push(FieldError::new("start_date", "is in the past"));
+                None
+            }
+            Some(d)
+                if d > today
+                    .checked_add(jiff::Span::new().days(365))
+                    .unwrap_or(today) =>
+            {
+                errors.push(FieldError::new("start_date", "is more than a year ahead"));
+                None
+            }
+            Some(d) => Some(d),
+            None => {
+                errors.push(FieldError::new("start_date", "must be a date, YYYY-MM-DD"));
+                None
+            }
+        },
+        (Some(_), None) => None,
+    }
+}
+
+/// The wall-clock start and end of a pattern's day: `HH:MM`, the end after the start.
+fn local_times(
+    errors: &mut Vec<FieldError>,
+    start_time: &str,
+    end_time: &str,
+) -> (Option<jiff::civil::Time>, Option<jiff::civil::Time>) {
+    let start = availability::parse_hhmm(start_time);
+    let end = availability::parse_hhmm(end_time);
+    if start.is_none() {
+        errors.push(FieldError::new("start_time", "must be HH:MM (24 h)"));
+    }
+    if end.is_none() {
+        errors.push(FieldError::new("end_time", "must be HH:MM (24 h)"));
+    }
+    if let (Some(s), Some(e)) = (start, end) {
+        if e <= s {
+            errors.push(FieldError::new("end_time", "must be after start_time"));
+        }
+    }
+    (start, end)
 }
 
 /// Publish a weekly availability pattern: slots for the next N weeks, laid out in local
@@ -331,8 +353,16 @@ pub(super) async fn list_slots(
     responses((status = 204), (status = 403), (status = 404), (status = 422, description = "the slot has already started")),
     security(("bearer" = [])))]
 #[delete("/slots/<id>")]
-pub(super) async fn delete_slot(db: &Db, advisor: Advisor, id: i64) -> Result<Status> {
-    match store::withdraw_slot(db, advisor.id, id, now(), "the advisor withdrew this slot").await? {
+pub(super) async fn delete_slot(db: &Db, advisor: Advisor, id: SlotId) -> Result<Status> {
+    match store::withdraw_slot(
+        db,
+        advisor.id,
+        id.get(),
+        now(),
+        "the advisor withdrew this slot",
+    )
+    .await?
+    {
         Withdrawal::Done => Ok(Status::NoContent),
         Withdrawal::NotFound => Err(Error::not_found("slot")),
         Withdrawal::Started => Err(Error::invalid(

@@ -1,17 +1,16 @@
 //! Loading one course folder, in named steps (see [`load_course`]). Part of the catalogue: it
 //! uses the catalogue's raw `course.toml` shapes, its problem list and its file sources.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use super::{
-    span_line, CompletionToml, Course, CourseToml, Module, ModuleContent, Problem, Problems,
-    Sources, Texts,
+use super::modules::{
+    assemble_modules, check_links, module_list, render_modules, scan_folder, FolderFiles,
+    ModuleNames,
 };
-use crate::courses::render::{self, LinkContext, LinkTarget, RENDER_VERSION};
+use super::{span_line, CompletionToml, Course, CourseToml, Problem, Problems, Sources, Texts};
 use crate::domain::Topic;
 use crate::lang::Lang;
 
@@ -21,6 +20,9 @@ use crate::lang::Lang;
 /// and its links checked ([`check_links`]), the completion rules and the quiz, then the
 /// [`Course`]. Every step adds what it finds to one list of problems. `root` is the name shown
 /// for the courses folder in messages.
+///
+/// About 100 lines on purpose: it is the table of contents of an import, one named step per
+/// statement, and every early return hands back the problems found so far.
 pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
     let folder_name = folder
         .file_name()
@@ -31,40 +33,15 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
         root: &display_root,
         list: Vec::new(),
     };
-    let mut sources = match Sources::read(folder) {
-        Ok(s) => s,
-        Err(e) => {
-            p.at("", 0, format!("cannot read the course folder: {e}"));
-            return Err(p.list);
-        }
-    };
-    let toml_text = match sources.text(&folder.join("course.toml")) {
-        Ok(t) => t,
-        Err(e) => {
-            p.at("course.toml", 0, format!("cannot read course.toml: {e}"));
-            return Err(p.list);
-        }
-    };
-    let meta: CourseToml = match toml::from_str(&toml_text) {
-        Ok(m) => m,
-        Err(e) => {
-            let line = e.span().map(|s| span_line(&toml_text, s)).unwrap_or(0);
-            p.at("course.toml", line, e.message().trim().to_string());
-            return Err(p.list);
-        }
+    let Some((mut sources, toml_text, meta)) = read_meta(folder, &mut p) else {
+        return Err(p.list);
     };
     let line = |s: &std::ops::Range<usize>| span_line(&toml_text, s.clone());
     let checked = check_meta(&meta, &toml_text, &folder_name, &mut p);
     let default_language = meta.default_language.get_ref().clone();
     check_texts(&meta, &toml_text, checked.default_ok, &mut p);
     let completion = meta.completion.get_ref();
-    if !(1..=100).contains(completion.pass_mark.get_ref()) {
-        p.at(
-            "course.toml",
-            line(&completion.pass_mark.span()),
-            "pass_mark must be a percentage between 1 and 100",
-        );
-    }
+    check_pass_mark(completion, &toml_text, &mut p);
     let modules_line = line(&completion.modules.span());
     let required_modules = completion_modules(completion, modules_line, &mut p);
 
@@ -74,15 +51,9 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
     if !checked.default_ok {
         return Err(p.list);
     }
-    let Some(default_files) = folder_files.languages.get(&default_language) else {
-        p.at(
-            &format!("{default_language}/"),
-            0,
-            format!("the default language folder {default_language:?} is missing"),
-        );
+    let Some(modules) = default_modules(&folder_files, &default_language, &mut p) else {
         return Err(p.list);
     };
-    let modules = module_list(&default_language, default_files, &mut p);
     // Module file name -> module slug.
     let module_files: BTreeMap<&str, &str> = modules
         .iter()
@@ -102,47 +73,33 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
     );
     check_links(&parsed, &default_language, &module_files, &mut p);
 
-    // Completion rules refer to real modules; a required quiz needs quiz.toml.
-    for s in required_modules.iter().flatten() {
-        if !module_slugs.contains(s) {
-            p.at(
-                "course.toml",
-                modules_line,
-                format!("completion.modules names {s:?}, which is not a module of this course"),
-            );
-        }
-    }
     let quiz_required = *completion.quiz.get_ref();
-    if quiz_required && !folder_files.has_quiz {
-        p.at(
-            "course.toml",
-            line(&completion.quiz.span()),
-            "completion.quiz = true but the course has no quiz.toml",
-        );
-    }
-    // The default language, then every language with at least one module file.
-    let mut languages: Vec<String> = vec![default_language.clone()];
-    for (l, files) in &folder_files.languages {
-        if l != &default_language
-            && files
-                .iter()
-                .any(|(f, _)| module_files.contains_key(f.as_str()))
-        {
-            languages.push(l.clone());
-        }
-    }
-    let quiz_json = if folder_files.has_quiz {
-        load_quiz(
-            folder,
-            &mut sources,
-            &default_language,
-            &languages,
-            &module_slugs,
-            &mut p,
-        )
-    } else {
-        None
-    };
+    check_completion_refs(
+        &CompletionRefs {
+            required_modules: &required_modules,
+            modules_line,
+            module_slugs: &module_slugs,
+            quiz_required,
+            quiz_line: line(&completion.quiz.span()),
+            has_quiz: folder_files.has_quiz,
+        },
+        &mut p,
+    );
+    let languages = course_languages(&default_language, &folder_files.languages, &module_files);
+    let quiz_json = folder_files
+        .has_quiz
+        .then(|| {
+            let languages = &languages;
+            load_quiz(
+                folder,
+                &mut sources,
+                &default_language,
+                languages,
+                &module_slugs,
+                &mut p,
+            )
+        })
+        .flatten();
 
     // (A missing topic is one of the problems.)
     let Some(topic) = checked.topic.filter(|_| p.list.is_empty()) else {
@@ -168,6 +125,109 @@ pub fn load_course(folder: &Path, root: &str) -> Result<Course, Vec<Problem>> {
     })
 }
 
+/// Read the folder's files and parse `course.toml`; `None` (with the problem listed) when
+/// either fails, as nothing else can be checked then.
+fn read_meta(folder: &Path, p: &mut Problems<'_>) -> Option<(Sources, String, CourseToml)> {
+    let mut sources = match Sources::read(folder) {
+        Ok(s) => s,
+        Err(e) => {
+            p.at("", 0, format!("cannot read the course folder: {e}"));
+            return None;
+        }
+    };
+    let toml_text = match sources.text(&folder.join("course.toml")) {
+        Ok(t) => t,
+        Err(e) => {
+            p.at("course.toml", 0, format!("cannot read course.toml: {e}"));
+            return None;
+        }
+    };
+    match toml::from_str(&toml_text) {
+        Ok(meta) => Some((sources, toml_text, meta)),
+        Err(e) => {
+            let line = e.span().map(|s| span_line(&toml_text, s)).unwrap_or(0);
+            p.at("course.toml", line, e.message().trim().to_string());
+            None
+        }
+    }
+}
+
+fn check_pass_mark(completion: &CompletionToml, toml_text: &str, p: &mut Problems<'_>) {
+    if !(1..=100).contains(completion.pass_mark.get_ref()) {
+        p.at(
+            "course.toml",
+            span_line(toml_text, completion.pass_mark.span()),
+            "pass_mark must be a percentage between 1 and 100",
+        );
+    }
+}
+
+/// What the completion rules name, and what the folder has.
+struct CompletionRefs<'a> {
+    required_modules: &'a Option<Vec<String>>,
+    modules_line: usize,
+    module_slugs: &'a [String],
+    quiz_required: bool,
+    quiz_line: usize,
+    has_quiz: bool,
+}
+
+/// Completion rules refer to real modules; a required quiz needs `quiz.toml`.
+fn check_completion_refs(refs: &CompletionRefs<'_>, p: &mut Problems<'_>) {
+    for s in refs.required_modules.iter().flatten() {
+        if !refs.module_slugs.contains(s) {
+            p.at(
+                "course.toml",
+                refs.modules_line,
+                format!("completion.modules names {s:?}, which is not a module of this course"),
+            );
+        }
+    }
+    if refs.quiz_required && !refs.has_quiz {
+        p.at(
+            "course.toml",
+            refs.quiz_line,
+            "completion.quiz = true but the course has no quiz.toml",
+        );
+    }
+}
+
+/// The default language, then every language with at least one module file.
+fn course_languages(
+    default_language: &str,
+    languages: &BTreeMap<String, Vec<(String, PathBuf)>>,
+    module_files: &BTreeMap<&str, &str>,
+) -> Vec<String> {
+    let mut list = vec![default_language.to_string()];
+    for (l, files) in languages {
+        if l != default_language
+            && files
+                .iter()
+                .any(|(f, _)| module_files.contains_key(f.as_str()))
+        {
+            list.push(l.clone());
+        }
+    }
+    list
+}
+
+/// The module list of the default language (its folder must exist).
+fn default_modules(
+    folder_files: &FolderFiles,
+    default_language: &str,
+    p: &mut Problems<'_>,
+) -> Option<Vec<(u32, String, String)>> {
+    let Some(default_files) = folder_files.languages.get(default_language) else {
+        p.at(
+            &format!("{default_language}/"),
+            0,
+            format!("the default language folder {default_language:?} is missing"),
+        );
+        return None;
+    };
+    Some(module_list(default_language, default_files, p))
+}
+
 /// What [`check_meta`] learnt beyond its problems.
 struct MetaChecks {
     /// The default language is one of ours (otherwise nothing else about modules can be said).
@@ -185,7 +245,7 @@ fn check_meta(
 ) -> MetaChecks {
     let line = |s: &std::ops::Range<usize>| span_line(toml_text, s.clone());
     let slug = meta.slug.get_ref();
-    if !render::valid_slug(slug) {
+    if !crate::ids::Slug::valid(slug) {
         p.at(
             "course.toml",
             line(&meta.slug.span()),
@@ -328,284 +388,6 @@ fn completion_modules(
     }
 }
 
-/// What a course folder holds besides `course.toml`.
-struct FolderFiles {
-    /// Language code -> its module files (name, path), in name order.
-    languages: BTreeMap<String, Vec<(String, PathBuf)>>,
-    has_quiz: bool,
-}
-
-/// The language folders and their module files, and whether there is a `quiz.toml`; anything
-/// else is a problem. `Err` when the folder itself cannot be read.
-fn scan_folder(folder: &Path, p: &mut Problems<'_>) -> Result<FolderFiles, ()> {
-    let mut out = FolderFiles {
-        languages: BTreeMap::new(),
-        has_quiz: false,
-    };
-    let mut entries: Vec<_> = match std::fs::read_dir(folder) {
-        Ok(e) => e.filter_map(|e| e.ok()).collect(),
-        Err(e) => {
-            p.at("", 0, format!("cannot read the course folder: {e}"));
-            return Err(());
-        }
-    };
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            if !Lang::is_supported(&name) {
-                p.at(
-                    &format!("{name}/"),
-                    0,
-                    format!(
-                        "unknown language folder {name:?} (use one of {})",
-                        Lang::codes()
-                    ),
-                );
-                continue;
-            }
-            if let Some(files) = module_files_in(&name, &path, p) {
-                out.languages.insert(name, files);
-            }
-        } else if name == "quiz.toml" {
-            out.has_quiz = true;
-        } else if name != "course.toml" {
-            p.at(&name, 0, "unexpected file: a course folder holds course.toml, quiz.toml and language folders");
-        }
-    }
-    Ok(out)
-}
-
-/// The module files of one language folder (`NN-<slug>.md`), in name order; other files are
-/// problems. `None` when the folder cannot be read.
-fn module_files_in(
-    lang: &str,
-    path: &Path,
-    p: &mut Problems<'_>,
-) -> Option<Vec<(String, PathBuf)>> {
-    let mut inner: Vec<_> = match std::fs::read_dir(path) {
-        Ok(e) => e.filter_map(|e| e.ok()).collect(),
-        Err(e) => {
-            p.at(&format!("{lang}/"), 0, format!("cannot read: {e}"));
-            return None;
-        }
-    };
-    inner.sort_by_key(|e| e.file_name());
-    let mut files = Vec::new();
-    for f in inner {
-        let file = f.file_name().to_string_lossy().into_owned();
-        if file.starts_with('.') {
-            continue;
-        }
-        if render::parse_module_file_name(&file).is_none() {
-            p.at(
-                &format!("{lang}/{file}"),
-                0,
-                "not a module file: name modules NN-<module-slug>.md (for example 01-market-selection.md)",
-            );
-            continue;
-        }
-        files.push((file, f.path()));
-    }
-    Some(files)
-}
-
-/// The default language defines the modules: `(position, slug, file name)`, positions 1..n
-/// without gaps or repeats, slugs unique.
-fn module_list(
-    default_language: &str,
-    default_files: &[(String, PathBuf)],
-    p: &mut Problems<'_>,
-) -> Vec<(u32, String, String)> {
-    let mut modules: Vec<(u32, String, String)> = default_files
-        .iter()
-        .filter_map(|(file, _)| {
-            render::parse_module_file_name(file).map(|(n, s)| (n, s, file.clone()))
-        })
-        .collect();
-    modules.sort();
-    if modules.is_empty() {
-        p.at(
-            &format!("{default_language}/"),
-            0,
-            "the course has no modules",
-        );
-    }
-    let mut slugs_seen: HashMap<&str, &str> = HashMap::new();
-    for (i, (pos, slug, file)) in modules.iter().enumerate() {
-        let expected = i as u32 + 1;
-        if *pos != expected {
-            p.at(
-                &format!("{default_language}/{file}"),
-                0,
-                if i > 0 && modules[i - 1].0 == *pos {
-                    format!("duplicate module position {pos:02}: positions must be 01, 02, 03... without gaps or repeats")
-                } else {
-                    format!("module order gap: expected position {expected:02}, found {pos:02} (positions must be 01, 02, 03... without gaps)")
-                },
-            );
-        }
-        if let Some(other) = slugs_seen.insert(slug, file) {
-            p.at(
-                &format!("{default_language}/{file}"),
-                0,
-                format!("duplicate module slug {slug:?}: also used by {other}"),
-            );
-        }
-    }
-    modules
-}
-
-/// The names every module file is checked against.
-struct ModuleNames<'a> {
-    course: &'a str,
-    default_language: &'a str,
-    /// Module file name -> module slug (from the default language).
-    files: &'a BTreeMap<&'a str, &'a str>,
-}
-
-/// One module file, read and rendered.
-struct Parsed {
-    lang: String,
-    file: String,
-    text: String,
-    digest: [u8; 32],
-    rendered: render::Rendered,
-}
-
-/// Read and render every module file of every language (a file the default language does not
-/// have is a problem); a module must start with its title.
-fn render_modules(
-    languages: &BTreeMap<String, Vec<(String, PathBuf)>>,
-    names: &ModuleNames<'_>,
-    display_root: &str,
-    sources: &mut Sources,
-    p: &mut Problems<'_>,
-) -> Vec<Parsed> {
-    let mut parsed = Vec::new();
-    for (lang, files) in languages {
-        for (file, path) in files {
-            let shown = format!("{lang}/{file}");
-            let Some(module_slug) = names.files.get(file.as_str()) else {
-                p.at(
-                    &shown,
-                    0,
-                    format!(
-                        "module {file} does not exist in the default language {:?}: \
-                         every language uses the default language's file names",
-                        names.default_language
-                    ),
-                );
-                continue;
-            };
-            let text = match sources.text(path) {
-                Ok(t) => t,
-                Err(e) => {
-                    p.at(&shown, 0, format!("cannot read: {e}"));
-                    continue;
-                }
-            };
-            let rendered = render::render(
-                &text,
-                &LinkContext {
-                    course: names.course,
-                    module: module_slug,
-                },
-            );
-            if rendered.removed {
-                tracing::warn!(
-                    file = %format!("{display_root}/{shown}"),
-                    "raw HTML, heading attributes or a link that is not https, http or mailto \
-                     removed: course files are Markdown only"
-                );
-            }
-            if rendered.title.is_none() {
-                p.at(
-                    &shown,
-                    1,
-                    "missing title: the first line must be a level-1 heading, `# Module title`",
-                );
-            }
-            parsed.push(Parsed {
-                lang: lang.clone(),
-                file: file.clone(),
-                text,
-                digest: sources.digest(path),
-                rendered,
-            });
-        }
-    }
-    parsed
-}
-
-/// Internal links resolve: to a module file of this course (and a heading in it, in the
-/// reader's language or the default), to a heading or footnote of the same module, or to a
-/// material by title.
-fn check_links(
-    parsed: &[Parsed],
-    default_language: &str,
-    module_files: &BTreeMap<&str, &str>,
-    p: &mut Problems<'_>,
-) {
-    let anchors: HashMap<(&str, &str), &Vec<String>> = parsed
-        .iter()
-        .map(|x| ((x.lang.as_str(), x.file.as_str()), &x.rendered.heading_ids))
-        .collect();
-    for x in parsed {
-        let shown = format!("{}/{}", x.lang, x.file);
-        for link in &x.rendered.links {
-            match &link.target {
-                LinkTarget::Module { file, anchor, .. } => {
-                    if !module_files.contains_key(file.as_str()) {
-                        p.at(
-                            &shown,
-                            link.line,
-                            format!("broken internal link: no module file {file} in this course"),
-                        );
-                    } else if let Some(a) = anchor {
-                        // The reader of this language gets the target in this language, or the default.
-                        let ids = anchors
-                            .get(&(x.lang.as_str(), file.as_str()))
-                            .or_else(|| anchors.get(&(default_language, file.as_str())));
-                        if ids.is_some_and(|ids| !ids.iter().any(|i| i == a)) {
-                            p.at(&shown, link.line, format!("broken internal link: {file} has no heading with the anchor #{a}"));
-                        }
-                    }
-                }
-                LinkTarget::Anchor(a) => {
-                    if !x.rendered.heading_ids.iter().any(|i| i == a)
-                        && !is_footnote_anchor(&x.text, a)
-                    {
-                        p.at(&shown, link.line, format!("broken internal link: no heading with the anchor #{a} in this module"));
-                    }
-                }
-                LinkTarget::Material(title) => {
-                    if title.is_empty() {
-                        p.at(
-                            &shown,
-                            link.line,
-                            "material link without a title: write material:<material title>",
-                        );
-                    }
-                }
-                LinkTarget::Broken(target) => p.at(
-                    &shown,
-                    link.line,
-                    format!(
-                        "broken internal link {target:?}: link other modules as NN-<module>.md, \
-                         materials as material:<title>, and the web with https://"
-                    ),
-                ),
-                LinkTarget::External | LinkTarget::Refused(_) => {}
-            }
-        }
-    }
-}
-
 /// `quiz.toml`, parsed and validated against the course's languages and modules, as JSON.
 fn load_quiz(
     folder: &Path,
@@ -630,48 +412,6 @@ fn load_quiz(
             None
         }
     }
-}
-
-/// The modules in order, each with its rendered content per language and a content hash that
-/// changes with the file, the module slug and the renderer's version.
-fn assemble_modules(
-    modules: &[(u32, String, String)],
-    module_files: &BTreeMap<&str, &str>,
-    parsed: Vec<Parsed>,
-) -> Vec<Module> {
-    let mut by_module: BTreeMap<&str, BTreeMap<String, ModuleContent>> = BTreeMap::new();
-    for x in parsed {
-        let slug = module_files[x.file.as_str()];
-        let content_hash = hex::encode(
-            Sha256::new()
-                .chain_update(RENDER_VERSION)
-                .chain_update(slug.as_bytes())
-                .chain_update([0])
-                .chain_update(x.digest)
-                .finalize(),
-        );
-        by_module.entry(slug).or_default().insert(
-            x.lang,
-            ModuleContent {
-                title: x.rendered.title.unwrap_or_default(),
-                html: x.rendered.html,
-                content_hash,
-            },
-        );
-    }
-    modules
-        .iter()
-        .map(|(pos, slug, _)| Module {
-            slug: slug.clone(),
-            position: i64::from(*pos),
-            contents: by_module.remove(slug.as_str()).unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// Footnote references link to `#<label>`, which has no heading: not a broken link.
-fn is_footnote_anchor(text: &str, anchor: &str) -> bool {
-    text.contains(&format!("[^{anchor}]:"))
 }
 
 /// The course quiz, parsed and validated (`quiz.rs`), stored as JSON.

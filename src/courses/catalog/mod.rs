@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 mod load;
+mod modules;
 
 pub use load::load_course;
 

@@ -206,6 +206,47 @@ pub fn parse(text: &str, ctx: &QuizContext) -> Result<QuizDef, Vec<QuizProblem>>
     };
     let top = 0..0;
 
+    let settings = settings(&mut c, &raw);
+
+    if raw.questions.is_empty() {
+        c.err(&top, "the quiz has no [[questions]]");
+    }
+    let mut seen = HashSet::new();
+    let mut questions = Vec::new();
+    for rq in &raw.questions {
+        if let Some(q) = question(&mut c, rq, &mut seen) {
+            questions.push(q);
+        }
+    }
+
+    let draw = draw(&mut c, &raw);
+
+    if !c.problems.is_empty() {
+        c.problems.sort_by_key(|p| p.line);
+        return Err(c.problems);
+    }
+    Ok(QuizDef {
+        default_language: ctx.default_language.to_string(),
+        max_attempts: settings.max_attempts,
+        time_limit_minutes: settings.time_limit_minutes,
+        shuffle_questions: raw.shuffle_questions.unwrap_or(false),
+        shuffle_options: raw.shuffle_options.unwrap_or(false),
+        draw,
+        show_answers: settings.show_answers,
+        late_submission: settings.late_submission,
+        questions,
+    })
+}
+
+/// The quiz-wide settings, each checked against its range or list.
+struct Settings {
+    max_attempts: u32,
+    time_limit_minutes: Option<u32>,
+    show_answers: ShowAnswers,
+    late_submission: LateSubmission,
+}
+
+fn settings(c: &mut Checker, raw: &RawQuiz) -> Settings {
     let max_attempts = match &raw.max_attempts {
         Some(m) if (1..=20).contains(m.get_ref()) => *m.get_ref() as u32,
         Some(m) => {
@@ -213,7 +254,7 @@ pub fn parse(text: &str, ctx: &QuizContext) -> Result<QuizDef, Vec<QuizProblem>>
             1
         }
         None => {
-            c.err(&top, "max_attempts is missing (1 to 20)");
+            c.err(&(0..0), "max_attempts is missing (1 to 20)");
             1
         }
     };
@@ -255,18 +296,17 @@ pub fn parse(text: &str, ctx: &QuizContext) -> Result<QuizDef, Vec<QuizProblem>>
         }
     };
 
-    if raw.questions.is_empty() {
-        c.err(&top, "the quiz has no [[questions]]");
+    Settings {
+        max_attempts,
+        time_limit_minutes,
+        show_answers,
+        late_submission,
     }
-    let mut seen = HashSet::new();
-    let mut questions = Vec::new();
-    for rq in &raw.questions {
-        if let Some(q) = question(&mut c, rq, &mut seen) {
-            questions.push(q);
-        }
-    }
+}
 
-    let draw = match &raw.draw {
+/// `draw`: how many questions each attempt shows (at most the number there are).
+fn draw(c: &mut Checker, raw: &RawQuiz) -> Option<u32> {
+    match &raw.draw {
         Some(d) if *d.get_ref() < 1 => {
             c.err(&d.span(), "draw must be at least 1");
             None
@@ -284,23 +324,7 @@ pub fn parse(text: &str, ctx: &QuizContext) -> Result<QuizDef, Vec<QuizProblem>>
         }
         Some(d) => Some(*d.get_ref() as u32),
         None => None,
-    };
-
-    if !c.problems.is_empty() {
-        c.problems.sort_by_key(|p| p.line);
-        return Err(c.problems);
     }
-    Ok(QuizDef {
-        default_language: ctx.default_language.to_string(),
-        max_attempts,
-        time_limit_minutes,
-        shuffle_questions: raw.shuffle_questions.unwrap_or(false),
-        shuffle_options: raw.shuffle_options.unwrap_or(false),
-        draw,
-        show_answers,
-        late_submission,
-        questions,
-    })
 }
 
 fn question(
