@@ -208,6 +208,7 @@ async fn bench(backend: &'static str, url: String, dir: &std::path::Path) -> Vec
                     locale: "en",
                     time_zone: "Europe/Madrid",
                     password_hash: &hash,
+                    invited_at: None,
                 },
             )
             .await

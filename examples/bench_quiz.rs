@@ -174,6 +174,7 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
                 locale: ["en", "es", "pt"][i % 3],
                 time_zone: "Europe/Madrid",
                 password_hash: &hash,
+                invited_at: None,
             },
         )
         .await

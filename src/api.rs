@@ -48,6 +48,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         crate::bookings::Doc::openapi(),
         crate::certificates::Doc::openapi(),
         crate::reports::Doc::openapi(),
+        crate::mail::Doc::openapi(),
     ];
     let mut api = Root::openapi();
     for doc in features {

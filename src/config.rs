@@ -96,6 +96,24 @@ pub struct Config {
     pub login_lock_seconds: i64,
     /// The longest sign-in lock, in seconds.
     pub login_max_lock_seconds: i64,
+    /// `smtp://host:port`, `smtp://user:pass@host:587?tls=required` or
+    /// `smtps://user:pass@host:465`; unset: messages are written as `.eml` files under
+    /// `<data_dir>/outbox/`.
+    pub smtp_url: Option<Secret>,
+    /// The sender of every message.
+    pub mail_from: String,
+    /// How often the mail worker looks for due messages.
+    pub mail_poll_milliseconds: u64,
+    /// The first retry of a failed send waits this long; each further one twice as long.
+    pub mail_retry_seconds: i64,
+    /// Tries before a message is marked `failed`.
+    pub mail_max_attempts: i64,
+    /// A password reset link expires after this many minutes.
+    pub password_reset_minutes: i64,
+    /// An invitation link expires after this many days.
+    pub invitation_days: i64,
+    /// How often (seconds) one process looks for sessions to remind people of.
+    pub reminder_interval_seconds: u64,
 }
 
 impl Default for Config {
@@ -141,6 +159,14 @@ impl Default for Config {
             login_client_failures: 20,
             login_lock_seconds: 1,
             login_max_lock_seconds: 900,
+            smtp_url: None,
+            mail_from: "IberoBio Academy <no-reply@iberobio.example>".into(),
+            mail_poll_milliseconds: 1000,
+            mail_retry_seconds: 30,
+            mail_max_attempts: 8,
+            password_reset_minutes: 30,
+            invitation_days: 7,
+            reminder_interval_seconds: 60,
         }
     }
 }

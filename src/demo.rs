@@ -300,6 +300,7 @@ async fn seed_user(
                 locale,
                 time_zone,
                 password_hash: hash,
+                invited_at: None,
             };
             orgs::insert_user(pool, &new).await?.id
         }

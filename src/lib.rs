@@ -21,6 +21,7 @@ pub mod items;
 pub mod json;
 pub mod lang;
 pub mod learning;
+pub mod mail;
 pub mod materials;
 pub mod net;
 pub mod orgs;
@@ -67,6 +68,18 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         Ok(k) => k,
         Err(e) => return refuse(figment, format!("JWT secret: {e}")),
     };
+    let mail_policy = match mail::worker_policy(&config) {
+        Ok(p) => p,
+        Err(e) => return refuse(figment, e),
+    };
+    let transport = match mail::Transport::from_settings(
+        config.smtp_url.as_ref().map(|s| s.expose()),
+        config.data_path("outbox"),
+    ) {
+        Ok(t) => t,
+        Err(e) => return refuse(figment, e),
+    };
+    let mailer = mail::Mailer::new(config.public_url(), secret.expose());
     let figment = figment
         .merge(("databases.academy.url", config.database_url()))
         .merge((
@@ -85,8 +98,13 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .attach(db::migrations())
         .attach(storage::stage())
         .attach(materials::stage())
+        .attach(mail::stage())
+        .attach(bookings::reminders_stage())
         .attach(courses::import_on_start())
         .manage(telemetry)
+        .manage(mail_policy)
+        .manage(transport)
+        .manage(mailer)
         .manage(keys)
         .manage(auth::password::Hasher::new(
             config.password_hash_concurrency,
@@ -104,6 +122,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .mount("/api", bookings::routes())
         .mount("/api", certificates::routes())
         .mount("/api", reports::routes())
+        .mount("/api", mail::routes())
         .mount("/", certificates::page_routes())
         .manage(certificates::VerifyLimiter::new(
             config.verify_rate_per_minute,

@@ -2,7 +2,9 @@
 //! `/api/auth/*` and `/api/me` routes. Tokens, guards, password hashing and the sign-in
 //! throttle are `crate::auth`'s; the user records are `crate::orgs`'.
 
+mod links;
 mod routes;
 mod service;
+mod store;
 
 pub use routes::{routes, Doc};

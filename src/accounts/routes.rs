@@ -8,21 +8,45 @@ use rocket::{get, patch, post, routes, Responder, Route, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use super::links;
 use super::service::{self, SignIn};
+use super::store::Purpose;
 use crate::auth::policy::{self, Account};
 use crate::auth::throttle::Throttle;
-use crate::auth::{self, password, CurrentUser, Keys, Rotation};
+use crate::auth::{self, password, CurrentUser, Keys, Role, Rotation, Staff};
+use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
 use crate::json::JsonBody;
-use crate::orgs::{self, ProfileChange, User};
+use crate::mail::Mailer;
+use crate::orgs::{self, NewAccount, ProfileChange, User};
 
 #[derive(OpenApi)]
-#[openapi(paths(login, refresh, logout, me, update_me))]
+#[openapi(paths(
+    login,
+    refresh,
+    logout,
+    me,
+    update_me,
+    request_password_reset,
+    complete_password_reset,
+    create_invitation,
+    accept_invitation
+))]
 pub struct Doc;
 
 pub fn routes() -> Vec<Route> {
-    routes![login, refresh, logout, me, update_me]
+    routes![
+        login,
+        refresh,
+        logout,
+        me,
+        update_me,
+        request_password_reset,
+        complete_password_reset,
+        create_invitation,
+        accept_invitation
+    ]
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -150,6 +174,8 @@ pub struct ProfileBody {
     locale: Option<String>,
     time_zone: Option<String>,
     password: Option<PasswordChange>,
+    /// Reminders of advisory sessions by email.
+    email_reminders: Option<bool>,
 }
 
 #[utoipa::path(tag = "auth", request_body = ProfileBody,
@@ -216,6 +242,7 @@ async fn update_me(
             locale: body.locale.as_deref(),
             time_zone: body.time_zone.as_deref(),
             password_hash: new_hash.as_deref(),
+            email_reminders: body.email_reminders,
         },
     )
     .await?;
@@ -225,4 +252,138 @@ async fn update_me(
         auth::revoke_sessions(db, user.id).await?;
     }
     Ok(Json(updated))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequestBody {
+    email: String,
+}
+
+/// Ask for a password reset link by email. Always 202, whether or not the address has an
+/// account (nothing is revealed); an active account gets a single-use link that expires in
+/// `password_reset_minutes` (30 by default).
+#[utoipa::path(tag = "auth", request_body = ResetRequestBody, responses((status = 202)))]
+#[post("/auth/password-reset", data = "<body>")]
+async fn request_password_reset(
+    db: &Db,
+    mailer: &State<Mailer>,
+    config: &State<Config>,
+    body: JsonBody<ResetRequestBody>,
+) -> Result<Status> {
+    links::request_reset(
+        db,
+        mailer,
+        &body.email,
+        config.password_reset_minutes.max(1),
+    )
+    .await?;
+    Ok(Status::Accepted)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChoosePasswordBody {
+    /// The `token=` parameter of the link in the mail.
+    token: String,
+    password: String,
+}
+
+/// Set a new password with a reset link. Every session of the account ends (sign in again).
+#[utoipa::path(tag = "auth", request_body = ChoosePasswordBody,
+    responses((status = 204), (status = 422, description = "the link is not valid (expired, used), or the password breaks a rule")))]
+#[post("/auth/password-reset/complete", data = "<body>")]
+async fn complete_password_reset(
+    db: &Db,
+    hasher: &State<password::Hasher>,
+    body: JsonBody<ChoosePasswordBody>,
+) -> Result<Status> {
+    let body = body.0;
+    links::choose_password(
+        db,
+        hasher,
+        Purpose::PasswordReset,
+        &body.token,
+        body.password,
+    )
+    .await?;
+    Ok(Status::NoContent)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationBody {
+    email: String,
+    name: String,
+    #[schema(value_type = Role)]
+    role: String,
+    sme_id: Option<i64>,
+    partner_id: Option<i64>,
+    locale: Option<String>,
+    time_zone: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Invitation {
+    user: User,
+    /// When the link in the mail stops working (RFC 3339).
+    expires_at: String,
+}
+
+/// Invite a person by email (coordinators: learners of their partner's SMEs; admins: anyone).
+/// The account exists at once (`invited: true`) and the person chooses a password through the
+/// link. Inviting someone who has not accepted yet sends a fresh link, not a second account.
+#[utoipa::path(tag = "organisations", request_body = InvitationBody,
+    responses((status = 201, body = Invitation), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+#[post("/invitations", data = "<body>")]
+async fn create_invitation(
+    db: &Db,
+    hasher: &State<password::Hasher>,
+    mailer: &State<Mailer>,
+    config: &State<Config>,
+    staff: Staff,
+    body: JsonBody<InvitationBody>,
+) -> Result<(Status, Json<Invitation>)> {
+    let body = body.0;
+    let me = orgs::get_user(db, staff.id).await?;
+    let inviter = links::Inviter {
+        by: &staff,
+        by_name: &me.name,
+        days: config.invitation_days.max(1),
+    };
+    let account = NewAccount {
+        email: body.email,
+        name: body.name,
+        role: body.role,
+        password: String::new(),
+        sme_id: body.sme_id,
+        partner_id: body.partner_id,
+        locale: body.locale,
+        time_zone: body.time_zone,
+    };
+    let (user, expires_at) = links::invite(db, hasher, mailer, &inviter, account).await?;
+    Ok((
+        Status::Created,
+        Json(Invitation {
+            user,
+            expires_at: crate::clock::rfc3339(expires_at),
+        }),
+    ))
+}
+
+/// Accept an invitation: choose a password, and be signed in (the same answer as a login).
+#[utoipa::path(tag = "auth", request_body = ChoosePasswordBody,
+    responses((status = 200, body = TokenResponse), (status = 422, description = "the link is not valid (expired, used), or the password breaks a rule")))]
+#[post("/invitations/accept", data = "<body>")]
+async fn accept_invitation(
+    db: &Db,
+    keys: &State<Keys>,
+    hasher: &State<password::Hasher>,
+    body: JsonBody<ChoosePasswordBody>,
+) -> Result<Json<TokenResponse>> {
+    let body = body.0;
+    let user =
+        links::choose_password(db, hasher, Purpose::Invitation, &body.token, body.password).await?;
+    Ok(Json(issue(db, keys, user, None).await?))
 }

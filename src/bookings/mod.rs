@@ -6,6 +6,8 @@
 pub mod availability;
 pub mod demo;
 pub mod ics;
+pub mod mails;
+pub mod reminders;
 mod routes;
 pub mod service;
 mod store;
@@ -19,6 +21,7 @@ use crate::domain::{BookingStatus, Mode, SlotStatus, Topic};
 use crate::error::Result;
 use crate::orgs::SmeScope;
 
+pub use reminders::stage as reminders_stage;
 pub use routes::{routes, Doc};
 /// Seeding (the demo, benchmarks): publish slots directly.
 pub use store::{insert_slots, NewSlot};

@@ -13,12 +13,14 @@
 use sqlx::{Any, AnyPool, Transaction};
 use tracing::instrument;
 
+use super::mails::{self, Parties};
 use super::{BookingScope, Notification};
 use crate::auth::Role;
 use crate::clock::rfc3339;
 use crate::domain::{BookingStatus, Mode, Topic};
 use crate::error::{Context, Error, Result};
 use crate::ids::BookingId;
+use crate::mail::{Mailer, Outgoing};
 
 /// A live slot as stored, with its advisor (times are unix seconds; `view::slot` shows it).
 #[derive(Debug, sqlx::FromRow)]
@@ -214,6 +216,17 @@ pub async fn book(
     db: &AnyPool,
     r: &BookingRequest<'_>,
 ) -> Result<std::result::Result<i64, Refusal>> {
+    book_with(db, r, None).await
+}
+
+/// [`book`], and with a `mailer` the confirmation to both sides queued in the same
+/// transaction.
+#[instrument(skip_all)]
+pub async fn book_with(
+    db: &AnyPool,
+    r: &BookingRequest<'_>,
+    mailer: Option<&Mailer>,
+) -> Result<std::result::Result<i64, Refusal>> {
     let mut tx = db.begin().await.context("starting booking")?;
     // First statements write: the learner's row (limit per learner) and the slot's row (a slot
     // being withdrawn right now). SQLite takes its write lock here, PostgreSQL row locks.
@@ -254,6 +267,10 @@ pub async fn book(
         }
     })?;
     if let Some((id,)) = inserted {
+        if let Some(mailer) = mailer {
+            let p = parties(&mut tx, id).await?;
+            queue(&mut tx, &mails::confirmation(&p, r.now, mailer)).await?;
+        }
         tx.commit().await.map_err(|e| {
             if crate::error::is_unique_violation(&e) {
                 Error::Conflict("this slot has already been booked".into())
@@ -424,6 +441,8 @@ pub struct Cancellation<'a> {
     pub now: i64,
     /// Told about it (the other side), with this message.
     pub notify: Option<(i64, String)>,
+    /// Mail both sides (who cancelled, by name).
+    pub mail: Option<(&'a Mailer, &'a str)>,
 }
 
 /// Cancel an active booking; `false` when it was no longer active.
@@ -448,6 +467,14 @@ pub async fn cancel_booking(db: &AnyPool, c: &Cancellation<'_>) -> Result<bool> 
     }
     if let Some((user, message)) = &c.notify {
         notify(&mut tx, *user, c.booking_id, message, c.now).await?;
+    }
+    if let Some((mailer, by_name)) = c.mail {
+        let p = parties(&mut tx, c.booking_id).await?;
+        queue(
+            &mut tx,
+            &mails::cancellation(&p, by_name, c.reason, c.now, mailer),
+        )
+        .await?;
     }
     tx.commit().await.context("saving cancellation")?;
     Ok(true)
@@ -491,6 +518,7 @@ pub async fn withdraw_slot(
     slot_id: i64,
     now: i64,
     reason: &str,
+    mailer: Option<&Mailer>,
 ) -> Result<Withdrawal> {
     let mut tx = db.begin().await.context("starting slot withdrawal")?;
     let done = sqlx::query(
@@ -536,6 +564,11 @@ pub async fn withdraw_slot(
     if let Some((booking_id, learner_id)) = cancelled {
         let message = format!("Your advisory session was cancelled by the advisor: {reason}");
         notify(&mut tx, learner_id, booking_id, &message, now).await?;
+        if let Some(mailer) = mailer {
+            let p = parties(&mut tx, booking_id).await?;
+            let by = p.advisor_name.clone();
+            queue(&mut tx, &mails::cancellation(&p, &by, reason, now, mailer)).await?;
+        }
     }
     tx.commit().await.context("saving slot withdrawal")?;
     Ok(Withdrawal::Done)
@@ -615,4 +648,61 @@ pub async fn attended_sessions(
     .fetch_all(db)
     .await
     .context("counting attended sessions")
+}
+
+const PARTIES_SELECT: &str = "SELECT b.id AS booking_id, b.uid, b.sequence, b.note,
+        b.created_at, b.updated_at, s.starts_at, s.ends_at, s.topic, s.mode, s.location,
+        l.id AS learner_id, l.name AS learner_name, l.email AS learner_email,
+        l.locale AS learner_locale, l.time_zone AS learner_time_zone,
+        l.email_reminders AS learner_reminders,
+        a.id AS advisor_id, a.name AS advisor_name, a.email AS advisor_email,
+        a.locale AS advisor_locale, a.time_zone AS advisor_time_zone,
+        a.email_reminders AS advisor_reminders,
+        m.name AS sme_name
+     FROM bookings b
+     JOIN slots s ON s.id = b.slot_id
+     JOIN users a ON a.id = s.advisor_id
+     JOIN users l ON l.id = b.learner_id
+     JOIN smes m ON m.id = b.sme_id";
+
+/// A booking and both people on it, read inside the transaction that changes it.
+async fn parties(tx: &mut Transaction<'_, Any>, booking_id: i64) -> Result<Parties> {
+    sqlx::query_as(&format!("{PARTIES_SELECT} WHERE b.id = $1"))
+        .bind(booking_id)
+        .fetch_one(&mut **tx)
+        .await
+        .context("reading who a booking concerns")
+}
+
+async fn queue(tx: &mut Transaction<'_, Any>, messages: &[Outgoing]) -> Result<()> {
+    for m in messages {
+        crate::mail::enqueue(tx, m).await?;
+    }
+    Ok(())
+}
+
+/// Active bookings of sessions starting in `(from, to]`, with both people (for reminders).
+#[instrument(skip_all)]
+pub async fn starting_between(db: &AnyPool, from: i64, to: i64) -> Result<Vec<Parties>> {
+    sqlx::query_as(&format!(
+        "{PARTIES_SELECT} WHERE b.status = 'active' AND s.starts_at > $1 AND s.starts_at <= $2
+         ORDER BY s.starts_at, b.id"
+    ))
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await
+    .context("finding sessions to remind")
+}
+
+/// Queue messages outside any other change (reminders: each carries its dedupe key).
+pub async fn queue_now(db: &AnyPool, messages: &[Outgoing]) -> Result<usize> {
+    let mut conn = db.acquire().await.context("queueing reminders")?;
+    let mut queued = 0;
+    for m in messages {
+        if crate::mail::enqueue(&mut conn, m).await? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
 }

@@ -7,10 +7,15 @@ use sqlx::AnyConnection;
 use super::{store, Lang};
 use crate::clock::now;
 use crate::error::{Context, Result};
+use crate::mail::{texts, Kind, Mailer, Outgoing};
 
 /// Issue the certificate of a course completion on the completion's own connection
 /// (transaction), returning its code. Idempotent: a second call returns the same code.
-pub async fn issue_in_tx(conn: &mut AnyConnection, completion_id: i64) -> Result<String> {
+pub async fn issue_in_tx(
+    conn: &mut AnyConnection,
+    completion_id: i64,
+    mailer: Option<&Mailer>,
+) -> Result<String> {
     let facts = store::completion_facts(conn, completion_id).await?;
     let lang = Lang::parse(&facts.locale).unwrap_or(Lang::En);
     let course_title = course_title(&facts.titles_json, lang, &facts.default_language)
@@ -29,6 +34,22 @@ pub async fn issue_in_tx(conn: &mut AnyConnection, completion_id: i64) -> Result
     )
     .await?;
     tracing::info!(completion_id, code = %code, "certificate issued");
+    if let (Some(mailer), Some(email)) = (mailer, facts.email.as_deref()) {
+        let letter = texts::course_completed(
+            lang,
+            &facts.holder_name,
+            &course_title,
+            &mailer.url(&format!("/verify/{code}")),
+        );
+        let message = Outgoing::new(
+            Kind::CourseCompleted,
+            Some(facts.user_id),
+            email,
+            &facts.holder_name,
+            &letter,
+        );
+        crate::mail::enqueue(conn, &message).await?;
+    }
     Ok(code)
 }
 
@@ -38,7 +59,7 @@ pub async fn issue_missing(db: &sqlx::AnyPool) -> Result<usize> {
     let missing = store::completions_without_certificate(db).await?;
     for &completion in &missing {
         let mut conn = db.acquire().await.context("issuing certificates")?;
-        issue_in_tx(&mut conn, completion).await?;
+        issue_in_tx(&mut conn, completion, None).await?;
     }
     Ok(missing.len())
 }

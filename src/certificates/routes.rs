@@ -1,7 +1,6 @@
 //! HTTP routes of certificates: lists, PDF, ZIP per SME, verification (JSON and HTML),
 //! revocation.
 
-use crate::ids::SmeId;
 use rocket::http::{ContentType, Header, Status};
 use rocket::response::content::RawHtml;
 use rocket::serde::json::Json;
@@ -19,6 +18,7 @@ use crate::clock::{now, rfc3339};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::ids::SmeId;
 use crate::items::Items;
 use crate::json::JsonBody;
 use crate::lang::AcceptLanguage;

@@ -46,6 +46,7 @@ pub struct CompletionFacts {
     pub completed_at: i64,
     pub score: Option<i64>,
     pub holder_name: String,
+    pub email: Option<String>,
     pub locale: String,
     pub time_zone: String,
     pub sme_id: i64,
@@ -63,7 +64,7 @@ pub async fn completion_facts(
     completion_id: i64,
 ) -> Result<CompletionFacts> {
     sqlx::query_as(
-        "SELECT cc.user_id, cc.course_id, cc.completed_at, cc.score, u.name AS holder_name, \
+        "SELECT cc.user_id, cc.course_id, cc.completed_at, cc.score, u.name AS holder_name, u.email, \
          u.locale, u.time_zone, s.id AS sme_id, s.name AS sme_name, p.id AS partner_id, \
          p.name AS partner_name, co.slug AS course_slug, co.titles_json, co.default_language \
          FROM course_completions cc \

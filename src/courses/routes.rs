@@ -1,6 +1,5 @@
 //! HTTP routes of the course catalog and the admin import.
 
-use crate::ids::Slug;
 use std::collections::BTreeMap;
 
 use rocket::serde::json::Json;
@@ -17,6 +16,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::domain::Topic;
 use crate::error::{Error, Result};
+use crate::ids::Slug;
 use crate::items::Items;
 
 #[derive(OpenApi)]

@@ -1,6 +1,5 @@
 //! The course detail (`GET /api/courses/{slug}`): the course's outline and its materials.
 
-use crate::ids::Slug;
 use rocket::get;
 use rocket::serde::json::Json;
 use serde::Serialize;
@@ -11,6 +10,7 @@ use crate::courses::language::AcceptLanguage;
 use crate::courses::{self, CourseOutline};
 use crate::db::Db;
 use crate::error::Result;
+use crate::ids::Slug;
 use crate::materials::{self, Material};
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -2,7 +2,6 @@
 //! from the learner's record (`crate::progress`), their quiz attempts (`crate::quizzes`) and
 //! the certificate of the completion (`crate::certificates`).
 
-use crate::ids::Slug;
 use rocket::get;
 use rocket::serde::json::Json;
 use serde::Serialize;
@@ -12,6 +11,7 @@ use crate::auth::Learner;
 use crate::clock::rfc3339;
 use crate::db::Db;
 use crate::error::{Context, Error, Result};
+use crate::ids::Slug;
 use crate::{certificates, courses, progress, quizzes};
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,6 +1,5 @@
 //! HTTP routes of course materials.
 
-use crate::ids::{MaterialId, Slug};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -21,6 +20,7 @@ use super::{disposition, lookups, upload, UploadRequest};
 use crate::auth::{CurrentUser, Role, Staff};
 use crate::db::Db;
 use crate::error::{Error, Problem, Result};
+use crate::ids::{MaterialId, Slug};
 use crate::items::Items;
 use crate::storage::{ByteRange, Presentation, Reader, Storage};
 

@@ -9,11 +9,13 @@ use serde::Serialize;
 use crate::auth::{CurrentUser, Role};
 
 pub use routes::{routes, Doc};
-pub use service::{create_checked, NewAccount};
+pub use service::{
+    check_account, create_checked, insert_checked, managed, CheckedAccount, NewAccount,
+};
 pub use store::{
     get_active_user, get_sme, get_user, insert_partner, insert_sme, insert_user, list_partners,
-    list_smes, login_lookup, password_hash, set_password_hash, update_profile, NewSme, NewUser,
-    ProfileChange,
+    list_smes, login_lookup, password_hash, set_chosen_password, set_email_reminders,
+    set_password_hash, update_profile, NewSme, NewUser, ProfileChange,
 };
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -28,6 +30,10 @@ pub struct User {
     pub time_zone: String,
     /// A disabled user cannot sign in until re-enabled (removed users are not listed).
     pub disabled: bool,
+    /// Reminders of advisory sessions by email (security mail is always sent).
+    pub email_reminders: bool,
+    /// Invited and not yet signed in: the person has not chosen a password.
+    pub invited: bool,
     /// Access tokens issued before the last bump stop working (never shown to clients).
     #[serde(skip)]
     pub token_version: i64,

@@ -1,6 +1,5 @@
 //! HTTP routes of partners, SMEs and users.
 
-use crate::ids::{SmeId, UserId};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 
@@ -14,6 +13,7 @@ use super::{Partner, Sme, SmeScope, User};
 use crate::auth::{password, revoke_sessions, Admin, Role, Staff};
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
+use crate::ids::{SmeId, UserId};
 use crate::items::Items;
 use crate::json::JsonBody;
 

@@ -6,7 +6,7 @@ use super::{check_new_email, valid_time_zone, SmeScope, User};
 use crate::auth::policy::{self, Account};
 use crate::auth::{password, CurrentUser, Role};
 use crate::db::Db;
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Context, Error, FieldError, Result};
 use crate::lang::Lang;
 
 /// A user to create, as asked for (checked by [`create_checked`]).
@@ -29,6 +29,38 @@ pub async fn create_checked(
     scope: SmeScope,
     body: NewAccount,
 ) -> Result<User> {
+    let checked = check_account(db, hasher, scope, body).await?;
+    let mut conn = db.acquire().await.context("creating user")?;
+    insert_checked(&mut conn, &checked, None).await
+}
+
+/// A new account that passed every check, its password hashed: ready to insert.
+pub struct CheckedAccount {
+    email: String,
+    name: String,
+    role: Role,
+    sme_id: Option<i64>,
+    partner_id: Option<i64>,
+    locale: String,
+    time_zone: String,
+    password_hash: String,
+    scope: SmeScope,
+}
+
+impl CheckedAccount {
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+}
+
+/// Every check of a new account as `scope` may create it (422 naming each wrong field, 404
+/// for an SME outside the scope), then the password hashed.
+pub async fn check_account(
+    db: &Db,
+    hasher: &password::Hasher,
+    scope: SmeScope,
+    body: NewAccount,
+) -> Result<CheckedAccount> {
     let mut errors = Vec::new();
     let email = match check_new_email(&body.email) {
         Ok(e) => Some(e),
@@ -74,29 +106,50 @@ pub async fn create_checked(
     let (Some(email), Some(role)) = (email, role) else {
         return Err(Error::internal("creating user", "validated fields missing"));
     };
-    let hash = hasher.hash(body.password).await?;
+    let password_hash = hasher.hash(body.password).await?;
+    Ok(CheckedAccount {
+        email,
+        name: body.name.trim().to_string(),
+        role,
+        sme_id: if role == Role::Learner {
+            body.sme_id
+        } else {
+            None
+        },
+        partner_id,
+        locale,
+        time_zone,
+        password_hash,
+        scope,
+    })
+}
+
+/// Insert a checked account on `conn` (a transaction's, for an invitation); `invited_at`
+/// marks an account whose owner has not chosen a password yet.
+pub async fn insert_checked(
+    conn: &mut sqlx::AnyConnection,
+    a: &CheckedAccount,
+    invited_at: Option<i64>,
+) -> Result<User> {
     store::insert_user(
-        db,
+        conn,
         &NewUser {
-            email: &email,
-            name: body.name.trim(),
-            role,
-            sme_id: if role == Role::Learner {
-                body.sme_id
-            } else {
-                None
-            },
-            partner_id,
-            locale: &locale,
-            time_zone: &time_zone,
-            password_hash: &hash,
+            email: &a.email,
+            name: &a.name,
+            role: a.role,
+            sme_id: a.sme_id,
+            partner_id: a.partner_id,
+            locale: &a.locale,
+            time_zone: &a.time_zone,
+            password_hash: &a.password_hash,
+            invited_at,
         },
     )
     .await
     .map_err(|e| match e {
         // Only admins learn that the address belongs to an account (they can see every
         // account anyway). Others get the same answer whoever holds it and wherever.
-        Error::Conflict(_) if scope != SmeScope::All => Error::Conflict(UNAVAILABLE_EMAIL.into()),
+        Error::Conflict(_) if a.scope != SmeScope::All => Error::Conflict(UNAVAILABLE_EMAIL.into()),
         other => other,
     })
 }
@@ -151,7 +204,7 @@ const UNAVAILABLE_EMAIL: &str =
 
 /// Coordinators may act on the learners of their own partner's SMEs, admins on anyone; nobody on
 /// themselves (an admin locking themselves out is not undoable through the API).
-pub(super) async fn managed(db: &Db, by: &CurrentUser, id: i64) -> Result<User> {
+pub async fn managed(db: &Db, by: &CurrentUser, id: i64) -> Result<User> {
     if by.id == id {
         return Err(Error::Forbidden(
             "you cannot disable, remove or move your own account".into(),

@@ -20,6 +20,8 @@ struct UserRow {
     time_zone: String,
     disabled_at: Option<i64>,
     token_version: i64,
+    email_reminders: i64,
+    invited_at: Option<i64>,
 }
 
 impl UserRow {
@@ -37,13 +39,16 @@ impl UserRow {
             locale: self.locale,
             time_zone: self.time_zone,
             disabled: self.disabled_at.is_some(),
+            email_reminders: self.email_reminders != 0,
+            invited: self.invited_at.is_some(),
             token_version: self.token_version,
         })
     }
 }
 
 const USER_COLUMNS: &str =
-    "id, email, name, role, sme_id, partner_id, locale, time_zone, disabled_at, token_version";
+    "id, email, name, role, sme_id, partner_id, locale, time_zone, disabled_at, token_version, \
+     email_reminders, invited_at";
 
 #[derive(sqlx::FromRow)]
 struct PartnerRow {
@@ -198,6 +203,44 @@ pub struct NewUser<'a> {
     pub locale: &'a str,
     pub time_zone: &'a str,
     pub password_hash: &'a str,
+    /// Invited: the owner has not chosen a password yet.
+    pub invited_at: Option<i64>,
+}
+
+/// Turn reminder mail on or off (404 for no such user).
+#[instrument(skip_all)]
+pub async fn set_email_reminders(db: &AnyPool, user_id: i64, on: bool) -> Result<()> {
+    let done = sqlx::query("UPDATE users SET email_reminders = $1 WHERE id = $2")
+        .bind(i64::from(on))
+        .bind(user_id)
+        .execute(db)
+        .await
+        .context("setting reminder mail")?;
+    if done.rows_affected() == 0 {
+        return Err(Error::not_found("user"));
+    }
+    Ok(())
+}
+
+/// A password chosen through a mailed link (reset or invitation), on the link's transaction:
+/// the token version goes up (every access token stops working) and the account is no longer
+/// "invited". `false` when the account is disabled or removed.
+#[instrument(skip_all)]
+pub async fn set_chosen_password(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    hash: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $2, token_version = token_version + 1, invited_at = NULL
+         WHERE id = $1 AND disabled_at IS NULL AND removed_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .execute(conn)
+    .await
+    .context("setting a chosen password")?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Replace an account's password hash (the demo's one password for every demo account).
@@ -213,10 +256,14 @@ pub async fn set_password_hash(db: &AnyPool, user_id: i64, hash: &str) -> Result
 }
 
 #[instrument(skip_all)]
-pub async fn insert_user(db: &AnyPool, u: &NewUser<'_>) -> Result<User> {
+pub async fn insert_user<'c, E>(db: E, u: &NewUser<'_>) -> Result<User>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let sql = format!(
-        "INSERT INTO users (email, name, role, sme_id, partner_id, locale, time_zone, password_hash, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {USER_COLUMNS}"
+        "INSERT INTO users (email, name, role, sme_id, partner_id, locale, time_zone, password_hash,
+             created_at, invited_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {USER_COLUMNS}"
     );
     let row: UserRow = sqlx::query_as(&sql)
         .bind(u.email)
@@ -228,6 +275,7 @@ pub async fn insert_user(db: &AnyPool, u: &NewUser<'_>) -> Result<User> {
         .bind(u.time_zone)
         .bind(u.password_hash)
         .bind(now())
+        .bind(u.invited_at)
         .fetch_one(db)
         .await
         .map_err(|e| {
@@ -426,6 +474,7 @@ pub struct ProfileChange<'a> {
     pub locale: Option<&'a str>,
     pub time_zone: Option<&'a str>,
     pub password_hash: Option<&'a str>,
+    pub email_reminders: Option<bool>,
 }
 
 /// A new password also bumps the token version: every access token of the user stops working.
@@ -434,7 +483,9 @@ pub async fn update_profile(db: &AnyPool, id: i64, change: &ProfileChange<'_>) -
     sqlx::query(
         "UPDATE users SET name = COALESCE($2, name), locale = COALESCE($3, locale),
          time_zone = COALESCE($4, time_zone), password_hash = COALESCE($5, password_hash),
-         token_version = token_version + CASE WHEN $5 IS NULL THEN 0 ELSE 1 END
+         token_version = token_version + CASE WHEN $5 IS NULL THEN 0 ELSE 1 END,
+         invited_at = CASE WHEN $5 IS NULL THEN invited_at ELSE NULL END,
+         email_reminders = COALESCE($6, email_reminders)
          WHERE id = $1",
     )
     .bind(id)
@@ -442,6 +493,7 @@ pub async fn update_profile(db: &AnyPool, id: i64, change: &ProfileChange<'_>) -
     .bind(change.locale)
     .bind(change.time_zone)
     .bind(change.password_hash)
+    .bind(change.email_reminders.map(i64::from))
     .execute(db)
     .await
     .context("updating profile")?;

@@ -7,6 +7,7 @@ use super::store;
 use crate::clock::now;
 use crate::courses;
 use crate::error::{Context, Error, Result};
+use crate::mail::Mailer;
 
 /// Is this learner enrolled in this course?
 pub async fn is_enrolled(db: &AnyPool, user_id: i64, course_id: i64) -> Result<bool> {
@@ -25,12 +26,13 @@ pub async fn record_quiz_result(
     course_id: i64,
     score: i64,
     passed: bool,
+    mailer: Option<&Mailer>,
 ) -> Result<Option<i64>> {
     let mut tx = conn.begin().await.context("recording the quiz result")?;
     if store::record_quiz(&mut tx, user_id, course_id, score, passed, now()).await? == 0 {
         return Err(Error::not_found("enrolment"));
     }
-    let completion = complete_if_eligible(&mut tx, user_id, course_id).await?;
+    let completion = complete_if_eligible(&mut tx, user_id, course_id, mailer).await?;
     tx.commit().await.context("recording the quiz result")?;
     Ok(completion)
 }
@@ -87,6 +89,7 @@ pub async fn complete_if_eligible(
     conn: &mut AnyConnection,
     user_id: i64,
     course_id: i64,
+    mailer: Option<&Mailer>,
 ) -> Result<Option<i64>> {
     let mut tx = conn.begin().await.context("course completion")?;
     // First statement writes the row: see docs/DEPENDENCIES.md on read-then-write transactions.
@@ -124,7 +127,7 @@ pub async fn complete_if_eligible(
         tracing::info!(user_id, course_id, completion_id, "course completed");
         // The certificate is issued on `tx`, so that completion and certificate
         // commit together (or not at all).
-        crate::certificates::issue_in_tx(&mut tx, completion_id).await?;
+        crate::certificates::issue_in_tx(&mut tx, completion_id, mailer).await?;
     }
     tx.commit().await.context("course completion")?;
     Ok(created)

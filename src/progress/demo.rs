@@ -81,7 +81,7 @@ pub async fn seed(db: &AnyPool, users: &BTreeMap<String, i64>) -> Result<Seeded>
         if let Some(completion) =
             store::insert_completion(&mut tx, user, course, at, Some(score)).await?
         {
-            crate::certificates::issue_in_tx(&mut tx, completion).await?;
+            crate::certificates::issue_in_tx(&mut tx, completion, None).await?;
             seeded.certificates += 1;
         }
         tx.commit().await.context("demo completions")?;

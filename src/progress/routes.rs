@@ -1,10 +1,9 @@
 //! HTTP routes of enrolment and module completion (the progress view is in
 //! `crate::learning::progress`).
 
-use crate::ids::Slug;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{post, routes, Route};
+use rocket::{post, routes, Route, State};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -14,6 +13,8 @@ use crate::clock::{now, rfc3339};
 use crate::courses;
 use crate::db::Db;
 use crate::error::{Context, Error, Result};
+use crate::ids::Slug;
+use crate::mail::Mailer;
 
 #[derive(OpenApi)]
 #[openapi(paths(enrol, complete_module), components(schemas(Enrolment)))]
@@ -52,6 +53,7 @@ async fn enrol(db: &Db, learner: Learner, slug: Slug<'_>) -> Result<(Status, Jso
 #[post("/courses/<slug>/modules/<module>/completion")]
 async fn complete_module(
     db: &Db,
+    mailer: &State<Mailer>,
     learner: Learner,
     slug: Slug<'_>,
     module: Slug<'_>,
@@ -68,6 +70,6 @@ async fn complete_module(
         ));
     }
     store::complete_module(&mut conn, learner.id, course_id, module.id, now()).await?;
-    super::complete_if_eligible(&mut conn, learner.id, course_id).await?;
+    super::complete_if_eligible(&mut conn, learner.id, course_id, Some(mailer.inner())).await?;
     Ok(Status::NoContent)
 }

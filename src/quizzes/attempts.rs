@@ -23,6 +23,7 @@ use crate::clock::{now, rfc3339_opt};
 use crate::courses::quiz::{LateSubmission, QuizDef, ShowAnswers};
 use crate::domain::AttemptStatus;
 use crate::error::{Context, Error, Result};
+use crate::mail::Mailer;
 
 /// Seconds accepted after the deadline for answers in flight (network, a slow click).
 pub const GRACE_SECONDS: i64 = 5;
@@ -114,6 +115,7 @@ struct Closed {
 /// Grade and close an open attempt. `None` when it was closed by someone else meanwhile.
 async fn close(
     db: &AnyPool,
+    mailer: &Mailer,
     l: &Loaded,
     status: AttemptStatus,
     answers: &BTreeMap<String, Value>,
@@ -138,7 +140,7 @@ async fn close(
         passed,
         result_json: &result_json,
     };
-    let recorded = record_grade(db, &graded).await?;
+    let recorded = record_grade(db, mailer, &graded).await?;
     Ok(recorded.map(|completion| Closed {
         grade,
         passed,
@@ -152,14 +154,24 @@ async fn close(
 ///
 /// `None` when the attempt was no longer open: nothing is changed. `Some(completion)` otherwise,
 /// with the completion id when this completed the course.
-async fn record_grade(db: &AnyPool, g: &Graded<'_>) -> Result<Option<Option<i64>>> {
+async fn record_grade(
+    db: &AnyPool,
+    mailer: &Mailer,
+    g: &Graded<'_>,
+) -> Result<Option<Option<i64>>> {
     let mut tx = db.begin().await.context("grading quiz attempt")?;
     if !store::close_attempt(&mut tx, g).await? {
         return Ok(None);
     }
-    let completion =
-        crate::progress::record_quiz_result(&mut tx, g.user_id, g.course_id, g.score, g.passed)
-            .await?;
+    let completion = crate::progress::record_quiz_result(
+        &mut tx,
+        g.user_id,
+        g.course_id,
+        g.score,
+        g.passed,
+        Some(mailer),
+    )
+    .await?;
     if completion.is_some() {
         store::mark_completed_course(&mut tx, g.attempt_id).await?;
     }
@@ -168,12 +180,12 @@ async fn record_grade(db: &AnyPool, g: &Graded<'_>) -> Result<Option<Option<i64>
 }
 
 /// Close an attempt whose time is up, as the quiz's policy says.
-async fn close_expired(db: &AnyPool, l: &Loaded, at: i64) -> Result<()> {
+async fn close_expired(db: &AnyPool, mailer: &Mailer, l: &Loaded, at: i64) -> Result<()> {
     let status = match l.def.late_submission {
         LateSubmission::GradeSaved => AttemptStatus::Late,
         LateSubmission::Refuse => AttemptStatus::Expired,
     };
-    close(db, l, status, &l.answers, at).await?;
+    close(db, mailer, l, status, &l.answers, at).await?;
     Ok(())
 }
 
@@ -235,6 +247,7 @@ async fn render(db: &AnyPool, l: &Loaded, lang: Option<&str>) -> Result<AttemptV
 /// Start an attempt (`true`: created) or return the open one (`false`).
 pub async fn start(
     db: &AnyPool,
+    mailer: &Mailer,
     user_id: i64,
     slug: &str,
     lang: Option<&str>,
@@ -256,7 +269,7 @@ pub async fn start(
             if !expired(&l.row, now()) {
                 return Ok((false, render(db, &l, lang).await?));
             }
-            close_expired(db, &l, now()).await?;
+            close_expired(db, mailer, &l, now()).await?;
         }
         let version_id = store::version_id(db, course.id, &hash, &json).await?;
         let layout = layout::draw(&def, &mut rand::rng());
@@ -352,6 +365,7 @@ fn validation(errors: Vec<crate::error::FieldError>) -> Error {
 /// Submit an attempt: grade it and record the result. Submitting twice is a 409.
 pub async fn submit(
     db: &AnyPool,
+    mailer: &Mailer,
     id: i64,
     user_id: i64,
     answers: &BTreeMap<String, Value>,
@@ -370,7 +384,7 @@ pub async fn submit(
             // What was saved before the deadline counts; what arrives late does not.
             LateSubmission::GradeSaved => (AttemptStatus::Late, l.answers.clone()),
             LateSubmission::Refuse => {
-                close(db, &l, AttemptStatus::Expired, &l.answers, at).await?;
+                close(db, mailer, &l, AttemptStatus::Expired, &l.answers, at).await?;
                 return Err(Error::Conflict(format!(
                     "the time limit ended at {}; this quiz refuses late submissions",
                     rfc3339_opt(l.row.deadline).unwrap_or_default()
@@ -385,7 +399,7 @@ pub async fn submit(
         merged.extend(kept);
         (AttemptStatus::Submitted, merged)
     };
-    let Some(closed) = close(db, &l, status, &graded_answers, at).await? else {
+    let Some(closed) = close(db, mailer, &l, status, &graded_answers, at).await? else {
         return Err(Error::Conflict(
             "this attempt has already been submitted".into(),
         ));

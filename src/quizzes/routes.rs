@@ -1,11 +1,10 @@
 //! HTTP routes of quiz attempts.
 
-use crate::ids::{AttemptId, Slug};
 use std::collections::BTreeMap;
 
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{get, post, put, routes, Route};
+use rocket::{get, post, put, routes, Route, State};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
@@ -17,7 +16,9 @@ use crate::auth::Learner;
 use crate::courses::language::{self, AcceptLanguage};
 use crate::db::Db;
 use crate::error::Result;
+use crate::ids::{AttemptId, Slug};
 use crate::json::JsonBody;
+use crate::mail::Mailer;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -64,13 +65,15 @@ pub struct SavedAnswers {
 #[post("/courses/<slug>/quiz/attempts?<lang>")]
 async fn start_attempt(
     db: &Db,
+    mailer: &State<Mailer>,
     user: Learner,
     slug: Slug<'_>,
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<(Status, Json<AttemptView>)> {
     let lang = language::for_user(&user, lang, &accept)?;
-    let (created, view) = attempts::start(&db.pool, user.id, &slug, lang.as_deref()).await?;
+    let (created, view) =
+        attempts::start(&db.pool, mailer, user.id, &slug, lang.as_deref()).await?;
     let status = if created { Status::Created } else { Status::Ok };
     Ok((status, Json(view)))
 }
@@ -124,6 +127,7 @@ async fn save_answers(
 #[post("/quiz-attempts/<id>/submission?<lang>", data = "<body>")]
 async fn submit_attempt(
     db: &Db,
+    mailer: &State<Mailer>,
     user: Learner,
     id: AttemptId,
     lang: Option<&str>,
@@ -134,6 +138,7 @@ async fn submit_attempt(
     Ok(Json(
         attempts::submit(
             &db.pool,
+            mailer,
             id.get(),
             user.id,
             &body.0.answers,

@@ -270,6 +270,7 @@ impl TestApp {
                 locale: "en",
                 time_zone: tz,
                 password_hash: hash,
+                invited_at: None,
             },
         )
         .await

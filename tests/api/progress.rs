@@ -194,16 +194,16 @@ async fn quiz_and_modules_complete_the_course_whichever_comes_last() {
     assert_eq!(p.body["quiz"]["passed"], false);
     let mut conn = pool.acquire().await.unwrap();
     // A failed attempt keeps the best score and completes nothing.
-    let none = academy::progress::record_quiz_result(&mut conn, ana.id, course, 40, false)
+    let none = academy::progress::record_quiz_result(&mut conn, ana.id, course, 40, false, None)
         .await
         .unwrap();
     assert_eq!(none, None);
-    let id = academy::progress::record_quiz_result(&mut conn, ana.id, course, 80, true)
+    let id = academy::progress::record_quiz_result(&mut conn, ana.id, course, 80, true, None)
         .await
         .unwrap();
     assert!(id.is_some());
     // A later, lower pass changes neither the best score nor the completion.
-    let again = academy::progress::record_quiz_result(&mut conn, ana.id, course, 65, true)
+    let again = academy::progress::record_quiz_result(&mut conn, ana.id, course, 65, true, None)
         .await
         .unwrap();
     assert_eq!(again, None);
@@ -229,7 +229,7 @@ async fn quiz_and_modules_complete_the_course_whichever_comes_last() {
     )
     .await
     .expect(201);
-    let none = academy::progress::record_quiz_result(&mut conn, bruno.id, course, 100, true)
+    let none = academy::progress::record_quiz_result(&mut conn, bruno.id, course, 100, true, None)
         .await
         .unwrap();
     assert_eq!(none, None, "modules are still unread");
@@ -250,13 +250,14 @@ async fn quiz_and_modules_complete_the_course_whichever_comes_last() {
 
     // Not enrolled: the quiz result is refused, completion is not possible.
     let err =
-        academy::progress::record_quiz_result(&mut conn, w.learner_b.id, course, 100, true).await;
+        academy::progress::record_quiz_result(&mut conn, w.learner_b.id, course, 100, true, None)
+            .await;
     assert!(
         matches!(err, Err(academy::error::Error::NotFound(_))),
         "{err:?}"
     );
     assert_eq!(
-        academy::progress::complete_if_eligible(&mut conn, w.learner_b.id, course)
+        academy::progress::complete_if_eligible(&mut conn, w.learner_b.id, course, None)
             .await
             .unwrap(),
         None
@@ -316,7 +317,7 @@ async fn concurrent_completion_is_recorded_once() {
             let pool = pool.clone();
             tokio::spawn(async move {
                 let mut conn = pool.acquire().await.unwrap();
-                academy::progress::complete_if_eligible(&mut conn, user, course).await
+                academy::progress::complete_if_eligible(&mut conn, user, course, None).await
             })
         })
         .collect();

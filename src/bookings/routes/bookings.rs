@@ -1,7 +1,6 @@
 //! Bookings: book a slot, list and read bookings, notifications, cancel, the invite, the
 //! outcome.
 
-use crate::ids::{BookingId, SlotId};
 use rocket::http::{ContentType, Header, Status};
 use rocket::serde::json::Json;
 use rocket::{get, post, put, Responder, State};
@@ -17,8 +16,10 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::domain::BookingStatus;
 use crate::error::{Error, Result};
+use crate::ids::{BookingId, SlotId};
 use crate::items::Items;
 use crate::json::JsonBody;
+use crate::mail::Mailer;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +39,7 @@ pub struct BookingBody {
 pub(super) async fn book_slot(
     db: &Db,
     config: &State<Config>,
+    mailer: &State<Mailer>,
     learner: Learner,
     id: SlotId,
     body: JsonBody<BookingBody>,
@@ -63,7 +65,7 @@ pub(super) async fn book_slot(
         earliest_start: now + notice * 3600,
         max_active: max,
     };
-    let booking_id = match store::book(db, &request).await? {
+    let booking_id = match store::book_with(db, &request, Some(mailer.inner())).await? {
         Ok(id) => id,
         Err(Refusal::NoSuchSlot) => return Err(Error::not_found("slot")),
         Err(Refusal::Taken) => {
@@ -211,6 +213,7 @@ pub struct CancellationBody {
 pub(super) async fn cancel_booking(
     db: &Db,
     config: &State<Config>,
+    mailer: &State<Mailer>,
     user: CurrentUser,
     id: BookingId,
     body: JsonBody<CancellationBody>,
@@ -274,6 +277,14 @@ pub(super) async fn cancel_booking(
             reason,
             now,
             notify,
+            mail: Some((
+                mailer.inner(),
+                if role == "learner" {
+                    &detail.learner.0
+                } else {
+                    &detail.advisor.0
+                },
+            )),
         },
     )
     .await?;

@@ -1,9 +1,8 @@
 //! Slots: publish one, publish a weekly pattern, list, withdraw.
 
-use crate::ids::SlotId;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{delete, get, post};
+use rocket::{delete, get, post, State};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -20,7 +19,9 @@ use crate::clock::now;
 use crate::db::Db;
 use crate::domain::{Mode, Topic};
 use crate::error::{Error, FieldError, Result};
+use crate::ids::SlotId;
 use crate::json::JsonBody;
+use crate::mail::Mailer;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -353,13 +354,19 @@ pub(super) async fn list_slots(
     responses((status = 204), (status = 403), (status = 404), (status = 422, description = "the slot has already started")),
     security(("bearer" = [])))]
 #[delete("/slots/<id>")]
-pub(super) async fn delete_slot(db: &Db, advisor: Advisor, id: SlotId) -> Result<Status> {
+pub(super) async fn delete_slot(
+    db: &Db,
+    mailer: &State<Mailer>,
+    advisor: Advisor,
+    id: SlotId,
+) -> Result<Status> {
     match store::withdraw_slot(
         db,
         advisor.id,
         id.get(),
         now(),
         "the advisor withdrew this slot",
+        Some(mailer.inner()),
     )
     .await?
     {

@@ -1,0 +1,213 @@
+//! Email through a reliable outbox.
+//!
+//! A feature that has something to tell someone renders a [`Letter`] (words in [`texts`]),
+//! and queues it with [`enqueue`] on the connection of the transaction that makes the event
+//! happen: the booking and its confirmation commit together or not at all. The worker
+//! ([`stage`]) delivers queued messages through the configured [`Transport`], retrying with
+//! exponential backoff until `mail_max_attempts`, then marks them `failed`. Several processes
+//! may share one PostgreSQL: each message is claimed by one of them.
+
+pub mod letter;
+mod routes;
+mod store;
+pub mod texts;
+pub mod transport;
+mod worker;
+
+use std::sync::Arc;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use sqlx::AnyConnection;
+
+pub use letter::Letter;
+pub use routes::{routes, Doc};
+pub use store::counts;
+pub use transport::Transport;
+pub use worker::{deliver_due, stage, Delivered, Policy};
+
+/// The worker's pacing from the settings (an unusable `ACADEMY_MAIL_FROM` is refused).
+pub fn worker_policy(config: &crate::config::Config) -> std::result::Result<Policy, String> {
+    Policy::from_config(config)
+}
+
+use crate::clock::now;
+use crate::error::Result;
+
+/// What a message is (stored as text; one `.eml` file name part).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Invitation,
+    PasswordReset,
+    BookingConfirmed,
+    BookingCancelled,
+    Reminder,
+    CourseCompleted,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Invitation => "invitation",
+            Kind::PasswordReset => "password_reset",
+            Kind::BookingConfirmed => "booking_confirmed",
+            Kind::BookingCancelled => "booking_cancelled",
+            Kind::Reminder => "reminder",
+            Kind::CourseCompleted => "course_completed",
+        }
+    }
+}
+
+/// An iCalendar attachment (its METHOD is inside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Calendar {
+    pub body: String,
+}
+
+/// A rendered message for one recipient, ready to queue.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub kind: Kind,
+    pub user_id: Option<i64>,
+    pub to: String,
+    pub to_name: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub calendar: Option<Calendar>,
+    pub unsubscribe_url: Option<String>,
+    /// A message with a key is queued once whatever happens (reminders).
+    pub dedupe_key: Option<String>,
+}
+
+impl Outgoing {
+    pub fn new(
+        kind: Kind,
+        user_id: Option<i64>,
+        to: &str,
+        to_name: &str,
+        letter: &Letter,
+    ) -> Outgoing {
+        Outgoing {
+            kind,
+            user_id,
+            to: to.to_string(),
+            to_name: to_name.to_string(),
+            subject: letter.subject.clone(),
+            text: letter.text(),
+            html: letter.html(),
+            calendar: None,
+            unsubscribe_url: None,
+            dedupe_key: None,
+        }
+    }
+
+    pub fn with_calendar(mut self, ics: String) -> Outgoing {
+        self.calendar = Some(Calendar { body: ics });
+        self
+    }
+
+    pub fn with_unsubscribe(mut self, url: String) -> Outgoing {
+        self.unsubscribe_url = Some(url);
+        self
+    }
+
+    pub fn once(mut self, key: String) -> Outgoing {
+        self.dedupe_key = Some(key);
+        self
+    }
+}
+
+/// Queue `message` inside the caller's transaction. `false` when its dedupe key was already
+/// used (the message exists).
+pub async fn enqueue(conn: &mut AnyConnection, message: &Outgoing) -> Result<bool> {
+    store::insert(conn, message, now()).await
+}
+
+/// What every feature needs to write a message: the public address of the platform and the
+/// key that signs unsubscribe links. Managed state.
+#[derive(Clone)]
+pub struct Mailer {
+    inner: Arc<MailerInner>,
+}
+
+struct MailerInner {
+    public_url: String,
+    link_key: Vec<u8>,
+}
+
+impl Mailer {
+    /// `secret` is the platform's signing secret (the JWT secret): links stay valid across
+    /// restarts and processes.
+    pub fn new(public_url: &str, secret: &str) -> Mailer {
+        let mut key = b"academy-mail-links:".to_vec();
+        key.extend_from_slice(secret.as_bytes());
+        Mailer {
+            inner: Arc::new(MailerInner {
+                public_url: public_url.trim_end_matches('/').to_string(),
+                link_key: key,
+            }),
+        }
+    }
+
+    /// An absolute link to a page of the web UI (`#/advice`, `#/reset?token=...`).
+    pub fn page(&self, hash_route: &str) -> String {
+        format!("{}/{hash_route}", self.inner.public_url)
+    }
+
+    /// An absolute URL of the server (`/verify/IBA-...`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.inner.public_url)
+    }
+
+    /// The one-click unsubscribe link of a user's reminders.
+    pub fn unsubscribe_url(&self, user_id: i64) -> String {
+        format!(
+            "{}/api/mail/unsubscribe?user={user_id}&token={}",
+            self.inner.public_url,
+            self.sign(user_id)
+        )
+    }
+
+    fn sign(&self, user_id: i64) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.inner.link_key)
+            .expect("HMAC takes a key of any length");
+        mac.update(format!("unsubscribe:{user_id}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    fn verify(&self, user_id: i64, token: &str) -> bool {
+        let Ok(given) = hex::decode(token) else {
+            return false;
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.inner.link_key)
+            .expect("HMAC takes a key of any length");
+        mac.update(format!("unsubscribe:{user_id}").as_bytes());
+        mac.verify_slice(&given).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsubscribe_links_are_signed_per_user() {
+        let m = Mailer::new(
+            "https://academy.example/",
+            "s3cret-s3cret-s3cret-s3cret-s3cret",
+        );
+        let url = m.unsubscribe_url(7);
+        assert!(url.starts_with("https://academy.example/api/mail/unsubscribe?user=7&token="));
+        let token = url.rsplit("token=").next().unwrap();
+        assert!(m.verify(7, token));
+        assert!(!m.verify(8, token));
+        assert!(!m.verify(7, "00"));
+        assert!(!m.verify(7, "not hex"));
+        let other = Mailer::new(
+            "https://academy.example",
+            "another-secret-another-secret-xx",
+        );
+        assert!(!other.verify(7, token));
+    }
+}

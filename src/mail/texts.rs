@@ -1,0 +1,504 @@
+//! The words of every message, in every language of [`Lang`]: one function per message, each
+//! returning a [`Letter`]. Translators work here and nowhere else. Pure functions: callers
+//! pass what the message is about (names, times as unix seconds, links).
+
+use super::letter::Letter;
+use crate::domain::{Mode, Topic};
+use crate::lang::Lang;
+
+/// An advisory session as a message shows it, in the recipient's zone.
+#[derive(Debug, Clone)]
+pub struct Session<'a> {
+    pub starts_at: i64,
+    pub ends_at: i64,
+    /// The recipient's IANA zone.
+    pub time_zone: &'a str,
+    pub topic: Topic,
+    pub mode: Mode,
+    pub location: &'a str,
+}
+
+/// Pick the text of `lang` (Galician has its own, every language has all four).
+fn t<'a>(lang: Lang, en: &'a str, es: &'a str, pt: &'a str, gl: &'a str) -> &'a str {
+    match lang {
+        Lang::En => en,
+        Lang::Es => es,
+        Lang::Pt => pt,
+        Lang::Gl => gl,
+    }
+}
+
+fn greeting(lang: Lang, name: &str) -> String {
+    let first = name.split_whitespace().next().unwrap_or(name);
+    match lang {
+        Lang::En => format!("Hello {first},"),
+        Lang::Es | Lang::Gl => format!("Hola, {first}:"),
+        Lang::Pt => format!("Olá, {first},"),
+    }
+}
+
+fn automatic(lang: Lang) -> String {
+    t(
+        lang,
+        "This message was sent automatically; replies are not read.",
+        "Mensaje enviado automáticamente; las respuestas no se leen.",
+        "Mensagem enviada automaticamente; as respostas não são lidas.",
+        "Mensaxe enviada automaticamente; as respostas non se len.",
+    )
+    .to_string()
+}
+
+/// `8/12/2026, 10:00–11:00 (Europe/Lisbon)` in `tz` (day/month/year in every language).
+pub fn when(starts_at: i64, ends_at: i64, tz: &str) -> String {
+    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let local = |ts: i64| {
+        jiff::Timestamp::from_second(ts)
+            .map(|t| t.to_zoned(zone.clone()))
+            .ok()
+    };
+    match (local(starts_at), local(ends_at)) {
+        (Some(s), Some(e)) => format!(
+            "{}/{}/{}, {}–{} ({tz})",
+            s.day(),
+            s.month(),
+            s.year(),
+            s.strftime("%H:%M"),
+            e.strftime("%H:%M")
+        ),
+        _ => String::new(),
+    }
+}
+
+pub fn topic(lang: Lang, topic: Topic) -> &'static str {
+    match topic {
+        Topic::MarketEntry => t(
+            lang,
+            "market entry",
+            "entrada en mercados",
+            "entrada em mercados",
+            "entrada en mercados",
+        ),
+        Topic::Finance => t(
+            lang,
+            "finance",
+            "financiación",
+            "financiamento",
+            "financiamento",
+        ),
+        Topic::Ip => t(
+            lang,
+            "intellectual property",
+            "propiedad intelectual",
+            "propriedade intelectual",
+            "propiedade intelectual",
+        ),
+        Topic::Talent => t(lang, "talent", "talento", "talento", "talento"),
+    }
+}
+
+fn place(lang: Lang, s: &Session<'_>) -> String {
+    match s.mode {
+        Mode::Online => format!(
+            "{}: {}",
+            t(lang, "Online", "En línea", "Online", "En liña"),
+            s.location
+        ),
+        Mode::InPerson => format!(
+            "{}: {}",
+            t(lang, "In person", "Presencial", "Presencial", "Presencial"),
+            s.location
+        ),
+    }
+}
+
+fn session_lines(lang: Lang, s: &Session<'_>) -> Vec<String> {
+    vec![
+        format!(
+            "{}: {}",
+            t(lang, "When", "Cuándo", "Quando", "Cando"),
+            when(s.starts_at, s.ends_at, s.time_zone)
+        ),
+        place(lang, s),
+    ]
+}
+
+/// An invitation to set a first password.
+pub fn invitation(lang: Lang, name: &str, inviter: &str, link: &str, days: i64) -> Letter {
+    Letter {
+        lang,
+        subject: t(
+            lang,
+            "You are invited to IberoBio Academy",
+            "Invitación a IberoBio Academy",
+            "Convite para a IberoBio Academy",
+            "Convite a IberoBio Academy",
+        )
+        .into(),
+        greeting: greeting(lang, name),
+        paragraphs: vec![
+            match lang {
+                Lang::En => format!("{inviter} has invited you to IberoBio Academy, the training and advisory platform of the IberoBio hub."),
+                Lang::Es => format!("{inviter} te ha invitado a IberoBio Academy, la plataforma de formación y asesoramiento del hub IberoBio."),
+                Lang::Pt => format!("{inviter} convidou-o para a IberoBio Academy, a plataforma de formação e aconselhamento do hub IberoBio."),
+                Lang::Gl => format!("{inviter} invitoute a IberoBio Academy, a plataforma de formación e asesoramento do hub IberoBio."),
+            },
+            match lang {
+                Lang::En => format!("Choose your password to activate the account. The link works once and expires in {days} days."),
+                Lang::Es => format!("Elige tu contraseña para activar la cuenta. El enlace sirve una sola vez y caduca en {days} días."),
+                Lang::Pt => format!("Escolha a sua palavra-passe para ativar a conta. A ligação funciona uma vez e expira em {days} dias."),
+                Lang::Gl => format!("Escolle o teu contrasinal para activar a conta. A ligazón serve unha soa vez e caduca en {days} días."),
+            },
+        ],
+        action: Some((
+            t(lang, "Set my password", "Elegir mi contraseña", "Definir a minha palavra-passe", "Escoller o meu contrasinal").into(),
+            link.into(),
+        )),
+        footer: vec![automatic(lang)],
+    }
+}
+
+/// A password reset link (sent only to existing, active accounts).
+pub fn password_reset(lang: Lang, name: &str, link: &str, minutes: i64) -> Letter {
+    Letter {
+        lang,
+        subject: t(
+            lang,
+            "Reset your IberoBio Academy password",
+            "Restablece tu contraseña de IberoBio Academy",
+            "Redefina a sua palavra-passe da IberoBio Academy",
+            "Restablece o teu contrasinal de IberoBio Academy",
+        )
+        .into(),
+        greeting: greeting(lang, name),
+        paragraphs: vec![
+            match lang {
+                Lang::En => format!("Someone (hopefully you) asked to reset the password of this account. The link works once and expires in {minutes} minutes; after the change, every open session is signed out."),
+                Lang::Es => format!("Alguien (esperamos que tú) ha pedido restablecer la contraseña de esta cuenta. El enlace sirve una sola vez y caduca en {minutes} minutos; tras el cambio se cierran todas las sesiones abiertas."),
+                Lang::Pt => format!("Alguém (esperamos que tenha sido o próprio) pediu para redefinir a palavra-passe desta conta. A ligação funciona uma vez e expira em {minutes} minutos; depois da alteração, todas as sessões abertas são terminadas."),
+                Lang::Gl => format!("Alguén (agardamos que ti) pediu restablecer o contrasinal desta conta. A ligazón serve unha soa vez e caduca en {minutes} minutos; despois do cambio péchanse todas as sesións abertas."),
+            },
+            t(
+                lang,
+                "If you did not ask for this, ignore this message: your password stays as it is.",
+                "Si no lo has pedido, ignora este mensaje: tu contraseña no cambia.",
+                "Se não fez este pedido, ignore esta mensagem: a sua palavra-passe mantém-se.",
+                "Se non o pediches, ignora esta mensaxe: o teu contrasinal non cambia.",
+            )
+            .into(),
+        ],
+        action: Some((
+            t(lang, "Choose a new password", "Elegir una contraseña nueva", "Escolher uma nova palavra-passe", "Escoller un contrasinal novo").into(),
+            link.into(),
+        )),
+        footer: vec![automatic(lang)],
+    }
+}
+
+/// Who is on the other side of a booking, and the learner's note.
+pub struct Booked<'a> {
+    /// The recipient is the advisor (else the learner).
+    pub to_advisor: bool,
+    pub other_name: &'a str,
+    /// The learner's company, for the advisor.
+    pub sme_name: Option<&'a str>,
+    pub note: &'a str,
+}
+
+/// A confirmed booking, to the learner ("your session with ...") or to the advisor ("a new
+/// booking on your slot"). Carries the invitation as an attachment.
+pub fn booking_confirmed(
+    lang: Lang,
+    name: &str,
+    b: &Booked<'_>,
+    s: &Session<'_>,
+    link: &str,
+) -> Letter {
+    let topic = topic(lang, s.topic);
+    let (subject, first) = if b.to_advisor {
+        let who = match b.sme_name {
+            Some(sme) => format!("{} ({sme})", b.other_name),
+            None => b.other_name.to_string(),
+        };
+        (
+            match lang {
+                Lang::En => format!("New booking: {who}"),
+                Lang::Es => format!("Nueva reserva: {who}"),
+                Lang::Pt => format!("Nova marcação: {who}"),
+                Lang::Gl => format!("Nova reserva: {who}"),
+            },
+            match lang {
+                Lang::En => format!("{who} has booked an advisory session on {topic} with you."),
+                Lang::Es => {
+                    format!("{who} ha reservado contigo una sesión de asesoramiento sobre {topic}.")
+                }
+                Lang::Pt => {
+                    format!("{who} marcou consigo uma sessão de aconselhamento sobre {topic}.")
+                }
+                Lang::Gl => {
+                    format!("{who} reservou contigo unha sesión de asesoramento sobre {topic}.")
+                }
+            },
+        )
+    } else {
+        let who = b.other_name;
+        (
+            match lang {
+                Lang::En => format!("Booked: advisory session with {who}"),
+                Lang::Es => format!("Reserva confirmada: sesión con {who}"),
+                Lang::Pt => format!("Marcação confirmada: sessão com {who}"),
+                Lang::Gl => format!("Reserva confirmada: sesión con {who}"),
+            },
+            match lang {
+                Lang::En => format!("Your advisory session on {topic} with {who} is booked."),
+                Lang::Es => {
+                    format!("Tu sesión de asesoramiento sobre {topic} con {who} está reservada.")
+                }
+                Lang::Pt => {
+                    format!("A sua sessão de aconselhamento sobre {topic} com {who} está marcada.")
+                }
+                Lang::Gl => {
+                    format!("A túa sesión de asesoramento sobre {topic} con {who} está reservada.")
+                }
+            },
+        )
+    };
+    let mut paragraphs = vec![first];
+    paragraphs.extend(session_lines(lang, s));
+    if !b.note.is_empty() {
+        paragraphs.push(format!(
+            "{}: {}",
+            t(lang, "Note", "Nota", "Nota", "Nota"),
+            b.note
+        ));
+    }
+    paragraphs.push(
+        t(
+            lang,
+            "The attached invitation adds the session to your calendar.",
+            "La invitación adjunta añade la sesión a tu calendario.",
+            "O convite em anexo acrescenta a sessão ao seu calendário.",
+            "O convite anexo engade a sesión ao teu calendario.",
+        )
+        .into(),
+    );
+    Letter {
+        lang,
+        subject,
+        greeting: greeting(lang, name),
+        paragraphs,
+        action: Some((
+            t(
+                lang,
+                "Open my bookings",
+                "Ver mis reservas",
+                "Ver as minhas marcações",
+                "Ver as miñas reservas",
+            )
+            .into(),
+            link.into(),
+        )),
+        footer: vec![automatic(lang)],
+    }
+}
+
+/// A cancelled booking, to the side that did not cancel it (and to the one who did, as a
+/// receipt): the reason, and the session that is off.
+pub fn booking_cancelled(
+    lang: Lang,
+    name: &str,
+    by: &str,
+    reason: &str,
+    s: &Session<'_>,
+    link: &str,
+) -> Letter {
+    let topic = topic(lang, s.topic);
+    let when = when(s.starts_at, s.ends_at, s.time_zone);
+    Letter {
+        lang,
+        subject: match lang {
+            Lang::En => format!("Cancelled: advisory session on {when}"),
+            Lang::Es => format!("Cancelada: sesión del {when}"),
+            Lang::Pt => format!("Cancelada: sessão de {when}"),
+            Lang::Gl => format!("Cancelada: sesión do {when}"),
+        },
+        greeting: greeting(lang, name),
+        paragraphs: vec![
+            match lang {
+                Lang::En => format!("{by} has cancelled the advisory session on {topic} ({when})."),
+                Lang::Es => {
+                    format!("{by} ha cancelado la sesión de asesoramiento sobre {topic} ({when}).")
+                }
+                Lang::Pt => {
+                    format!("{by} cancelou a sessão de aconselhamento sobre {topic} ({when}).")
+                }
+                Lang::Gl => {
+                    format!("{by} cancelou a sesión de asesoramento sobre {topic} ({when}).")
+                }
+            },
+            format!(
+                "{}: {reason}",
+                t(lang, "Reason", "Motivo", "Motivo", "Motivo")
+            ),
+            t(
+                lang,
+                "The attached update removes it from your calendar.",
+                "La actualización adjunta la quita de tu calendario.",
+                "A atualização em anexo retira-a do seu calendário.",
+                "A actualización anexa quítaa do teu calendario.",
+            )
+            .into(),
+        ],
+        action: Some((
+            t(
+                lang,
+                "Open my bookings",
+                "Ver mis reservas",
+                "Ver as minhas marcações",
+                "Ver as miñas reservas",
+            )
+            .into(),
+            link.into(),
+        )),
+        footer: vec![automatic(lang)],
+    }
+}
+
+/// A reminder `hours` before a session (24 or 1).
+pub fn reminder(
+    lang: Lang,
+    name: &str,
+    with: &str,
+    hours: i64,
+    s: &Session<'_>,
+    link: &str,
+) -> Letter {
+    let topic = topic(lang, s.topic);
+    let soon = match (lang, hours) {
+        (Lang::En, 1) => "in one hour".to_string(),
+        (Lang::En, h) => format!("in {h} hours"),
+        (Lang::Es, 1) => "dentro de una hora".to_string(),
+        (Lang::Gl, 1) => "dentro dunha hora".to_string(),
+        (Lang::Es | Lang::Gl, h) => format!("dentro de {h} horas"),
+        (Lang::Pt, 1) => "daqui a uma hora".to_string(),
+        (Lang::Pt, h) => format!("daqui a {h} horas"),
+    };
+    let mut paragraphs = vec![match lang {
+        Lang::En => format!("Your advisory session on {topic} with {with} starts {soon}."),
+        Lang::Es => format!("Tu sesión de asesoramiento sobre {topic} con {with} empieza {soon}."),
+        Lang::Pt => {
+            format!("A sua sessão de aconselhamento sobre {topic} com {with} começa {soon}.")
+        }
+        Lang::Gl => format!("A túa sesión de asesoramento sobre {topic} con {with} comeza {soon}."),
+    }];
+    paragraphs.extend(session_lines(lang, s));
+    Letter {
+        lang,
+        subject: match lang {
+            Lang::En => format!("Reminder: advisory session with {with}, {}", when(s.starts_at, s.ends_at, s.time_zone)),
+            Lang::Es => format!("Recordatorio: sesión con {with}, {}", when(s.starts_at, s.ends_at, s.time_zone)),
+            Lang::Pt => format!("Lembrete: sessão com {with}, {}", when(s.starts_at, s.ends_at, s.time_zone)),
+            Lang::Gl => format!("Lembranza: sesión con {with}, {}", when(s.starts_at, s.ends_at, s.time_zone)),
+        },
+        greeting: greeting(lang, name),
+        paragraphs,
+        action: Some((t(lang, "Open my bookings", "Ver mis reservas", "Ver as minhas marcações", "Ver as miñas reservas").into(), link.into())),
+        footer: vec![
+            t(
+                lang,
+                "You get reminders of your sessions; turn them off in your profile or with the unsubscribe link of this message.",
+                "Recibes recordatorios de tus sesiones; desactívalos en tu perfil o con el enlace de baja de este mensaje.",
+                "Recebe lembretes das suas sessões; desative-os no seu perfil ou com a ligação de cancelamento desta mensagem.",
+                "Recibes lembranzas das túas sesións; desactívaas no teu perfil ou coa ligazón de baixa desta mensaxe.",
+            )
+            .into(),
+            automatic(lang),
+        ],
+    }
+}
+
+/// A completed course, with the certificate's public verification link.
+pub fn course_completed(lang: Lang, name: &str, course: &str, verify_url: &str) -> Letter {
+    Letter {
+        lang,
+        subject: match lang {
+            Lang::En => format!("Course completed: {course}"),
+            Lang::Es => format!("Curso completado: {course}"),
+            Lang::Pt => format!("Curso concluído: {course}"),
+            Lang::Gl => format!("Curso completado: {course}"),
+        },
+        greeting: greeting(lang, name),
+        paragraphs: vec![
+            match lang {
+                Lang::En => format!("Congratulations: you have completed “{course}”. Your certificate is ready."),
+                Lang::Es => format!("Enhorabuena: has completado «{course}». Tu certificado está listo."),
+                Lang::Pt => format!("Parabéns: concluiu «{course}». O seu certificado está pronto."),
+                Lang::Gl => format!("Parabéns: completaches «{course}». O teu certificado está listo."),
+            },
+            t(
+                lang,
+                "Anyone can check it at the verification link below; download the PDF from your certificates page.",
+                "Cualquiera puede comprobarlo en el enlace de verificación; descarga el PDF desde tu página de certificados.",
+                "Qualquer pessoa o pode confirmar na ligação de verificação; descarregue o PDF na sua página de certificados.",
+                "Calquera pode comprobalo na ligazón de verificación; descarga o PDF desde a túa páxina de certificados.",
+            )
+            .into(),
+        ],
+        action: Some((t(lang, "Verify the certificate", "Verificar el certificado", "Verificar o certificado", "Verificar o certificado").into(), verify_url.into())),
+        footer: vec![automatic(lang)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session<'static> {
+        Session {
+            // 2026-12-08 10:00 UTC
+            starts_at: 1_796_724_000,
+            ends_at: 1_796_727_600,
+            time_zone: "Europe/Madrid",
+            topic: Topic::Finance,
+            mode: Mode::Online,
+            location: "https://meet.example/x",
+        }
+    }
+
+    #[test]
+    fn times_are_in_the_recipient_zone() {
+        assert_eq!(
+            when(1_796_724_000, 1_796_727_600, "Europe/Madrid"),
+            "8/12/2026, 11:00–12:00 (Europe/Madrid)"
+        );
+        assert_eq!(
+            when(1_796_724_000, 1_796_727_600, "Europe/Lisbon"),
+            "8/12/2026, 10:00–11:00 (Europe/Lisbon)"
+        );
+    }
+
+    #[test]
+    fn every_language_has_its_own_words() {
+        let s = session();
+        let mut subjects = std::collections::HashSet::new();
+        for lang in Lang::ALL {
+            let l = reminder(
+                lang,
+                "Begoña Núñez",
+                "Inês Sousa",
+                24,
+                &s,
+                "https://a.example/#/advice",
+            );
+            assert!(l.greeting.contains("Begoña"), "{lang:?}");
+            assert!(l.text().contains("11:00–12:00"), "{lang:?}");
+            assert!(
+                subjects.insert(l.subject.clone()),
+                "{lang:?} repeats another language: {}",
+                l.subject
+            );
+            let r = password_reset(lang, "Begoña", "https://a.example/#/reset?token=t", 30);
+            assert!(r.text().contains("30"), "{lang:?}");
+            assert!(r.text().contains("https://a.example/#/reset?token=t"));
+        }
+    }
+}
