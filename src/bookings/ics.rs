@@ -15,6 +15,9 @@ pub struct Invite<'a> {
     pub uid: &'a str,
     pub sequence: i64,
     pub cancelled: bool,
+    /// `METHOD:CANCEL` for a cancelled booking's mail; the download (and every other file) says
+    /// `METHOD:REQUEST` with `STATUS:CANCELLED`.
+    pub method_cancel: bool,
     pub starts_at: i64,
     pub ends_at: i64,
     /// When the booking last changed (LAST-MODIFIED) and when this file is made (DTSTAMP).
@@ -135,9 +138,15 @@ pub fn render(invite: &Invite<'_>) -> String {
         "PRODID:-//IberoBio Academy//Advisory bookings//EN",
     );
     push_line(&mut out, "CALSCALE:GREGORIAN");
-    // NOTE: the project contract asks for METHOD:REQUEST throughout; the cancelled state is
-    // carried by STATUS:CANCELLED with a higher SEQUENCE, which calendar programs honour.
-    push_line(&mut out, "METHOD:REQUEST");
+    // The download is METHOD:REQUEST throughout (the API's contract); a cancelled state is
+    // carried by STATUS:CANCELLED with a higher SEQUENCE, which calendar programs honour. The
+    // cancellation mail says METHOD:CANCEL, as mail clients expect of an update that removes.
+    let method = if invite.cancelled && invite.method_cancel {
+        "CANCEL"
+    } else {
+        "REQUEST"
+    };
+    push_line(&mut out, &format!("METHOD:{method}"));
     push_line(&mut out, "BEGIN:VEVENT");
     text_line(&mut out, "UID", invite.uid);
     push_line(
@@ -182,6 +191,7 @@ mod tests {
 
     fn sample(cancelled: bool, sequence: i64) -> String {
         render(&Invite {
+            method_cancel: false,
             uid: "booking-7-abc@academy.example",
             sequence,
             cancelled,
@@ -260,6 +270,7 @@ mod tests {
 
     fn hostile(name: &str, email: &str, location: &str, description: &str) -> String {
         render(&Invite {
+            method_cancel: false,
             uid: "booking-1-x@academy.example",
             sequence: 0,
             cancelled: false,

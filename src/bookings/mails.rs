@@ -90,6 +90,7 @@ impl Parties {
     fn invite(&self, cancelled: bool, now: i64, mailer: &Mailer) -> String {
         let topic = self.topic.label();
         ics::render(&ics::Invite {
+            method_cancel: cancelled,
             uid: &self.uid,
             sequence: self.sequence,
             cancelled,

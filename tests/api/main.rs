@@ -12,6 +12,7 @@ mod courses;
 mod foundation;
 mod hostile_input;
 mod languages;
+mod mail;
 mod materials;
 mod orgs;
 mod progress;

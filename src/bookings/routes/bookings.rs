@@ -342,6 +342,7 @@ pub(super) async fn invite(
         description.push_str(&format!("\nCancelled: {reason}"));
     }
     let text = ics::render(&ics::Invite {
+        method_cancel: false,
         uid: &d.uid,
         sequence: b.sequence,
         cancelled: b.status == BookingStatus::Cancelled,

@@ -159,6 +159,7 @@ export function bookingItem(b, as, reload, extra) {
     }, { kind: 'ghost', small: true }));
   }
   if (actions.childNodes.length) li.append(actions);
-  if (extra) li.append(extra(b));
+  const more = extra ? extra(b) : null;
+  if (more) li.append(more);
   return li;
 }
