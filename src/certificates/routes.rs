@@ -136,7 +136,8 @@ async fn certificate_pdf(
 /// `<learner>-<course>.pdf`.
 #[utoipa::path(tag = "certificates",
     responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 403), (status = 404)),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "SME id")))]
 #[get("/smes/<id>/certificates.zip")]
 async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: SmeId) -> Result<Download> {
     let sme = crate::orgs::get_sme(db, SmeScope::of(&staff), id.get()).await?;

@@ -260,7 +260,8 @@ pub async fn outline(
     ))
 }
 
-#[utoipa::path(tag = "courses", responses((status = 200, body = ModuleView), (status = 404), (status = 422)), security(("bearer" = [])))]
+#[utoipa::path(tag = "courses", responses((status = 200, body = ModuleView), (status = 404), (status = 422)), security(("bearer" = [])),
+    params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens"), ("module" = String, Path, description = "module slug: lowercase letters, digits and single inner hyphens")))]
 #[get("/courses/<slug>/modules/<module>?<lang>")]
 async fn get_module(
     db: &Db,

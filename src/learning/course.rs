@@ -21,7 +21,8 @@ pub struct CourseDetail {
     pub materials: Vec<Material>,
 }
 
-#[utoipa::path(tag = "courses", operation_id = "get_course", responses((status = 200, body = CourseDetail), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(tag = "courses", operation_id = "get_course", responses((status = 200, body = CourseDetail), (status = 404)), security(("bearer" = [])),
+    params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens")))]
 #[get("/courses/<slug>?<lang>")]
 pub async fn get_course(
     db: &Db,

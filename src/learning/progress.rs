@@ -41,7 +41,8 @@ pub struct Progress {
     pub certificate_code: Option<String>,
 }
 
-#[utoipa::path(tag = "progress", operation_id = "progress", responses((status = 200, body = Progress), (status = 403), (status = 404, description = "unknown course, or not enrolled")), security(("bearer" = [])))]
+#[utoipa::path(tag = "progress", operation_id = "progress", responses((status = 200, body = Progress), (status = 403), (status = 404, description = "unknown course, or not enrolled")), security(("bearer" = [])),
+    params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens")))]
 #[get("/courses/<slug>/progress")]
 pub async fn course_progress(db: &Db, learner: Learner, slug: Slug<'_>) -> Result<Json<Progress>> {
     let course = courses::get_course(db, &slug).await?;

@@ -70,7 +70,8 @@ fn too_large(limit: u64) -> Error {
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = Material), (status = 404), (status = 413), (status = 415),
         (status = 422), (status = 503, description = "storage unavailable")),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens")))]
 #[post("/courses/<slug>/materials", data = "<form>")]
 async fn upload_material(
     db: &Db,
@@ -126,7 +127,8 @@ async fn upload_material(
 }
 
 #[utoipa::path(tag = "materials", responses((status = 200, body = Items<Material>), (status = 404)),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens")))]
 #[get("/courses/<slug>/materials")]
 async fn list_materials(
     db: &Db,
@@ -156,7 +158,8 @@ impl<'r> FromRequest<'r> for RangeHeader {
         (status = 302, description = "to a short-lived presigned URL (S3)"),
         (status = 200, description = "with `Accept: application/json` and S3: `{url, expires_in}`, the presigned URL for a browser to navigate to"),
         (status = 404), (status = 416), (status = 503, description = "storage unavailable")),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "material id")))]
 #[get("/materials/<id>")]
 async fn download_material(
     db: &Db,
@@ -228,7 +231,8 @@ async fn download_material(
     responses((status = 204), (status = 401), (status = 403, description = "not a coordinator or admin"),
         (status = 404, description = "no such material, or not uploaded by your partner"),
         (status = 503, description = "storage unavailable")),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "material id")))]
 #[delete("/materials/<id>")]
 async fn delete_material(
     db: &Db,

@@ -107,7 +107,8 @@ async fn list_smes(db: &Db, staff: Staff) -> Result<Json<Items<Sme>>> {
     }))
 }
 
-#[utoipa::path(tag = "organisations", responses((status = 200, body = Sme), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(tag = "organisations", responses((status = 200, body = Sme), (status = 404)), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "SME id")))]
 #[get("/smes/<id>")]
 async fn get_sme(db: &Db, staff: Staff, id: SmeId) -> Result<Json<Sme>> {
     Ok(Json(
@@ -222,7 +223,8 @@ async fn create_user(
 /// enrolments, completions and certificates stay. Idempotent.
 #[utoipa::path(tag = "organisations",
     responses((status = 200, body = User), (status = 401), (status = 403), (status = 404)),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "user id")))]
 #[post("/users/<id>/deactivation")]
 async fn deactivate_user(db: &Db, staff: Staff, id: UserId) -> Result<Json<User>> {
     service::managed(db, &staff, id.get()).await?;
@@ -234,7 +236,8 @@ async fn deactivate_user(db: &Db, staff: Staff, id: UserId) -> Result<Json<User>
 /// Enable a disabled user again (they sign in anew; old tokens stay revoked).
 #[utoipa::path(tag = "organisations",
     responses((status = 200, body = User), (status = 401), (status = 403), (status = 404)),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "user id")))]
 #[delete("/users/<id>/deactivation")]
 async fn reactivate_user(db: &Db, staff: Staff, id: UserId) -> Result<Json<User>> {
     service::managed(db, &staff, id.get()).await?;
@@ -246,7 +249,8 @@ async fn reactivate_user(db: &Db, staff: Staff, id: UserId) -> Result<Json<User>
 /// name). The email address stays taken.
 #[utoipa::path(tag = "organisations",
     responses((status = 204), (status = 401), (status = 403), (status = 404)),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "user id")))]
 #[delete("/users/<id>")]
 async fn remove_user(db: &Db, staff: Staff, id: UserId) -> Result<Status> {
     service::managed(db, &staff, id.get()).await?;
@@ -270,7 +274,8 @@ pub struct MoveBody {
 #[utoipa::path(tag = "organisations", request_body = MoveBody,
     responses((status = 200, body = User), (status = 401), (status = 403), (status = 404),
         (status = 422)),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "user id")))]
 #[patch("/users/<id>", data = "<body>")]
 async fn move_user(
     db: &Db,

@@ -30,7 +30,8 @@ pub struct Enrolment {
     pub enrolled_at: String,
 }
 
-#[utoipa::path(tag = "progress", responses((status = 201, body = Enrolment), (status = 200, body = Enrolment), (status = 403), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(tag = "progress", responses((status = 201, body = Enrolment), (status = 200, body = Enrolment), (status = 403), (status = 404)), security(("bearer" = [])),
+    params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens")))]
 #[post("/courses/<slug>/enrolment")]
 async fn enrol(db: &Db, learner: Learner, slug: Slug<'_>) -> Result<(Status, Json<Enrolment>)> {
     let course_id = courses::course_id(db, &slug).await?;
@@ -49,7 +50,8 @@ async fn enrol(db: &Db, learner: Learner, slug: Slug<'_>) -> Result<(Status, Jso
     ))
 }
 
-#[utoipa::path(tag = "progress", responses((status = 204), (status = 403, description = "not a learner, or not enrolled"), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(tag = "progress", responses((status = 204), (status = 403, description = "not a learner, or not enrolled"), (status = 404)), security(("bearer" = [])),
+    params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens"), ("module" = String, Path, description = "module slug: lowercase letters, digits and single inner hyphens")))]
 #[post("/courses/<slug>/modules/<module>/completion")]
 async fn complete_module(
     db: &Db,

@@ -933,6 +933,64 @@ fn cells(key: &str, who: Who, s: &Setup) -> Option<Vec<Probe>> {
                 Coordinator | ForeignCoordinator => &[AD_NAME, OA_NAME, CO_NAME, FC_NAME][..],
                 _ => &[],
             })),
+        // Mailed links: asking for one answers the same to anyone; a made-up token is refused.
+        "POST /api/auth/password-reset" => one(p(Post, "/api/auth/password-reset".into())
+            .json(json!({"email": s.users[&Learner].email}))
+            .expect(&[202])),
+        "POST /api/auth/password-reset/complete" => {
+            one(p(Post, "/api/auth/password-reset/complete".into())
+                .json(json!({"token": "no-such-token-0123456789", "password": NEW_PASSWORD}))
+                .expect(&[422]))
+        }
+        "POST /api/invitations/accept" => one(p(Post, "/api/invitations/accept".into())
+            .json(json!({"token": "no-such-token-0123456789", "password": NEW_PASSWORD}))
+            .expect(&[422])),
+        "GET /api/mail/unsubscribe" | "POST /api/mail/unsubscribe" => {
+            let method = if key.starts_with("GET") { Get } else { Post };
+            let user = s.users[&Learner].id;
+            one(p(
+                method,
+                format!("/api/mail/unsubscribe?user={user}&token=00ff"),
+            )
+            .what("a forged link")
+            .expect(&[404]))
+        }
+        "POST /api/invitations" => {
+            let body = |email: &str, role: &str, sme: i64| json!({"email": email, "name": "Ivo Invitedvictim", "role": role, "sme_id": sme});
+            let post = || p(Post, "/api/invitations".into());
+            match who {
+                Coordinator => vec![
+                    post()
+                        .json(body("ivo@new.example", "learner", s.sme_a2))
+                        .expect(&[201]),
+                    post()
+                        .what("a learner of another partner's SME")
+                        .json(body("ivo2@new.example", "learner", s.sme_b))
+                        .expect(&[404]),
+                    post()
+                        .what("an advisor")
+                        .json(body("ivo3@new.example", "advisor", s.sme_a2))
+                        .expect(&[403]),
+                ],
+                ForeignCoordinator => vec![
+                    post()
+                        .json(body("iria@new.example", "learner", s.sme_b))
+                        .expect(&[201]),
+                    post()
+                        .what("a learner of another partner's SME")
+                        .json(body("iria2@new.example", "learner", s.sme_a1))
+                        .expect(&[404]),
+                ],
+                Admin => one(post()
+                    .json(body("ines.new@new.example", "learner", s.sme_a1))
+                    .expect(&[201])),
+                _ => one(denied(Post, "/api/invitations".into()).json(body(
+                    "nope.invite@new.example",
+                    "learner",
+                    s.sme_a1,
+                ))),
+            }
+        }
         "POST /api/users" => {
             let body = |email: &str, name: &str, role: &str, sme: i64| {
                 json!({"email": email, "name": name, "role": role,

@@ -362,6 +362,56 @@ fn call(key: &str, s: &Setup, i: usize) -> Option<Call> {
             &[200],
         ),
         "GET /api/users" => c(Get, "/api/users".into(), tok(&w.admin), Body::None, &[200]),
+        // mailed links (the reset answer is the same for every address; the links are made up)
+        "POST /api/auth/password-reset" => c(
+            Post,
+            "/api/auth/password-reset".into(),
+            None,
+            Body::Json(json!({"email": w.learner_a2.email})),
+            &[202],
+        ),
+        "POST /api/auth/password-reset/complete" => c(
+            Post,
+            "/api/auth/password-reset/complete".into(),
+            None,
+            Body::Json(
+                json!({"token": format!("made-up-{i}"), "password": "a long enough password"}),
+            ),
+            &[422],
+        ),
+        "POST /api/invitations" => c(
+            Post,
+            "/api/invitations".into(),
+            tok(&w.coord_a),
+            Body::Json(json!({
+                "email": format!("invited{i}@sme-a.example"), "name": format!("Invited {i}"),
+                "role": "learner", "sme_id": w.sme_a,
+            })),
+            &[201],
+        ),
+        "POST /api/invitations/accept" => c(
+            Post,
+            "/api/invitations/accept".into(),
+            None,
+            Body::Json(
+                json!({"token": format!("made-up-{i}"), "password": "a long enough password"}),
+            ),
+            &[422],
+        ),
+        "GET /api/mail/unsubscribe" => c(
+            Get,
+            format!("/api/mail/unsubscribe?user={}&token=00", w.learner_a.id),
+            None,
+            Body::None,
+            &[404],
+        ),
+        "POST /api/mail/unsubscribe" => c(
+            Post,
+            format!("/api/mail/unsubscribe?user={}&token=00", w.learner_a.id),
+            None,
+            Body::None,
+            &[404],
+        ),
         "POST /api/users" => c(
             Post,
             "/api/users".into(),

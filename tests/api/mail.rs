@@ -841,3 +841,54 @@ async fn reminders_are_queued_once_across_instances_and_stop_after_unsubscribe()
     assert_eq!(last.to, w.advisor.email);
     assert!(last.text.contains("starts in one hour"), "{}", last.text);
 }
+
+#[rocket::async_test]
+async fn completing_a_course_mails_the_certificate_verify_link_once() {
+    let sink = Sink::start();
+    let app = TestApp::with(with_smtp(sink.port)).await;
+    let w = app.world().await;
+    app.post(
+        "/api/courses/short-course/enrolment",
+        &w.learner_a.token,
+        Value::Null,
+    )
+    .await;
+    for _ in 0..2 {
+        let r = app
+            .post(
+                "/api/courses/short-course/modules/intro/completion",
+                &w.learner_a.token,
+                Value::Null,
+            )
+            .await;
+        assert_eq!(r.status.code, 204, "{}", r.text);
+    }
+    let code = app
+        .get("/api/certificates", &w.learner_a.token)
+        .await
+        .expect(200)
+        .body["items"][0]["code"]
+        .as_str()
+        .expect("a certificate")
+        .to_string();
+    let mail = parse(&sink.wait_for(1).await[0]);
+    assert_eq!(mail.to, w.learner_a.email);
+    assert!(
+        mail.subject.starts_with("Course completed: "),
+        "{}",
+        mail.subject
+    );
+    let verify = format!("https://academy.example/verify/{code}");
+    assert!(mail.text.contains(&verify), "{}", mail.text);
+    let public = app
+        .get_anon(&format!("/api/verify/{code}"))
+        .await
+        .expect(200);
+    assert_eq!(public.body["valid"], true);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sink.inbox.lock().unwrap().len(),
+        1,
+        "completing again mails nothing"
+    );
+}

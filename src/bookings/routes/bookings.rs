@@ -34,7 +34,8 @@ pub struct BookingBody {
     responses((status = 201, body = Booking), (status = 403), (status = 404),
         (status = 409, description = "the slot is taken"),
         (status = 422, description = "too little notice, too many upcoming bookings, or a clash")),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "slot id")))]
 #[post("/slots/<id>/booking", data = "<body>")]
 pub(super) async fn book_slot(
     db: &Db,
@@ -165,7 +166,8 @@ pub(super) async fn list_bookings(
 /// One booking (404 when it is not the caller's to see).
 #[utoipa::path(tag = "bookings",
     responses((status = 200, body = Booking), (status = 404)),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "booking id")))]
 #[get("/bookings/<id>")]
 pub(super) async fn get_booking(
     db: &Db,
@@ -208,7 +210,8 @@ pub struct CancellationBody {
     responses((status = 200, body = Booking), (status = 403), (status = 404),
         (status = 409, description = "already cancelled"),
         (status = 422, description = "past the learners' cut-off, or no reason")),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "booking id")))]
 #[post("/bookings/<id>/cancellation", data = "<body>")]
 pub(super) async fn cancel_booking(
     db: &Db,
@@ -308,7 +311,8 @@ pub(super) struct IcsFile {
 /// The session as an iCalendar (RFC 5545) invitation, times in UTC.
 #[utoipa::path(tag = "bookings",
     responses((status = 200, content_type = "text/calendar", body = String), (status = 403), (status = 404)),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "booking id")))]
 #[get("/bookings/<id>/invite.ics")]
 pub(super) async fn invite(
     db: &Db,
@@ -385,7 +389,8 @@ pub struct OutcomeBody {
     responses((status = 200, body = Booking), (status = 403), (status = 404),
         (status = 409, description = "the booking was cancelled"),
         (status = 422, description = "the session has not started yet")),
-    security(("bearer" = [])))]
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "booking id")))]
 #[put("/bookings/<id>/outcome", data = "<body>")]
 pub(super) async fn record_outcome(
     db: &Db,

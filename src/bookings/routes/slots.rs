@@ -281,7 +281,7 @@ pub(super) async fn create_pattern(
 /// Open (unbooked, future) slots, soonest first, with local times in the caller's zone.
 /// `include_booked=true` also shows booked slots to their advisor (and to admins).
 #[utoipa::path(tag = "bookings",
-    params(
+    params(("id" = i64, Path, description = "slot id"), 
         ("from" = Option<String>, Query, description = "RFC 3339; slots starting at or after"),
         ("to" = Option<String>, Query, description = "RFC 3339; slots starting before"),
         ("topic" = Option<Topic>, Query, description = "only slots on this topic"),
@@ -351,6 +351,7 @@ pub(super) async fn list_slots(
 
 /// Withdraw one of your future slots. A booking on it is cancelled and the learner told.
 #[utoipa::path(tag = "bookings",
+    params(("id" = i64, Path, description = "slot id")),
     responses((status = 204), (status = 403), (status = 404), (status = 422, description = "the slot has already started")),
     security(("bearer" = [])))]
 #[delete("/slots/<id>")]
