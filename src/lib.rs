@@ -47,6 +47,9 @@ use crate::db::Db;
 ///
 /// Configuration problems (unknown database scheme, missing JWT secret with PostgreSQL) do not
 /// panic here: they stop ignition with a message that says what to fix.
+///
+/// Longer than most functions on purpose: it is the one list of the parts of the server
+/// (settings checked, state, fairings, routes), read top to bottom.
 pub fn app(figment: Figment) -> Rocket<Build> {
     let config: Config = match figment.extract() {
         Ok(c) => c,

@@ -205,7 +205,8 @@ pub struct Booked<'a> {
 }
 
 /// A confirmed booking, to the learner ("your session with ...") or to the advisor ("a new
-/// booking on your slot"). Carries the invitation as an attachment.
+/// booking on your slot"). Carries the invitation as an attachment. (Long because it holds
+/// the words of both messages in four languages side by side.)
 pub fn booking_confirmed(
     lang: Lang,
     name: &str,

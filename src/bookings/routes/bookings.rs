@@ -241,7 +241,45 @@ pub(super) async fn cancel_booking(
     }
     let now = now();
     let cutoff = config.booking_cancel_cutoff_hours.max(0);
-    let (notify, role) = if user.role == Role::Learner {
+    let (notify, role) = who_is_told(&user, &detail, reason, cutoff, now)?;
+    let cancelled = store::cancel_booking(
+        db,
+        &Cancellation {
+            booking_id: id.get(),
+            by: user.id,
+            by_role: role,
+            reason,
+            now,
+            notify,
+            mail: Some((
+                mailer.inner(),
+                if role == "learner" {
+                    &detail.learner.0
+                } else {
+                    &detail.advisor.0
+                },
+            )),
+        },
+    )
+    .await?;
+    if !cancelled {
+        return Err(Error::Conflict("this booking is already cancelled".into()));
+    }
+    Ok(Json(
+        view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,
+    ))
+}
+
+/// Who is told of a cancellation (the other side, with the in-app message) and the role that
+/// cancels; a learner past the cut-off is refused (422).
+fn who_is_told(
+    user: &CurrentUser,
+    detail: &view::BookingDetail,
+    reason: &str,
+    cutoff: i64,
+    now: i64,
+) -> Result<(Option<(i64, String)>, &'static str)> {
+    Ok(if user.role == Role::Learner {
         if now > detail.starts_at - cutoff * 3600 {
             return Err(Error::invalid(
                 "booking",
@@ -270,33 +308,7 @@ pub(super) async fn cancel_booking(
             )),
             "advisor",
         )
-    };
-    let cancelled = store::cancel_booking(
-        db,
-        &Cancellation {
-            booking_id: id.get(),
-            by: user.id,
-            by_role: role,
-            reason,
-            now,
-            notify,
-            mail: Some((
-                mailer.inner(),
-                if role == "learner" {
-                    &detail.learner.0
-                } else {
-                    &detail.advisor.0
-                },
-            )),
-        },
-    )
-    .await?;
-    if !cancelled {
-        return Err(Error::Conflict("this booking is already cancelled".into()));
-    }
-    Ok(Json(
-        view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,
-    ))
+    })
 }
 
 #[derive(Responder)]
