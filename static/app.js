@@ -4,6 +4,7 @@ import { t, setLang, detectLang, currentLang, LANGS, langName, onLangChange } fr
 import { session, logout, whenSignedOut, api } from './js/api.js';
 import { loading, errorBox } from './js/ui.js';
 import * as loginView from './js/views/login.js';
+import * as linksView from './js/views/account-links.js';
 import * as catalogueView from './js/views/catalogue.js';
 import * as courseView from './js/views/course.js';
 import * as moduleView from './js/views/module.js';
@@ -19,6 +20,9 @@ const STAFF = ['coordinator', 'admin'];
 
 const ROUTES = [
   { path: '/login', view: loginView.render, public: true },
+  { path: '/forgot', view: linksView.renderForgot, public: true },
+  { path: '/reset', view: linksView.renderReset, public: true },
+  { path: '/invitation', view: linksView.renderInvitation, public: true },
   { path: '/courses', view: catalogueView.render, roles: ANY, nav: 'courses' },
   { path: '/courses/:slug', view: courseView.render, roles: ANY, nav: 'courses' },
   { path: '/courses/:slug/:module', view: moduleView.render, roles: ANY, nav: 'courses' },

@@ -4,7 +4,7 @@
 // Run through tests/browser/run.sh, which starts the server and seeds the demo.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -1064,6 +1064,72 @@ describe('IberoBio Academy web UI', () => {
     }
     const [file] = await Promise.all([page.waitForEvent('download'), page.locator('.file-list button', { hasText: 'Funding checklist' }).first().click()]);
     assert.match(file.suggestedFilename(), /\.pdf$/);
+    await page.context().close();
+  });
+
+  test('mailed links: an invitation sets a first password, "forgot password" resets it', async () => {
+    // Without SMTP the server writes each message as a .eml file under <data dir>/outbox.
+    const outbox = join(process.env.ACADEMY_DATA_DIR || '', 'outbox');
+    const mailTo = (address, kind) => eventually(() => {
+      assert.ok(existsSync(outbox), `no ${outbox}`);
+      const files = readdirSync(outbox).filter((f) => f.endsWith(`-${kind}.eml`)).sort().reverse();
+      for (const f of files) {
+        const raw = readFileSync(join(outbox, f), 'utf8');
+        if (raw.includes(`<${address}>`) || raw.includes(`To: ${address}`)) return raw;
+      }
+      assert.fail(`no ${kind} mail to ${address} in ${outbox}`);
+    }, 15000);
+    const linkIn = (raw) => {
+      // Quoted-printable may fold a long line with "=" at the end: unfold it first.
+      const text = raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      const m = text.match(/(http:\/\/[^\s"<]+#\/(?:invitation|reset)\?token=[A-Za-z0-9_-]+)/);
+      assert.ok(m, 'a link with a token in the mail');
+      return m[1];
+    };
+    const admin = await apiLogin('admin@iberobio.example');
+    const email = `rita.${Date.now()}@algatec.example`;
+    const smes = await apiJson(admin, '/api/smes');
+    const algatec = smes.items.find((x) => /Algatec/.test(x.name));
+    await apiJson(admin, '/api/invitations', { method: 'POST', body: { email, name: 'Rita Moreira', role: 'learner', sme_id: algatec.id, locale: 'pt', time_zone: 'Europe/Lisbon' } });
+    const invitation = linkIn(await mailTo(email, 'invitation'));
+    const page = await newPage();
+    await page.goto(invitation.replace(/^http:\/\/[^/]+/, BASE));
+    await page.locator('#invitation-form').waitFor();
+    await shot(page, 'invitation-desktop');
+    await page.locator('#invitation-form input[name=password]').fill('mar e serra 2026');
+    await page.locator('#invitation-form input[name=repeat]').fill('mar e serra 2026');
+    await page.locator('#invitation-submit').click();
+    await page.waitForURL(/#\/courses/);
+    await settled(page);
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'pt', 'the UI in the invited person\'s language');
+    await page.locator('#logout').click();
+    await page.waitForURL(/#\/login/);
+    // Forgot the password: the page answers the same whatever the address, the mail has a link.
+    await page.locator('#forgot-link').click();
+    await page.locator('#forgot-form input[name=email]').fill(email);
+    await page.locator('#forgot-submit').click();
+    await page.locator('#forgot-done .alert, #forgot-done .notice, #forgot-done [role]').first().waitFor();
+    await shot(page, 'forgot-sent-desktop');
+    const reset = linkIn(await mailTo(email, 'password_reset'));
+    await page.goto(reset.replace(/^http:\/\/[^/]+/, BASE));
+    await page.locator('#reset-form').waitFor();
+    // Two different passwords: said, nothing sent.
+    await page.locator('#reset-form input[name=password]').fill('another long phrase 77');
+    await page.locator('#reset-form input[name=repeat]').fill('another long phrase 78');
+    await page.locator('#reset-submit').click();
+    await page.locator('#reset-form .form-errors :is(.alert, .notice, [role])').first().waitFor();
+    await page.locator('#reset-form input[name=repeat]').fill('another long phrase 77');
+    await page.locator('#reset-submit').click();
+    await page.locator('#reset-done').getByRole('link').waitFor();
+    await shot(page, 'reset-done-desktop');
+    const res = await fetch(`${BASE}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'another long phrase 77' }) });
+    assert.equal(res.status, 200, 'the new password signs in');
+    // The link works once.
+    await page.goto(reset.replace(/^http:\/\/[^/]+/, BASE));
+    await page.locator('#reset-form input[name=password]').fill('yet another phrase 99');
+    await page.locator('#reset-form input[name=repeat]').fill('yet another phrase 99');
+    await page.locator('#reset-submit').click();
+    await page.locator('#reset-form :is(.alert-error, .field-error:not([hidden]))').first().waitFor();
     await page.context().close();
   });
 

@@ -12,7 +12,8 @@ export async function render() {
     errors,
     field(t('login.email'), email, { name: 'email' }),
     field(t('login.password'), password, { name: 'password' }),
-    submit);
+    submit,
+    h('p', { class: 'login-forgot' }, h('a', { href: '#/forgot', id: 'forgot-link' }, t('login.forgot'))));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     showFormErrors(form, null, errors);
