@@ -169,21 +169,24 @@ impl Mailer {
         )
     }
 
-    fn sign(&self, user_id: i64) -> String {
+    /// The MAC of a user's unsubscribe link (HMAC-SHA256 over `unsubscribe:<id>`).
+    fn mac(&self, user_id: i64) -> Hmac<Sha256> {
+        // HMAC accepts a key of any length: this cannot fail.
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.inner.link_key)
             .expect("HMAC takes a key of any length");
         mac.update(format!("unsubscribe:{user_id}").as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        mac
+    }
+
+    fn sign(&self, user_id: i64) -> String {
+        hex::encode(self.mac(user_id).finalize().into_bytes())
     }
 
     fn verify(&self, user_id: i64, token: &str) -> bool {
-        let Ok(given) = hex::decode(token) else {
-            return false;
-        };
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.inner.link_key)
-            .expect("HMAC takes a key of any length");
-        mac.update(format!("unsubscribe:{user_id}").as_bytes());
-        mac.verify_slice(&given).is_ok()
+        match hex::decode(token) {
+            Ok(given) => self.mac(user_id).verify_slice(&given).is_ok(),
+            Err(_) => false,
+        }
     }
 }
 

@@ -1124,7 +1124,8 @@ describe('IberoBio Academy web UI', () => {
     await shot(page, 'reset-done-desktop');
     const res = await fetch(`${BASE}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'another long phrase 77' }) });
     assert.equal(res.status, 200, 'the new password signs in');
-    // The link works once.
+    // The link works once (the same address again: leave the page first, or nothing reloads).
+    await page.goto(`${BASE}/#/login`);
     await page.goto(reset.replace(/^http:\/\/[^/]+/, BASE));
     await page.locator('#reset-form input[name=password]').fill('yet another phrase 99');
     await page.locator('#reset-form input[name=repeat]').fill('yet another phrase 99');
