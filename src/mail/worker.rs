@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use lettre::message::Mailbox;
 use rocket::fairing::AdHoc;
 use rocket_db_pools::Database;
@@ -76,27 +77,62 @@ pub async fn deliver_due(
         if batch.is_empty() {
             return Ok(done);
         }
-        for m in &batch {
-            match transport.send(&policy.from, m).await {
-                Ok(()) => {
-                    store::mark_sent(db, m.id, now()).await?;
-                    done.sent += 1;
-                }
-                Err(e) => {
-                    let next = policy.next_attempt(m.attempts, now());
-                    if next.is_some() {
-                        done.retried += 1;
-                        tracing::warn!(id = m.id, kind = %m.kind, attempts = m.attempts, error = %e, "mail not sent; will retry");
-                    } else {
-                        done.failed += 1;
-                        tracing::error!(id = m.id, kind = %m.kind, attempts = m.attempts, error = %e, "mail failed for good");
-                    }
-                    store::mark_unsent(db, m.id, &e, next).await?;
-                }
+        // Several sends in flight: one SMTP exchange waits on the network most of its time.
+        let sends: Vec<_> = batch
+            .iter()
+            .map(|m| deliver_one(db, transport, policy, m))
+            .collect();
+        let outcomes: Vec<Result<Outcome>> = futures::stream::iter(sends)
+            .buffer_unordered(SENDS_IN_FLIGHT)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            match outcome? {
+                Outcome::Sent => done.sent += 1,
+                Outcome::Retry => done.retried += 1,
+                Outcome::Failed => done.failed += 1,
             }
         }
         if (batch.len() as i64) < policy.batch {
             return Ok(done);
+        }
+    }
+}
+
+/// Messages sent at once by one worker.
+const SENDS_IN_FLIGHT: usize = 8;
+
+enum Outcome {
+    Sent,
+    Retry,
+    Failed,
+}
+
+/// Send one claimed message and record what happened.
+async fn deliver_one(
+    db: &AnyPool,
+    transport: &Transport,
+    policy: &Policy,
+    m: &store::Queued,
+) -> Result<Outcome> {
+    match transport.send(&policy.from, m).await {
+        Ok(()) => {
+            store::mark_sent(db, m.id, now()).await?;
+            Ok(Outcome::Sent)
+        }
+        Err(e) => {
+            let next = policy.next_attempt(m.attempts, now());
+            if next.is_some() {
+                tracing::warn!(id = m.id, kind = %m.kind, attempts = m.attempts, error = %e, "mail not sent; will retry");
+            } else {
+                tracing::error!(id = m.id, kind = %m.kind, attempts = m.attempts, error = %e, "mail failed for good");
+            }
+            store::mark_unsent(db, m.id, &e, next).await?;
+            Ok(if next.is_some() {
+                Outcome::Retry
+            } else {
+                Outcome::Failed
+            })
         }
     }
 }
