@@ -41,8 +41,11 @@ impl Policy {
             poll: Duration::from_millis(config.mail_poll_milliseconds.max(10)),
             retry_seconds: config.mail_retry_seconds.max(1),
             max_attempts: config.mail_max_attempts.max(1),
+            // A batch is sent 8 at a time, each send giving up after 20 s: 16 messages take at
+            // most about 40 s, well inside the lease, so no other worker takes them over while
+            // they wait their turn.
             lease_seconds: 120,
-            batch: 50,
+            batch: 16,
         })
     }
 
