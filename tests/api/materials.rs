@@ -1288,7 +1288,8 @@ async fn the_periodic_sweep_removes_what_a_crash_left() {
     let old = server.begin_multipart("materials/abandoned").await;
     server.age_uploads(2 * 86_400);
     let young = server.begin_multipart("materials/young").await;
-    assert_eq!(server.incomplete_uploads(), 2);
+    // No count here: the sweep runs every second from the start and may already have aborted
+    // the old upload (a count of 2 failed once in CI). The end state below is what matters.
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     loop {
