@@ -3,7 +3,11 @@
 //!
 //! Scenarios, on SQLite and (when reachable) PostgreSQL, in one run:
 //! - 1,000 concurrent booking requests for ONE slot, from 1,000 different learners;
-//! - 1,000 concurrent requests spread over 100 slots (10 learners per slot).
+//! - 1,000 concurrent requests spread over 100 slots (10 learners per slot);
+//! - on SQLite, a burst of 1,000 bookings (each learner their own slot: 2,000 confirmation
+//!   mails queued) twice in the same run: with the mail worker delivering to a local SMTP sink
+//!   while the bookings come in, and with the worker held (it does not poll during the burst).
+//!   The send is never on the request path: the latencies should match.
 //!
 //! Checks: exactly one 201 per slot (answers and database rows), no 5xx. Reports wall time,
 //! throughput, p50/p99/max latency.
@@ -28,6 +32,19 @@ use tokio::net::TcpStream;
 
 const LEARNERS: usize = 1000;
 const SPREAD_SLOTS: usize = 100;
+
+#[path = "support/smtp_sink.rs"]
+mod smtp_sink;
+
+/// What a run measures, and how its mail goes out.
+#[derive(Clone, Copy)]
+enum Run {
+    /// The contention scenarios (one slot, 100 slots), mail as configured by default.
+    Contention,
+    /// The mail burst: 1,000 slots, one booking each; mail to the SMTP sink on `port`, the
+    /// worker delivering (`held: false`) or not polling during the burst (`held: true`).
+    Burst { port: u16, held: bool },
+}
 
 struct Outcome {
     status: u16,
@@ -139,10 +156,10 @@ async fn run_scenario(
     }
 }
 
-async fn bench(backend: &'static str, url: String, dir: &std::path::Path) -> Vec<Report> {
+async fn bench(backend: &'static str, url: String, dir: &std::path::Path, run: Run) -> Vec<Report> {
     let (tx, rx) = tokio::sync::oneshot::channel::<u16>();
     let tx = std::sync::Mutex::new(Some(tx));
-    let figment = Figment::from(rocket::Config::release_default())
+    let mut figment = Figment::from(rocket::Config::release_default())
         .merge(("port", 0))
         .merge(("address", "127.0.0.1"))
         .merge(("log_level", "off"))
@@ -157,6 +174,11 @@ async fn bench(backend: &'static str, url: String, dir: &std::path::Path) -> Vec
         .merge(("static_dir", concat!(env!("CARGO_MANIFEST_DIR"), "/static")))
         .merge(("jwt_secret", "bench-secret-bench-secret-bench-secret-0123"))
         .merge(("booking_max_per_learner", 10));
+    if let Run::Burst { port, held } = run {
+        figment = figment
+            .merge(("smtp_url", format!("smtp://127.0.0.1:{port}")))
+            .merge(("mail_poll_milliseconds", if held { 3_600_000 } else { 50 }));
+    }
     let rocket = academy::app(figment)
         .attach(AdHoc::on_liftoff("port", move |r| {
             let port = r.config().port;
@@ -231,7 +253,11 @@ async fn bench(backend: &'static str, url: String, dir: &std::path::Path) -> Vec
         );
     }
     let base = (now / 3600 + 72) * 3600;
-    let slots: Vec<NewSlot> = (0..=SPREAD_SLOTS as i64)
+    let slot_count = match run {
+        Run::Contention => SPREAD_SLOTS + 1,
+        Run::Burst { .. } => LEARNERS,
+    };
+    let slots: Vec<NewSlot> = (0..slot_count as i64)
         .map(|i| NewSlot {
             starts_at: base + i * 3600,
             ends_at: base + i * 3600 + 1800,
@@ -247,7 +273,7 @@ async fn bench(backend: &'static str, url: String, dir: &std::path::Path) -> Vec
         .into_iter()
         .flatten()
         .collect();
-    assert_eq!(ids.len(), SPREAD_SLOTS + 1);
+    assert_eq!(ids.len(), slot_count);
 
     let shutdown = rocket.shutdown();
     let server = tokio::spawn(rocket.launch());
@@ -256,9 +282,39 @@ async fn bench(backend: &'static str, url: String, dir: &std::path::Path) -> Vec
         .expect("liftoff in time")
         .expect("port");
 
+    let mut reports = Vec::new();
+    if let Run::Burst { held, .. } = run {
+        let scenario = if held {
+            "burst: 1,000 bookings, 1,000 slots, mail worker held"
+        } else {
+            "burst: 1,000 bookings, 1,000 slots, mail worker delivering"
+        };
+        reports.push(
+            run_scenario(
+                backend,
+                scenario,
+                port,
+                &pool,
+                tokens
+                    .iter()
+                    .zip(&ids)
+                    .map(|(t, slot)| (*slot, t.clone()))
+                    .collect(),
+                &ids,
+            )
+            .await,
+        );
+        let (queued,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&pool)
+            .await
+            .expect("count the outbox");
+        assert_eq!(queued, 2 * LEARNERS as i64, "two confirmations per booking");
+        shutdown.notify();
+        let _ = server.await;
+        return reports;
+    }
     let one = ids[0];
     let spread = &ids[1..];
-    let mut reports = Vec::new();
     reports.push(
         run_scenario(
             backend,
@@ -321,14 +377,30 @@ async fn main() {
         "sqlite://{}?mode=rwc",
         dir.path().join("bench.db").display()
     );
-    reports.extend(bench("SQLite", sqlite, dir.path()).await);
+    reports.extend(bench("SQLite", sqlite, dir.path(), Run::Contention).await);
+    // The mail burst, both ways in the same run, each on a fresh database.
+    let (port, delivered) = smtp_sink::sink();
+    for held in [true, false] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        );
+        let before = delivered.load(std::sync::atomic::Ordering::SeqCst);
+        reports.extend(bench("SQLite", url, dir.path(), Run::Burst { port, held }).await);
+        let during = delivered.load(std::sync::atomic::Ordering::SeqCst) - before;
+        println!(
+            "mail worker {}: {during} messages delivered to the sink while that server ran",
+            if held { "held" } else { "delivering" }
+        );
+    }
 
     let pg_admin = std::env::var("BENCH_PG_URL")
         .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
     match fresh_pg_database(&pg_admin).await {
         Some((url, name)) => {
             let dir = tempfile::tempdir().expect("temp dir");
-            reports.extend(bench("PostgreSQL", url, dir.path()).await);
+            reports.extend(bench("PostgreSQL", url, dir.path(), Run::Contention).await);
             drop_pg_database(&pg_admin, &name).await;
         }
         None => eprintln!("PostgreSQL at {pg_admin} is not reachable: skipped"),

@@ -112,8 +112,12 @@ pub struct Config {
     pub password_reset_minutes: i64,
     /// An invitation link expires after this many days.
     pub invitation_days: i64,
-    /// How often (seconds) one process looks for sessions to remind people of.
+    /// How often (seconds) one process looks for sessions to remind people of (and for weekly
+    /// digests due).
     pub reminder_interval_seconds: u64,
+    /// Mail coordinators the weekly digest (Monday from 08:00 in their zone); `false` turns
+    /// the job off for the whole deployment.
+    pub weekly_digest: bool,
 }
 
 impl Default for Config {
@@ -167,6 +171,7 @@ impl Default for Config {
             password_reset_minutes: 30,
             invitation_days: 7,
             reminder_interval_seconds: 60,
+            weekly_digest: true,
         }
     }
 }

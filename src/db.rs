@@ -213,3 +213,42 @@ pub async fn claim_run(
     .context("claiming a periodic job")?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Start the periodic job `name` with the server: every `every` seconds, whichever process
+/// claims the turn ([`claim_run`]) runs `job(pool, now)`, which returns how many things it did
+/// (logged when not zero). Stops with the server.
+pub fn periodic<F, Fut>(name: &'static str, every: u64, job: F) -> AdHoc
+where
+    F: Fn(AnyPool, i64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = crate::error::Result<usize>> + Send + 'static,
+{
+    AdHoc::on_liftoff(name, move |rocket| {
+        Box::pin(async move {
+            let Some(db) = Db::fetch(rocket) else { return };
+            let pool = db.pool.clone();
+            let shutdown = rocket.shutdown();
+            let every = every.max(1);
+            let hold = i64::try_from(every).unwrap_or(60).saturating_sub(1).max(1);
+            tokio::spawn(async move {
+                loop {
+                    let now = crate::clock::now();
+                    match claim_run(&pool, name, now, hold).await {
+                        Ok(true) => match job(pool.clone(), now).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(job = name, done = n, "periodic job ran"),
+                            Err(e) => tracing::warn!(job = name, error = %e, "periodic job failed"),
+                        },
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!(job = name, error = %e, "periodic job not started")
+                        }
+                    }
+                    tokio::select! {
+                        _ = shutdown.clone() => break,
+                        _ = tokio::time::sleep(Duration::from_secs(every)) => {}
+                    }
+                }
+            });
+        })
+    })
+}

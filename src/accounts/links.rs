@@ -146,7 +146,7 @@ pub async fn invite(
 
 /// Store an invitation link for `user` and queue its mail (on `tx` when given, else in a
 /// transaction of its own). Returns when the link expires.
-async fn send_invitation(
+pub(super) async fn send_invitation(
     db: &Db,
     mailer: &Mailer,
     inviter: &Inviter<'_>,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use super::links;
+use super::onboarding::{self, ImportReport};
 use super::service::{self, SignIn};
 use super::store::Purpose;
 use crate::auth::policy::{self, Account};
@@ -17,6 +18,7 @@ use crate::auth::{self, password, CurrentUser, Keys, Role, Rotation, Staff};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
+use crate::ids::SmeId;
 use crate::json::JsonBody;
 use crate::mail::Mailer;
 use crate::orgs::{self, NewAccount, ProfileChange, User};
@@ -31,7 +33,8 @@ use crate::orgs::{self, NewAccount, ProfileChange, User};
     request_password_reset,
     complete_password_reset,
     create_invitation,
-    accept_invitation
+    accept_invitation,
+    import_invitations
 ))]
 pub struct Doc;
 
@@ -45,7 +48,8 @@ pub fn routes() -> Vec<Route> {
         request_password_reset,
         complete_password_reset,
         create_invitation,
-        accept_invitation
+        accept_invitation,
+        import_invitations
     ]
 }
 
@@ -176,6 +180,8 @@ pub struct ProfileBody {
     password: Option<PasswordChange>,
     /// Reminders of advisory sessions by email.
     email_reminders: Option<bool>,
+    /// The weekly progress digest by email (coordinators).
+    email_digest: Option<bool>,
 }
 
 #[utoipa::path(tag = "auth", request_body = ProfileBody,
@@ -243,6 +249,7 @@ async fn update_me(
             time_zone: body.time_zone.as_deref(),
             password_hash: new_hash.as_deref(),
             email_reminders: body.email_reminders,
+            email_digest: body.email_digest,
         },
     )
     .await?;
@@ -386,4 +393,64 @@ async fn accept_invitation(
     let user =
         links::choose_password(db, hasher, Purpose::Invitation, &body.token, body.password).await?;
     Ok(Json(issue(db, keys, user, None).await?))
+}
+
+/// The largest staff list accepted, in bytes.
+const MAX_CSV_BYTES: usize = 1 << 20;
+
+/// Invite the staff of an SME from a CSV file (the request body: `name` and `email` columns,
+/// optional `language` and `time_zone`; comma or semicolon separated, UTF-8 with or without
+/// BOM; headers in English, Spanish, Portuguese or Galician). Without `confirm=true` it is a
+/// preview: nothing is written, and each row says what would happen (`new`, `exists`,
+/// `unavailable`) or what is wrong with it (`error`, by field). With `confirm=true` the `new`
+/// rows are invited (422 and nobody invited while any row has an error). A second upload of the
+/// same file invites nobody twice.
+#[utoipa::path(tag = "organisations",
+    request_body(content = String, content_type = "text/csv"),
+    params(("id" = i64, Path, description = "SME id"),
+        ("confirm" = Option<bool>, Query, description = "send the invitations (default: preview only)")),
+    responses((status = 200, body = ImportReport), (status = 403), (status = 404),
+        (status = 413), (status = 422, description = "the file cannot be read, or (with `confirm`) a row has an error")),
+    security(("bearer" = [])))]
+#[post("/smes/<id>/invitations/import?<confirm>", data = "<file>")]
+#[allow(clippy::too_many_arguments)]
+async fn import_invitations(
+    db: &Db,
+    hasher: &State<password::Hasher>,
+    mailer: &State<Mailer>,
+    config: &State<Config>,
+    staff: Staff,
+    id: SmeId,
+    confirm: Option<bool>,
+    file: rocket::Data<'_>,
+) -> Result<Json<ImportReport>> {
+    use rocket::data::ToByteUnit;
+    let bytes = file
+        .open(MAX_CSV_BYTES.bytes())
+        .into_bytes()
+        .await
+        .map_err(|e| Error::BadRequest(format!("reading the file: {e}")))?;
+    if !bytes.is_complete() {
+        return Err(Error::PayloadTooLarge(format!(
+            "the file is larger than {} KiB",
+            MAX_CSV_BYTES / 1024
+        )));
+    }
+    let me = orgs::get_user(db, staff.id).await?;
+    let inviter = links::Inviter {
+        by: &staff,
+        by_name: &me.name,
+        days: config.invitation_days.max(1),
+    };
+    let report = onboarding::import(
+        db,
+        hasher,
+        mailer,
+        &inviter,
+        id.get(),
+        &bytes.into_inner(),
+        confirm.unwrap_or(false),
+    )
+    .await?;
+    Ok(Json(report))
 }

@@ -308,7 +308,7 @@ async fn record_past_outcome(
         after: None,
     };
     for b in store::list_bookings(db, super::BookingScope::Learner(learner), &filter).await? {
-        store::record_outcome(db, advisor, b.id, attended, notes, now).await?;
+        store::record_outcome(db, advisor, b.id, (attended, notes), now, None).await?;
     }
     Ok(())
 }

@@ -1,8 +1,11 @@
 //! The iCalendar (RFC 5545) invitation for a booking.
 //!
-//! Times are written in UTC (`...Z`), which every calendar program converts to the reader's
-//! zone: no VTIMEZONE to keep in step with the tz database. The UID never changes for a
-//! booking and SEQUENCE grows with each change, so an updated file replaces the old event.
+//! The session's start and end are written as local times of the reader's zone (`TZID=`),
+//! with a VTIMEZONE that lists that zone's offsets and changes (from the tz database, through
+//! jiff) from the session back to the change in force and on for a year, so Outlook and Google
+//! show the right local time even across a DST change. Without a zone (or with UTC) they are
+//! written in UTC (`...Z`). The UID never changes for a booking and SEQUENCE grows with each
+//! change, so an updated file replaces the old event.
 //!
 //! Written here rather than by the icalendar crate, which leaves parameter values (the `CN` of
 //! a person) unescaped: every value is escaped (TEXT) or cleaned (parameters, URIs) and every
@@ -30,6 +33,9 @@ pub struct Invite<'a> {
     pub url: Option<String>,
     pub organizer: (&'a str, &'a str),
     pub attendee: (&'a str, &'a str),
+    /// The reader's IANA zone (`Europe/Lisbon`): DTSTART and DTEND in its local time with a
+    /// VTIMEZONE. `None`, UTC or a name the tz database does not know: UTC times.
+    pub time_zone: Option<&'a str>,
 }
 
 /// `20260329T070000Z`
@@ -37,6 +43,93 @@ pub fn utc_stamp(ts: i64) -> String {
     jiff::Timestamp::from_second(ts)
         .map(|t| t.strftime("%Y%m%dT%H%M%SZ").to_string())
         .unwrap_or_default()
+}
+
+/// `20260329T090000`: the local wall-clock time of `ts` at `offset` seconds east of UTC.
+fn local_stamp(ts: jiff::Timestamp, offset: jiff::tz::Offset) -> String {
+    offset.to_datetime(ts).strftime("%Y%m%dT%H%M%S").to_string()
+}
+
+/// `+0100`, `-0230`, `+003045` (RFC 5545 UTC-OFFSET).
+fn utc_offset(offset: jiff::tz::Offset) -> String {
+    let total = offset.seconds();
+    let sign = if total < 0 { '-' } else { '+' };
+    let abs = total.unsigned_abs();
+    let (h, m, s) = (abs / 3600, abs / 60 % 60, abs % 60);
+    if s == 0 {
+        format!("{sign}{h:02}{m:02}")
+    } else {
+        format!("{sign}{h:02}{m:02}{s:02}")
+    }
+}
+
+/// The zone to write local times in: a known IANA zone that is not UTC itself.
+fn reader_zone(name: Option<&str>) -> Option<(String, jiff::tz::TimeZone)> {
+    let name = name?.trim();
+    let tz = jiff::tz::TimeZone::get(name).ok()?;
+    let iana = tz.iana_name()?.to_string();
+    (!matches!(
+        iana.as_str(),
+        "UTC" | "Etc/UTC" | "Etc/UCT" | "UCT" | "Zulu" | "Etc/Zulu"
+    ))
+    .then_some((iana, tz))
+}
+
+/// VTIMEZONE for `tz` (RFC 5545 section 3.6.5): one STANDARD or DAYLIGHT observance per
+/// offset change, from the change in force at `from` up to a year after `to`, each with its
+/// local start time (at the offset before the change), the offsets before and after, and the
+/// zone's abbreviation. A zone without changes gets one observance of its fixed offset.
+fn push_vtimezone(out: &mut String, name: &str, tz: &jiff::tz::TimeZone, from: i64, to: i64) {
+    use jiff::{Timestamp, ToSpan};
+    let (Ok(start), Ok(horizon)) = (
+        Timestamp::from_second(from),
+        Timestamp::from_second(to.saturating_add(366 * 86_400)),
+    ) else {
+        return;
+    };
+    push_line(out, "BEGIN:VTIMEZONE");
+    text_line(out, "TZID", name);
+    let mut changes: Vec<_> = tz
+        .preceding(start.checked_add(1.second()).unwrap_or(start))
+        .take(1)
+        .collect();
+    let after = changes.first().map_or(start, |t| t.timestamp());
+    changes.extend(
+        tz.following(after)
+            .take_while(|t| t.timestamp() <= horizon)
+            .filter(|t| t.timestamp() > after),
+    );
+    if changes.is_empty() {
+        let info = tz.to_offset_info(start);
+        let offset = utc_offset(info.offset());
+        let kind = if info.dst().is_dst() {
+            "DAYLIGHT"
+        } else {
+            "STANDARD"
+        };
+        push_line(out, &format!("BEGIN:{kind}"));
+        push_line(out, "DTSTART:19700101T000000");
+        push_line(out, &format!("TZOFFSETFROM:{offset}"));
+        push_line(out, &format!("TZOFFSETTO:{offset}"));
+        text_line(out, "TZNAME", info.abbreviation());
+        push_line(out, &format!("END:{kind}"));
+    }
+    for change in &changes {
+        let at = change.timestamp();
+        let before = tz.to_offset(at.checked_sub(1.second()).unwrap_or(at));
+        let kind = if change.dst().is_dst() {
+            "DAYLIGHT"
+        } else {
+            "STANDARD"
+        };
+        push_line(out, &format!("BEGIN:{kind}"));
+        push_line(out, &format!("DTSTART:{}", local_stamp(at, before)));
+        push_line(out, &format!("TZOFFSETFROM:{}", utc_offset(before)));
+        push_line(out, &format!("TZOFFSETTO:{}", utc_offset(change.offset())));
+        text_line(out, "TZNAME", change.abbreviation());
+        push_line(out, &format!("END:{kind}"));
+    }
+    push_line(out, "END:VTIMEZONE");
 }
 
 /// The longest content line, in octets, without its CRLF (RFC 5545 section 3.1).
@@ -147,6 +240,10 @@ pub fn render(invite: &Invite<'_>) -> String {
         "REQUEST"
     };
     push_line(&mut out, &format!("METHOD:{method}"));
+    let zone = reader_zone(invite.time_zone);
+    if let Some((name, tz)) = &zone {
+        push_vtimezone(&mut out, name, tz, invite.starts_at, invite.ends_at);
+    }
     push_line(&mut out, "BEGIN:VEVENT");
     text_line(&mut out, "UID", invite.uid);
     push_line(
@@ -162,10 +259,21 @@ pub fn render(invite: &Invite<'_>) -> String {
         "CONFIRMED"
     };
     push_line(&mut out, &format!("STATUS:{status}"));
+    for (name, ts) in [("DTSTART", invite.starts_at), ("DTEND", invite.ends_at)] {
+        match (&zone, jiff::Timestamp::from_second(ts)) {
+            (Some((tzid, tz)), Ok(at)) => push_line(
+                &mut out,
+                &format!(
+                    "{name};TZID={}:{}",
+                    param_value(tzid),
+                    local_stamp(at, tz.to_offset(at))
+                ),
+            ),
+            _ => push_line(&mut out, &format!("{name}:{}", utc_stamp(ts))),
+        }
+    }
     for (name, ts) in [
         ("DTSTAMP", invite.now),
-        ("DTSTART", invite.starts_at),
-        ("DTEND", invite.ends_at),
         ("CREATED", invite.created_at),
         ("LAST-MODIFIED", invite.updated_at),
     ] {
@@ -206,6 +314,7 @@ mod tests {
             url: Some("http://127.0.0.1:8000/bookings/7".into()),
             organizer: ("Inês Sousa", "ines@hub.example"),
             attendee: ("João Gonçalves", "joao@sme.example"),
+            time_zone: None,
         })
     }
 
@@ -248,6 +357,101 @@ mod tests {
         );
     }
 
+    fn zoned(tz: &str, starts_at: &str, hours: i64) -> String {
+        let start = crate::clock::parse_rfc3339(starts_at).unwrap();
+        render(&Invite {
+            method_cancel: false,
+            uid: "booking-9-z@academy.example",
+            sequence: 0,
+            cancelled: false,
+            starts_at: start,
+            ends_at: start + hours * 3600,
+            updated_at: 1_700_000_000,
+            created_at: 1_700_000_000,
+            now: 1_700_000_100,
+            summary: "s".into(),
+            description: "d".into(),
+            location: "l",
+            url: None,
+            organizer: ("A", "a@x.example"),
+            attendee: ("B", "b@x.example"),
+            time_zone: Some(tz),
+        })
+    }
+
+    /// The logical lines between `BEGIN:VTIMEZONE` and `END:VTIMEZONE`.
+    fn vtimezone(text: &str) -> Vec<String> {
+        check_lines(text)
+            .into_iter()
+            .skip_while(|l| l != "BEGIN:VTIMEZONE")
+            .take_while(|l| l != "END:VTIMEZONE")
+            .collect()
+    }
+
+    #[test]
+    fn local_times_with_the_zone_in_force_across_dst() {
+        // The Monday after the spring change: Lisbon and the Canaries at +01, Madrid at +02.
+        for (tz, local) in [
+            ("Europe/Lisbon", "20260330T080000"),
+            ("Atlantic/Canary", "20260330T080000"),
+            ("Europe/Madrid", "20260330T090000"),
+        ] {
+            let text = zoned(tz, "2026-03-30T07:00:00Z", 1);
+            assert!(
+                text.contains(&format!("DTSTART;TZID={tz}:{local}")),
+                "{text}"
+            );
+            let parsed: Calendar = text.parse().expect("parses");
+            let event = parsed.events().next().unwrap();
+            assert!(matches!(
+                event.get_start(),
+                Some(DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { ref tzid, .. })) if tzid == tz
+            ));
+            let vtz = vtimezone(&text);
+            assert_eq!(vtz[1], format!("TZID:{tz}"));
+            // The spring change in force (DAYLIGHT), then autumn and spring of the next year.
+            let begins: Vec<&String> = vtz.iter().filter(|l| l.starts_with("BEGIN:")).collect();
+            assert_eq!(begins[1], "BEGIN:DAYLIGHT", "{vtz:?}");
+            assert_eq!(begins[2], "BEGIN:STANDARD", "{vtz:?}");
+            assert!(begins.len() >= 4, "{vtz:?}");
+        }
+        let lisbon = vtimezone(&zoned("Europe/Lisbon", "2026-03-30T07:00:00Z", 1));
+        let daylight: Vec<&str> = lisbon[3..9].iter().map(String::as_str).collect();
+        assert_eq!(
+            daylight,
+            [
+                "DTSTART:20260329T010000",
+                "TZOFFSETFROM:+0000",
+                "TZOFFSETTO:+0100",
+                "TZNAME:WEST",
+                "END:DAYLIGHT",
+                "BEGIN:STANDARD",
+            ]
+        );
+        let madrid = vtimezone(&zoned("Europe/Madrid", "2026-10-26T09:00:00Z", 1));
+        assert!(
+            madrid.iter().any(|l| l == "DTSTART:20261025T030000"),
+            "autumn change at 03:00 CEST: {madrid:?}"
+        );
+        assert!(madrid.contains(&"TZOFFSETFROM:+0200".to_string()));
+    }
+
+    #[test]
+    fn utc_or_unknown_zones_stay_in_utc() {
+        for tz in ["UTC", "Etc/UTC", "Mars/Olympus", ""] {
+            let text = zoned(tz, "2026-03-30T07:00:00Z", 1);
+            assert!(!text.contains("VTIMEZONE"), "{tz}: {text}");
+            assert!(text.contains("DTSTART:20260330T070000Z"), "{tz}: {text}");
+        }
+        // A zone without changes gets one fixed observance.
+        let text = zoned("Asia/Kolkata", "2026-03-30T07:00:00Z", 1);
+        assert!(
+            text.contains("DTSTART;TZID=Asia/Kolkata:20260330T123000"),
+            "{text}"
+        );
+        assert!(text.contains("TZOFFSETTO:+0530"), "{text}");
+    }
+
     /// Every line of `text` (CRLF-terminated) is at most 75 octets and holds no control
     /// character; returns the unfolded logical lines.
     fn check_lines(text: &str) -> Vec<String> {
@@ -285,6 +489,7 @@ mod tests {
             url: Some("http://127.0.0.1:8000/api/bookings/1".into()),
             organizer: (name, email),
             attendee: (name, email),
+            time_zone: None,
         })
     }
 

@@ -1,7 +1,7 @@
 //! What a booking tells people by mail: the confirmation (to the learner and the advisor, each
 //! in their language and zone, with the invitation attached as METHOD:REQUEST and the same UID
-//! as the download), the cancellation (METHOD:CANCEL, SEQUENCE raised) and the reminders 24
-//! hours and 1 hour before. Pure: the store reads the [`Parties`] inside the booking's
+//! as the download), the cancellation (METHOD:CANCEL, SEQUENCE raised), the reminders 24
+//! hours and 1 hour before, and the outcome the advisor recorded. Pure: the store reads the [`Parties`] inside the booking's
 //! transaction and queues what these functions return.
 
 use super::ics;
@@ -86,8 +86,9 @@ impl Parties {
         }
     }
 
-    /// The calendar file: the same UID and SEQUENCE as `GET /api/bookings/{id}/invite.ics`.
-    fn invite(&self, cancelled: bool, now: i64, mailer: &Mailer) -> String {
+    /// The calendar file: the same UID and SEQUENCE as `GET /api/bookings/{id}/invite.ics`, its
+    /// times in the reader's zone.
+    fn invite(&self, cancelled: bool, now: i64, mailer: &Mailer, side: &Side<'_>) -> String {
         let topic = self.topic.label();
         ics::render(&ics::Invite {
             method_cancel: cancelled,
@@ -105,9 +106,10 @@ impl Parties {
                 self.advisor_name, self.learner_name, self.sme_name
             ),
             location: &self.location,
-            url: Some(mailer.page("#/advice")),
+            url: Some(bookings_page(side, mailer)),
             organizer: (&self.advisor_name, &self.advisor_email),
             attendee: (&self.learner_name, &self.learner_email),
+            time_zone: Some(side.time_zone),
         })
     }
 }
@@ -122,7 +124,6 @@ fn bookings_page(side: &Side<'_>, mailer: &Mailer) -> String {
 
 /// The confirmation to both sides.
 pub fn confirmation(p: &Parties, now: i64, mailer: &Mailer) -> Vec<Outgoing> {
-    let ics = p.invite(false, now, mailer);
     [p.learner(), p.advisor()]
         .iter()
         .map(|side| {
@@ -150,7 +151,7 @@ pub fn confirmation(p: &Parties, now: i64, mailer: &Mailer) -> Vec<Outgoing> {
                 side.name,
                 &letter,
             )
-            .with_calendar(ics.clone())
+            .with_calendar(p.invite(false, now, mailer, side))
         })
         .collect()
 }
@@ -163,7 +164,6 @@ pub fn cancellation(
     now: i64,
     mailer: &Mailer,
 ) -> Vec<Outgoing> {
-    let ics = p.invite(true, now, mailer);
     [p.learner(), p.advisor()]
         .iter()
         .map(|side| {
@@ -182,7 +182,7 @@ pub fn cancellation(
                 side.name,
                 &letter,
             )
-            .with_calendar(ics.clone())
+            .with_calendar(p.invite(true, now, mailer, side))
         })
         .collect()
 }
@@ -221,4 +221,31 @@ pub fn reminders(p: &Parties, hours: i64, mailer: &Mailer) -> Vec<Outgoing> {
             ))
         })
         .collect()
+}
+
+/// The outcome the advisor recorded, to the learner (the notes are not in it). Queued once per
+/// booking and outcome: recording the same outcome again (to edit the notes) sends nothing,
+/// correcting attended to no-show (or back) does.
+pub fn outcome(p: &Parties, attended: bool, mailer: &Mailer) -> Vec<Outgoing> {
+    let side = p.learner();
+    let letter = texts::outcome_recorded(
+        side.lang,
+        side.name,
+        &p.advisor_name,
+        attended,
+        &p.session(&side),
+        &bookings_page(&side, mailer),
+    );
+    vec![Outgoing::new(
+        Kind::OutcomeRecorded,
+        Some(side.user_id),
+        side.email,
+        side.name,
+        &letter,
+    )
+    .once(format!(
+        "outcome:booking:{}:attended:{}",
+        p.booking_id,
+        u8::from(attended)
+    ))]
 }

@@ -4,14 +4,10 @@
 //! A booking made less than a lead time ahead gets no reminder for that lead (its
 //! confirmation has just been sent).
 
-use std::time::Duration;
-
 use rocket::fairing::AdHoc;
-use rocket_db_pools::Database;
 use sqlx::AnyPool;
 
 use super::{mails, store};
-use crate::clock::now;
 use crate::config::Config;
 use crate::error::Result;
 use crate::mail::Mailer;
@@ -38,39 +34,15 @@ pub async fn queue_due(db: &AnyPool, mailer: &Mailer, now: i64) -> Result<usize>
     Ok(queued)
 }
 
-/// The periodic job, started with the server.
-pub fn stage() -> AdHoc {
-    AdHoc::on_liftoff("Booking reminders", |rocket| {
-        Box::pin(async move {
-            let (Some(db), Some(mailer), Some(config)) = (
-                crate::db::Db::fetch(rocket),
-                rocket.state::<Mailer>(),
-                rocket.state::<Config>(),
-            ) else {
-                return;
-            };
-            let pool = db.pool.clone();
+/// The periodic job, started with the server (every `reminder_interval_seconds`).
+pub fn stage(config: &Config, mailer: Mailer) -> AdHoc {
+    let mailer = std::sync::Arc::new(mailer);
+    crate::db::periodic(
+        "booking_reminders",
+        config.reminder_interval_seconds,
+        move |pool, now| {
             let mailer = mailer.clone();
-            let every = config.reminder_interval_seconds.max(1);
-            let shutdown = rocket.shutdown();
-            tokio::spawn(async move {
-                let hold = i64::try_from(every).unwrap_or(60).saturating_sub(1).max(1);
-                loop {
-                    match crate::db::claim_run(&pool, "booking_reminders", now(), hold).await {
-                        Ok(true) => match queue_due(&pool, &mailer, now()).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(queued = n, "booking reminders queued"),
-                            Err(e) => tracing::warn!(error = %e, "booking reminders failed"),
-                        },
-                        Ok(false) => {}
-                        Err(e) => tracing::warn!(error = %e, "booking reminders not started"),
-                    }
-                    tokio::select! {
-                        _ = shutdown.clone() => break,
-                        _ = tokio::time::sleep(Duration::from_secs(every)) => {}
-                    }
-                }
-            });
-        })
-    })
+            async move { queue_due(&pool, &mailer, now).await }
+        },
+    )
 }

@@ -574,16 +574,19 @@ pub async fn withdraw_slot(
     Ok(Withdrawal::Done)
 }
 
-/// Record attended / no-show and the advisor's notes on an active booking of this advisor.
+/// Record attended / no-show and the advisor's notes on an active booking of this advisor,
+/// and (with a mailer) tell the learner in the same transaction.
 #[instrument(skip_all)]
 pub async fn record_outcome(
     db: &AnyPool,
     advisor_id: i64,
     booking_id: i64,
-    attended: bool,
-    notes: &str,
+    outcome: (bool, &str),
     now: i64,
+    mailer: Option<&Mailer>,
 ) -> Result<bool> {
+    let (attended, notes) = outcome;
+    let mut tx = db.begin().await.context("starting an outcome")?;
     let done = sqlx::query(
         "UPDATE bookings SET attended = $3, outcome_notes = $4, outcome_at = $5, updated_at = $5
          WHERE id = $1 AND status = 'active'
@@ -594,10 +597,18 @@ pub async fn record_outcome(
     .bind(i64::from(attended))
     .bind(notes)
     .bind(now)
-    .execute(db)
+    .execute(&mut *tx)
     .await
     .context("recording outcome")?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    if let Some(mailer) = mailer {
+        let p = parties(&mut tx, booking_id).await?;
+        queue(&mut tx, &mails::outcome(&p, attended, mailer)).await?;
+    }
+    tx.commit().await.context("saving outcome")?;
+    Ok(true)
 }
 
 #[derive(sqlx::FromRow)]

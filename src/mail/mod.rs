@@ -33,6 +33,7 @@ pub fn worker_policy(config: &crate::config::Config) -> std::result::Result<Poli
 
 use crate::clock::now;
 use crate::error::Result;
+pub use crate::orgs::MailList;
 
 /// What a message is (stored as text; one `.eml` file name part).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,8 @@ pub enum Kind {
     BookingCancelled,
     Reminder,
     CourseCompleted,
+    OutcomeRecorded,
+    Digest,
 }
 
 impl Kind {
@@ -54,6 +57,8 @@ impl Kind {
             Kind::BookingCancelled => "booking_cancelled",
             Kind::Reminder => "reminder",
             Kind::CourseCompleted => "course_completed",
+            Kind::OutcomeRecorded => "outcome_recorded",
+            Kind::Digest => "digest",
         }
     }
 }
@@ -118,6 +123,12 @@ impl Outgoing {
     }
 }
 
+/// Whether a message with this dedupe key was ever queued (a periodic job skips the work of
+/// writing it again).
+pub async fn is_queued(db: &sqlx::AnyPool, dedupe_key: &str) -> Result<bool> {
+    store::is_queued(db, dedupe_key).await
+}
+
 /// Queue `message` inside the caller's transaction. `false` when its dedupe key was already
 /// used (the message exists).
 pub async fn enqueue(conn: &mut AnyConnection, message: &Outgoing) -> Result<bool> {
@@ -162,29 +173,43 @@ impl Mailer {
 
     /// The one-click unsubscribe link of a user's reminders.
     pub fn unsubscribe_url(&self, user_id: i64) -> String {
+        self.unsubscribe_url_for(user_id, MailList::Reminders)
+    }
+
+    /// The one-click unsubscribe link of one kind of optional mail (`list=digest` for the
+    /// digest; reminders' links carry no `list`).
+    pub fn unsubscribe_url_for(&self, user_id: i64, list: MailList) -> String {
+        let list_param = match list {
+            MailList::Reminders => "",
+            MailList::Digest => "&list=digest",
+        };
         format!(
-            "{}/api/mail/unsubscribe?user={user_id}&token={}",
+            "{}/api/mail/unsubscribe?user={user_id}{list_param}&token={}",
             self.inner.public_url,
-            self.sign(user_id)
+            self.sign(user_id, list)
         )
     }
 
-    /// The MAC of a user's unsubscribe link (HMAC-SHA256 over `unsubscribe:<id>`).
-    fn mac(&self, user_id: i64) -> Hmac<Sha256> {
+    /// The MAC of a user's unsubscribe link (HMAC-SHA256 over `unsubscribe:<id>` for
+    /// reminders, `unsubscribe:digest:<id>` for the digest).
+    fn mac(&self, user_id: i64, list: MailList) -> Hmac<Sha256> {
         // HMAC accepts a key of any length: this cannot fail.
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.inner.link_key)
             .expect("HMAC takes a key of any length");
-        mac.update(format!("unsubscribe:{user_id}").as_bytes());
+        match list {
+            MailList::Reminders => mac.update(format!("unsubscribe:{user_id}").as_bytes()),
+            MailList::Digest => mac.update(format!("unsubscribe:digest:{user_id}").as_bytes()),
+        }
         mac
     }
 
-    fn sign(&self, user_id: i64) -> String {
-        hex::encode(self.mac(user_id).finalize().into_bytes())
+    fn sign(&self, user_id: i64, list: MailList) -> String {
+        hex::encode(self.mac(user_id, list).finalize().into_bytes())
     }
 
-    fn verify(&self, user_id: i64, token: &str) -> bool {
+    fn verify(&self, user_id: i64, list: MailList, token: &str) -> bool {
         match hex::decode(token) {
-            Ok(given) => self.mac(user_id).verify_slice(&given).is_ok(),
+            Ok(given) => self.mac(user_id, list).verify_slice(&given).is_ok(),
             Err(_) => false,
         }
     }
@@ -203,14 +228,21 @@ mod tests {
         let url = m.unsubscribe_url(7);
         assert!(url.starts_with("https://academy.example/api/mail/unsubscribe?user=7&token="));
         let token = url.rsplit("token=").next().unwrap();
-        assert!(m.verify(7, token));
-        assert!(!m.verify(8, token));
-        assert!(!m.verify(7, "00"));
-        assert!(!m.verify(7, "not hex"));
+        assert!(m.verify(7, MailList::Reminders, token));
+        assert!(!m.verify(8, MailList::Reminders, token));
+        assert!(
+            !m.verify(7, MailList::Digest, token),
+            "one list's link is not another's"
+        );
+        assert!(!m.verify(7, MailList::Reminders, "00"));
+        assert!(!m.verify(7, MailList::Reminders, "not hex"));
+        let digest = m.unsubscribe_url_for(7, MailList::Digest);
+        assert!(digest.contains("&list=digest&token="));
+        assert!(m.verify(7, MailList::Digest, digest.rsplit("token=").next().unwrap()));
         let other = Mailer::new(
             "https://academy.example",
             "another-secret-another-secret-xx",
         );
-        assert!(!other.verify(7, token));
+        assert!(!other.verify(7, MailList::Reminders, token));
     }
 }

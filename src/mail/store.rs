@@ -37,6 +37,16 @@ pub async fn insert(conn: &mut AnyConnection, m: &Outgoing, now: i64) -> Result<
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether a message with this dedupe key was ever queued.
+pub async fn is_queued(db: &AnyPool, dedupe_key: &str) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM outbox WHERE dedupe_key = $1")
+        .bind(dedupe_key)
+        .fetch_optional(db)
+        .await
+        .context("looking for a queued message")?;
+    Ok(row.is_some())
+}
+
 /// A claimed message, ready to send.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Queued {

@@ -449,6 +449,153 @@ pub fn course_completed(lang: Lang, name: &str, course: &str, verify_url: &str) 
     }
 }
 
+/// The learner's session was recorded by the advisor: attended, or a no-show.
+pub fn outcome_recorded(
+    lang: Lang,
+    name: &str,
+    advisor: &str,
+    attended: bool,
+    s: &Session<'_>,
+    link: &str,
+) -> Letter {
+    let topic = topic(lang, s.topic);
+    let first = match (lang, attended) {
+        (Lang::En, true) => format!("{advisor} recorded your advisory session on {topic} as attended. Thank you for coming."),
+        (Lang::En, false) => format!("{advisor} recorded that you did not attend your advisory session on {topic}."),
+        (Lang::Es, true) => format!("{advisor} ha registrado tu sesión de asesoramiento sobre {topic} como realizada. Gracias por asistir."),
+        (Lang::Es, false) => format!("{advisor} ha registrado que no asististe a tu sesión de asesoramiento sobre {topic}."),
+        (Lang::Pt, true) => format!("{advisor} registou a sua sessão de aconselhamento sobre {topic} como realizada. Obrigado pela presença."),
+        (Lang::Pt, false) => format!("{advisor} registou que não compareceu à sua sessão de aconselhamento sobre {topic}."),
+        (Lang::Gl, true) => format!("{advisor} rexistrou a túa sesión de asesoramento sobre {topic} como realizada. Grazas por asistir."),
+        (Lang::Gl, false) => format!("{advisor} rexistrou que non asististe á túa sesión de asesoramento sobre {topic}."),
+    };
+    let mut paragraphs = vec![first];
+    paragraphs.extend(session_lines(lang, s));
+    if !attended {
+        paragraphs.push(
+            t(
+                lang,
+                "If this is a mistake, tell your coordinator; you can book a new session on the advice page.",
+                "Si es un error, díselo a tu coordinador; puedes reservar otra sesión en la página de asesoramiento.",
+                "Se for um engano, informe o seu coordenador; pode marcar outra sessão na página de aconselhamento.",
+                "Se é un erro, dillo á túa persoa coordinadora; podes reservar outra sesión na páxina de asesoramento.",
+            )
+            .into(),
+        );
+    }
+    Letter {
+        lang,
+        subject: match (lang, attended) {
+            (Lang::En, true) => format!("Session recorded: {topic} with {advisor}"),
+            (Lang::En, false) => format!("Missed session: {topic} with {advisor}"),
+            (Lang::Es, true) => format!("Sesión registrada: {topic} con {advisor}"),
+            (Lang::Es, false) => format!("Sesión no realizada: {topic} con {advisor}"),
+            (Lang::Pt, true) => format!("Sessão registada: {topic} com {advisor}"),
+            (Lang::Pt, false) => format!("Sessão em falta: {topic} com {advisor}"),
+            (Lang::Gl, true) => format!("Sesión rexistrada: {topic} con {advisor}"),
+            (Lang::Gl, false) => format!("Sesión non realizada: {topic} con {advisor}"),
+        },
+        greeting: greeting(lang, name),
+        paragraphs,
+        action: Some((
+            t(
+                lang,
+                "Open my bookings",
+                "Ver mis reservas",
+                "Ver as minhas marcações",
+                "Ver as miñas reservas",
+            )
+            .into(),
+            link.into(),
+        )),
+        footer: vec![automatic(lang)],
+    }
+}
+
+/// One SME in a coordinator's weekly digest.
+#[derive(Debug, Clone)]
+pub struct DigestLine {
+    pub sme: String,
+    pub learners: i64,
+    /// Invited people who have not chosen a password yet.
+    pub invited: i64,
+    /// Courses completed in the last seven days, and ever.
+    pub completed_week: i64,
+    pub completed: i64,
+    pub certificates: i64,
+}
+
+/// A coordinator's weekly digest of their partner's SMEs: the week's completions first, then
+/// one line per SME (most active first; the caller orders and cuts the list).
+pub fn weekly_digest(
+    lang: Lang,
+    name: &str,
+    partner: &str,
+    lines: &[DigestLine],
+    more: usize,
+    link: &str,
+) -> Letter {
+    let week: i64 = lines.iter().map(|l| l.completed_week).sum();
+    let smes = lines.len() + more;
+    let mut paragraphs = vec![match lang {
+        Lang::En => format!("In the last seven days the learners of {partner}'s {smes} SMEs completed {week} course(s)."),
+        Lang::Es => format!("En los últimos siete días, el personal de las {smes} pymes de {partner} completó {week} curso(s)."),
+        Lang::Pt => format!("Nos últimos sete dias, os formandos das {smes} PME de {partner} concluíram {week} curso(s)."),
+        Lang::Gl => format!("Nos últimos sete días, o persoal das {smes} pemes de {partner} completou {week} curso(s)."),
+    }];
+    for l in lines {
+        paragraphs.push(match lang {
+            Lang::En => format!(
+                "{}: {} this week, {} in total · {} learner(s), {} invited · {} certificate(s)",
+                l.sme, l.completed_week, l.completed, l.learners, l.invited, l.certificates
+            ),
+            Lang::Es => format!(
+                "{}: {} esta semana, {} en total · {} participante(s), {} invitado(s) · {} certificado(s)",
+                l.sme, l.completed_week, l.completed, l.learners, l.invited, l.certificates
+            ),
+            Lang::Pt => format!(
+                "{}: {} esta semana, {} no total · {} formando(s), {} convidado(s) · {} certificado(s)",
+                l.sme, l.completed_week, l.completed, l.learners, l.invited, l.certificates
+            ),
+            Lang::Gl => format!(
+                "{}: {} esta semana, {} en total · {} participante(s), {} convidado(s) · {} certificado(s)",
+                l.sme, l.completed_week, l.completed, l.learners, l.invited, l.certificates
+            ),
+        });
+    }
+    if more > 0 {
+        paragraphs.push(match lang {
+            Lang::En => format!("… and {more} more SME(s) without activity this week."),
+            Lang::Es => format!("… y {more} pyme(s) más sin actividad esta semana."),
+            Lang::Pt => format!("… e mais {more} PME sem atividade esta semana."),
+            Lang::Gl => format!("… e {more} peme(s) máis sen actividade esta semana."),
+        });
+    }
+    Letter {
+        lang,
+        subject: match lang {
+            Lang::En => format!("Weekly progress: {partner}, {week} course(s) completed"),
+            Lang::Es => format!("Resumen semanal: {partner}, {week} curso(s) completado(s)"),
+            Lang::Pt => format!("Resumo semanal: {partner}, {week} curso(s) concluído(s)"),
+            Lang::Gl => format!("Resumo semanal: {partner}, {week} curso(s) completado(s)"),
+        },
+        greeting: greeting(lang, name),
+        paragraphs,
+        action: Some((t(lang, "Open the reports", "Ver los informes", "Ver os relatórios", "Ver os informes").into(), link.into())),
+        footer: vec![
+            t(
+                lang,
+                "You get this digest every Monday as a coordinator; turn it off in your profile or with the unsubscribe link of this message.",
+                "Recibes este resumen cada lunes como coordinador; desactívalo en tu perfil o con el enlace de baja de este mensaje.",
+                "Recebe este resumo todas as segundas-feiras como coordenador; desative-o no seu perfil ou com a ligação de cancelamento desta mensagem.",
+                "Recibes este resumo cada luns como persoa coordinadora; desactívao no teu perfil ou coa ligazón de baixa desta mensaxe.",
+            )
+            .into(),
+            automatic(lang),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

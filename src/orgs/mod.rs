@@ -10,12 +10,13 @@ use crate::auth::{CurrentUser, Role};
 
 pub use routes::{routes, Doc};
 pub use service::{
-    check_account, create_checked, insert_checked, managed, CheckedAccount, NewAccount,
+    check_account, check_invitee, create_checked, insert_checked, managed, CheckedAccount,
+    NewAccount,
 };
 pub use store::{
     get_active_user, get_sme, get_user, insert_partner, insert_sme, insert_user, list_partners,
-    list_smes, login_lookup, password_hash, set_chosen_password, set_email_reminders,
-    set_password_hash, update_profile, NewSme, NewUser, ProfileChange,
+    list_smes, login_lookup, password_hash, set_chosen_password, set_mail_list, set_password_hash,
+    update_profile, users_by_email, MailList, NewSme, NewUser, ProfileChange,
 };
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -32,6 +33,8 @@ pub struct User {
     pub disabled: bool,
     /// Reminders of advisory sessions by email (security mail is always sent).
     pub email_reminders: bool,
+    /// The weekly progress digest by email (coordinators).
+    pub email_digest: bool,
     /// Invited and not yet signed in: the person has not chosen a password.
     pub invited: bool,
     /// Access tokens issued before the last bump stop working (never shown to clients).

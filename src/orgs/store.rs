@@ -21,6 +21,7 @@ struct UserRow {
     disabled_at: Option<i64>,
     token_version: i64,
     email_reminders: i64,
+    email_digest: i64,
     invited_at: Option<i64>,
 }
 
@@ -40,6 +41,7 @@ impl UserRow {
             time_zone: self.time_zone,
             disabled: self.disabled_at.is_some(),
             email_reminders: self.email_reminders != 0,
+            email_digest: self.email_digest != 0,
             invited: self.invited_at.is_some(),
             token_version: self.token_version,
         })
@@ -48,7 +50,7 @@ impl UserRow {
 
 const USER_COLUMNS: &str =
     "id, email, name, role, sme_id, partner_id, locale, time_zone, disabled_at, token_version, \
-     email_reminders, invited_at";
+     email_reminders, email_digest, invited_at";
 
 #[derive(sqlx::FromRow)]
 struct PartnerRow {
@@ -207,10 +209,23 @@ pub struct NewUser<'a> {
     pub invited_at: Option<i64>,
 }
 
-/// Turn reminder mail on or off (404 for no such user).
+/// Which mail a person may turn off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailList {
+    /// Reminders of advisory sessions.
+    Reminders,
+    /// The coordinators' weekly progress digest.
+    Digest,
+}
+
+/// Turn a kind of optional mail on or off (404 for no such user).
 #[instrument(skip_all)]
-pub async fn set_email_reminders(db: &AnyPool, user_id: i64, on: bool) -> Result<()> {
-    let done = sqlx::query("UPDATE users SET email_reminders = $1 WHERE id = $2")
+pub async fn set_mail_list(db: &AnyPool, user_id: i64, list: MailList, on: bool) -> Result<()> {
+    let sql = match list {
+        MailList::Reminders => "UPDATE users SET email_reminders = $1 WHERE id = $2",
+        MailList::Digest => "UPDATE users SET email_digest = $1 WHERE id = $2",
+    };
+    let done = sqlx::query(sql)
         .bind(i64::from(on))
         .bind(user_id)
         .execute(db)
@@ -286,6 +301,29 @@ where
             }
         })?;
     row.into_user()
+}
+
+/// The accounts that hold any of `emails` (normalized), disabled and removed ones too: their
+/// addresses stay taken. One statement per 500 addresses.
+#[instrument(skip_all)]
+pub async fn users_by_email(db: &AnyPool, emails: &[String]) -> Result<Vec<User>> {
+    let mut users = Vec::new();
+    for chunk in emails.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email IN ({})",
+            marks.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, UserRow>(&sql);
+        for email in chunk {
+            query = query.bind(email);
+        }
+        let rows = query.fetch_all(db).await.context("looking up addresses")?;
+        for row in rows {
+            users.push(row.into_user()?);
+        }
+    }
+    Ok(users)
 }
 
 #[instrument(skip_all)]
@@ -475,6 +513,7 @@ pub struct ProfileChange<'a> {
     pub time_zone: Option<&'a str>,
     pub password_hash: Option<&'a str>,
     pub email_reminders: Option<bool>,
+    pub email_digest: Option<bool>,
 }
 
 /// A new password also bumps the token version: every access token of the user stops working.
@@ -485,7 +524,8 @@ pub async fn update_profile(db: &AnyPool, id: i64, change: &ProfileChange<'_>) -
          time_zone = COALESCE($4, time_zone), password_hash = COALESCE($5, password_hash),
          token_version = token_version + CASE WHEN $5 IS NULL THEN 0 ELSE 1 END,
          invited_at = CASE WHEN $5 IS NULL THEN invited_at ELSE NULL END,
-         email_reminders = COALESCE($6, email_reminders)
+         email_reminders = COALESCE($6, email_reminders),
+         email_digest = COALESCE($7, email_digest)
          WHERE id = $1",
     )
     .bind(id)
@@ -494,6 +534,7 @@ pub async fn update_profile(db: &AnyPool, id: i64, change: &ProfileChange<'_>) -
     .bind(change.time_zone)
     .bind(change.password_hash)
     .bind(change.email_reminders.map(i64::from))
+    .bind(change.email_digest.map(i64::from))
     .execute(db)
     .await
     .context("updating profile")?;

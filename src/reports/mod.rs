@@ -1,9 +1,11 @@
 //! Coordinator reports: completions per SME and course (JSON and CSV), per-SME summaries and
-//! the programme indicators. Coordinators see their partner's SMEs only; admins all.
+//! the programme indicators; the weekly digest mailed to coordinators. Coordinators see their partner's SMEs only; admins all.
 
 pub mod csv;
+pub mod digest;
 pub mod indicators;
 mod routes;
 mod store;
 
+pub use digest::stage as digest_stage;
 pub use routes::{routes, Doc};

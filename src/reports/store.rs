@@ -99,3 +99,42 @@ pub async fn completion_times(db: &AnyPool, partner: Option<i64>) -> Result<Vec<
     .await
     .context("indicators")
 }
+
+/// A coordinator who wants the weekly digest (active, password chosen).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DigestReader {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub locale: String,
+    pub time_zone: String,
+    pub partner_id: i64,
+    pub partner_name: String,
+}
+
+#[instrument(skip_all)]
+pub async fn digest_readers(db: &AnyPool) -> Result<Vec<DigestReader>> {
+    sqlx::query_as(
+        "SELECT u.id, u.name, u.email, u.locale, u.time_zone, u.partner_id, \
+         p.name AS partner_name FROM users u JOIN partners p ON p.id = u.partner_id \
+         WHERE u.role = 'coordinator' AND u.email_digest = 1 AND u.disabled_at IS NULL \
+         AND u.removed_at IS NULL AND u.invited_at IS NULL ORDER BY u.id",
+    )
+    .fetch_all(db)
+    .await
+    .context("finding digest readers")
+}
+
+/// `(sme_id, invited)`: learners of a partner's SMEs invited and not yet signed in.
+#[instrument(skip_all)]
+pub async fn invited_per_sme(db: &AnyPool, partner: i64) -> Result<Vec<(i64, i64)>> {
+    sqlx::query_as(
+        "SELECT u.sme_id, COUNT(*) FROM users u JOIN smes s ON s.id = u.sme_id \
+         WHERE s.partner_id = $1 AND u.invited_at IS NOT NULL AND u.removed_at IS NULL \
+         GROUP BY u.sme_id",
+    )
+    .bind(partner)
+    .fetch_all(db)
+    .await
+    .context("counting invitations")
+}

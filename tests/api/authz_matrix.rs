@@ -991,6 +991,47 @@ fn cells(key: &str, who: Who, s: &Setup) -> Option<Vec<Probe>> {
                 ))),
             }
         }
+        "POST /api/smes/{id}/invitations/import" => {
+            let csv = |email: &str| {
+                (
+                    ContentType::new("text", "csv"),
+                    format!("name;email\nIvo Importedvictim;{email}\n").into_bytes(),
+                )
+            };
+            let import = |sme: i64| {
+                p(
+                    Post,
+                    format!("/api/smes/{sme}/invitations/import?confirm=true"),
+                )
+            };
+            match who {
+                Coordinator => vec![
+                    import(s.sme_a2)
+                        .raw(csv("ivo.csv@new.example"))
+                        .expect(&[200]),
+                    import(s.sme_b)
+                        .what("another partner's SME")
+                        .raw(csv("ivo2.csv@new.example"))
+                        .expect(&[404]),
+                ],
+                ForeignCoordinator => vec![
+                    import(s.sme_b)
+                        .raw(csv("iria.csv@new.example"))
+                        .expect(&[200]),
+                    import(s.sme_a1)
+                        .what("another partner's SME")
+                        .raw(csv("iria2.csv@new.example"))
+                        .expect(&[404]),
+                ],
+                Admin => one(import(s.sme_a1)
+                    .raw(csv("ines.csv@new.example"))
+                    .expect(&[200])),
+                _ => one(
+                    denied(Post, format!("/api/smes/{}/invitations/import", s.sme_a1))
+                        .raw(csv("nope.csv@new.example")),
+                ),
+            }
+        }
         "POST /api/users" => {
             let body = |email: &str, name: &str, role: &str, sme: i64| {
                 json!({"email": email, "name": name, "role": role,

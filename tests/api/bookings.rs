@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 use jiff::ToSpan;
 use serde_json::{json, Value};
 
-use crate::common::{assert_problem, post_via, Resp, TestApp, TestUser, World};
+use crate::common::{assert_problem, ics_instant, post_via, Resp, TestApp, TestUser, World};
 
 const HOUR: i64 = 3600;
 
@@ -985,11 +985,19 @@ fn parse_ics(r: &Resp) -> (Calendar, icalendar::Event) {
     (cal, event)
 }
 
-fn utc_start(e: &icalendar::Event) -> i64 {
+/// The start of the file's event, resolved through its own VTIMEZONE; also checks that the
+/// icalendar crate reads DTSTART as a time in that zone.
+fn ics_start(r: &Resp, zone: &str) -> i64 {
+    let (_, e) = parse_ics(r);
     match e.get_start() {
-        Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(t))) => t.timestamp(),
-        other => panic!("DTSTART is not a UTC time: {other:?}"),
+        Some(DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { tzid, .. })) => {
+            assert_eq!(tzid, zone)
+        }
+        other => panic!("DTSTART is not in {zone}: {other:?}"),
     }
+    let (at, tzid) = ics_instant(&r.text, "DTSTART");
+    assert_eq!(tzid.as_deref(), Some(zone));
+    at
 }
 
 #[rocket::async_test]
@@ -1020,32 +1028,40 @@ async fn invites_are_valid_icalendar_with_stable_uid_and_growing_sequence() {
     let uid = e.get_uid().unwrap().to_string();
     assert_eq!(e.get_sequence(), Some(0));
     assert_eq!(e.get_status(), Some(EventStatus::Confirmed));
-    assert_eq!(utc_start(&e), start);
+    // Written in the reader's zone (João is in Lisbon) with its VTIMEZONE.
+    assert_eq!(ics_start(&r, "Europe/Lisbon"), start);
     assert!(
-        r.text.contains(&format!("DTSTART:{year}0112T090000Z")),
+        r.text
+            .contains(&format!("DTSTART;TZID=Europe/Lisbon:{year}0112T090000")),
         "{}",
         r.text
     );
     assert!(
-        r.text.contains(&format!("DTEND:{year}0112T100000Z")),
+        r.text
+            .contains(&format!("DTEND;TZID=Europe/Lisbon:{year}0112T100000")),
         "{}",
         r.text
     );
-    assert_eq!(
-        local_of(utc_start(&e), "Europe/Madrid"),
-        format!("{year}-01-12T10:00+01:00")
-    );
-    assert_eq!(
-        local_of(utc_start(&e), "Europe/Lisbon"),
-        format!("{year}-01-12T09:00+00:00")
+    assert_eq!(ics_instant(&r.text, "DTEND").0, start + 3600);
+    assert!(r.text.contains("BEGIN:VTIMEZONE"), "{}", r.text);
+    // The calendar's link opens the booking page, not the API (which would answer 401).
+    let url = e.property_value("URL").expect("a URL");
+    assert!(
+        url.ends_with("/#/advice") && !url.contains("/api/"),
+        "{url}"
     );
     assert!(e.get_summary().unwrap().contains("Finance"));
     assert!(e.get_description().unwrap().contains("Series A"));
     assert_eq!(e.get_location(), Some("https://meet.example/room-1"));
 
-    // The advisor gets the same event.
-    let (_, e2) = parse_ics(&app.get(&path, &w.advisor.token).await.expect(200));
+    // The advisor gets the same event, in Madrid time.
+    let r2 = app.get(&path, &w.advisor.token).await.expect(200);
+    let (_, e2) = parse_ics(&r2);
     assert_eq!(e2.get_uid(), Some(uid.as_str()));
+    assert_eq!(ics_start(&r2, "Europe/Madrid"), start);
+    assert!(r2
+        .text
+        .contains(&format!("DTSTART;TZID=Europe/Madrid:{year}0112T100000")));
 
     // Others: 404 (not theirs) or 403 (role).
     assert_problem(&app.get(&path, &w.learner_a.token).await, 404);
@@ -1065,28 +1081,29 @@ async fn invites_are_valid_icalendar_with_stable_uid_and_growing_sequence() {
     )
     .await
     .expect(200);
-    let (_, e3) = parse_ics(&app.get(&path, &w.learner_b.token).await.expect(200));
+    let r3 = app.get(&path, &w.learner_b.token).await.expect(200);
+    let (_, e3) = parse_ics(&r3);
     assert_eq!(e3.get_uid(), Some(uid.as_str()));
     assert_eq!(e3.get_sequence(), Some(1));
     assert_eq!(e3.get_status(), Some(EventStatus::Cancelled));
-    assert_eq!(utc_start(&e3), start);
+    assert_eq!(ics_start(&r3, "Europe/Lisbon"), start);
 
     // A summer session: DST in both zones.
     let summer = parse_rfc3339(&format!("{year}-07-06T09:00:00Z")).unwrap();
     let slot = new_slot(&app, &w.advisor2, summer).await;
     let b = book_ok(&app, &w.learner_a, slot).await;
-    let (_, e) = parse_ics(
-        &app.get(&format!("/api/bookings/{b}/invite.ics"), &w.learner_a.token)
-            .await
-            .expect(200),
-    );
+    let r = app
+        .get(&format!("/api/bookings/{b}/invite.ics"), &w.learner_a.token)
+        .await
+        .expect(200);
+    let (_, e) = parse_ics(&r);
     assert_ne!(e.get_uid(), Some(uid.as_str()));
+    assert_eq!(ics_start(&r, "Europe/Madrid"), summer);
+    assert!(r
+        .text
+        .contains(&format!("DTSTART;TZID=Europe/Madrid:{year}0706T110000")));
     assert_eq!(
-        local_of(utc_start(&e), "Europe/Madrid"),
-        format!("{year}-07-06T11:00+02:00")
-    );
-    assert_eq!(
-        local_of(utc_start(&e), "Europe/Lisbon"),
+        local_of(summer, "Europe/Lisbon"),
         format!("{year}-07-06T10:00+01:00")
     );
 }

@@ -117,6 +117,8 @@ pub fn base_figment(dir: &std::path::Path) -> Figment {
         .merge(("static_dir", repo_path("static")))
         .merge(("jwt_secret", "test-secret-test-secret-test-secret-0123"))
         .merge(("database_max_connections", 8))
+        // The digest job would mail the world's coordinators on Mondays; its test calls it.
+        .merge(("weekly_digest", false))
 }
 
 impl TestApp {
@@ -545,4 +547,77 @@ impl TestApp {
             .expect("session");
         (tokens.access_token, tokens.refresh_token)
     }
+}
+
+/// The instant (Unix seconds) of an iCalendar date-time property (`DTSTART`, `DTEND`) of the
+/// file's VEVENT, and its TZID if any. A `TZID=` local time is resolved through the file's own
+/// VTIMEZONE (the observance in force at that time gives the offset), never through the tz
+/// database, so a wrong VTIMEZONE shows as a wrong instant.
+pub fn ics_instant(text: &str, property: &str) -> (i64, Option<String>) {
+    let unfolded = text.replace("\r\n ", "");
+    let lines: Vec<&str> = unfolded.split("\r\n").collect();
+    let local = |v: &str| -> i64 {
+        jiff::civil::DateTime::strptime("%Y%m%dT%H%M%S", v.trim_end_matches('Z'))
+            .unwrap_or_else(|e| panic!("{v}: {e}"))
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .timestamp()
+            .as_second()
+    };
+    let offset = |v: &str| -> i64 {
+        let sign = if v.starts_with('-') { -1 } else { 1 };
+        let d = &v[1..];
+        let h: i64 = d[0..2].parse().unwrap();
+        let m: i64 = d[2..4].parse().unwrap();
+        let s: i64 = d.get(4..6).map_or(0, |s| s.parse().unwrap());
+        sign * (h * 3600 + m * 60 + s)
+    };
+    let in_event = lines
+        .iter()
+        .skip_while(|l| **l != "BEGIN:VEVENT")
+        .find(|l| l.starts_with(&format!("{property}:")) || l.starts_with(&format!("{property};")))
+        .unwrap_or_else(|| panic!("no {property} in {text}"));
+    let (head, value) = in_event.split_once(':').unwrap();
+    let Some(tzid) = head.split(';').find_map(|p| p.strip_prefix("TZID=")) else {
+        assert!(value.ends_with('Z'), "{in_event}: neither UTC nor TZID");
+        return (local(value), None);
+    };
+    // Observances of that zone: (onset in UTC, offset after).
+    let mut observances = Vec::new();
+    let mut inside = false;
+    let (mut start, mut from, mut to) = (None, None, None);
+    for l in &lines {
+        match *l {
+            "BEGIN:VTIMEZONE" => inside = false,
+            l if l == format!("TZID:{tzid}") => inside = true,
+            "END:VTIMEZONE" => inside = false,
+            "BEGIN:STANDARD" | "BEGIN:DAYLIGHT" => (start, from, to) = (None, None, None),
+            "END:STANDARD" | "END:DAYLIGHT" if inside => {
+                let (s, f, t): (&str, &str, &str) = (
+                    start.expect("DTSTART"),
+                    from.expect("FROM"),
+                    to.expect("TO"),
+                );
+                observances.push((local(s) - offset(f), offset(t)));
+            }
+            l if inside => {
+                if let Some(v) = l.strip_prefix("DTSTART:") {
+                    start = Some(v);
+                } else if let Some(v) = l.strip_prefix("TZOFFSETFROM:") {
+                    from = Some(v);
+                } else if let Some(v) = l.strip_prefix("TZOFFSETTO:") {
+                    to = Some(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(!observances.is_empty(), "no VTIMEZONE for {tzid} in {text}");
+    let wall = local(value);
+    let (_, off) = observances
+        .iter()
+        .filter(|(onset, off)| *onset <= wall - off)
+        .max_by_key(|(onset, _)| *onset)
+        .unwrap_or_else(|| panic!("{tzid}: no observance before {value}"));
+    (wall - off, Some(tzid.to_string()))
 }

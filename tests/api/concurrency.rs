@@ -389,6 +389,16 @@ fn call(key: &str, s: &Setup, i: usize) -> Option<Call> {
             })),
             &[201],
         ),
+        "POST /api/smes/{id}/invitations/import" => c(
+            Post,
+            format!("/api/smes/{}/invitations/import?confirm=true", w.sme_a),
+            tok(&w.coord_a),
+            Body::Raw(
+                ContentType::new("text", "csv"),
+                format!("name,email\nImported {i},imported{i}@sme-a.example\n").into_bytes(),
+            ),
+            &[200],
+        ),
         "POST /api/invitations/accept" => c(
             Post,
             "/api/invitations/accept".into(),

@@ -100,13 +100,13 @@ fn session(stream: TcpStream, inbox: Inbox) {
 }
 
 /// A running sink and its address.
-struct Sink {
+pub(crate) struct Sink {
     inbox: Inbox,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Sink {
-    fn start() -> Sink {
+    pub(crate) fn start() -> Sink {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().unwrap().port();
         let inbox = Inbox::default();
@@ -115,7 +115,7 @@ impl Sink {
     }
 
     /// Wait until at least `n` messages arrived (panics after 20 s); returns all of them.
-    async fn wait_for(&self, n: usize) -> Vec<Vec<u8>> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<Vec<u8>> {
         let start = Instant::now();
         loop {
             let got = self.inbox.lock().unwrap().clone();
@@ -132,7 +132,7 @@ impl Sink {
     }
 }
 
-fn with_smtp(port: u16) -> impl FnOnce(Figment) -> Figment {
+pub(crate) fn with_smtp(port: u16) -> impl FnOnce(Figment) -> Figment {
     move |f| {
         f.merge(("smtp_url", format!("smtp://127.0.0.1:{port}")))
             .merge(("mail_poll_milliseconds", 50))
@@ -143,17 +143,17 @@ fn with_smtp(port: u16) -> impl FnOnce(Figment) -> Figment {
 }
 
 /// A parsed message, with the bits the tests look at.
-struct Mail {
-    to: String,
-    subject: String,
-    text: String,
-    html: String,
+pub(crate) struct Mail {
+    pub(crate) to: String,
+    pub(crate) subject: String,
+    pub(crate) text: String,
+    pub(crate) html: String,
     calendar: Option<String>,
     calendar_type: Option<String>,
     headers: Vec<(String, String)>,
 }
 
-fn parse(raw: &[u8]) -> Mail {
+pub(crate) fn parse(raw: &[u8]) -> Mail {
     let m = MessageParser::default().parse(raw).expect("a MIME message");
     let to = m
         .to()
@@ -191,7 +191,7 @@ fn header<'a>(m: &'a Mail, name: &str) -> Option<&'a str> {
 }
 
 /// The `token=` of the first link in a text body.
-fn token_in(text: &str) -> String {
+pub(crate) fn token_in(text: &str) -> String {
     let start = text.find("token=").expect("a link with a token") + 6;
     text[start..]
         .chars()
@@ -526,6 +526,11 @@ async fn booking_and_cancellation_mail_both_sides_with_the_calendar_invitation()
             "the same UID as the download"
         );
         assert_eq!(e.property_value("SEQUENCE"), Some("0"));
+        // In the recipient's zone (both are in Madrid), through the file's VTIMEZONE.
+        assert_eq!(
+            crate::common::ics_instant(ics, "DTSTART"),
+            (start, Some("Europe/Madrid".to_string()))
+        );
     }
     // The times are the recipient's: both world users are in Madrid.
     let local = jiff::Timestamp::from_second(start)
@@ -893,5 +898,200 @@ async fn completing_a_course_mails_the_certificate_verify_link_once() {
         sink.inbox.lock().unwrap().len(),
         1,
         "completing again mails nothing"
+    );
+}
+
+#[rocket::async_test]
+async fn the_learner_is_told_the_recorded_outcome_once_per_outcome() {
+    let sink = Sink::start();
+    let app = TestApp::with(with_smtp(sink.port)).await;
+    let w = app.world().await;
+    let start = (now() / 3600 + 48) * 3600;
+    let slot = slot_at(&app, &w.advisor.token, start).await;
+    let id = app
+        .post(
+            &format!("/api/slots/{slot}/booking"),
+            &w.learner_a.token,
+            json!({"note": ""}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    sink.wait_for(2).await; // the confirmations
+    let started = now() - 2 * 3600;
+    sqlx::query("UPDATE slots SET starts_at = $1, ends_at = $2 WHERE id = $3")
+        .bind(started)
+        .bind(started + 3600)
+        .bind(slot)
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let path = format!("/api/bookings/{id}/outcome");
+    let record = |attended: bool, notes: &'static str| {
+        let app = &app;
+        let path = path.clone();
+        let token = w.advisor.token.clone();
+        async move {
+            app.put(&path, &token, json!({"attended": attended, "notes": notes}))
+                .await
+                .expect(200)
+        }
+    };
+    record(false, "Private: did not show up, no message").await;
+    let missed = parse(&sink.wait_for(3).await[2]);
+    assert_eq!(missed.to, w.learner_a.email);
+    assert!(
+        missed
+            .subject
+            .starts_with("Missed session: finance with Inês Advisor"),
+        "{}",
+        missed.subject
+    );
+    assert!(
+        !missed.text.contains("Private"),
+        "the advisor's notes stay out of the mail"
+    );
+    // Editing the notes of the same outcome sends nothing; correcting it does.
+    record(false, "Private: edited").await;
+    record(true, "Private: she came late, my mistake").await;
+    let corrected = parse(&sink.wait_for(4).await[3]);
+    assert!(
+        corrected.subject.starts_with("Session recorded: finance"),
+        "{}",
+        corrected.subject
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.inbox.lock().unwrap().len(), 4);
+}
+
+#[rocket::async_test]
+async fn coordinators_get_a_weekly_digest_once_and_can_unsubscribe_from_it() {
+    let sink = Sink::start();
+    let app = TestApp::with(with_smtp(sink.port)).await;
+    let w = app.world().await;
+    // A course completed this week by a learner of SME A.
+    app.post(
+        "/api/courses/short-course/enrolment",
+        &w.learner_a.token,
+        Value::Null,
+    )
+    .await;
+    app.post(
+        "/api/courses/short-course/modules/intro/completion",
+        &w.learner_a.token,
+        Value::Null,
+    )
+    .await;
+    sink.wait_for(1).await; // the course-completed mail
+    let mailer: Mailer = app.client.rocket().state::<Mailer>().unwrap().clone();
+    // Monday 08:30 in Madrid (both coordinators' zone) of the current week.
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Europe/Madrid").unwrap());
+    let this_monday = today
+        .date()
+        .checked_sub(jiff::Span::new().days(i64::from(today.weekday().to_monday_zero_offset())))
+        .unwrap()
+        .at(8, 30, 0, 0)
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Madrid").unwrap())
+        .unwrap()
+        .timestamp()
+        .as_second();
+    let early = this_monday - 3600; // 07:30: not yet
+    assert_eq!(
+        academy::reports::digest::queue_due(app.pool(), &mailer, early)
+            .await
+            .unwrap(),
+        0
+    );
+    let second = app.second_instance().await;
+    let pool2 = academy::db::Db::fetch(second.rocket())
+        .unwrap()
+        .pool
+        .clone();
+    let (a, b) = tokio::join!(
+        academy::reports::digest::queue_due(app.pool(), &mailer, this_monday),
+        academy::reports::digest::queue_due(&pool2, &mailer, this_monday),
+    );
+    assert_eq!(
+        a.unwrap() + b.unwrap(),
+        2,
+        "one digest per coordinator, whoever looks"
+    );
+    assert_eq!(
+        academy::reports::digest::queue_due(app.pool(), &mailer, this_monday + 3600)
+            .await
+            .unwrap(),
+        0,
+        "and never twice in a week"
+    );
+    let digests: Vec<Mail> = sink.wait_for(3).await[1..]
+        .iter()
+        .map(|m| parse(m))
+        .collect();
+    let to_a = digests
+        .iter()
+        .find(|m| m.to == w.coord_a.email)
+        .expect("coordinator A's digest");
+    assert!(
+        to_a.subject.starts_with("Weekly progress: "),
+        "{}",
+        to_a.subject
+    );
+    assert!(
+        to_a.subject.ends_with("1 course(s) completed"),
+        "{}",
+        to_a.subject
+    );
+    assert!(
+        to_a.text.contains("SME A: 1 this week, 1 in total"),
+        "{}",
+        to_a.text
+    );
+    assert!(
+        !to_a.text.contains("SME B"),
+        "only the coordinator's own SMEs: {}",
+        to_a.text
+    );
+    assert_eq!(
+        header(to_a, "List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let link = header(to_a, "List-Unsubscribe").unwrap();
+    let path = link
+        .trim_matches(|c| c == '<' || c == '>')
+        .strip_prefix("https://academy.example")
+        .unwrap()
+        .to_string();
+    assert!(path.contains("list=digest"), "{path}");
+    // The digest link cannot turn off something else: without its list it is not valid.
+    assert_problem(
+        &app.post_anon(&path.replace("&list=digest", ""), Value::Null)
+            .await,
+        404,
+    );
+    let r = app.post_anon(&path, Value::Null).await;
+    assert_eq!(r.status.code, 200, "{}", r.text);
+    assert_eq!(r.body["email_digest"], false);
+    let me = app.get("/api/me", &w.coord_a.token).await.expect(200);
+    assert_eq!(me.body["email_digest"], false);
+    // Next week only coordinator B gets one; B turns it off in the profile.
+    let next = this_monday + 7 * 86_400;
+    assert_eq!(
+        academy::reports::digest::queue_due(app.pool(), &mailer, next)
+            .await
+            .unwrap(),
+        1
+    );
+    let r = app
+        .patch("/api/me", &w.coord_b.token, json!({"email_digest": false}))
+        .await
+        .expect(200);
+    assert_eq!(r.body["email_digest"], false);
+    assert_eq!(
+        academy::reports::digest::queue_due(app.pool(), &mailer, next + 7 * 86_400)
+            .await
+            .unwrap(),
+        0
     );
 }

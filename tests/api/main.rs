@@ -14,6 +14,7 @@ mod hostile_input;
 mod languages;
 mod mail;
 mod materials;
+mod onboarding;
 mod orgs;
 mod progress;
 mod quizzes;

@@ -162,6 +162,27 @@ async function downloaded(download) {
 }
 
 /** An iCalendar text with its folded lines joined again (RFC 5545 section 3.1). */
+// Without SMTP the server writes each message as a .eml file under <data dir>/outbox.
+const OUTBOX = join(process.env.ACADEMY_DATA_DIR || '', 'outbox');
+function mailTo(address, kind) {
+  return eventually(() => {
+    assert.ok(existsSync(OUTBOX), `no ${OUTBOX}`);
+    const files = readdirSync(OUTBOX).filter((f) => f.endsWith(`-${kind}.eml`)).sort().reverse();
+    for (const f of files) {
+      const raw = readFileSync(join(OUTBOX, f), 'utf8');
+      if (raw.includes(`<${address}>`) || raw.includes(`To: ${address}`)) return raw;
+    }
+    assert.fail(`no ${kind} mail to ${address} in ${OUTBOX}`);
+  }, 15000);
+}
+function linkIn(raw) {
+  // Quoted-printable may fold a long line with "=" at the end: unfold it first.
+  const text = raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const m = text.match(/(http:\/\/[^\s"<]+#\/(?:invitation|reset)\?token=[A-Za-z0-9_-]+)/);
+  assert.ok(m, 'a link with a token in the mail');
+  return m[1];
+}
+
 function unfold(ics) {
   return ics.replace(/\r\n[ \t]/g, '');
 }
@@ -1068,24 +1089,6 @@ describe('IberoBio Academy web UI', () => {
   });
 
   test('mailed links: an invitation sets a first password, "forgot password" resets it', async () => {
-    // Without SMTP the server writes each message as a .eml file under <data dir>/outbox.
-    const outbox = join(process.env.ACADEMY_DATA_DIR || '', 'outbox');
-    const mailTo = (address, kind) => eventually(() => {
-      assert.ok(existsSync(outbox), `no ${outbox}`);
-      const files = readdirSync(outbox).filter((f) => f.endsWith(`-${kind}.eml`)).sort().reverse();
-      for (const f of files) {
-        const raw = readFileSync(join(outbox, f), 'utf8');
-        if (raw.includes(`<${address}>`) || raw.includes(`To: ${address}`)) return raw;
-      }
-      assert.fail(`no ${kind} mail to ${address} in ${outbox}`);
-    }, 15000);
-    const linkIn = (raw) => {
-      // Quoted-printable may fold a long line with "=" at the end: unfold it first.
-      const text = raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
-      const m = text.match(/(http:\/\/[^\s"<]+#\/(?:invitation|reset)\?token=[A-Za-z0-9_-]+)/);
-      assert.ok(m, 'a link with a token in the mail');
-      return m[1];
-    };
     const admin = await apiLogin('admin@iberobio.example');
     const email = `rita.${Date.now()}@algatec.example`;
     const smes = await apiJson(admin, '/api/smes');
@@ -1131,6 +1134,57 @@ describe('IberoBio Academy web UI', () => {
     await page.locator('#reset-form input[name=repeat]').fill('yet another phrase 99');
     await page.locator('#reset-submit').click();
     await page.locator('#reset-form :is(.alert-error, .field-error:not([hidden]))').first().waitFor();
+    await page.context().close();
+  });
+
+  test('coordinator in Spanish: a staff list (CSV) previewed with its errors, fixed, confirmed; invitations written; digest off in the profile', async () => {
+    const es = await uiStrings('es');
+    const page = await newPage();
+    await login(page, COORDINATOR);
+    await page.goto(`${BASE}/#/profile`);
+    await page.locator('#lang-switch').selectOption('es');
+    await settled(page);
+    await page.goto(`${BASE}/#/staff/invite`);
+    await page.locator('#import-form').waitFor();
+    const stamp = Date.now();
+    const good = `lucia.${stamp}@sme.example`;
+    const other = `tiago.${stamp}@sme.example`;
+    const withError = `\ufeffNombre;Correo electrónico;Idioma;Zona horaria\r\nLucía Pérez;${good};es;Europe/Madrid\r\nTiago Matos;${other};Português;Europe/Lisbon\r\nSin Correo;no-es-un-correo;fr;\r\n`;
+    const upload = async (text) => {
+      await page.locator('#import-file').setInputFiles({ name: 'plantilla.csv', mimeType: 'text/csv', buffer: Buffer.from(text, 'utf8') });
+      await page.locator('#import-preview').click();
+      await page.locator('#import-result table').waitFor();
+    };
+    await upload(withError);
+    const rows = await page.locator('#import-result tbody tr').allInnerTexts();
+    assert.equal(rows.length, 3, rows.join(' | '));
+    assert.ok(rows[2].includes(es['invite.row.error']), `the bad row is marked: ${rows[2]}`);
+    assert.ok(rows[2].includes(es['login.email']), `and says which field: ${rows[2]}`);
+    assert.equal(await page.locator('#import-confirm').count(), 0, 'no confirmation while a row is wrong');
+    await shot(page, 'import-preview-errors-es-desktop');
+    // The file fixed (the bad row removed): preview, confirm, two invitations.
+    await upload(withError.split('\r\n').slice(0, 3).join('\r\n') + '\r\n');
+    await page.locator('#import-confirm').click();
+    await page.locator('#import-result .alert-success').waitFor();
+    const done = await page.locator('#import-result .alert-success').innerText();
+    assert.ok(done.includes(fill(es['invite.imported'], { n: 2 })), done);
+    await shot(page, 'import-confirmed-es-desktop');
+    assert.match(await mailTo(good, 'invitation'), /Subject: =\?utf-8\?|Subject: Invitaci/i);
+    await mailTo(other, 'invitation');
+    // Uploading the same file again: nobody to invite.
+    await upload(withError.split('\r\n').slice(0, 3).join('\r\n') + '\r\n');
+    await page.locator('#import-result .alert-info').waitFor();
+    assert.equal(await page.locator('#import-confirm').count(), 0);
+    // The weekly digest is turned off in the profile.
+    await page.goto(`${BASE}/#/profile`);
+    await page.locator('#pref-email_digest').waitFor();
+    assert.ok(await page.locator('#pref-email_digest').isChecked());
+    await page.locator('#pref-email_digest').uncheck();
+    await page.locator('#save-mail').click();
+    const token = await apiLogin(COORDINATOR);
+    await eventually(async () => assert.equal((await apiJson(token, '/api/me')).email_digest, false));
+    await shot(page, 'profile-mail-es-desktop');
+    await apiJson(token, '/api/me', { method: 'PATCH', body: { email_digest: true, locale: 'en' } });
     await page.context().close();
   });
 

@@ -320,7 +320,7 @@ pub(super) struct IcsFile {
     cache: Header<'static>,
 }
 
-/// The session as an iCalendar (RFC 5545) invitation, times in UTC.
+/// The session as an iCalendar (RFC 5545) invitation, times in the caller's zone (VTIMEZONE).
 #[utoipa::path(tag = "bookings",
     responses((status = 200, content_type = "text/calendar", body = String), (status = 403), (status = 404)),
     security(("bearer" = [])),
@@ -370,9 +370,19 @@ pub(super) async fn invite(
         summary: format!("IberoBio advisory session: {}", b.slot.topic.label()),
         description,
         location: &b.slot.location,
-        url: Some(format!("{}/api/bookings/{}", config.public_url(), b.id)),
+        // The booking's page in the web UI (the API URL would answer a calendar's click 401).
+        url: Some(format!(
+            "{}/#/{}",
+            config.public_url(),
+            if user.id == d.advisor_id {
+                "advisor/bookings"
+            } else {
+                "advice"
+            }
+        )),
         organizer: (&d.advisor.0, &d.advisor.1),
         attendee: (&d.learner.0, &d.learner.1),
+        time_zone: Some(&tz),
     });
     Ok(IcsFile {
         body: text,
@@ -406,6 +416,7 @@ pub struct OutcomeBody {
 #[put("/bookings/<id>/outcome", data = "<body>")]
 pub(super) async fn record_outcome(
     db: &Db,
+    mailer: &State<Mailer>,
     advisor: Advisor,
     id: BookingId,
     body: JsonBody<OutcomeBody>,
@@ -430,7 +441,8 @@ pub(super) async fn record_outcome(
             ),
         ));
     }
-    if !store::record_outcome(db, advisor.id, id.get(), body.attended, notes, now).await? {
+    let outcome = (body.attended, notes);
+    if !store::record_outcome(db, advisor.id, id.get(), outcome, now, Some(mailer)).await? {
         return Err(Error::Conflict("this booking was cancelled".into()));
     }
     Ok(Json(

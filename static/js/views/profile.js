@@ -61,5 +61,35 @@ export async function render(ctx) {
       } catch (err) { showFormErrors(pwForm, err, pwErrors); }
     });
   });
-  return [pageHeader(t('profile.title'), { lead: `${user.name} · ${t(`role.${user.role}`)}` }), h('div', { class: 'two-col' }, form, pwForm)];
+  const mail = mailForm(user);
+  return [pageHeader(t('profile.title'), { lead: `${user.name} · ${t(`role.${user.role}`)}` }),
+    h('div', { class: 'two-col' }, form, h('div', { class: 'stack' }, pwForm, mail))];
+}
+
+/** Optional mail: session reminders (learners, advisors), the weekly digest (coordinators). */
+function mailForm(user) {
+  const choices = [];
+  if (user.role === 'learner' || user.role === 'advisor') choices.push(['email_reminders', t('profile.mailReminders')]);
+  if (user.role === 'coordinator') choices.push(['email_digest', t('profile.mailDigest')]);
+  if (!choices.length) return null;
+  const boxes = choices.map(([key, label]) => {
+    const box = h('input', { type: 'checkbox', id: `pref-${key}`, name: key, checked: user[key] ? true : undefined });
+    return [key, box, h('div', { class: 'check-row' }, box, h('label', { for: box.id }, label))];
+  });
+  const errors = h('div', {});
+  const save = h('button', { type: 'submit', class: 'btn btn-secondary', id: 'save-mail' }, t('action.save'));
+  const form = h('form', { class: 'card stack', novalidate: true, id: 'mail-form' },
+    h('h2', {}, t('profile.mail')), h('p', { class: 'muted small' }, t('profile.mailNote')), errors,
+    boxes.map(([, , row]) => row), save);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = Object.fromEntries(boxes.map(([key, box]) => [key, box.checked]));
+    await busy(save, async () => {
+      try {
+        session.update(await api('/api/me', { method: 'PATCH', body }));
+        toast(t('profile.mailSaved'));
+      } catch (err) { showFormErrors(form, err, errors); }
+    });
+  });
+  return form;
 }
