@@ -402,6 +402,15 @@ async fn main() {
             let dir = tempfile::tempdir().expect("temp dir");
             reports.extend(bench("PostgreSQL", url, dir.path(), Run::Contention).await);
             drop_pg_database(&pg_admin, &name).await;
+            for held in [true, false] {
+                let Some((url, name)) = fresh_pg_database(&pg_admin).await else {
+                    break;
+                };
+                let dir = tempfile::tempdir().expect("temp dir");
+                let run = Run::Burst { port, held };
+                reports.extend(bench("PostgreSQL", url, dir.path(), run).await);
+                drop_pg_database(&pg_admin, &name).await;
+            }
         }
         None => eprintln!("PostgreSQL at {pg_admin} is not reachable: skipped"),
     }

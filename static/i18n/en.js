@@ -418,6 +418,7 @@ export default {
   'invite.lead': 'Invited people get an email with a link to choose their own password. No password is ever sent by email.',
   'invite.oneTitle': 'Invite one person',
   'invite.oneLead': 'The invitation is written in the language you choose and its link works for a few days.',
+  'invite.partner': 'Partner organisation',
   'invite.send': 'Send invitation',
   'invite.languageHint': 'The language of the email and of the platform for this person.',
   'invite.sent': 'Invitation sent to {email}. The link works until {until}.',

@@ -418,6 +418,7 @@ export default {
   'invite.lead': 'Las personas invitadas reciben un correo con un enlace para elegir su propia contraseña. Nunca se envía una contraseña por correo.',
   'invite.oneTitle': 'Invitar a una persona',
   'invite.oneLead': 'La invitación se escribe en el idioma que elijas y su enlace funciona durante unos días.',
+  'invite.partner': 'Entidad socia',
   'invite.send': 'Enviar invitación',
   'invite.languageHint': 'El idioma del correo y de la plataforma para esta persona.',
   'invite.sent': 'Invitación enviada a {email}. El enlace funciona hasta el {until}.',

@@ -418,6 +418,7 @@ export default {
   'invite.lead': 'As persoas convidadas reciben un correo cunha ligazón para escoller o seu propio contrasinal. Nunca se envía un contrasinal por correo.',
   'invite.oneTitle': 'Convidar unha persoa',
   'invite.oneLead': 'O convite escríbese na lingua que escollas e a súa ligazón funciona durante uns días.',
+  'invite.partner': 'Entidade socia',
   'invite.send': 'Enviar convite',
   'invite.languageHint': 'A lingua do correo e da plataforma para esta persoa.',
   'invite.sent': 'Convite enviado a {email}. A ligazón funciona ata o {until}.',

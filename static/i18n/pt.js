@@ -418,6 +418,7 @@ export default {
   'invite.lead': 'As pessoas convidadas recebem um email com uma ligação para escolherem a sua própria palavra-passe. Nenhuma palavra-passe é enviada por email.',
   'invite.oneTitle': 'Convidar uma pessoa',
   'invite.oneLead': 'O convite é escrito na língua que escolher e a ligação funciona durante alguns dias.',
+  'invite.partner': 'Entidade parceira',
   'invite.send': 'Enviar convite',
   'invite.languageHint': 'A língua do email e da plataforma para esta pessoa.',
   'invite.sent': 'Convite enviado para {email}. A ligação funciona até {until}.',

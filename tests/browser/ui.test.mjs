@@ -193,9 +193,12 @@ function icsUid(ics) {
   return m ? m[1] : null;
 }
 
-/** `20260330T090000Z` from `2026-03-30T09:00:00Z`. */
-function icsStamp(iso) {
-  return new Date(iso).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+/** `20260330T110000`: the wall-clock time of an instant in `timeZone` (iCalendar local form). */
+function icsLocal(iso, timeZone) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return `${parts.year}${parts.month}${parts.day}T${parts.hour}${parts.minute}${parts.second}`;
 }
 
 /**
@@ -838,10 +841,12 @@ describe('IberoBio Academy web UI', () => {
     assert.match(cal, /^BEGIN:VCALENDAR\r\nVERSION:2\.0\r\n/);
     assert.match(cal, /\r\nEND:VCALENDAR\r\n$/);
     const lines = unfold(cal).split('\r\n');
-    for (const line of ['BEGIN:VEVENT', 'END:VEVENT', 'STATUS:CONFIRMED', `DTSTART:${icsStamp(chosen.starts_at)}`, `DTEND:${icsStamp(chosen.ends_at)}`]) {
+    // Times in the learner's zone (Madrid) with its VTIMEZONE: Outlook and Google show them right.
+    for (const line of ['BEGIN:VEVENT', 'END:VEVENT', 'STATUS:CONFIRMED', 'BEGIN:VTIMEZONE', 'TZID:Europe/Madrid',
+      `DTSTART;TZID=Europe/Madrid:${icsLocal(chosen.starts_at, 'Europe/Madrid')}`, `DTEND;TZID=Europe/Madrid:${icsLocal(chosen.ends_at, 'Europe/Madrid')}`]) {
       assert.ok(lines.includes(line), `${line} in the invite`);
     }
-    assert.ok(lines.some((l) => l.startsWith('URL:') && l.endsWith(`/api/bookings/${booking.id}`)), 'URL of the booking');
+    assert.ok(lines.some((l) => l.startsWith('URL:') && l.endsWith('/#/advice')), 'URL of the bookings page (not the API, which would answer 401)');
     assert.ok(lines.some((l) => l.startsWith('DESCRIPTION:') && l.includes(note)), 'the note in the description');
     const uid = icsUid(cal);
     assert.match(uid || '', /^booking-[0-9a-f]+@/);

@@ -16,7 +16,11 @@ async function smeList() {
   try { return (await api('/api/smes')).items || []; } catch { return []; }
 }
 
-function inviteForm(ctx, smes) {
+async function partnerList() {
+  try { return (await api('/api/partners')).items || []; } catch { return []; }
+}
+
+function inviteForm(ctx, smes, partners) {
   const admin = ctx.user.role === 'admin';
   const email = input({ type: 'email', required: true, autocomplete: 'off' });
   const name = input({ required: true, maxlength: '200', autocomplete: 'off' });
@@ -27,6 +31,9 @@ function inviteForm(ctx, smes) {
   const errors = h('div', {});
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'send-invitation' }, t('invite.send'));
   const smeField = field(t('staff.sme'), smeSel, { name: 'sme_id' });
+  const partnerSel = select(partners.map((p) => ({ value: String(p.id), label: p.name })), { id: 'invite-partner' });
+  const partnerField = field(t('invite.partner'), partnerSel, { name: 'partner_id' });
+  partnerField.hidden = true;
   const form = h('form', { class: 'card stack', novalidate: true, id: 'invite-form' },
     h('h2', {}, t('invite.oneTitle')), h('p', { class: 'muted small' }, t('invite.oneLead')), errors,
     h('div', { class: 'form-grid' },
@@ -34,16 +41,22 @@ function inviteForm(ctx, smes) {
       field(t('login.email'), email, { name: 'email' }),
       role ? field(t('staff.role'), role, { name: 'role' }) : null,
       smeField,
+      admin ? partnerField : null,
       field(t('profile.language'), locale, { name: 'locale', hint: t('invite.languageHint') }),
       field(t('profile.timeZone'), tz, { name: 'time_zone' })),
     submit);
-  if (role) role.addEventListener('change', () => { smeField.hidden = role.value !== 'learner'; });
+  if (role) {
+    role.addEventListener('change', () => {
+      smeField.hidden = role.value !== 'learner';
+      partnerField.hidden = role.value !== 'coordinator';
+    });
+  }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const r = role ? role.value : 'learner';
     const body = { email: email.value.trim(), name: name.value.trim(), role: r, locale: locale.value, time_zone: tz.value };
     if (r === 'learner') body.sme_id = Number(smeSel.value);
-    if (r === 'coordinator' && ctx.user.partner_id) body.partner_id = ctx.user.partner_id;
+    if (r === 'coordinator' && partnerSel.value) body.partner_id = Number(partnerSel.value);
     await busy(submit, async () => {
       try {
         const res = await api('/api/invitations', { method: 'POST', body });
@@ -71,10 +84,9 @@ function reportTable(report) {
     { label: t('invite.line'), render: (r) => String(r.line) },
     { label: t('staff.name'), render: (r) => r.name },
     { label: t('login.email'), render: (r) => r.email },
-    { label: t('profile.language'), render: (r) => (r.locale || '').toUpperCase() },
-    { label: t('profile.timeZone'), render: (r) => r.time_zone },
+    { label: `${t('profile.language')} · ${t('profile.timeZone')}`, render: (r) => `${(r.locale || '').toUpperCase()} · ${r.time_zone.replace(/_/g, ' ')}` },
     { label: t('invite.status'), render: (r) => badge(t(`invite.row.${r.status}`), STATUS_KIND[r.status]) },
-    { label: t('invite.problems'), render: (r) => (r.errors.length ? h('ul', { class: 'plain-list small' }, r.errors.map((e) => h('li', {}, `${fieldLabel(e.field)}: ${e.message}`))) : null) },
+    { label: t('invite.problems'), render: (r) => (r.errors.length ? h('ul', { class: 'plain-list small import-problems' }, r.errors.map((e) => h('li', {}, `${fieldLabel(e.field)}: ${e.message}`))) : null) },
   ];
   return table(cols, report.rows, { caption: t('invite.previewCaption', { sme: report.sme_name }) });
 }
@@ -156,6 +168,6 @@ function importForm(ctx, smes) {
 
 export async function render(ctx) {
   const header = pageHeader(t('invite.title'), { lead: t('invite.lead') });
-  const smes = await smeList();
-  return [header, h('div', { class: 'stack' }, inviteForm(ctx, smes), importForm(ctx, smes))];
+  const [smes, partners] = await Promise.all([smeList(), ctx.user.role === 'admin' ? partnerList() : []]);
+  return [header, h('div', { class: 'stack' }, inviteForm(ctx, smes, partners), importForm(ctx, smes))];
 }
