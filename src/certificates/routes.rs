@@ -133,15 +133,23 @@ async fn certificate_pdf(
 }
 
 /// Every valid (not revoked) certificate of one SME as a ZIP of PDFs named
-/// `<learner>-<course>.pdf`.
+/// `<learner>-<course>.pdf`; 404 when the SME has none (no empty archive).
 #[utoipa::path(tag = "certificates",
-    responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 403), (status = 404)),
+    responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 403),
+        (status = 404, description = "no such SME in the caller's scope, or it has no valid certificate")),
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "SME id")))]
 #[get("/smes/<id>/certificates.zip")]
 async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: SmeId) -> Result<Download> {
     let sme = crate::orgs::get_sme(db, SmeScope::of(&staff), id.get()).await?;
     let rows = store::valid_for_sme(db, sme.id).await?;
+    if rows.is_empty() {
+        // Not an empty archive that looks like a success.
+        return Err(Error::NotFound(format!(
+            "{} has no certificates yet: there is nothing to download",
+            sme.name
+        )));
+    }
     let public_url = config.public_url().to_string();
     let bytes = tokio::task::spawn_blocking(move || build_zip(&rows, &public_url))
         .await

@@ -68,6 +68,24 @@ pub async fn course_info(db: &AnyPool, course_id: i64) -> Result<CourseInfo> {
     })
 }
 
+/// Every course's title in `lang` (falling back to its default language), by slug.
+pub async fn titles(db: &AnyPool, lang: &str) -> Result<std::collections::HashMap<String, String>> {
+    Ok(store::list_courses(db)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let info = CourseInfo {
+                id: row.id,
+                titles: serde_json::from_str(&row.titles_json).unwrap_or_default(),
+                slug: row.slug,
+                default_language: row.default_language,
+                pass_mark: row.pass_mark,
+            };
+            (info.slug.clone(), info.title(lang).to_string())
+        })
+        .collect())
+}
+
 /// A course's title in a language (falling back to its default language).
 pub async fn course_title(db: &AnyPool, course_id: i64, lang: &str) -> Result<String> {
     Ok(course_info(db, course_id).await?.title(lang).to_string())

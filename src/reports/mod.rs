@@ -5,6 +5,7 @@ pub mod csv;
 pub mod digest;
 pub mod indicators;
 mod routes;
+mod sheet;
 mod store;
 
 pub use digest::stage as digest_stage;

@@ -9,6 +9,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::csv::{self as table, Delimiter};
 use super::indicators::{self, Indicators};
+use super::sheet;
 use super::store::{self, CompletionRow};
 use crate::auth::Staff;
 use crate::bookings::{self, availability};
@@ -16,6 +17,7 @@ use crate::clock::{now, rfc3339, rfc3339_opt};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::items::Items;
+use crate::lang::Lang;
 use crate::orgs::SmeScope;
 
 #[derive(OpenApi)]
@@ -140,13 +142,63 @@ async fn completion_rows(
     Ok(rows.into_iter().map(Completion::from).collect())
 }
 
-fn csv_response(rows: Vec<Completion>, sep: Option<&str>) -> Result<Report<Items<Completion>>> {
-    let bytes = table::write(
-        &CSV_HEADER,
-        rows.into_iter().map(csv_row),
-        Delimiter::parse(sep),
-    )
-    .map_err(|e| Error::internal("writing CSV", e))?;
+/// How a CSV is asked for: the machine form (`sep` only), or with `lang` the spreadsheet form
+/// in that language (`;` by default for es, pt and gl, whose spreadsheets expect it).
+struct CsvForm<'a> {
+    sep: Option<&'a str>,
+    lang: Option<Lang>,
+}
+
+impl<'a> CsvForm<'a> {
+    fn new(sep: Option<&'a str>, lang: Option<&str>) -> Result<CsvForm<'a>> {
+        let lang = match lang {
+            None => None,
+            Some(code) => Some(Lang::parse(code).ok_or_else(|| {
+                Error::invalid("lang", format!("must be one of {}", Lang::codes()))
+            })?),
+        };
+        Ok(CsvForm { sep, lang })
+    }
+
+    fn delimiter(&self) -> Delimiter {
+        match (self.sep, self.lang) {
+            (None, Some(Lang::Es | Lang::Pt | Lang::Gl)) => Delimiter::Semicolon,
+            (sep, _) => Delimiter::parse(sep),
+        }
+    }
+}
+
+async fn csv_response(
+    db: &Db,
+    rows: Vec<Completion>,
+    form: CsvForm<'_>,
+) -> Result<Report<Items<Completion>>> {
+    let written = match form.lang {
+        None => table::write(&CSV_HEADER, rows.into_iter().map(csv_row), form.delimiter()),
+        Some(lang) => {
+            let titles = crate::courses::titles(db, lang.code()).await?;
+            let zone = jiff::tz::TimeZone::get(bookings::REPORT_TIME_ZONE)
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            let cells = rows.iter().map(|c| {
+                let row = sheet::SheetRow {
+                    sme_name: &c.sme_name,
+                    learner_name: &c.learner_name,
+                    course: &c.course,
+                    enrolled_at: crate::clock::parse_rfc3339(&c.enrolled_at),
+                    completed_at: c
+                        .completed_at
+                        .as_deref()
+                        .and_then(crate::clock::parse_rfc3339),
+                    score: c.score,
+                    certificate_code: c.certificate_code.as_deref(),
+                    certificate_revoked: c.certificate_revoked,
+                };
+                sheet::cells(lang, &row, &titles, &zone)
+            });
+            table::write(&sheet::header(lang), cells, form.delimiter())
+        }
+    };
+    let bytes = written.map_err(|e| Error::internal("writing CSV", e))?;
     let date = crate::certificates::local_date(now(), bookings::REPORT_TIME_ZONE);
     Ok(Report::Csv(Box::new(CsvFile {
         body: bytes,
@@ -165,12 +217,13 @@ fn csv_response(rows: Vec<Completion>, sep: Option<&str>) -> Result<Report<Items
     params(
         ("sme_id" = Option<i64>, Query, description = "one SME"),
         ("course" = Option<String>, Query, description = "one course (slug)"),
-        ("sep" = Option<String>, Query, description = "CSV only: `;` for spreadsheets in Spanish or Portuguese")
+        ("sep" = Option<String>, Query, description = "CSV only: `;` for spreadsheets in Spanish or Portuguese"),
+        ("lang" = Option<String>, Query, description = "CSV only: the spreadsheet form in this language (words for headers, course titles, local dates; `;` by default for es, pt, gl)")
     ),
     responses((status = 200, body = Items<Completion>), (status = 200, content_type = "text/csv", body = String),
-        (status = 403), (status = 404)),
+        (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
-#[get("/reports/completions?<sme_id>&<course>&<sep>")]
+#[get("/reports/completions?<sme_id>&<course>&<sep>&<lang>")]
 async fn completions(
     db: &Db,
     staff: Staff,
@@ -178,10 +231,11 @@ async fn completions(
     sme_id: Option<i64>,
     course: Option<&str>,
     sep: Option<&str>,
+    lang: Option<&str>,
 ) -> Result<Report<Items<Completion>>> {
     let rows = completion_rows(db, &staff, sme_id, course).await?;
     if wants.0 {
-        return csv_response(rows, sep);
+        return csv_response(db, rows, CsvForm::new(sep, lang)?).await;
     }
     Ok(Report::Json(Json(Items { items: rows })))
 }
@@ -191,20 +245,23 @@ async fn completions(
     params(
         ("sme_id" = Option<i64>, Query, description = "one SME"),
         ("course" = Option<String>, Query, description = "one course (slug)"),
-        ("sep" = Option<String>, Query, description = "`;` for spreadsheets in Spanish or Portuguese")
+        ("sep" = Option<String>, Query, description = "`;` for spreadsheets in Spanish or Portuguese"),
+        ("lang" = Option<String>, Query, description = "the spreadsheet form in this language (words for headers, course titles, local dates; `;` by default for es, pt, gl)")
     ),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 403), (status = 404)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
-#[get("/reports/completions.csv?<sme_id>&<course>&<sep>")]
+#[get("/reports/completions.csv?<sme_id>&<course>&<sep>&<lang>")]
 async fn completions_csv(
     db: &Db,
     staff: Staff,
     sme_id: Option<i64>,
     course: Option<&str>,
     sep: Option<&str>,
+    lang: Option<&str>,
 ) -> Result<Report<Items<Completion>>> {
+    let form = CsvForm::new(sep, lang)?;
     let rows = completion_rows(db, &staff, sme_id, course).await?;
-    csv_response(rows, sep)
+    csv_response(db, rows, form).await
 }
 
 /// One SME's activity.

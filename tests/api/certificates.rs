@@ -469,6 +469,16 @@ async fn an_smes_zip_holds_one_pdf_per_certificate_with_safe_names() {
             .await,
         404,
     );
+    // An SME without certificates: a 404 that says so, not an empty archive.
+    let empty = app.sme("SME Without Certificates", w.partner_a).await;
+    let none = app
+        .get(
+            &format!("/api/smes/{empty}/certificates.zip"),
+            &w.coord_a.token,
+        )
+        .await;
+    assert_problem(&none, 404);
+    assert!(none.text.contains("no certificates yet"), "{}", none.text);
 
     // A revoked certificate leaves the ZIP.
     let code = code_of(&app, &w.learner_a2.token, "short-course").await;

@@ -223,6 +223,58 @@ async fn completions_csv_opens_in_a_spreadsheet_and_formulas_stay_text() {
     assert!(std::str::from_utf8(&semi.bytes[3..])
         .unwrap()
         .starts_with("sme_id;sme_name;"));
+    // The spreadsheet form in Spanish: semicolons by default, headers in words, the course's
+    // title, dates as people write them, formulas still neutralised.
+    let es = app
+        .get("/api/reports/completions.csv?lang=es", &w.coord_a.token)
+        .await
+        .expect(200);
+    assert!(es.bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 BOM");
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(&es.bytes[3..]);
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "Pyme",
+            "Participante",
+            "Curso",
+            "Inscripción",
+            "Finalización",
+            "Mejor nota (%)",
+            "Certificado",
+            "Certificado revocado"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    let ana = rows
+        .iter()
+        .find(|r| &r[1] == "Ana Núñez")
+        .expect("Ana's row");
+    assert_ne!(&ana[2], "short-course", "the title, not the slug");
+    assert!(
+        ana[4].contains('/') && ana[4].contains(':') && !ana[4].contains('T'),
+        "a local date and time: {:?}",
+        &ana[4]
+    );
+    assert_eq!(&ana[7], "No");
+    assert!(rows
+        .iter()
+        .any(|r| &r[1] == "'=HYPERLINK(\"http://x\",\"y\")"));
+    // English keeps the comma unless asked; a language the platform does not have is a 422.
+    let en = app
+        .get("/api/reports/completions.csv?lang=en", &w.coord_a.token)
+        .await
+        .expect(200);
+    assert!(std::str::from_utf8(&en.bytes[3..])
+        .unwrap()
+        .starts_with("SME,Learner,Course,"));
+    assert_problem(
+        &app.get("/api/reports/completions.csv?lang=fr", &w.coord_a.token)
+            .await,
+        422,
+    );
     assert_problem(
         &app.get("/api/reports/completions.csv", &w.learner_a.token)
             .await,

@@ -981,13 +981,20 @@ describe('IberoBio Academy web UI', () => {
     const today = Object.fromEntries(new Intl.DateTimeFormat('en', { timeZone: 'Europe/Madrid', year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date()).map((p) => [p.type, p.value]));
     assert.equal(csv.suggestedFilename(), `completions-${today.year}-${today.month}-${today.day}.csv`);
     const table = parseCsv((await downloaded(csv)).toString('utf8').replace(/^\uFEFF/, '')).filter((r) => r.join('') !== '');
-    const header = ['sme_id', 'sme_name', 'learner_id', 'learner_name', 'course', 'enrolled_at', 'completed_at', 'score', 'certificate_code'];
-    assert.deepEqual(table[0].slice(0, header.length), header);
+    // The spreadsheet form in the UI's language: headers in words, course titles, dates as a
+    // person writes them in Madrid time, no internal ids.
+    const header = ['SME', 'Learner', 'Course', 'Enrolled', 'Completed', 'Best score (%)', 'Certificate', 'Certificate revoked'];
+    assert.deepEqual(table[0], header);
     assert.equal(table.length - 1, items.length, 'one row per completion');
+    const madrid = (iso) => {
+      if (!iso) return '';
+      const p = Object.fromEntries(new Intl.DateTimeFormat('en', { timeZone: 'Europe/Madrid', year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+      return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
+    };
     for (const [i, c] of items.entries()) {
       const row = Object.fromEntries(table[0].map((k, j) => [k, table[i + 1][j]]));
-      assert.deepEqual([row.sme_id, row.learner_name, row.course, row.completed_at, row.score, row.certificate_code],
-        [String(c.sme_id), c.learner_name, c.course, c.completed_at || '', c.score === null ? '' : String(c.score), c.certificate_code || ''], `CSV row ${i + 1}`);
+      assert.deepEqual([row.SME, row.Learner, row.Course, row.Completed, row['Best score (%)'], row.Certificate],
+        [c.sme_name, c.learner_name, titles[c.course] || c.course, madrid(c.completed_at), c.score === null ? '' : String(c.score), c.certificate_code || ''], `CSV row ${i + 1}`);
     }
     await shot(page, 'staff-completions-sme-desktop');
     await page.setViewportSize(PHONE);

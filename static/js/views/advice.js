@@ -120,6 +120,13 @@ export function statusBadge(status) {
   return badge(label === key ? String(status || '') : label, kind);
 }
 
+/** A meeting link as a link (opens in a new tab); an address as text. */
+function place(location) {
+  return /^https?:\/\/\S+$/i.test(location)
+    ? h('a', { href: location, target: '_blank', rel: 'noopener noreferrer', class: 'meeting-link' }, location)
+    : location;
+}
+
 /** One booking, for a learner (cancel, .ics) or an advisor (outcome, cancel, .ics). */
 export function bookingItem(b, as, reload, extra) {
   const slot = b.slot || b;
@@ -128,15 +135,17 @@ export function bookingItem(b, as, reload, extra) {
   const status = active && b.outcome ? (b.outcome.attended ? 'attended' : 'no_show') : raw;
   const future = new Date(startOf(b)).getTime() > Date.now();
   const li = h('li', { class: ['booking', 'card', active ? null : 'is-inactive'], dataset: { booking: b.id } });
-  const who = as === 'learner'
-    ? (b.advisor_name || slot.advisor_name || (b.advisor && b.advisor.name) || '')
-    : [b.learner_name || (b.learner && b.learner.name), b.sme_name || (b.sme && b.sme.name)].filter(Boolean).join(' · ');
+  const advisorName = b.advisor_name || slot.advisor_name || (b.advisor && b.advisor.name) || '';
+  const learnerSide = [b.learner_name || (b.learner && b.learner.name), b.sme_name || (b.sme && b.sme.name)].filter(Boolean);
+  // Learners see their advisor, advisors their learner; coordinators both sides of a session.
+  const who = as === 'learner' ? advisorName
+    : (as === 'staff' ? [advisorName ? `${t('role.advisor')}: ${advisorName}` : null, ...learnerSide] : learnerSide).filter(Boolean).join(' · ');
   li.append(h('div', { class: 'booking-head' },
     h('p', { class: 'slot-time' }, icon('calendar'), fmt.timeRange(startOf(b), endOf(b))), statusBadge(status)));
   li.append(h('p', { class: 'slot-meta' },
     slot.topic ? badge(topicLabel(slot.topic), `topic-${slot.topic}`) : null, ' ', who,
     slot.mode ? ` · ${slot.mode === 'in_person' ? t('advice.inPerson') : t('advice.online')}` : '',
-    slot.location ? ` · ${slot.location}` : ''));
+    slot.location ? ' · ' : '', slot.location ? place(slot.location) : null));
   if (raw === 'cancelled' && b.cancel_reason) li.append(h('p', { class: 'booking-note muted' }, `${t('advice.reason')}: `, b.cancel_reason));
   if (b.note) li.append(h('p', { class: 'booking-note' }, h('span', { class: 'muted' }, `${t('advice.note')}: `), b.note));
   const actions = h('div', { class: 'button-row' });

@@ -171,8 +171,10 @@ export async function renderBookings(ctx) {
     return [pageHeader(t('advisor.bookingsTitle')), unavailable(err, t('advice.unavailable'))];
   }
   const now = Date.now();
-  const upcoming = items.filter((b) => new Date(startOf(b)).getTime() >= now).sort((a, b) => String(startOf(a)).localeCompare(String(startOf(b))));
-  const past = items.filter((b) => new Date(startOf(b)).getTime() < now).sort((a, b) => String(startOf(b)).localeCompare(String(startOf(a))));
+  const ahead = (b) => new Date(startOf(b)).getTime() >= now;
+  // Upcoming: the sessions still to run. Cancelled ones go with the past, newest first.
+  const upcoming = items.filter((b) => ahead(b) && b.status !== 'cancelled').sort((a, b) => String(startOf(a)).localeCompare(String(startOf(b))));
+  const past = items.filter((b) => !ahead(b) || b.status === 'cancelled').sort((a, b) => String(startOf(b)).localeCompare(String(startOf(a))));
   const reload = () => ctx.rerender();
   const section = (title, list, id) => h('section', { class: 'stack', 'aria-labelledby': id }, h('h2', { id }, title),
     list.length ? h('ul', { class: 'booking-list' }, list.map((b) => bookingItem(b, 'advisor', reload, outcomeForm))) : empty(t('advisor.noBookings'), null));
@@ -183,6 +185,8 @@ export async function renderBookings(ctx) {
 function outcomeForm(b) {
   const status = b.status || 'booked';
   if (status === 'cancelled') return null;
+  // An outcome is for a session that has started (the server refuses it before).
+  if (new Date(startOf(b)).getTime() > Date.now()) return null;
   const outcome = b.outcome || {};
   const attendedNow = b.outcome ? outcome.attended : b.attended;
   const notesNow = outcome.notes ?? b.outcome_notes ?? '';

@@ -102,7 +102,10 @@ export async function renderCompletions(ctx) {
   const params = { sme_id: sme, course };
   const csv = button(t('staff.csv'), async (e) => {
     await busy(e.currentTarget, async () => {
-      try { await download(withQuery('/api/reports/completions', params), `completions${sme ? `-sme-${sme}` : ''}${course ? `-${course}` : ''}.csv`, { accept: 'text/csv' }); } catch (err) { toast(err.detail || t('error.download'), 'error'); }
+      // The spreadsheet form in the UI's language (headers in words, course titles, local
+      // dates; semicolons for es, pt and gl, as their spreadsheets expect).
+      const sheet = { ...params, lang: currentLang() };
+      try { await download(withQuery('/api/reports/completions', sheet), `completions${sme ? `-sme-${sme}` : ''}${course ? `-${course}` : ''}.csv`, { accept: 'text/csv' }); } catch (err) { toast(err.detail || t('error.download'), 'error'); }
     });
   }, { kind: 'secondary', iconName: 'download', attrs: { id: 'download-csv' } });
   const filters = h('div', { class: 'filters card' },
