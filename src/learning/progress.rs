@@ -19,6 +19,9 @@ pub struct QuizProgress {
     pub attempts_used: i64,
     pub best_score: Option<i64>,
     pub passed: bool,
+    /// The attempt still open, started on this or any other device (resume it with
+    /// `GET /api/quiz-attempts/{id}`: its saved answers come with it).
+    pub open_attempt_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -53,13 +56,15 @@ pub async fn course_progress(db: &Db, learner: Learner, slug: Slug<'_>) -> Resul
         .await?
         .ok_or_else(|| Error::not_found("enrolment"))?;
     let quiz = match course.quiz_json {
-        Some(_) => Some(QuizProgress {
-            attempts_used: quizzes::summary(&mut conn, learner.id, course.id)
-                .await?
-                .attempts_used,
-            best_score: record.enrolment.quiz_best_score,
-            passed: record.enrolment.quiz_passed_at.is_some(),
-        }),
+        Some(_) => {
+            let attempts = quizzes::summary(&mut conn, learner.id, course.id).await?;
+            Some(QuizProgress {
+                attempts_used: attempts.attempts_used,
+                best_score: record.enrolment.quiz_best_score,
+                passed: record.enrolment.quiz_passed_at.is_some(),
+                open_attempt_id: attempts.open_attempt_id,
+            })
+        }
         None => None,
     };
     let certificate_code = match &record.completion {

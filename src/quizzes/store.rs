@@ -246,12 +246,14 @@ pub async fn ever_passed(db: &AnyPool, user_id: i64, course_id: i64) -> Result<b
     Ok(n > 0)
 }
 
-/// A learner's attempts at a quiz, for progress: `(attempts used, best score, passed)`.
+/// A learner's attempts at a quiz, for progress: attempts used, best score, passed, and the
+/// attempt still open (on any device) if there is one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct AttemptSummary {
     pub attempts_used: i64,
     pub best_score: Option<i64>,
     pub passed: bool,
+    pub open_attempt_id: Option<i64>,
 }
 
 #[instrument(skip_all)]
@@ -260,8 +262,9 @@ pub async fn summary(
     user_id: i64,
     course_id: i64,
 ) -> Result<AttemptSummary> {
-    let (used, best, passed): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(*), MAX(score), MAX(passed) FROM quiz_attempts
+    let (used, best, passed, open): (i64, Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), MAX(score), MAX(passed),
+                MAX(CASE WHEN status = 'open' THEN id END) FROM quiz_attempts
          WHERE user_id = $1 AND course_id = $2",
     )
     .bind(user_id)
@@ -273,5 +276,6 @@ pub async fn summary(
         attempts_used: used,
         best_score: best,
         passed: passed == Some(1),
+        open_attempt_id: open,
     })
 }

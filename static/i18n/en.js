@@ -452,4 +452,8 @@ export default {
   'profile.mailReminders': 'Remind me of my advisory sessions (24 hours and 1 hour before)',
   'profile.mailDigest': 'Weekly progress digest of my SMEs (Monday morning)',
   'profile.mailSaved': 'Email preferences saved.',
+  'course.review': 'Review the course',
+  'quiz.tryAgain': 'Try again',
+  'quiz.attemptsLeft.one': 'You have {n} attempt left. Review the modules first.',
+  'quiz.attemptsLeft.other': 'You have {n} attempts left. Review the modules first.',
 };

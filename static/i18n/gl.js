@@ -452,4 +452,8 @@ export default {
   'profile.mailReminders': 'Lembrarme as miñas sesións de asesoramento (24 horas e 1 hora antes)',
   'profile.mailDigest': 'Resumo semanal do progreso das miñas pemes (luns pola mañá)',
   'profile.mailSaved': 'Preferencias de correo gardadas.',
+  'course.review': 'Repasar o curso',
+  'quiz.tryAgain': 'Intentalo de novo',
+  'quiz.attemptsLeft.one': 'Quédache {n} intento. Repasa antes os módulos.',
+  'quiz.attemptsLeft.other': 'Quédanche {n} intentos. Repasa antes os módulos.',
 };

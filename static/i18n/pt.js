@@ -452,4 +452,8 @@ export default {
   'profile.mailReminders': 'Lembrar-me das minhas sessões de aconselhamento (24 horas e 1 hora antes)',
   'profile.mailDigest': 'Resumo semanal do progresso das minhas PME (segunda-feira de manhã)',
   'profile.mailSaved': 'Preferências de email guardadas.',
+  'course.review': 'Rever o curso',
+  'quiz.tryAgain': 'Tentar de novo',
+  'quiz.attemptsLeft.one': 'Resta-lhe {n} tentativa. Reveja primeiro os módulos.',
+  'quiz.attemptsLeft.other': 'Restam-lhe {n} tentativas. Reveja primeiro os módulos.',
 };

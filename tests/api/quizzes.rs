@@ -988,3 +988,51 @@ async fn a_drawn_quiz_shows_and_grades_only_the_drawn_questions() {
         422,
     );
 }
+
+#[rocket::async_test]
+async fn another_device_finds_the_open_attempt_and_its_saved_answers() {
+    let (app, w) = setup().await;
+    let phone = &w.learner_a.token;
+    let progress = "/api/courses/quiz-lab/progress";
+    let before = app.get(progress, phone).await.expect(200);
+    assert!(
+        before.body["quiz"]["open_attempt_id"].is_null(),
+        "{}",
+        before.text
+    );
+    let a = app.post(START, phone, json!({})).await.expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    app.put(
+        &format!("/api/quiz-attempts/{id}/answers"),
+        phone,
+        json!({"answers": {"q-single": ["s-right"]}}),
+    )
+    .await
+    .expect(200);
+    // The laptop: another session of the same learner, nothing in its browser.
+    let (laptop, _) = app.session_for(w.learner_a.id).await;
+    let seen = app.get(progress, &laptop).await.expect(200);
+    assert_eq!(seen.body["quiz"]["open_attempt_id"].as_i64(), Some(id));
+    assert_eq!(seen.body["quiz"]["attempts_used"], 1);
+    let resumed = app
+        .get(&format!("/api/quiz-attempts/{id}"), &laptop)
+        .await
+        .expect(200);
+    assert_eq!(resumed.body["answers"]["q-single"], json!(["s-right"]));
+    // Another learner's progress does not show it; once submitted, nothing is open.
+    let other = app.get(progress, &w.learner_a2.token).await.expect(200);
+    assert!(other.body["quiz"]["open_attempt_id"].is_null());
+    app.post(
+        &format!("/api/quiz-attempts/{id}/submission"),
+        &laptop,
+        json!({"answers": {}}),
+    )
+    .await
+    .expect(200);
+    let after = app.get(progress, phone).await.expect(200);
+    assert!(
+        after.body["quiz"]["open_attempt_id"].is_null(),
+        "{}",
+        after.text
+    );
+}

@@ -47,9 +47,15 @@ export async function render(ctx) {
     actions.push(enrol);
   }
   if (learner && enrolled && modules.length) {
-    const next = modules.find((m) => !done.has(m.slug)) || modules[0];
-    actions.push(h('a', { class: 'btn btn-primary', href: `#/courses/${enc(slug)}/${enc(next.slug)}` },
-      h('span', {}, completedCount ? t('course.continue') : t('course.start')), icon('arrowRight')));
+    const next = modules.find((m) => !done.has(m.slug));
+    // Every module read: the button reviews from the start (and a completed course points to
+    // its certificate), never "Continue" into module 1.
+    const label = !next ? t('course.review') : (completedCount ? t('course.continue') : t('course.start'));
+    actions.push(h('a', { class: 'btn btn-primary', href: `#/courses/${enc(slug)}/${enc((next || modules[0]).slug)}` },
+      h('span', {}, label), icon('arrowRight')));
+    if (progress && progress.certificate_code) {
+      actions.push(h('a', { class: 'btn btn-secondary', href: '#/certificates' }, t('quiz.seeCertificate')));
+    }
   }
   const enrolBox = h('div', { class: 'enrol-box' });
 
@@ -134,7 +140,9 @@ function quizCard(ctx, course, progress, enrolled) {
     box.append(h('p', { class: 'muted' }, t('quiz.enrolFirst')));
     return card;
   }
-  const open = openAttemptFor(ctx.user.id, course.slug);
+  // The server knows an attempt started on another device; this browser's memory is the
+  // fallback for an older server.
+  const open = qp.open_attempt_id || openAttemptFor(ctx.user.id, course.slug);
   if (open) {
     box.append(h('a', { class: 'btn btn-primary', href: `#/attempts/${enc(open)}` }, t('quiz.resume')));
     return card;

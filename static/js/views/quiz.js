@@ -33,7 +33,7 @@ export async function render(ctx) {
   const result = attempt.result || (attempt.submitted_at && attempt.score !== undefined ? attempt : null);
   if (result || attempt.submitted_at || (attempt.status && attempt.status !== 'open')) {
     closeAttempt(ctx.user.id, slug, id);
-    return [pageHeader(t('quiz.resultTitle'), { crumbs }), resultView(result || {}, attempt.questions || [], slug)];
+    return [pageHeader(t('quiz.resultTitle'), { crumbs }), resultView(result || {}, attempt.questions || [], slug, attempt)];
   }
   return takeView(ctx, attempt, id, slug, crumbs);
 }
@@ -93,7 +93,7 @@ function takeView(ctx, attempt, id, slug, crumbs) {
       try {
         const res = await api(`/api/quiz-attempts/${enc(id)}/submission`, { method: 'POST', body: { answers } });
         closeAttempt(ctx.user.id, slug, id);
-        ctx.el.replaceChildren(pageHeader(t('quiz.resultTitle'), { crumbs }), resultView(res, questions, slug));
+        ctx.el.replaceChildren(pageHeader(t('quiz.resultTitle'), { crumbs }), resultView(res, questions, slug, attempt));
         window.scrollTo(0, 0);
         ctx.el.querySelector('h1').focus();
       } catch (err) {
@@ -219,7 +219,17 @@ function questionView(q, index, value, set) {
   return li;
 }
 
-function resultView(res, questions, slug) {
+/** After a failed attempt: how many attempts are left, and the way back to the quiz. */
+function retry(attempt, slug) {
+  const left = typeof attempt.max_attempts === 'number' && typeof attempt.attempt_no === 'number' ? attempt.max_attempts - attempt.attempt_no : null;
+  if (left === null) return h('p', { class: 'muted' }, t('quiz.tryAgainHint'));
+  if (left <= 0) return h('p', { class: 'muted', id: 'attempts-left' }, t('quiz.noAttemptsLeft'));
+  return h('div', { class: 'stack' },
+    h('p', { class: 'muted', id: 'attempts-left' }, tn('quiz.attemptsLeft', left)),
+    slug ? h('a', { class: 'btn btn-primary', id: 'try-again', href: `#/courses/${enc(slug)}` }, t('quiz.tryAgain')) : null);
+}
+
+function resultView(res, questions, slug, attempt = {}) {
   const score = res.score;
   const passed = Boolean(res.passed);
   const wrap = h('div', { class: 'result', id: 'quiz-result' });
@@ -231,7 +241,7 @@ function resultView(res, questions, slug) {
       res.pass_mark !== undefined ? h('p', { class: 'muted small' }, t('quiz.passMarkWas', { n: res.pass_mark })) : null,
       res.late ? h('p', { class: 'muted small' }, t('quiz.late')) : null,
       res.course_completed ? h('p', { class: 'result-complete' }, t('quiz.courseCompleted'), ' ', h('a', { href: '#/certificates' }, t('quiz.seeCertificate'))) : null,
-      !passed ? h('p', { class: 'muted' }, t('quiz.tryAgainHint')) : null)));
+      !passed ? retry(attempt, slug) : null)));
   const byId = Object.fromEntries(questions.map((q) => [String(q.id), q]));
   const feedback = Array.isArray(res.feedback) ? res.feedback : [];
   if (feedback.length) {

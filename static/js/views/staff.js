@@ -184,8 +184,14 @@ export async function renderLearners(ctx) {
   const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone').filter((z) => /^(Europe|Atlantic)\//.test(z)) : ['Europe/Madrid', 'Europe/Lisbon', 'Atlantic/Canary', 'Atlantic/Azores', 'Atlantic/Madeira'];
   const tz = select(zones.map((z) => ({ value: z, label: z.replace(/_/g, ' ') })), { value: 'Europe/Madrid' });
   const errors = h('div', {});
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'create-user' }, t('staff.createLearner'));
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'create-user' }, admin ? t('staff.createUser') : t('staff.createLearner'));
   const smeField = field(t('staff.sme'), smeSel, { name: 'sme_id' });
+  // Admins place coordinators (required) and advisors (optional) in a partner organisation.
+  let partners = [];
+  if (admin) { try { partners = (await api('/api/partners')).items || []; } catch { partners = []; } }
+  const partnerSel = select([{ value: '', label: '—' }, ...partners.map((p) => ({ value: String(p.id), label: p.name }))], { id: 'user-partner' });
+  const partnerField = field(t('invite.partner'), partnerSel, { name: 'partner_id' });
+  partnerField.hidden = true;
   const form = h('form', { class: 'card stack', novalidate: true, id: 'learner-form' },
     h('h2', {}, admin ? t('staff.createUser') : t('staff.createLearner')), errors,
     h('div', { class: 'form-grid' },
@@ -194,16 +200,22 @@ export async function renderLearners(ctx) {
       field(t('staff.initialPassword'), password, { name: 'password', hint: t('staff.passwordHint') }),
       role ? field(t('staff.role'), role, { name: 'role' }) : null,
       smeField,
+      admin ? partnerField : null,
       field(t('profile.language'), locale, { name: 'locale' }),
       field(t('profile.timeZone'), tz, { name: 'time_zone' })),
     submit);
-  if (role) role.addEventListener('change', () => { smeField.hidden = role.value !== 'learner'; });
+  if (role) {
+    role.addEventListener('change', () => {
+      smeField.hidden = role.value !== 'learner';
+      partnerField.hidden = !['coordinator', 'advisor'].includes(role.value);
+    });
+  }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const r = role ? role.value : 'learner';
     const body = { email: email.value.trim(), name: name.value.trim(), role: r, password: password.value, locale: locale.value, time_zone: tz.value };
     if (r === 'learner') body.sme_id = Number(smeSel.value);
-    if (r === 'coordinator' && ctx.user.partner_id) body.partner_id = ctx.user.partner_id;
+    if ((r === 'coordinator' || r === 'advisor') && partnerSel.value) body.partner_id = Number(partnerSel.value);
     await busy(submit, async () => {
       try {
         const u = await api('/api/users', { method: 'POST', body });
