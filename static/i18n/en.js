@@ -283,7 +283,7 @@ export default {
   'advisor.bookingsTitle': 'Bookings on my slots',
   'advisor.bookingsLead': 'Times in your time zone ({tz}). Record the outcome after each session.',
   'advisor.upcoming': 'Upcoming',
-  'advisor.past': 'Past',
+  'advisor.past': 'Past and cancelled',
   'advisor.noBookings': 'No bookings',
   'advisor.outcome': 'Outcome',
   'advisor.recordOutcome': 'Record outcome',

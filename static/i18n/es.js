@@ -283,7 +283,7 @@ export default {
   'advisor.bookingsTitle': 'Reservas de mis horarios',
   'advisor.bookingsLead': 'Horas en su zona horaria ({tz}). Registre el resultado después de cada sesión.',
   'advisor.upcoming': 'Próximas',
-  'advisor.past': 'Pasadas',
+  'advisor.past': 'Pasadas y canceladas',
   'advisor.noBookings': 'No hay reservas',
   'advisor.outcome': 'Resultado',
   'advisor.recordOutcome': 'Registrar resultado',

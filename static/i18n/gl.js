@@ -283,7 +283,7 @@ export default {
   'advisor.bookingsTitle': 'Reservas dos meus horarios',
   'advisor.bookingsLead': 'Horas no seu fuso horario ({tz}). Rexistre o resultado despois de cada sesión.',
   'advisor.upcoming': 'Próximas',
-  'advisor.past': 'Pasadas',
+  'advisor.past': 'Pasadas e canceladas',
   'advisor.noBookings': 'Non hai reservas',
   'advisor.outcome': 'Resultado',
   'advisor.recordOutcome': 'Rexistrar resultado',

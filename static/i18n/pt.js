@@ -283,7 +283,7 @@ export default {
   'advisor.bookingsTitle': 'Reservas dos meus horários',
   'advisor.bookingsLead': 'Horas no seu fuso horário ({tz}). Registe o resultado depois de cada sessão.',
   'advisor.upcoming': 'Próximas',
-  'advisor.past': 'Passadas',
+  'advisor.past': 'Passadas e canceladas',
   'advisor.noBookings': 'Sem reservas',
   'advisor.outcome': 'Resultado',
   'advisor.recordOutcome': 'Registar resultado',

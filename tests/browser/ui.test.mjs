@@ -724,6 +724,20 @@ describe('IberoBio Academy web UI', () => {
       }
     }
 
+    // Another device (a fresh browser, nothing stored): the course page resumes the open
+    // attempt instead of offering to start one, and the answers saved so far are there.
+    const other = await newPage();
+    await login(other, email);
+    await other.goto(`${BASE}/#/courses/${slug}`);
+    await settled(other);
+    assert.equal(await other.locator('#start-quiz').count(), 0, 'no "Start the quiz" while an attempt is open');
+    await other.locator('#resume-quiz').click();
+    await other.waitForURL(new RegExp(`#/attempts/${attemptId}$`));
+    await settled(other);
+    const firstSingle = questions.find((x) => x.kind === 'single');
+    assert.deepEqual(await other.locator(`#questions > li[data-question="${firstSingle.id}"] input:checked`).evaluateAll((els) => els.map((e) => e.value)), expected[firstSingle.id], 'the answer saved on the first device');
+    await other.context().close();
+
     // Submit: the answers go as given, and the result is the server's.
     const submission = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith(`/api/quiz-attempts/${attemptId}/submission`));
     const submitted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/api/quiz-attempts/${attemptId}/submission`));
@@ -894,8 +908,10 @@ describe('IberoBio Academy web UI', () => {
     assert.equal((await pastItem.locator('.slot-time').innerText()).trim(), `${lisbonRange} (Lisboa)`);
     // Uxía's booking of the slot taken above is among Inês's upcoming sessions.
     assert.ok(await adv.locator('section[aria-labelledby=upcoming-heading] .booking', { hasText: 'Uxía Fernández Castro · Xenogen Diagnósticos SL' }).count());
-    // Emma's cancelled booking is there too, cancelled, with her reason.
-    const cancelledCard = adv.locator(`section[aria-labelledby=upcoming-heading] .booking[data-booking="${booking.id}"]`);
+    // Emma's cancelled booking is not among the sessions to come: it is with the past ones,
+    // marked cancelled, with her reason.
+    assert.equal(await adv.locator(`section[aria-labelledby=upcoming-heading] .booking[data-booking="${booking.id}"]`).count(), 0);
+    const cancelledCard = adv.locator(`section[aria-labelledby=past-heading] .booking[data-booking="${booking.id}"]`);
     assert.equal((await cancelledCard.locator('.booking-head .badge').innerText()).trim(), P['booking.status.cancelled']);
     assert.ok((await cancelledCard.innerText()).includes(reason));
     // No form for a cancelled booking, and no stray "null" where it would be.

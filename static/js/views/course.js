@@ -144,7 +144,7 @@ function quizCard(ctx, course, progress, enrolled) {
   // fallback for an older server.
   const open = qp.open_attempt_id || openAttemptFor(ctx.user.id, course.slug);
   if (open) {
-    box.append(h('a', { class: 'btn btn-primary', href: `#/attempts/${enc(open)}` }, t('quiz.resume')));
+    box.append(h('a', { class: 'btn btn-primary', id: 'resume-quiz', href: `#/attempts/${enc(open)}` }, t('quiz.resume')));
     return card;
   }
   if (qp.passed) {
