@@ -111,6 +111,18 @@ fn place(lang: Lang, s: &Session<'_>) -> String {
     }
 }
 
+/// The button of every booking message: back to the person's bookings.
+fn bookings_action(lang: Lang, link: &str) -> Option<(String, String)> {
+    let label = t(
+        lang,
+        "Open my bookings",
+        "Ver mis reservas",
+        "Ver as minhas marcações",
+        "Ver as miñas reservas",
+    );
+    Some((label.to_string(), link.to_string()))
+}
+
 fn session_lines(lang: Lang, s: &Session<'_>) -> Vec<String> {
     vec![
         format!(
@@ -287,17 +299,7 @@ pub fn booking_confirmed(
         subject,
         greeting: greeting(lang, name),
         paragraphs,
-        action: Some((
-            t(
-                lang,
-                "Open my bookings",
-                "Ver mis reservas",
-                "Ver as minhas marcações",
-                "Ver as miñas reservas",
-            )
-            .into(),
-            link.into(),
-        )),
+        action: bookings_action(lang, link),
         footer: vec![automatic(lang)],
     }
 }
@@ -349,17 +351,7 @@ pub fn booking_cancelled(
             )
             .into(),
         ],
-        action: Some((
-            t(
-                lang,
-                "Open my bookings",
-                "Ver mis reservas",
-                "Ver as minhas marcações",
-                "Ver as miñas reservas",
-            )
-            .into(),
-            link.into(),
-        )),
+        action: bookings_action(lang, link),
         footer: vec![automatic(lang)],
     }
 }
@@ -402,7 +394,7 @@ pub fn reminder(
         },
         greeting: greeting(lang, name),
         paragraphs,
-        action: Some((t(lang, "Open my bookings", "Ver mis reservas", "Ver as minhas marcações", "Ver as miñas reservas").into(), link.into())),
+        action: bookings_action(lang, link),
         footer: vec![
             t(
                 lang,
@@ -497,17 +489,7 @@ pub fn outcome_recorded(
         },
         greeting: greeting(lang, name),
         paragraphs,
-        action: Some((
-            t(
-                lang,
-                "Open my bookings",
-                "Ver mis reservas",
-                "Ver as minhas marcações",
-                "Ver as miñas reservas",
-            )
-            .into(),
-            link.into(),
-        )),
+        action: bookings_action(lang, link),
         footer: vec![automatic(lang)],
     }
 }

@@ -464,6 +464,23 @@ async fn slot_at(app: &TestApp, advisor_token: &str, starts_at: i64) -> i64 {
         .unwrap()
 }
 
+/// A slot of the world's advisor at `starts_at`, booked by learner A: `(slot, booking)`.
+async fn booked(app: &TestApp, w: &crate::common::World, starts_at: i64) -> (i64, i64) {
+    let slot = slot_at(app, &w.advisor.token, starts_at).await;
+    let booking = app
+        .post(
+            &format!("/api/slots/{slot}/booking"),
+            &w.learner_a.token,
+            json!({"note": ""}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    (slot, booking)
+}
+
 fn event_of(ics: &str) -> icalendar::Event {
     let cal: Calendar = ics.parse().expect("a valid iCalendar attachment");
     let event = cal.events().next().expect("one VEVENT").clone();
@@ -581,14 +598,7 @@ async fn a_refused_booking_queues_no_mail() {
     let sink = Sink::start();
     let app = TestApp::with(with_smtp(sink.port)).await;
     let w = app.world().await;
-    let slot = slot_at(&app, &w.advisor.token, (now() / 3600 + 72) * 3600).await;
-    app.post(
-        &format!("/api/slots/{slot}/booking"),
-        &w.learner_a.token,
-        json!({"note": ""}),
-    )
-    .await
-    .expect(201);
+    let (slot, _) = booked(&app, &w, (now() / 3600 + 72) * 3600).await;
     let taken = app
         .post(
             &format!("/api/slots/{slot}/booking"),
@@ -756,18 +766,7 @@ async fn reminders_are_queued_once_across_instances_and_stop_after_unsubscribe()
     let app = TestApp::with(with_smtp(sink.port)).await;
     let w = app.world().await;
     let start = (now() / 3600 + 20) * 3600;
-    let slot = slot_at(&app, &w.advisor.token, start).await;
-    let id = app
-        .post(
-            &format!("/api/slots/{slot}/booking"),
-            &w.learner_a.token,
-            json!({"note": ""}),
-        )
-        .await
-        .expect(201)
-        .body["id"]
-        .as_i64()
-        .unwrap();
+    let (_, id) = booked(&app, &w, start).await;
     sink.wait_for(2).await; // the confirmations
     let mailer: Mailer = app.client.rocket().state::<Mailer>().unwrap().clone();
     let second = app.second_instance().await;
@@ -907,18 +906,7 @@ async fn the_learner_is_told_the_recorded_outcome_once_per_outcome() {
     let app = TestApp::with(with_smtp(sink.port)).await;
     let w = app.world().await;
     let start = (now() / 3600 + 48) * 3600;
-    let slot = slot_at(&app, &w.advisor.token, start).await;
-    let id = app
-        .post(
-            &format!("/api/slots/{slot}/booking"),
-            &w.learner_a.token,
-            json!({"note": ""}),
-        )
-        .await
-        .expect(201)
-        .body["id"]
-        .as_i64()
-        .unwrap();
+    let (slot, id) = booked(&app, &w, start).await;
     sink.wait_for(2).await; // the confirmations
     let started = now() - 2 * 3600;
     sqlx::query("UPDATE slots SET starts_at = $1, ends_at = $2 WHERE id = $3")
