@@ -89,7 +89,15 @@ impl Parties {
     /// The calendar file: the same UID and SEQUENCE as `GET /api/bookings/{id}/invite.ics`, its
     /// times in the reader's zone.
     fn invite(&self, cancelled: bool, now: i64, mailer: &Mailer, side: &Side<'_>) -> String {
-        let topic = self.topic.label();
+        let words = texts::calendar_event(
+            side.lang,
+            self.topic,
+            &self.advisor_name,
+            &self.learner_name,
+            &self.sme_name,
+            &self.note,
+            None,
+        );
         ics::render(&ics::Invite {
             method_cancel: cancelled,
             uid: &self.uid,
@@ -100,11 +108,8 @@ impl Parties {
             updated_at: self.updated_at,
             created_at: self.created_at,
             now,
-            summary: format!("IberoBio advisory session: {topic}"),
-            description: format!(
-                "One-to-one advisory session ({topic}) with {} for {} ({}).",
-                self.advisor_name, self.learner_name, self.sme_name
-            ),
+            summary: words.summary,
+            description: words.description,
             location: &self.location,
             url: Some(bookings_page(side, mailer)),
             organizer: (&self.advisor_name, &self.advisor_email),

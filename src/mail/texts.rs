@@ -578,6 +578,57 @@ pub fn weekly_digest(
     }
 }
 
+/// An advisory session as a calendar event, in the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarText {
+    pub summary: String,
+    pub description: String,
+}
+
+/// The title and description of an advisory session's calendar event (`.ics`), in `lang`:
+/// with whom, for whom, the learner's note and, once cancelled, the reason.
+pub fn calendar_event(
+    lang: Lang,
+    session_topic: Topic,
+    advisor: &str,
+    learner: &str,
+    sme: &str,
+    note: &str,
+    cancel_reason: Option<&str>,
+) -> CalendarText {
+    let topic = topic(lang, session_topic);
+    let (summary, mut description) = match lang {
+        Lang::En => (
+            format!("IberoBio advisory session: {topic}"),
+            format!("One-to-one advisory session on {topic} with {advisor} for {learner} ({sme})."),
+        ),
+        Lang::Es => (
+            format!("Sesión de asesoramiento IberoBio: {topic}"),
+            format!("Sesión de asesoramiento individual sobre {topic} con {advisor} para {learner} ({sme})."),
+        ),
+        Lang::Pt => (
+            format!("Sessão de aconselhamento IberoBio: {topic}"),
+            format!("Sessão de aconselhamento individual sobre {topic} com {advisor} para {learner} ({sme})."),
+        ),
+        Lang::Gl => (
+            format!("Sesión de asesoramento IberoBio: {topic}"),
+            format!("Sesión de asesoramento individual sobre {topic} con {advisor} para {learner} ({sme})."),
+        ),
+    };
+    if !note.is_empty() {
+        let label = t(lang, "Note", "Nota", "Nota", "Nota");
+        description.push_str(&format!("\n{label}: {note}"));
+    }
+    if let Some(reason) = cancel_reason {
+        let label = t(lang, "Cancelled", "Cancelada", "Cancelada", "Cancelada");
+        description.push_str(&format!("\n{label}: {reason}"));
+    }
+    CalendarText {
+        summary,
+        description,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

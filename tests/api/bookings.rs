@@ -1050,10 +1050,20 @@ async fn invites_are_valid_icalendar_with_stable_uid_and_growing_sequence() {
         url.ends_with("/#/advice") && !url.contains("/api/"),
         "{url}"
     );
-    assert!(e.get_summary().unwrap().contains("Finance"));
+    assert_eq!(e.get_summary(), Some("IberoBio advisory session: finance"));
     assert!(e.get_description().unwrap().contains("Series A"));
     assert_eq!(e.get_location(), Some("https://meet.example/room-1"));
 
+    // In the reader's language: João switches to Portuguese.
+    app.patch("/api/me", &w.learner_b.token, json!({"locale": "pt"}))
+        .await
+        .expect(200);
+    let (_, pt) = parse_ics(&app.get(&path, &w.learner_b.token).await.expect(200));
+    assert_eq!(
+        pt.get_summary(),
+        Some("Sessão de aconselhamento IberoBio: financiamento")
+    );
+    assert!(pt.get_description().unwrap().contains("Nota: "));
     // The advisor gets the same event, in Madrid time.
     let r2 = app.get(&path, &w.advisor.token).await.expect(200);
     let (_, e2) = parse_ics(&r2);

@@ -19,7 +19,8 @@ use crate::error::{Error, Result};
 use crate::ids::{BookingId, SlotId};
 use crate::items::Items;
 use crate::json::JsonBody;
-use crate::mail::Mailer;
+use crate::lang::Lang;
+use crate::mail::{texts, Mailer};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -344,19 +345,16 @@ pub(super) async fn invite(
         &tz,
     );
     let b = &d.booking;
-    let mut description = format!(
-        "One-to-one advisory session ({}) with {} for {} ({}).",
-        b.slot.topic.label(),
-        d.advisor.0,
-        d.learner.0,
-        b.sme.name
+    // In the reader's language, as their mail was.
+    let words = texts::calendar_event(
+        Lang::from_code(&user.locale).unwrap_or(Lang::En),
+        b.slot.topic,
+        &d.advisor.0,
+        &d.learner.0,
+        &b.sme.name,
+        &b.note,
+        b.cancel_reason.as_deref(),
     );
-    if !b.note.is_empty() {
-        description.push_str(&format!("\nNote: {}", b.note));
-    }
-    if let Some(reason) = &b.cancel_reason {
-        description.push_str(&format!("\nCancelled: {reason}"));
-    }
     let text = ics::render(&ics::Invite {
         method_cancel: false,
         uid: &d.uid,
@@ -367,8 +365,8 @@ pub(super) async fn invite(
         updated_at: d.updated_at,
         created_at: d.created_at,
         now: now(),
-        summary: format!("IberoBio advisory session: {}", b.slot.topic.label()),
-        description,
+        summary: words.summary,
+        description: words.description,
         location: &b.slot.location,
         // The booking's page in the web UI (the API URL would answer a calendar's click 401).
         url: Some(format!(
