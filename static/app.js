@@ -14,6 +14,7 @@ import * as certificatesView from './js/views/certificates.js';
 import * as advisorView from './js/views/advisor.js';
 import * as staffView from './js/views/staff.js';
 import * as inviteView from './js/views/invite.js';
+import * as indicatorsView from './js/views/indicators.js';
 import * as profileView from './js/views/profile.js';
 
 const ANY = ['learner', 'advisor', 'coordinator', 'admin'];
@@ -37,6 +38,7 @@ const ROUTES = [
   { path: '/staff/certificates', view: staffView.renderCertificates, roles: STAFF, nav: 'staffCertificates' },
   { path: '/staff/learners', view: staffView.renderLearners, roles: STAFF, nav: 'learners' },
   { path: '/staff/invite', view: inviteView.render, roles: STAFF, nav: 'invite' },
+  { path: '/staff/indicators', view: indicatorsView.render, roles: STAFF, nav: 'indicators' },
   { path: '/staff/bookings', view: staffView.renderBookings, roles: STAFF, nav: 'staffBookings' },
   { path: '/admin/partners', view: staffView.renderPartners, roles: ['admin'], nav: 'partners' },
   { path: '/profile', view: profileView.render, roles: ANY, nav: 'profile' },
@@ -45,8 +47,8 @@ const ROUTES = [
 const NAV = {
   learner: [['courses', '#/courses'], ['advice', '#/advice'], ['certificates', '#/certificates']],
   advisor: [['advisor', '#/advisor'], ['advisorBookings', '#/advisor/bookings'], ['courses', '#/courses']],
-  coordinator: [['smes', '#/staff'], ['completions', '#/staff/completions'], ['staffCertificates', '#/staff/certificates'], ['learners', '#/staff/learners'], ['invite', '#/staff/invite'], ['staffBookings', '#/staff/bookings'], ['courses', '#/courses']],
-  admin: [['smes', '#/staff'], ['completions', '#/staff/completions'], ['staffCertificates', '#/staff/certificates'], ['learners', '#/staff/learners'], ['invite', '#/staff/invite'], ['staffBookings', '#/staff/bookings'], ['partners', '#/admin/partners'], ['courses', '#/courses']],
+  coordinator: [['smes', '#/staff'], ['completions', '#/staff/completions'], ['staffCertificates', '#/staff/certificates'], ['indicators', '#/staff/indicators'], ['learners', '#/staff/learners'], ['invite', '#/staff/invite'], ['staffBookings', '#/staff/bookings'], ['courses', '#/courses']],
+  admin: [['smes', '#/staff'], ['completions', '#/staff/completions'], ['staffCertificates', '#/staff/certificates'], ['indicators', '#/staff/indicators'], ['learners', '#/staff/learners'], ['invite', '#/staff/invite'], ['staffBookings', '#/staff/bookings'], ['partners', '#/admin/partners'], ['courses', '#/courses']],
 };
 
 export function homeFor(user) {

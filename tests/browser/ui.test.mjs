@@ -474,6 +474,11 @@ describe('IberoBio Academy web UI', () => {
     await settled(page);
     await shot(page, 'advice-booked-desktop');
     assert.ok(await page.locator('#booking-list .booking').count() >= 1);
+    // Focus lands on the new booking (its first action), not on the page body: one Tab more
+    // reaches "Cancel booking".
+    await page.waitForFunction(() => document.activeElement && document.activeElement.closest('#booking-list .booking'));
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.textContent.trim()), (await uiStrings('en'))['advice.cancelBooking']);
     await page.context().close();
   });
 
@@ -1213,6 +1218,36 @@ describe('IberoBio Academy web UI', () => {
     await eventually(async () => assert.equal((await apiJson(token, '/api/me')).email_digest, false));
     await shot(page, 'profile-mail-es-desktop');
     await apiJson(token, '/api/me', { method: 'PATCH', body: { email_digest: true, locale: 'en' } });
+    await page.context().close();
+  });
+
+  test('coordinator: programme indicators as a chart, a table and a spreadsheet CSV, in Portuguese', async () => {
+    const P = await uiStrings('pt');
+    const token = await apiLogin(COORDINATOR);
+    const data = await apiJson(token, '/api/reports/indicators');
+    assert.ok(data.quarters.length > 0, 'the demo has SMEs served');
+    const page = await newPage();
+    await login(page, COORDINATOR);
+    const profileLocale = await page.evaluate(() => document.documentElement.lang);
+    await page.locator('#lang-switch').selectOption('pt');
+    await page.waitForFunction(() => document.documentElement.lang === 'pt');
+    await page.goto(`${BASE}/#/staff/indicators`);
+    await settled(page);
+    // One bar per quarter, labelled with its quarter and its number; the chart has a text alternative.
+    assert.deepEqual(await page.locator('svg.bar-chart .bar-label').allTextContents(), data.quarters.map((q) => q.quarter));
+    assert.deepEqual((await page.locator('svg.bar-chart .bar-value').allTextContents()).map((v) => Number(v.replace(/\D/g, ''))), data.quarters.map((q) => q.smes_served));
+    assert.ok((await page.locator('svg.bar-chart').getAttribute('aria-label')).includes(`${data.quarters[0].quarter}: ${data.quarters[0].smes_served}`));
+    assert.equal(await page.locator('table tbody tr').count(), data.items.length);
+    // The CSV: Portuguese headers, semicolons, one line per row of the table.
+    const href = await page.locator('#indicators-csv').getAttribute('href');
+    const csv = decodeURIComponent(href.slice(href.indexOf(',') + 1)).replace(/^\uFEFF/, '');
+    const rows = parseCsv(csv, ';').filter((r) => r.join('') !== '');
+    assert.deepEqual(rows[0], ['quarter', 'country', 'region', 'served', 'withCompletion', 'withSession'].map((c) => P[`indicators.col.${c}`]));
+    assert.equal(rows.length - 1, data.items.length);
+    await shot(page, 'staff-indicators-pt-desktop');
+    await page.locator('#lang-switch').selectOption(profileLocale);
+    await page.waitForFunction((l) => document.documentElement.lang === l, profileLocale);
+    await settled(page);
     await page.context().close();
   });
 

@@ -25,7 +25,7 @@ export async function render(ctx) {
     try {
       const slots = (await api(withQuery('/api/slots', { topic, from: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }))).items || [];
       if (!ctx.alive()) return;
-      slotsList.replaceChildren(slots.length ? slotGroups(slots, ctx, () => { loadSlots(); loadBookings(); }) : empty(t('advice.noSlots.title'), topic ? t('advice.noSlots.topic') : t('advice.noSlots.text')));
+      slotsList.replaceChildren(slots.length ? slotGroups(slots, ctx, () => Promise.all([loadSlots(), loadBookings()])) : empty(t('advice.noSlots.title'), topic ? t('advice.noSlots.topic') : t('advice.noSlots.text')));
     } catch (err) {
       slotsList.replaceChildren(unavailable(err, t('advice.unavailable')));
     }
@@ -35,7 +35,7 @@ export async function render(ctx) {
       const items = (await api('/api/bookings')).items || [];
       if (!ctx.alive()) return;
       items.sort((a, b) => String(startOf(a)).localeCompare(String(startOf(b))));
-      bookingsList.replaceChildren(items.length ? h('ul', { class: 'booking-list' }, items.map((b) => bookingItem(b, 'learner', () => { loadSlots(); loadBookings(); })))
+      bookingsList.replaceChildren(items.length ? h('ul', { class: 'booking-list' }, items.map((b) => bookingItem(b, 'learner', () => Promise.all([loadSlots(), loadBookings()]))))
         : empty(t('advice.noBookings.title'), t('advice.noBookings.text')));
     } catch (err) {
       bookingsList.replaceChildren(unavailable(err, t('advice.unavailable')));
@@ -88,9 +88,15 @@ function slotItem(s, ctx, reload) {
     e.preventDefault();
     await busy(form.querySelector('[type=submit]'), async () => {
       try {
-        await api(`/api/slots/${enc(s.id)}/booking`, { method: 'POST', body: { note: note.value.trim() } });
+        const booking = await api(`/api/slots/${enc(s.id)}/booking`, { method: 'POST', body: { note: note.value.trim() } });
         toast(t('advice.booked'));
-        reload();
+        await reload();
+        // Keyboard users land on their new booking (its first action), not at the top of the page.
+        const card = booking && document.querySelector(`.booking[data-booking="${booking.id}"]`);
+        if (card) {
+          card.scrollIntoView({ block: 'nearest' });
+          (card.querySelector('button, a') || card).focus();
+        }
       } catch (err) {
         if (err instanceof ApiError && err.status === 409) { toast(t('advice.taken'), 'error'); reload(); return; }
         msg.replaceChildren(errorBox(err));
