@@ -129,6 +129,8 @@ function renderHeader(active) {
 async function switchLanguage(lang) {
   setLang(lang, { remember: true });
   const user = session.user();
+  // Chosen before signing in: kept through the sign-in and saved to the profile then.
+  if (!user) sessionStorage.setItem('academy.lang-picked', lang);
   if (user && user.locale !== lang) {
     session.update({ ...user, locale: lang });
     api('/api/me', { method: 'PATCH', body: { locale: lang } })

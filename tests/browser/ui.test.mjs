@@ -409,6 +409,24 @@ describe('IberoBio Academy web UI', () => {
     await page.context().close();
   });
 
+  test('a language picked on the sign-in page is kept after sign-in and saved to the profile', async () => {
+    const page = await newPage();
+    await page.goto(`${BASE}/#/login`);
+    await settled(page);
+    await page.locator('#lang-switch').selectOption('es');
+    await page.waitForFunction(() => document.documentElement.lang === 'es');
+    await page.locator('#login-form input[name=email]').fill(LEARNER_PT);
+    await page.locator('#login-form input[name=password]').fill(PASSWORD);
+    await page.locator('#login-submit').click();
+    await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+    await settled(page);
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'es', 'not overridden by the Portuguese profile');
+    const token = await apiLogin(LEARNER_PT);
+    await eventually(async () => assert.equal((await apiJson(token, '/api/me')).locale, 'es'));
+    await apiJson(token, '/api/me', { method: 'PATCH', body: { locale: 'pt' } });
+    await page.context().close();
+  });
+
   test('Galician: offered in the menu, the UI in Galician, a Galician course, Spanish fallback with a note', async () => {
     const page = await newPage();
     await login(page, LEARNER);
@@ -992,7 +1010,7 @@ describe('IberoBio Academy web UI', () => {
         c.score === null ? '—' : `${c.score} %`,
       ], `completions row ${i}`);
       const verify = rows.nth(i).locator('a', { hasText: T['cert.verify'] });
-      if (c.certificate_code) assert.equal(await verify.getAttribute('href'), `/verify/${c.certificate_code}`);
+      if (c.certificate_code) assert.equal(await verify.getAttribute('href'), `/verify/${c.certificate_code}?lang=en`, 'the verify page in the reader\'s language');
       else assert.equal(await verify.count(), 0);
     }
     assert.equal((await page.locator('#completion-count').innerText()).trim(), fill(T['staff.completionSummary'], { n: items.length, done: items.filter((c) => c.completed_at).length }));
@@ -1045,7 +1063,7 @@ describe('IberoBio Academy web UI', () => {
     assert.equal(await cards.count(), certs.length);
     assert.deepEqual(await page.locator('#cert-list .cert-code code').allInnerTexts(), certs.map((c) => c.code));
     for (const c of certs) {
-      assert.equal(await card(c.code).locator('a', { hasText: T['cert.verify'] }).getAttribute('href'), `/verify/${c.code}`);
+      assert.equal(await card(c.code).locator('a', { hasText: T['cert.verify'] }).getAttribute('href'), `/verify/${c.code}?lang=${await page.evaluate(() => document.documentElement.lang)}`);
       assert.ok((await card(c.code).locator('.cert-course').innerText()).trim().length > 5, 'the course title');
       assert.equal(await card(c.code).locator('button', { hasText: T['cert.downloadPdf'] }).count(), 1);
     }
@@ -1083,11 +1101,17 @@ describe('IberoBio Academy web UI', () => {
     const keptHref = await card(kept.code).locator('a', { hasText: T['cert.verify'] }).getAttribute('href');
     await page.context().close();
     const visitor = await newPage();
+    // The link opens the verify page in the learner's language...
+    const linkLang = new URL(verifyHref, BASE).searchParams.get('lang');
+    assert.ok(linkLang, `the verify link carries the language: ${verifyHref}`);
     await visitor.goto(`${BASE}${verifyHref}`);
-    assert.match(await visitor.locator('body').innerText(), /This certificate has been revoked/);
+    assert.equal(await visitor.evaluate(() => document.documentElement.lang), linkLang);
     assert.ok((await visitor.locator('body').innerText()).includes(withdrawn.code));
     await shot(visitor, 'verify-revoked-desktop');
-    await visitor.goto(`${BASE}${keptHref}`);
+    // ...and in English, it says so plainly.
+    await visitor.goto(`${BASE}/verify/${withdrawn.code}?lang=en`);
+    assert.match(await visitor.locator('body').innerText(), /This certificate has been revoked/);
+    await visitor.goto(`${BASE}${keptHref.replace(/\?lang=\w+$/, '')}?lang=en`);
     assert.match(await visitor.locator('body').innerText(), /This certificate is valid/);
     const check = await (await fetch(`${BASE}/api/verify/${withdrawn.code}`)).json();
     assert.deepEqual([check.valid, check.revoked], [false, true]);
@@ -1245,6 +1269,14 @@ describe('IberoBio Academy web UI', () => {
     assert.deepEqual(rows[0], ['quarter', 'country', 'region', 'served', 'withCompletion', 'withSession'].map((c) => P[`indicators.col.${c}`]));
     assert.equal(rows.length - 1, data.items.length);
     await shot(page, 'staff-indicators-pt-desktop');
+    // On a phone every item of the coordinator's navigation is on screen (it wraps), none clipped.
+    await page.setViewportSize(PHONE);
+    const offscreen = await page.evaluate(() => [...document.querySelectorAll('.nav-list a')]
+      .filter((a) => { const r = a.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth || a.scrollWidth > a.clientWidth + 1; })
+      .map((a) => a.textContent));
+    assert.deepEqual(offscreen, [], 'navigation items off screen or clipped at phone width');
+    await shot(page, 'staff-indicators-pt-phone');
+    await page.setViewportSize(DESKTOP);
     await page.locator('#lang-switch').selectOption(profileLocale);
     await page.waitForFunction((l) => document.documentElement.lang === l, profileLocale);
     await settled(page);

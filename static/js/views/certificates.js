@@ -15,7 +15,8 @@ export function pdfButton(code, small = true) {
 }
 
 export function verifyLink(code) {
-  return h('a', { href: `/verify/${enc(code)}`, class: 'btn btn-ghost btn-small', target: '_blank', rel: 'noopener' }, t('cert.verify'));
+  // In the reader's language: the verify page takes ?lang= (it otherwise follows the browser).
+  return h('a', { href: `/verify/${enc(code)}?lang=${enc(currentLang())}`, class: 'btn btn-ghost btn-small', target: '_blank', rel: 'noopener' }, t('cert.verify'));
 }
 
 /** Course titles by slug in the UI language (certificates and reports may name courses by slug). */

@@ -18,7 +18,8 @@ function svg(tag, attrs = {}, ...children) {
 
 /** One bar per quarter, its value above it; the numbers are also in the table below. */
 function chart(quarters) {
-  const width = 640;
+  // Narrow for few quarters, so the labels stay legible when the chart shrinks to a phone.
+  const width = Math.min(640, Math.max(320, quarters.length * 96));
   const height = 240;
   const top = 24;
   const bottom = 28;

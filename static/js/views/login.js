@@ -1,6 +1,6 @@
 import { h } from '../dom.js';
 import { t, setLang, currentLang } from '../i18n.js';
-import { login } from '../api.js';
+import { login, api, session } from '../api.js';
 import { field, input, showFormErrors, busy } from '../ui.js';
 
 export async function render() {
@@ -20,8 +20,15 @@ export async function render() {
     await busy(submit, async () => {
       try {
         const user = await login(email.value.trim(), password.value);
-        const chosen = user.locale || currentLang();
+        // A language picked on this page wins over the profile's, and becomes the profile's.
+        const picked = sessionStorage.getItem('academy.lang-picked');
+        sessionStorage.removeItem('academy.lang-picked');
+        const chosen = picked || user.locale || currentLang();
         setLang(chosen, { remember: true });
+        if (picked && picked !== user.locale) {
+          session.update({ ...user, locale: picked });
+          try { session.update(await api('/api/me', { method: 'PATCH', body: { locale: picked } })); } catch { /* kept in this browser */ }
+        }
         const next = sessionStorage.getItem('academy.after-login');
         sessionStorage.removeItem('academy.after-login');
         location.hash = next && !next.startsWith('#/login') ? next : '#/';
