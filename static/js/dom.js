@@ -86,6 +86,10 @@ export function plainText(html) {
 /** The one place where HTML from the API is used as HTML: course module bodies, sanitised by the server. */
 export function setSanitisedModuleHtml(el, html) {
   el.innerHTML = html; // eslint-disable-line no-unsanitized/property -- module html is sanitised server-side
+  // Markdown task lists become bare checkboxes: each is named by the text of its item.
+  for (const box of el.querySelectorAll('li > input[type=checkbox]')) {
+    if (!box.hasAttribute('aria-label')) box.setAttribute('aria-label', box.parentElement.textContent.trim());
+  }
 }
 
 export function icon(name) {

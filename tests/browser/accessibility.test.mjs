@@ -1,0 +1,73 @@
+// Accessibility of every page type with axe-core (from the npm registry), as a learner, an
+// advisor, a coordinator and a visitor, in English and Portuguese: no critical and no serious
+// violation of WCAG 2.1 A/AA. Runs against the server tests/browser/run.sh starts.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const BASE = (process.env.ACADEMY_URL || 'http://127.0.0.1:8123').replace(/\/$/, '');
+const PASSWORD = process.env.ACADEMY_DEMO_PASSWORD;
+
+const PAGES = {
+  visitor: [null, ['#/login', '#/forgot']],
+  learner: ['emma@olivia-agro.example', ['#/courses', '#/courses/financing-growth', '#/courses/financing-growth/funding-ladder', '#/advice', '#/certificates', '#/profile']],
+  advisor: ['advisor.finance@iberobio.example', ['#/advisor', '#/advisor/bookings']],
+  coordinator: ['coord.bioval@iberobio.example', ['#/staff', '#/staff/completions', '#/staff/certificates', '#/staff/indicators', '#/staff/learners', '#/staff/invite', '#/staff/bookings']],
+};
+
+let browser;
+
+async function signedIn(email, lang) {
+  // axe is injected as a script: the context bypasses the page's CSP (only in this test).
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC', bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/#/login`);
+  await page.evaluate((l) => localStorage.setItem('academy.lang', l), lang);
+  if (email) {
+    await page.locator('#login-form input[name=email]').fill(email);
+    await page.locator('#login-form input[name=password]').fill(PASSWORD);
+    await page.locator('#login-submit').click();
+    await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  }
+  return page;
+}
+
+async function violations(page) {
+  await page.locator('.page:not([aria-busy])').first().waitFor();
+  await page.waitForLoadState('networkidle');
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  return result.violations
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.impact} ${v.id}: ${v.nodes.length} x ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+describe('accessibility (axe-core)', () => {
+  before(async () => {
+    assert.ok(PASSWORD, 'ACADEMY_DEMO_PASSWORD must be set (run tests/browser/run.sh)');
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+  });
+  after(async () => { if (browser) await browser.close(); });
+
+  for (const lang of ['en', 'pt']) {
+    for (const [who, [email, hashes]] of Object.entries(PAGES)) {
+      test(`${who} pages in ${lang}: no critical or serious violation`, async () => {
+        const page = await signedIn(email, lang);
+        const found = {};
+        for (const hash of hashes) {
+          await page.goto(`${BASE}/${hash}`);
+          const v = await violations(page);
+          if (v.length) found[hash] = v;
+        }
+        await page.context().close();
+        assert.deepEqual(found, {}, JSON.stringify(found, null, 2));
+      });
+    }
+  }
+});
