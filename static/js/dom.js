@@ -90,6 +90,15 @@ export function setSanitisedModuleHtml(el, html) {
   for (const box of el.querySelectorAll('li > input[type=checkbox]')) {
     if (!box.hasAttribute('aria-label')) box.setAttribute('aria-label', box.parentElement.textContent.trim());
   }
+  // A wide table scrolls sideways on a phone: keyboard users can reach it (Tab, then arrows),
+  // and screen readers hear what it is (its header row).
+  for (const table of el.querySelectorAll('table')) {
+    const head = table.querySelector('tr');
+    const name = (head ? head.textContent : table.textContent).replace(/\s+/g, ' ').trim().slice(0, 80);
+    const scroller = h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': name });
+    table.replaceWith(scroller);
+    scroller.append(table);
+  }
 }
 
 export function icon(name) {

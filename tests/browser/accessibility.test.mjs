@@ -1,5 +1,6 @@
 // Accessibility of every page type with axe-core (from the npm registry), as a learner, an
-// advisor, a coordinator and a visitor, in English and Portuguese: no critical and no serious
+// advisor, a coordinator and a visitor, in every UI language, on a desktop and (the learner's
+// and the coordinator's pages) on a phone: no critical and no serious
 // violation of WCAG 2.1 A/AA. Runs against the server tests/browser/run.sh starts.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,9 +21,12 @@ const PAGES = {
 
 let browser;
 
-async function signedIn(email, lang) {
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+async function signedIn(email, lang, viewport = DESKTOP) {
   // axe is injected as a script: the context bypasses the page's CSP (only in this test).
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'UTC', bypassCSP: true });
+  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC', bypassCSP: true });
   const page = await context.newPage();
   await page.goto(`${BASE}/#/login`);
   await page.evaluate((l) => localStorage.setItem('academy.lang', l), lang);
@@ -55,19 +59,23 @@ describe('accessibility (axe-core)', () => {
   });
   after(async () => { if (browser) await browser.close(); });
 
-  for (const lang of ['en', 'pt']) {
-    for (const [who, [email, hashes]] of Object.entries(PAGES)) {
-      test(`${who} pages in ${lang}: no critical or serious violation`, async () => {
-        const page = await signedIn(email, lang);
-        const found = {};
-        for (const hash of hashes) {
-          await page.goto(`${BASE}/${hash}`);
-          const v = await violations(page);
-          if (v.length) found[hash] = v;
-        }
-        await page.context().close();
-        assert.deepEqual(found, {}, JSON.stringify(found, null, 2));
-      });
-    }
+  const runs = [
+    ...['en', 'es', 'pt', 'gl'].flatMap((lang) => Object.keys(PAGES).map((who) => [who, lang, DESKTOP, 'desktop'])),
+    ['learner', 'pt', PHONE, 'phone'],
+    ['coordinator', 'es', PHONE, 'phone'],
+  ];
+  for (const [who, lang, viewport, device] of runs) {
+    const [email, hashes] = PAGES[who];
+    test(`${who} pages in ${lang} on a ${device}: no critical or serious violation`, async () => {
+      const page = await signedIn(email, lang, viewport);
+      const found = {};
+      for (const hash of hashes) {
+        await page.goto(`${BASE}/${hash}`);
+        const v = await violations(page);
+        if (v.length) found[hash] = v;
+      }
+      await page.context().close();
+      assert.deepEqual(found, {}, JSON.stringify(found, null, 2));
+    });
   }
 });
