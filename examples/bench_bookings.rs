@@ -33,7 +33,7 @@ use tokio::net::TcpStream;
 const LEARNERS: usize = 1000;
 const SPREAD_SLOTS: usize = 100;
 
-#[path = "support/smtp_sink.rs"]
+#[path = "../tests/support/smtp_sink.rs"]
 mod smtp_sink;
 
 /// What a run measures, and how its mail goes out.

@@ -24,7 +24,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rocket::figment::Figment;
 use rocket_db_pools::Database;
 
-#[path = "support/smtp_sink.rs"]
+#[path = "../tests/support/smtp_sink.rs"]
 mod smtp_sink;
 use smtp_sink::sink;
 

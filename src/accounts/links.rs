@@ -103,8 +103,20 @@ pub async fn choose_password(
 /// Who is inviting, and how long the link lives.
 pub struct Inviter<'a> {
     pub by: &'a CurrentUser,
-    pub by_name: &'a str,
+    pub by_name: String,
     pub days: i64,
+}
+
+impl<'a> Inviter<'a> {
+    /// The caller as inviter (their name is read once, for the mail), with the configured
+    /// lifetime of a link (`invitation_days`, at least one).
+    pub async fn of(db: &Db, by: &'a CurrentUser, invitation_days: i64) -> Result<Inviter<'a>> {
+        Ok(Inviter {
+            by,
+            by_name: orgs::get_user(db, by.id).await?.name,
+            days: invitation_days.max(1),
+        })
+    }
 }
 
 /// Invite a person: the account is created as `scope` may create it (the same checks as
@@ -160,7 +172,7 @@ pub(super) async fn send_invitation(
     let letter = texts::invitation(
         lang_of(user),
         &user.name,
-        inviter.by_name,
+        &inviter.by_name,
         &link,
         inviter.days,
     );

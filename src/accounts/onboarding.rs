@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::links::{self, Inviter};
 use super::roster::{self, Row};
-use crate::auth::{password, Role};
+use crate::auth::{password, CurrentUser, Role};
 use crate::crypto::random_token;
 use crate::db::Db;
 use crate::error::{Context, Error, FieldError, Result};
@@ -78,7 +78,6 @@ pub async fn import(
     let scope = SmeScope::of(inviter.by);
     let sme = orgs::get_sme(db, scope, sme_id).await?;
     let rows = roster::parse(file).map_err(|e| Error::invalid(&e.field, e.message))?;
-    let me = orgs::get_user(db, inviter.by.id).await?;
     let mut report = ImportReport {
         sme_id,
         sme_name: sme.name,
@@ -101,7 +100,7 @@ pub async fn import(
         .collect();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for row in rows {
-        let checked = check_row(db, scope, sme_id, &me, &row, &holders, &mut seen).await?;
+        let checked = check_row(db, scope, sme_id, inviter.by, &row, &holders, &mut seen).await?;
         report.rows.push(checked);
     }
     count(&mut report);
@@ -163,7 +162,7 @@ async fn check_row(
     db: &Db,
     scope: SmeScope,
     sme_id: i64,
-    me: &User,
+    me: &CurrentUser,
     row: &Row,
     holders: &HashMap<String, User>,
     seen: &mut HashMap<String, u64>,

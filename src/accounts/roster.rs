@@ -74,17 +74,40 @@ fn delimiter(text: &str) -> u8 {
     }
 }
 
-/// The 1-based line a record starting at byte `offset` is on. The reader's own line count
-/// skips blank lines, and its offset is where the blank lines before the record begin.
-fn line_at(text: &str, offset: u64) -> u64 {
-    let bytes = text.as_bytes();
-    let mut end = usize::try_from(offset)
-        .unwrap_or(usize::MAX)
-        .min(bytes.len());
-    while end < bytes.len() && bytes[end] == b'\n' {
-        end += 1;
+/// The 1-based line of the record starting at a byte offset. The reader's own line count skips
+/// blank lines, and its offset is where the blank lines before the record begin. Records come
+/// in order, so each count goes on from the previous one: one pass over the file in all.
+struct Lines<'t> {
+    bytes: &'t [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t str) -> Lines<'t> {
+        Lines {
+            bytes: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
     }
-    1 + bytes[..end].iter().filter(|b| **b == b'\n').count() as u64
+
+    fn of(&mut self, offset: u64) -> u64 {
+        let mut end = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        while end < self.bytes.len() && self.bytes[end] == b'\n' {
+            end += 1;
+        }
+        if end > self.at {
+            self.line += self.bytes[self.at..end]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.at = end;
+        }
+        self.line
+    }
 }
 
 /// The people in `bytes`, or what is wrong with the file as a whole (`field` says where:
@@ -128,9 +151,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FieldError> {
         ));
     }
     let mut rows = Vec::new();
+    let mut lines = Lines::new(text);
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| line_at(text, p.byte()));
+            let line = e.position().map_or(0, |p| lines.of(p.byte()));
             FieldError::new(format!("line {line}"), e.to_string())
         })?;
         if record.iter().all(str::is_empty) {
@@ -143,7 +167,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FieldError> {
             ));
         }
         let mut row = Row {
-            line: record.position().map_or(0, |p| line_at(text, p.byte())),
+            line: record.position().map_or(0, |p| lines.of(p.byte())),
             name: String::new(),
             email: String::new(),
             language: String::new(),

@@ -353,12 +353,7 @@ async fn create_invitation(
     body: JsonBody<InvitationBody>,
 ) -> Result<(Status, Json<Invitation>)> {
     let body = body.0;
-    let me = orgs::get_user(db, staff.id).await?;
-    let inviter = links::Inviter {
-        by: &staff,
-        by_name: &me.name,
-        days: config.invitation_days.max(1),
-    };
+    let inviter = links::Inviter::of(db, &staff, config.invitation_days).await?;
     let account = NewAccount {
         email: body.email,
         name: body.name,
@@ -436,12 +431,7 @@ async fn import_invitations(
             MAX_CSV_BYTES / 1024
         )));
     }
-    let me = orgs::get_user(db, staff.id).await?;
-    let inviter = links::Inviter {
-        by: &staff,
-        by_name: &me.name,
-        days: config.invitation_days.max(1),
-    };
+    let inviter = links::Inviter::of(db, &staff, config.invitation_days).await?;
     let report = onboarding::import(
         db,
         hasher,

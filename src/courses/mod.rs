@@ -58,14 +58,19 @@ pub async fn course_info(db: &AnyPool, course_id: i64) -> Result<CourseInfo> {
         .acquire()
         .await
         .map_err(|e| crate::error::Error::internal("course", e))?;
-    let row = store::get_course_by_id(&mut conn, course_id).await?;
-    Ok(CourseInfo {
-        id: row.id,
-        titles: serde_json::from_str(&row.titles_json).unwrap_or_default(),
-        slug: row.slug,
-        default_language: row.default_language,
-        pass_mark: row.pass_mark,
-    })
+    Ok(store::get_course_by_id(&mut conn, course_id).await?.into())
+}
+
+impl From<CourseRow> for CourseInfo {
+    fn from(row: CourseRow) -> Self {
+        CourseInfo {
+            id: row.id,
+            titles: serde_json::from_str(&row.titles_json).unwrap_or_default(),
+            slug: row.slug,
+            default_language: row.default_language,
+            pass_mark: row.pass_mark,
+        }
+    }
 }
 
 /// Every course's title in `lang` (falling back to its default language), by slug.
@@ -74,14 +79,9 @@ pub async fn titles(db: &AnyPool, lang: &str) -> Result<std::collections::HashMa
         .await?
         .into_iter()
         .map(|row| {
-            let info = CourseInfo {
-                id: row.id,
-                titles: serde_json::from_str(&row.titles_json).unwrap_or_default(),
-                slug: row.slug,
-                default_language: row.default_language,
-                pass_mark: row.pass_mark,
-            };
-            (info.slug.clone(), info.title(lang).to_string())
+            let info = CourseInfo::from(row);
+            let title = info.title(lang).to_string();
+            (info.slug, title)
         })
         .collect())
 }

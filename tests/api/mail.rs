@@ -3,8 +3,7 @@
 //! (`mail-parser`) and their calendar attachments with a real iCalendar parser; the links in
 //! them are followed through the API.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{IpAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +16,9 @@ use rocket_db_pools::Database;
 use serde_json::{json, Value};
 
 use crate::common::{assert_problem, TestApp, PASSWORD};
+
+#[path = "../support/smtp_sink.rs"]
+mod smtp_sink;
 
 /// Every message the sink accepted, raw.
 type Inbox = Arc<Mutex<Vec<Vec<u8>>>>;
@@ -44,59 +46,12 @@ impl mailin::Handler for Collect {
     }
 }
 
-/// An SMTP server on `listener`, one thread per connection.
+/// An SMTP server on `listener` that keeps every message in `inbox`.
 fn serve(listener: TcpListener, inbox: Inbox) {
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let inbox = inbox.clone();
-            std::thread::spawn(move || session(stream, inbox));
-        }
+    smtp_sink::serve(listener, move || Collect {
+        inbox: inbox.clone(),
+        current: Vec::new(),
     });
-}
-
-fn session(stream: TcpStream, inbox: Inbox) {
-    let peer = stream
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let mut out = stream.try_clone().expect("clone stream");
-    // Replies go out as soon as they are written (no Nagle delay against the client's
-    // delayed ACKs: 40 ms per exchange otherwise).
-    let _ = stream.set_nodelay(true);
-    let mut reader = BufReader::new(stream);
-    let mut smtp = mailin::SessionBuilder::new("sink.test").build(
-        peer,
-        Collect {
-            inbox,
-            current: Vec::new(),
-        },
-    );
-    if smtp.greeting().write_to(&mut out).is_err() {
-        return;
-    }
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let response = smtp.process(&line);
-        match response.action {
-            mailin::Action::NoReply => {}
-            mailin::Action::Close => {
-                let _ = response.write_to(&mut out);
-                let _ = out.flush();
-                return;
-            }
-            _ => {
-                if response.write_to(&mut out).is_err() {
-                    return;
-                }
-            }
-        }
-    }
 }
 
 /// A running sink and its address.
