@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests of the web UI: builds and starts the real server on a free port with a fresh
 # data folder, seeds the demo, and drives Debian's Chromium through playwright-core.
-# Usage: bash tests/browser/run.sh   (SCREENSHOT_DIR=... to keep the screenshots somewhere)
+# Usage: bash tests/browser/run.sh   (SCREENSHOT_DIR=... to keep the screenshots somewhere;
+# ACADEMY_BIN=... to test a binary already built)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root="$PWD"
@@ -23,10 +24,16 @@ if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 fi
 
-step "cargo build --release"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-cargo build --release --locked
-bin="$CARGO_TARGET_DIR/release/academy"
+if [ -n "${ACADEMY_BIN:-}" ]; then
+  # A binary built elsewhere (e.g. a copy of a release build, so parallel work does not race on
+  # the shared target directory).
+  bin="$ACADEMY_BIN"
+else
+  step "cargo build --release"
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+  cargo build --release --locked
+  bin="$CARGO_TARGET_DIR/release/academy"
+fi
 
 step "start the server"
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
