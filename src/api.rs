@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 #[openapi(
     info(title = "IberoBio Academy API", description = "Courses, quizzes, advisory bookings and certificates of the IberoBio hub."),
     paths(openapi_json, languages, topics),
-    components(schemas(crate::error::Problem, crate::error::FieldError, LanguageInfo, crate::lang::Lang)),
+    components(schemas(crate::error::Problem, crate::error::FieldProblem, LanguageInfo, crate::lang::Lang)),
     modifiers(&BearerAuth)
 )]
 struct Root;

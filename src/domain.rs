@@ -56,6 +56,13 @@ macro_rules! words {
                 }
             }
 
+            /// Its catalogue entry (`Role.learner`), for messages in the reader's language.
+            pub fn word(self) -> &'static str {
+                match self {
+                    $($name::$variant => concat!(stringify!($name), ".", $text)),+
+                }
+            }
+
             /// `None` for anything else (case matters).
             pub fn parse(s: &str) -> Option<$name> {
                 match s {

@@ -11,49 +11,74 @@ use rocket::response::{self, Responder, Response};
 use rocket::{catch, catchers, Catcher};
 use serde::Serialize;
 
+use crate::messages::{reader_of, Msg, Reader};
+use crate::msg;
 use crate::telemetry::RequestId;
 
-/// One field-level validation problem.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+/// One field-level validation problem: the field's path in the request (`slots[2].starts_at`)
+/// and what is wrong with it, as a [`Msg`] rendered in the reader's language.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FieldError {
     pub field: String,
-    pub message: String,
+    pub msg: Msg,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, msg: Msg) -> Self {
         FieldError {
             field: field.into(),
-            message: message.into(),
+            msg,
         }
     }
+
+    /// As `reader` is shown it.
+    pub fn for_reader(&self, reader: &Reader) -> FieldProblem {
+        FieldProblem {
+            field: clip(&self.field),
+            code: self.msg.code.to_string(),
+            params: self.msg.params_json(),
+            message: clip(&self.msg.render(reader)),
+        }
+    }
+}
+
+/// A field error as clients see it.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// The field's path in the request.
+    pub field: String,
+    /// A stable machine code for what is wrong (`slot.ends_before_start`).
+    pub code: String,
+    /// The code's parameters (numbers, names, RFC 3339 times).
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// What is wrong, in the reader's language, as a sentence that can stand next to the field.
+    pub message: String,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Msg),
     #[error("{0}")]
-    Unauthorized(String),
+    Unauthorized(Msg),
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Msg),
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Msg),
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Msg),
     #[error("{0}")]
-    PayloadTooLarge(String),
+    PayloadTooLarge(Msg),
     #[error("{0}")]
-    UnsupportedMediaType(String),
-    #[error("{message}")]
-    Validation {
-        message: String,
-        errors: Vec<FieldError>,
-    },
+    UnsupportedMediaType(Msg),
+    #[error("invalid: {errors:?}")]
+    Validation { errors: Vec<FieldError> },
     #[error("{0}")]
-    TooManyRequests(String),
+    TooManyRequests(Msg),
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Msg),
     /// Unexpected: `context` names what was being done, `cause` what went wrong. Neither reaches
     /// the client; both are logged once, with the request id, when the error is answered.
     #[error("internal error: {context}: {cause}")]
@@ -82,35 +107,25 @@ pub fn clip(s: &str) -> String {
 }
 
 impl Error {
-    pub fn not_found(what: &str) -> Self {
-        Error::NotFound(format!("{what} not found"))
+    /// A 404 for a thing the client named: `noun` is a catalogue word (`slot` ->
+    /// `not_found.slot`, "Slot not found.").
+    pub fn not_found(noun: &'static str) -> Self {
+        Error::NotFound(Msg::new(format!("not_found.{noun}")))
     }
 
     /// A 422 with a single field error.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
+    pub fn invalid(field: &str, msg: Msg) -> Self {
         Error::Validation {
-            message: format!("{field}: {message}"),
-            errors: vec![FieldError::new(field, message)],
+            errors: vec![FieldError::new(field, msg)],
         }
     }
 
-    /// A 422 from several field errors (`Ok(())` when there are none). The message lists the
-    /// first [`MAX_FIELD_ERRORS`] and counts the rest.
+    /// A 422 from several field errors (`Ok(())` when there are none).
     pub fn check(errors: Vec<FieldError>) -> Result<()> {
         if errors.is_empty() {
             return Ok(());
         }
-        let mut message = errors
-            .iter()
-            .take(MAX_FIELD_ERRORS)
-            .map(|e| format!("{}: {}", clip(&e.field), clip(&e.message)))
-            .collect::<Vec<_>>()
-            .join("; ");
-        if errors.len() > MAX_FIELD_ERRORS {
-            message.push_str(&format!("; and {} more", errors.len() - MAX_FIELD_ERRORS));
-        }
-        Err(Error::Validation { message, errors })
+        Err(Error::Validation { errors })
     }
 
     /// An unexpected failure: an opaque 500 for the client, `context` and `cause` for the log.
@@ -137,25 +152,58 @@ impl Error {
         }
     }
 
-    fn problem(&self) -> Problem {
+    /// The message of this error (a validation error's is its summary).
+    pub fn msg(&self) -> Msg {
+        match self {
+            Error::BadRequest(m)
+            | Error::Unauthorized(m)
+            | Error::Forbidden(m)
+            | Error::NotFound(m)
+            | Error::Conflict(m)
+            | Error::PayloadTooLarge(m)
+            | Error::UnsupportedMediaType(m)
+            | Error::TooManyRequests(m)
+            | Error::Unavailable(m) => m.clone(),
+            Error::Validation { errors } => msg!("invalid.summary", count = errors.len()),
+            Error::Internal { .. } => msg!("server.internal"),
+        }
+    }
+
+    /// The code of this error's message (`booking.slot_taken`).
+    pub fn code(&self) -> String {
+        self.msg().code.into_owned()
+    }
+
+    /// The problem `reader` is answered with.
+    pub fn problem_for(&self, reader: &Reader) -> Problem {
         let status = self.status();
-        let (detail, errors) = match self {
-            Error::Internal { .. } => (
-                "The server could not complete the request. It has been logged; please try again later."
-                    .to_string(),
-                Vec::new(),
-            ),
-            Error::Validation { message, errors } => (
-                message.clone(),
-                errors
-                    .iter()
-                    .take(MAX_FIELD_ERRORS)
-                    .map(|e| FieldError::new(clip(&e.field), clip(&e.message)))
-                    .collect(),
-            ),
-            other => (other.to_string(), Vec::new()),
-        };
-        Problem::new(status, clip_to(&detail, MAX_DETAIL_CHARS), errors)
+        let msg = self.msg();
+        let mut detail = msg.render(reader);
+        let mut errors = Vec::new();
+        if let Error::Validation { errors: fields } = self {
+            errors = fields
+                .iter()
+                .take(MAX_FIELD_ERRORS)
+                .map(|f| f.for_reader(reader))
+                .collect();
+            let shown: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+            detail = format!("{detail} {}", shown.join(" "));
+            if fields.len() > MAX_FIELD_ERRORS {
+                detail.push(' ');
+                detail.push_str(
+                    &msg!("invalid.more", count = fields.len() - MAX_FIELD_ERRORS).render(reader),
+                );
+            }
+        }
+        let mut problem = Problem::new(status, clip_to(&detail, MAX_DETAIL_CHARS), errors);
+        problem.params = msg.params_json();
+        problem.code = msg.code.into_owned();
+        problem
+    }
+
+    /// The problem in English (tests, logs).
+    pub fn problem(&self) -> Problem {
+        self.problem_for(&Reader::default())
     }
 }
 
@@ -169,7 +217,7 @@ pub trait Context<T> {
 
     /// A query for something the client named: a missing row is a 404 naming `noun`
     /// ("slot not found"); other failures as [`Context::context`] with `noun` as the label.
-    fn or_not_found(self, noun: &str) -> Result<T>;
+    fn or_not_found(self, noun: &'static str) -> Result<T>;
 }
 
 impl<T> Context<T> for std::result::Result<T, sqlx::Error> {
@@ -177,21 +225,21 @@ impl<T> Context<T> for std::result::Result<T, sqlx::Error> {
         self.map_err(|e| match e {
             sqlx::Error::RowNotFound => {
                 tracing::warn!(context = label, "no row where one was expected");
-                Error::NotFound("not found".into())
+                Error::NotFound(msg!("not_found.thing"))
             }
             sqlx::Error::PoolTimedOut => {
                 tracing::warn!(context = label, "database pool timed out");
-                Error::Unavailable("the database is busy or unavailable, please retry".into())
+                Error::Unavailable(msg!("server.database_busy"))
             }
             other if is_unique_violation(&other) => {
                 tracing::info!(context = label, "unique violation");
-                Error::Conflict("this already exists".into())
+                Error::Conflict(msg!("conflict.exists"))
             }
             other => Error::internal(label, other),
         })
     }
 
-    fn or_not_found(self, noun: &str) -> Result<T> {
+    fn or_not_found(self, noun: &'static str) -> Result<T> {
         match self {
             Err(sqlx::Error::RowNotFound) => Err(Error::not_found(noun)),
             other => other.context(noun),
@@ -210,20 +258,30 @@ pub struct Problem {
     pub kind: String,
     pub title: String,
     pub status: u16,
+    /// What went wrong, in the reader's language.
     pub detail: String,
+    /// A stable machine code for what went wrong (`booking.slot_taken`); clients branch on
+    /// it, never on `detail`.
+    pub code: String,
+    /// The code's parameters (numbers, names, RFC 3339 times).
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub params: serde_json::Map<String, serde_json::Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<FieldProblem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 
 impl Problem {
-    pub fn new(status: Status, detail: String, errors: Vec<FieldError>) -> Self {
+    pub fn new(status: Status, detail: String, errors: Vec<FieldProblem>) -> Self {
         Problem {
             kind: "about:blank".into(),
             title: status.reason_lossy().to_string(),
             status: status.code,
             detail,
+            code: String::new(),
+            params: serde_json::Map::new(),
             errors,
             request_id: None,
         }
@@ -252,7 +310,7 @@ impl Problem {
 impl<'r> Responder<'r, 'static> for Error {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         log_internal(req, &self);
-        self.problem().respond(req)
+        self.problem_for(&reader_of(req)).respond(req)
     }
 }
 
@@ -273,7 +331,7 @@ pub fn stash(req: &Request<'_>, err: &Error) {
     log_internal(req, err);
     let slot = req.local_cache(Stashed::default);
     if let Ok(mut guard) = slot.0.lock() {
-        *guard = Some(err.problem());
+        *guard = Some(err.problem_for(&reader_of(req)));
     }
 }
 
@@ -286,31 +344,36 @@ fn default_catcher(status: Status, req: &Request<'_>) -> ProblemResponse {
     if let Some(problem) = stashed(req) {
         return ProblemResponse(problem, None);
     }
+    let reader = reader_of(req);
+    let answer = |status: Status, msg: Msg| {
+        let mut problem = Problem::new(status, msg.render(&reader), Vec::new());
+        problem.code = msg.code.to_string();
+        problem.params = msg.params_json();
+        problem
+    };
     if status.code == 404 {
         let allowed = allowed_methods(req);
         if !allowed.is_empty() {
             let allow = allowed.join(", ");
-            let detail = format!(
-                "{} is not allowed on {}; allowed: {allow}",
-                req.method(),
-                req.uri().path()
+            let msg = msg!(
+                "request.method_not_allowed",
+                method = req.method().as_str(),
+                path = req.uri().path().as_str(),
+                allowed = allow.as_str(),
             );
-            return ProblemResponse(
-                Problem::new(Status::MethodNotAllowed, detail, Vec::new()),
-                Some(allow),
-            );
+            return ProblemResponse(answer(Status::MethodNotAllowed, msg), Some(allow));
         }
     }
-    let detail = match status.code {
-        404 => format!("no resource at {}", req.uri().path()),
-        400 => "the request could not be read".to_string(),
-        401 => "authentication required: send `Authorization: Bearer <access_token>`".into(),
-        413 => "the request body is too large".into(),
-        415 => "unsupported content type".into(),
-        422 => "the request body does not match what this endpoint expects".into(),
-        _ => status.reason_lossy().to_string(),
+    let msg = match status.code {
+        404 => msg!("request.no_resource", path = req.uri().path().as_str()),
+        400 => msg!("request.unreadable"),
+        401 => msg!("auth.required"),
+        413 => msg!("request.too_large"),
+        415 => msg!("request.unsupported_type"),
+        422 => msg!("request.unexpected_body"),
+        _ => msg!("request.failed", status = u64::from(status.code)),
     };
-    ProblemResponse(Problem::new(status, detail, Vec::new()), None)
+    ProblemResponse(answer(status, msg), None)
 }
 
 /// A problem, and the `Allow` header of a 405.
@@ -386,7 +449,8 @@ mod tests {
     fn a_log_label_never_reaches_the_client() {
         let e = missing().context("reading slot").unwrap_err();
         assert_eq!(e.status(), Status::NotFound);
-        assert_eq!(e.problem().detail, "not found");
+        assert_eq!(e.problem().detail, "Not found.");
+        assert_eq!(e.problem().code, "not_found.thing");
         let e = Err::<(), _>(sqlx::Error::PoolTimedOut)
             .context("reading slot")
             .unwrap_err();
@@ -397,7 +461,8 @@ mod tests {
     #[test]
     fn a_noun_names_what_was_not_found() {
         let e = missing().or_not_found("slot").unwrap_err();
-        assert_eq!(e.problem().detail, "slot not found");
+        assert_eq!(e.problem().detail, "Slot not found.");
+        assert_eq!(e.problem().code, "not_found.slot");
     }
 
     #[test]

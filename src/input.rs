@@ -12,6 +12,8 @@ use rocket::{Data, Request};
 use serde_json::Value;
 
 use crate::error::{stash, Error, FieldError};
+use crate::messages::Msg;
+use crate::msg;
 
 /// Fields whose text may span lines: free-form notes and reasons. Matched on the last
 /// segment of the field's path. Every other text field is a single line.
@@ -21,19 +23,19 @@ pub const MULTI_LINE_FIELDS: &[&str] = &["note", "notes", "reason", "description
 const MAX_REPORTED: usize = 20;
 
 /// What is wrong with a piece of text, if anything.
-pub fn text_problem(text: &str, multi_line: bool) -> Option<&'static str> {
+pub fn text_problem(text: &str, multi_line: bool) -> Option<Msg> {
     let mut problem = None;
     for c in text.chars() {
         if c == '\0' {
-            return Some("must not contain NUL characters");
+            return Some(msg!("text.nul"));
         }
         if c.is_control() {
             let allowed = multi_line && matches!(c, '\n' | '\r' | '\t');
             if !allowed {
                 problem = Some(if multi_line {
-                    "must not contain control characters (line breaks and tabs are allowed)"
+                    msg!("text.control_multi_line")
                 } else {
-                    "must be a single line without control characters"
+                    msg!("text.control_single_line")
                 });
             }
         }
@@ -90,10 +92,7 @@ fn walk(value: &Value, path: &mut String, errors: &mut Vec<FieldError>) {
                     } else {
                         path.as_str()
                     };
-                    errors.push(FieldError::new(
-                        field.to_string(),
-                        "a property name contains control characters",
-                    ));
+                    errors.push(FieldError::new(field.to_string(), msg!("text.control_in_key")));
                     continue;
                 }
                 if !path.is_empty() {
@@ -147,18 +146,13 @@ fn uri_problem(req: &Request<'_>) -> Option<Error> {
         .segments()
         .any(|s| s.chars().any(char::is_control))
     {
-        return Some(Error::NotFound(
-            "no resource has control characters in its path".into(),
-        ));
+        return Some(Error::NotFound(msg!("request.control_in_path")));
     }
     let query = uri.query()?;
     let mut errors = Vec::new();
     for (name, value) in query.segments() {
         if name.chars().any(char::is_control) {
-            errors.push(FieldError::new(
-                "query",
-                "a parameter name contains control characters",
-            ));
+            errors.push(FieldError::new("query", msg!("text.control_in_parameter")));
         } else if let Some(problem) = text_problem(value, false) {
             errors.push(FieldError::new(name, problem));
         }
@@ -192,7 +186,7 @@ mod tests {
         match check_json(&v) {
             Ok(()) => vec![],
             Err(Error::Validation { errors, .. }) => {
-                errors.into_iter().map(|e| (e.field, e.message)).collect()
+                errors.into_iter().map(|e| (e.field, e.msg.english())).collect()
             }
             Err(other) => panic!("{other:?}"),
         }
@@ -211,7 +205,7 @@ mod tests {
         let f = fields(json!({"reason": "a\u{0}b"}));
         assert_eq!(
             f,
-            vec![("reason".into(), "must not contain NUL characters".into())]
+            vec![("reason".into(), "This text must not contain NUL characters.".into())]
         );
     }
 
@@ -228,7 +222,7 @@ mod tests {
             fields(json!("a\u{1b}")),
             vec![(
                 "body".into(),
-                "must be a single line without control characters".into()
+                "This text must be a single line without control characters.".into()
             )]
         );
         assert!(fields(json!({"n": 1, "b": true, "z": null})).is_empty());

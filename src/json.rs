@@ -6,6 +6,7 @@ use rocket::request::Request;
 use serde::de::DeserializeOwned;
 
 use crate::error::{stash, Error, FieldError};
+use crate::msg;
 
 /// Like `rocket::serde::json::Json`, but a malformed body is a 400 naming line and column, a
 /// body of the wrong shape is a 422 naming the field, and a non-JSON content type is a 415.
@@ -16,12 +17,32 @@ fn fail<'r, T>(req: &'r Request<'_>, err: Error) -> data::Outcome<'r, T, Error> 
     Outcome::Error((err.status(), err))
 }
 
+/// A serde message as a [`Msg`]: a missing or unknown field by name, anything else with
+/// serde's own (English, technical) words as its reason.
+fn shape_problem(message: &str) -> crate::messages::Msg {
+    let quoted = |s: &str| s.split('`').nth(1).unwrap_or_default().to_string();
+    if message.starts_with("missing field") {
+        msg!("json.missing_field", name = quoted(message))
+    } else if message.starts_with("unknown field") {
+        msg!("json.unknown_field", name = quoted(message))
+    } else {
+        msg!("json.invalid_value", reason = message)
+    }
+}
+
 /// Read a JSON body: syntax first (400), then the text rules of [`crate::input`] (422 naming
 /// each offending field), then the shape the route expects (422 naming the field; the value
 /// of a secret field is never repeated).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| Error::BadRequest(format!("malformed JSON body: {e}")))?;
+        .map_err(|e| {
+            Error::BadRequest(msg!(
+                "json.malformed",
+                line = e.line(),
+                column = e.column(),
+                reason = e.to_string(),
+            ))
+        })?;
     crate::input::check_json(&value)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -39,8 +60,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             .to_string();
         let message = crate::input::redact(&field, message);
         Error::Validation {
-            message: format!("{field}: {message}"),
-            errors: vec![FieldError::new(field, message)],
+            errors: vec![FieldError::new(field, shape_problem(&message))],
         }
     })
 }
@@ -56,9 +76,7 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
             if !json_like {
                 return fail(
                     req,
-                    Error::UnsupportedMediaType(format!(
-                        "expected an application/json body, got {ct}"
-                    )),
+                    Error::UnsupportedMediaType(msg!("json.content_type", given = ct.to_string())),
                 );
             }
         }
@@ -68,15 +86,20 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
             Ok(_) => {
                 return fail(
                     req,
-                    Error::PayloadTooLarge(format!("the JSON body is larger than {limit}")),
+                    Error::PayloadTooLarge(msg!("json.too_large", limit = limit.to_string())),
                 )
             }
-            Err(e) => return fail(req, Error::BadRequest(format!("reading the body: {e}"))),
+            Err(e) => {
+                return fail(
+                    req,
+                    Error::BadRequest(msg!("request.body_unreadable", reason = e.to_string())),
+                )
+            }
         };
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             return fail(
                 req,
-                Error::BadRequest("the request body is empty: send a JSON object".into()),
+                Error::BadRequest(msg!("json.empty")),
             );
         }
         match parse(&bytes) {
@@ -116,12 +139,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match parse::<Login>(br#"{"email": "a", "#) {
-            Err(Error::BadRequest(m)) => assert!(m.contains("line 1"), "{m}"),
+            Err(Error::BadRequest(m)) => assert!(m.english().contains("line 1"), "{m}"),
             other => panic!("{other:?}"),
         }
         match parse::<Login>(br#"{"email": "a"}"#) {
-            Err(Error::Validation { message, .. }) => {
-                assert!(message.contains("inner"), "{message}")
+            Err(Error::Validation { errors }) => {
+                assert_eq!(errors[0].msg.code, "json.missing_field");
+                assert!(errors[0].msg.english().contains("inner"), "{:?}", errors[0]);
             }
             other => panic!("{other:?}"),
         }
@@ -133,15 +157,15 @@ mod tests {
             Err(Error::Validation { errors, .. }) => {
                 assert_eq!(errors[0].field, "email");
                 assert_eq!(
-                    errors[0].message,
-                    "must be a single line without control characters"
+                    errors[0].msg.english(),
+                    "This text must be a single line without control characters."
                 );
             }
             other => panic!("{other:?}"),
         }
         match parse::<Login>(br#"{"email": "a\u0000", "inner": {"n": 1}}"#) {
             Err(Error::Validation { errors, .. }) => {
-                assert_eq!(errors[0].message, "must not contain NUL characters")
+                assert_eq!(errors[0].msg.code, "text.nul")
             }
             other => panic!("{other:?}"),
         }

@@ -22,6 +22,7 @@ pub mod json;
 pub mod lang;
 pub mod learning;
 pub mod mail;
+pub mod messages;
 pub mod materials;
 pub mod net;
 pub mod orgs;

@@ -13,12 +13,11 @@ use crate::mail::{self, texts, Kind, Mailer, Outgoing};
 use crate::orgs::{self, NewAccount, SmeScope, User};
 
 use super::store::{self, NewLink, Purpose};
+use crate::msg;
 
 /// At most this many reset mails per account per hour (more requests are answered the same
 /// way and send nothing).
 const RESETS_PER_HOUR: i64 = 3;
-
-const INVALID_LINK: &str = "this link is not valid: it has expired or has already been used";
 
 /// Ask for a reset link. Answers the same whether or not the account exists; only an active
 /// account gets mail.
@@ -77,7 +76,7 @@ pub async fn choose_password(
     let hash = sha256_hex(token.trim());
     let t = now();
     let Some(user_id) = store::peek(db, purpose, &hash, t).await? else {
-        return Err(Error::invalid("token", INVALID_LINK));
+        return Err(Error::invalid("token", msg!("link.invalid")));
     };
     let user = orgs::get_user(db, user_id).await?;
     let account = Account {
@@ -92,7 +91,7 @@ pub async fn choose_password(
     if store::consume(&mut tx, purpose, &hash, now()).await? != Some(user_id)
         || !orgs::set_chosen_password(&mut tx, user_id, &password_hash).await?
     {
-        return Err(Error::invalid("token", INVALID_LINK));
+        return Err(Error::invalid("token", msg!("link.invalid")));
     }
     tx.commit().await.context("saving the new password")?;
     auth::revoke_sessions(db, user_id).await?;
@@ -133,9 +132,7 @@ pub async fn invite(
     let scope = SmeScope::of(inviter.by);
     if let (SmeScope::Partner(_), Some(r)) = (scope, Role::parse(&account.role)) {
         if r != Role::Learner {
-            return Err(Error::Forbidden(
-                "coordinators can invite learners only".into(),
-            ));
+            return Err(Error::Forbidden(msg!("account.coordinators_invite_learners")));
         }
     }
     // A pending invitation of the same person: send a new link.

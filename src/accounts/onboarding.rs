@@ -13,9 +13,11 @@ use super::roster::{self, Row};
 use crate::auth::{password, CurrentUser, Role};
 use crate::crypto::random_token;
 use crate::db::Db;
-use crate::error::{Context, Error, FieldError, Result};
+use crate::error::{Context, Error, FieldError, FieldProblem, Result};
+use crate::messages::Reader;
 use crate::mail::Mailer;
 use crate::orgs::{self, NewAccount, SmeScope, User};
+use crate::msg;
 
 /// What happens (or happened) to one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -43,8 +45,13 @@ pub struct ImportRow {
     pub locale: String,
     pub time_zone: String,
     pub status: RowStatus,
-    /// What is wrong, by field (`name`, `email`, `language`, `time_zone`).
-    pub errors: Vec<FieldError>,
+    /// What is wrong, by field (`name`, `email`, `language`, `time_zone`), in the reader's
+    /// language.
+    pub errors: Vec<FieldProblem>,
+    /// The same, before it is written in words for a reader ([`ImportReport::for_reader`]).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub issues: Vec<FieldError>,
     /// The account, once it exists.
     pub user_id: Option<i64>,
 }
@@ -65,6 +72,16 @@ pub struct ImportReport {
     pub invited: usize,
 }
 
+impl ImportReport {
+    /// Each row's problems in `reader`'s words.
+    pub fn for_reader(mut self, reader: &Reader) -> Self {
+        for row in &mut self.rows {
+            row.errors = row.issues.iter().map(|e| e.for_reader(reader)).collect();
+        }
+        self
+    }
+}
+
 /// Check (and with `confirm`, carry out) the import of `file` into SME `sme_id`.
 pub async fn import(
     db: &Db,
@@ -77,7 +94,7 @@ pub async fn import(
 ) -> Result<ImportReport> {
     let scope = SmeScope::of(inviter.by);
     let sme = orgs::get_sme(db, scope, sme_id).await?;
-    let rows = roster::parse(file).map_err(|e| Error::invalid(&e.field, e.message))?;
+    let rows = roster::parse(file).map_err(|e| Error::invalid(&e.field, e.msg))?;
     let mut report = ImportReport {
         sme_id,
         sme_name: sme.name,
@@ -112,9 +129,9 @@ pub async fn import(
             .rows
             .iter()
             .flat_map(|r| {
-                r.errors
-                    .iter()
-                    .map(|e| FieldError::new(format!("line {}: {}", r.line, e.field), &e.message))
+                r.issues.iter().map(|e| {
+                    FieldError::new(format!("line {}: {}", r.line, e.field), e.msg.clone())
+                })
             })
             .collect();
         Error::check(errors)?;
@@ -176,10 +193,10 @@ async fn check_row(
             None => {
                 errors.push(FieldError::new(
                     "language",
-                    format!(
-                        "\"{}\" is not a language of the platform ({})",
-                        row.language,
-                        crate::lang::Lang::codes()
+                    msg!(
+                        "roster.language",
+                        given = row.language.as_str(),
+                        codes = crate::lang::Lang::codes()
                     ),
                 ));
                 row.language.clone()
@@ -199,6 +216,7 @@ async fn check_row(
         time_zone,
         status: RowStatus::New,
         errors: Vec::new(),
+        issues: Vec::new(),
         user_id: None,
     };
     let email = orgs::normalize_email(&row.email);
@@ -207,7 +225,7 @@ async fn check_row(
         if let Some(first) = seen.get(email) {
             errors.push(FieldError::new(
                 "email",
-                format!("is also on line {first}: one person per address"),
+                msg!("roster.duplicate", line = *first),
             ));
         } else {
             seen.insert(email.clone(), row.line);
@@ -235,7 +253,7 @@ async fn check_row(
         Ok(_) => {}
         Err(Error::Validation { errors: found, .. }) => {
             errors.extend(found.into_iter().map(|e| match e.field.as_str() {
-                "locale" => FieldError::new("language", e.message),
+                "locale" => FieldError::new("language", e.msg),
                 _ => e,
             }))
         }
@@ -243,7 +261,7 @@ async fn check_row(
     }
     if !errors.is_empty() {
         out.status = RowStatus::Error;
-        out.errors = errors;
+        out.issues = errors;
     }
     Ok(out)
 }
@@ -263,7 +281,7 @@ async fn invite_row(
         Ok(c) => c,
         Err(Error::Validation { errors, .. }) => {
             row.status = RowStatus::Error;
-            row.errors = errors;
+            row.issues = errors;
             return Ok(());
         }
         Err(e) => return Err(e),

@@ -5,6 +5,7 @@
 
 use crate::error::FieldError;
 use crate::lang::Lang;
+use crate::msg;
 
 /// At most this many people per file.
 pub const MAX_ROWS: usize = 2_000;
@@ -115,16 +116,10 @@ impl<'t> Lines<'t> {
 pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FieldError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        FieldError::new(
-            "file",
-            format!(
-                "is not UTF-8 text (byte {}): save it as \"CSV UTF-8\"",
-                e.valid_up_to() + 1
-            ),
-        )
+        FieldError::new("file", msg!("roster.not_utf8", byte = e.valid_up_to() + 1))
     })?;
     if text.trim().is_empty() {
-        return Err(FieldError::new("file", "is empty"));
+        return Err(FieldError::new("file", msg!("roster.empty")));
     }
     // Windows line ends as plain ones: the reader's line numbers then match what a
     // spreadsheet user counts (with CRLF they lag by one).
@@ -137,16 +132,16 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FieldError> {
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| FieldError::new("header", e.to_string()))?
+        .map_err(|e| FieldError::new("header", msg!("roster.unreadable", reason = e.to_string())))?
         .clone();
     let columns: Vec<Option<Column>> = headers.iter().map(column).collect();
     let has = |c: Column| columns.contains(&Some(c));
     if !has(Column::Name) || !has(Column::Email) {
         return Err(FieldError::new(
             "header",
-            format!(
-                "needs a name and an email column (optional: language, time zone); found: {}",
-                headers.iter().collect::<Vec<_>>().join(", ")
+            msg!(
+                "roster.columns",
+                found = headers.iter().collect::<Vec<_>>().join(", ")
             ),
         ));
     }
@@ -155,16 +150,16 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FieldError> {
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| lines.of(p.byte()));
-            FieldError::new(format!("line {line}"), e.to_string())
+            FieldError::new(
+                format!("line {line}"),
+                msg!("roster.unreadable", reason = e.to_string()),
+            )
         })?;
         if record.iter().all(str::is_empty) {
             continue;
         }
         if rows.len() == MAX_ROWS {
-            return Err(FieldError::new(
-                "file",
-                format!("has more than {MAX_ROWS} people: split it"),
-            ));
+            return Err(FieldError::new("file", msg!("roster.too_many", max = MAX_ROWS)));
         }
         let mut row = Row {
             line: record.position().map_or(0, |p| lines.of(p.byte())),
@@ -188,7 +183,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FieldError> {
         rows.push(row);
     }
     if rows.is_empty() {
-        return Err(FieldError::new("file", "has a header but nobody in it"));
+        return Err(FieldError::new("file", msg!("roster.nobody")));
     }
     Ok(rows)
 }
@@ -247,10 +242,10 @@ mod tests {
         assert_eq!(parse(b"name,email\n").unwrap_err().field, "file");
         let e = parse(b"nombre;telefono\nx;1\n").unwrap_err();
         assert_eq!(e.field, "header");
-        assert!(e.message.contains("nombre, telefono"), "{}", e.message);
+        assert!(e.msg.english().contains("nombre, telefono"), "{}", e.msg);
         let e = parse(b"name,email\n\xff\xfe,x\n").unwrap_err();
         assert_eq!(e.field, "file");
-        assert!(e.message.contains("UTF-8"));
+        assert!(e.msg.english().contains("UTF-8"));
     }
 
     #[test]
@@ -261,7 +256,8 @@ mod tests {
         }
         assert!(parse(file.as_bytes())
             .unwrap_err()
-            .message
+            .msg
+            .english()
             .contains("split"));
     }
 

@@ -18,10 +18,12 @@ use crate::auth::{self, password, CurrentUser, Keys, Role, Rotation, Staff};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
+use crate::messages::Reader;
 use crate::ids::SmeId;
 use crate::json::JsonBody;
 use crate::mail::Mailer;
 use crate::orgs::{self, NewAccount, ProfileChange, User};
+use crate::msg;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -68,8 +70,6 @@ pub struct TokenResponse {
     user: User,
 }
 
-const BAD_LOGIN: &str = "the email or password is not correct";
-
 async fn issue(db: &Db, keys: &Keys, user: User, family: Option<String>) -> Result<TokenResponse> {
     let tokens = auth::open_session(db, keys, &user, family).await?;
     Ok(TokenResponse {
@@ -103,14 +103,22 @@ async fn login(
     body: JsonBody<LoginBody>,
 ) -> Result<LoginAnswer> {
     let body = body.0;
+    // An empty form is not a wrong password: say what is missing (costs no hashing, and is
+    // not counted as a failed sign-in).
+    let mut missing = Vec::new();
+    if body.email.trim().is_empty() {
+        missing.push(FieldError::new("email", msg!("login.email_required")));
+    }
+    if body.password.is_empty() {
+        missing.push(FieldError::new("password", msg!("login.password_required")));
+    }
+    Error::check(missing)?;
     match service::sign_in(db, hasher, limits, client, &body.email, body.password).await? {
         SignIn::Throttled { wait_seconds } => Ok(LoginAnswer::Throttled(
-            Error::TooManyRequests(format!(
-                "too many failed sign-ins: try again in {wait_seconds} seconds"
-            )),
+            Error::TooManyRequests(msg!("login.throttled", seconds = wait_seconds)),
             Header::new("Retry-After", wait_seconds.to_string()),
         )),
-        SignIn::Refused => Err(Error::Unauthorized(BAD_LOGIN.into())),
+        SignIn::Refused => Err(Error::Unauthorized(msg!("login.refused"))),
         SignIn::Accepted(user) => Ok(LoginAnswer::Ok(Json(issue(db, keys, user, None).await?))),
     }
 }
@@ -134,19 +142,12 @@ async fn refresh(
             // racing the revocation.
             let Some(user) = orgs::get_active_user(db, user_id).await? else {
                 auth::end_session(db, &family).await?;
-                return Err(Error::Unauthorized(
-                    "the refresh token is not valid or has expired".into(),
-                ));
+                return Err(Error::Unauthorized(msg!("auth.refresh_invalid")));
             };
             Ok(Json(issue(db, keys, user, Some(family)).await?))
         }
-        Rotation::Reused => Err(Error::Unauthorized(
-            "this refresh token was already used: the session has been closed, please sign in again"
-                .into(),
-        )),
-        Rotation::Invalid => Err(Error::Unauthorized(
-            "the refresh token is not valid or has expired".into(),
-        )),
+        Rotation::Reused => Err(Error::Unauthorized(msg!("auth.refresh_reused"))),
+        Rotation::Invalid => Err(Error::Unauthorized(msg!("auth.refresh_invalid"))),
     }
 }
 
@@ -197,23 +198,20 @@ async fn update_me(
     let mut errors = Vec::new();
     if let Some(name) = &body.name {
         if name.trim().is_empty() || name.chars().count() > 200 {
-            errors.push(FieldError::new("name", "must be 1 to 200 characters"));
+            errors.push(FieldError::new("name", msg!("profile.name")));
         }
     }
     if let Some(locale) = &body.locale {
         if !crate::lang::Lang::is_supported(locale) {
             errors.push(FieldError::new(
                 "locale",
-                format!("must be one of {}", crate::lang::Lang::codes()),
+                msg!("account.locale", codes = crate::lang::Lang::codes()),
             ));
         }
     }
     if let Some(tz) = &body.time_zone {
         if !orgs::valid_time_zone(tz) {
-            errors.push(FieldError::new(
-                "time_zone",
-                "must be an IANA time zone such as Europe/Lisbon",
-            ));
+            errors.push(FieldError::new("time_zone", msg!("account.time_zone")));
         }
     }
     if let Some(pw) = &body.password {
@@ -233,7 +231,7 @@ async fn update_me(
             if !hasher.verify(pw.current, current).await? {
                 return Err(Error::invalid(
                     "password.current",
-                    "is not your current password",
+                    msg!("profile.current_password"),
                 ));
             }
             Some(hasher.hash(pw.new).await?)
@@ -415,6 +413,7 @@ async fn import_invitations(
     mailer: &State<Mailer>,
     config: &State<Config>,
     staff: Staff,
+    reader: Reader,
     id: SmeId,
     confirm: Option<bool>,
     file: rocket::Data<'_>,
@@ -424,11 +423,11 @@ async fn import_invitations(
         .open(MAX_CSV_BYTES.bytes())
         .into_bytes()
         .await
-        .map_err(|e| Error::BadRequest(format!("reading the file: {e}")))?;
+        .map_err(|e| Error::BadRequest(msg!("request.body_unreadable", reason = e.to_string())))?;
     if !bytes.is_complete() {
-        return Err(Error::PayloadTooLarge(format!(
-            "the file is larger than {} KiB",
-            MAX_CSV_BYTES / 1024
+        return Err(Error::PayloadTooLarge(msg!(
+            "roster.too_large",
+            kib = MAX_CSV_BYTES / 1024
         )));
     }
     let inviter = links::Inviter::of(db, &staff, config.invitation_days).await?;
@@ -442,5 +441,5 @@ async fn import_invitations(
         confirm.unwrap_or(false),
     )
     .await?;
-    Ok(Json(report))
+    Ok(Json(report.for_reader(&reader)))
 }

@@ -13,8 +13,8 @@ use rocket_db_pools::Database;
 use super::{store, Keys, Role};
 use crate::db::Db;
 use crate::error::{stash, Error};
+use crate::msg;
 
-const REVOKED: &str = "the access token has been revoked: please sign in again";
 
 /// The authenticated caller, from a valid access token and the database.
 #[derive(Debug, Clone)]
@@ -44,18 +44,13 @@ impl<'r> FromRequest<'r> for CurrentUser {
         let cached = req
             .local_cache_async(async {
                 let Some(header) = req.headers().get_one("Authorization") else {
-                    return Err(Error::Unauthorized(
-                        "authentication required: send `Authorization: Bearer <access_token>`"
-                            .into(),
-                    ));
+                    return Err(Error::Unauthorized(msg!("auth.required")));
                 };
                 let Some(token) = header
                     .strip_prefix("Bearer ")
                     .or_else(|| header.strip_prefix("bearer "))
                 else {
-                    return Err(Error::Unauthorized(
-                        "the Authorization header must use the Bearer scheme".into(),
-                    ));
+                    return Err(Error::Unauthorized(msg!("auth.bearer_scheme")));
                 };
                 let Some(keys) = req.rocket().state::<Keys>() else {
                     return Err(Error::internal("auth", "signing keys are not managed"));
@@ -63,28 +58,26 @@ impl<'r> FromRequest<'r> for CurrentUser {
                 let claims = keys.verify(token.trim()).map_err(|e| {
                     use jsonwebtoken::errors::ErrorKind;
                     Error::Unauthorized(match e.kind() {
-                        ErrorKind::ExpiredSignature => {
-                            "the access token has expired: refresh it at /api/auth/refresh".into()
-                        }
-                        _ => "the access token is not valid".to_string(),
+                        ErrorKind::ExpiredSignature => msg!("auth.token_expired"),
+                        _ => msg!("auth.token_invalid"),
                     })
                 })?;
                 let id = claims
                     .sub
                     .parse::<i64>()
-                    .map_err(|_| Error::Unauthorized("the access token is not valid".into()))?;
+                    .map_err(|_| Error::Unauthorized(msg!("auth.token_invalid")))?;
                 let Some(db) = Db::fetch(req.rocket()) else {
                     return Err(Error::internal("auth", "database is not attached"));
                 };
                 let bearer = store::bearer(db, id, &claims.sid)
                     .await?
-                    .ok_or_else(|| Error::Unauthorized(REVOKED.into()))?;
+                    .ok_or_else(|| Error::Unauthorized(msg!("auth.token_revoked")))?;
                 if bearer.token_version != claims.ver
                     || bearer.disabled_at.is_some()
                     || bearer.removed_at.is_some()
                     || bearer.session_revoked != 0
                 {
-                    return Err(Error::Unauthorized(REVOKED.into()));
+                    return Err(Error::Unauthorized(msg!("auth.token_revoked")));
                 }
                 Ok(CurrentUser {
                     id,
@@ -98,7 +91,10 @@ impl<'r> FromRequest<'r> for CurrentUser {
             })
             .await;
         match cached {
-            Ok(user) => Outcome::Success(user.clone()),
+            Ok(user) => {
+                crate::messages::remember_reader(req, &user.locale, &user.time_zone);
+                Outcome::Success(user.clone())
+            }
             Err(e) => deny(req, clone_err(e)),
         }
     }
@@ -115,7 +111,7 @@ fn clone_err(e: &Error) -> Error {
 async fn with_role(
     req: &Request<'_>,
     allowed: &[Role],
-    what: &str,
+    what: &'static str,
 ) -> request::Outcome<CurrentUser, Error> {
     let user = try_outcome!(req.guard::<CurrentUser>().await);
     if allowed.contains(&user.role) {
@@ -123,10 +119,11 @@ async fn with_role(
     } else {
         deny(
             req,
-            Error::Forbidden(format!(
-                "this action is for {what}; you are signed in as {}",
-                user.role.as_str()
-            )),
+            Error::Forbidden(
+                msg!("auth.wrong_role")
+                    .word("allowed", what)
+                    .word("role", user.role.word()),
+            ),
         )
     }
 }
@@ -156,17 +153,17 @@ macro_rules! role_guard {
 
 role_guard!(
     /// A learner (SME staff).
-    Learner, [Role::Learner], "learners"
+    Learner, [Role::Learner], "roles.learners"
 );
 role_guard!(
     /// An advisor.
-    Advisor, [Role::Advisor], "advisors"
+    Advisor, [Role::Advisor], "roles.advisors"
 );
 role_guard!(
     /// A coordinator of a partner, or an admin.
-    Staff, [Role::Coordinator, Role::Admin], "coordinators and admins"
+    Staff, [Role::Coordinator, Role::Admin], "roles.staff"
 );
 role_guard!(
     /// A hub administrator.
-    Admin, [Role::Admin], "admins"
+    Admin, [Role::Admin], "roles.admins"
 );

@@ -17,6 +17,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::{oneshot, Semaphore};
 
 use crate::error::{Error, Result};
+use crate::msg;
 
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 256;
@@ -126,9 +127,7 @@ impl Hasher {
                     concurrency = self.inner.concurrency,
                     "password hashing queue full: answering 503"
                 );
-                return Err(Error::Unavailable(
-                    "too many sign-ins are being checked right now; retry in a few seconds".into(),
-                ));
+                return Err(Error::Unavailable(msg!("auth.hashing_busy")));
             }
         };
         let (tx, rx) = oneshot::channel();
@@ -341,7 +340,7 @@ mod tests {
         assert!(slow.is_ok());
         let err = waited.unwrap_err();
         assert_eq!(err.status().code, 503);
-        assert!(err.to_string().contains("retry in a few seconds"), "{err}");
+        assert_eq!(err.code(), "auth.hashing_busy");
         assert!(took < Duration::from_millis(1000), "{took:?}");
         // Once the slow one is done, the thread is free again.
         assert!(hasher.run(|_| 1).await.is_ok());

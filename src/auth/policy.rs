@@ -8,6 +8,8 @@
 use zxcvbn::{zxcvbn, Score};
 
 use super::password::{MAX_LENGTH, MIN_LENGTH};
+use crate::messages::Msg;
+use crate::msg;
 
 /// The weakest zxcvbn score accepted: 3 is "safely unguessable" against online attacks and
 /// moderately strong offline (about 10^8 guesses or more).
@@ -21,19 +23,19 @@ pub struct Account<'a> {
 }
 
 /// `Ok` when `password` may be used by `account`; otherwise a message for the `password` field.
-pub fn check_password(password: &str, account: Account<'_>) -> Result<(), String> {
+pub fn check_password(password: &str, account: Account<'_>) -> Result<(), Msg> {
     let n = password.chars().count();
     if n < MIN_LENGTH {
-        return Err(format!("must be at least {MIN_LENGTH} characters long"));
+        return Err(msg!("password.too_short", min = MIN_LENGTH));
     }
     if n > MAX_LENGTH {
-        return Err(format!("must be at most {MAX_LENGTH} characters long"));
+        return Err(msg!("password.too_long", max = MAX_LENGTH));
     }
     if password.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+        return Err(msg!("password.control"));
     }
     if password.trim().is_empty() {
-        return Err("must not be only spaces".into());
+        return Err(msg!("password.spaces"));
     }
     let folded = fold(password);
     let email = fold(account.email);
@@ -41,7 +43,7 @@ pub fn check_password(password: &str, account: Account<'_>) -> Result<(), String
     let name = fold(account.name);
     let own = |s: &str| !s.is_empty() && (folded == s || (s.len() >= 6 && folded.contains(s)));
     if own(&email) || (local.len() >= 3 && folded == local) || own(&name) {
-        return Err("must not be or contain your email address or name".into());
+        return Err(msg!("password.personal"));
     }
     let mut inputs: Vec<&str> = vec![account.email, local, account.name];
     inputs.extend(account.name.split_whitespace());
@@ -50,19 +52,18 @@ pub fn check_password(password: &str, account: Account<'_>) -> Result<(), String
     if estimate.score() >= MIN_SCORE {
         return Ok(());
     }
-    let mut message = String::from("is too easy to guess");
+    // zxcvbn's own feedback is English: it goes to API clients as data (`params.hint`), the
+    // words in every language give the advice that always applies.
+    let mut message = msg!("password.guessable");
     if let Some(feedback) = estimate.feedback() {
-        if let Some(warning) = feedback.warning() {
-            message.push_str(&format!(": {warning}"));
-        }
-        if let Some(hint) = feedback.suggestions().first() {
-            message.push_str(&format!(" {hint}"));
-        }
+        let hint: Vec<String> = feedback
+            .warning()
+            .map(|w| w.to_string())
+            .into_iter()
+            .chain(feedback.suggestions().iter().map(|s| s.to_string()))
+            .collect();
+        message = message.with("hint", hint.join(" "));
     }
-    if !message.ends_with('.') {
-        message.push('.');
-    }
-    message.push_str(" A few unrelated words make a strong password.");
     Err(message)
 }
 
@@ -119,17 +120,21 @@ mod tests {
     #[test]
     fn messages_say_what_is_wrong() {
         assert_eq!(
-            check_password("ana.nunez@sme-a.example", ANA).unwrap_err(),
-            "must not be or contain your email address or name"
+            check_password("ana.nunez@sme-a.example", ANA)
+                .unwrap_err()
+                .code,
+            "password.personal"
         );
         let m = check_password("1234567890", ANA).unwrap_err();
-        assert!(m.starts_with("is too easy to guess"), "{m}");
+        assert_eq!(m.code, "password.guessable");
+        assert!(m.english().contains("too easy to guess"), "{m}");
         assert_eq!(
-            check_password("abc\u{7}defghijk", ANA).unwrap_err(),
-            "must not contain control characters"
+            check_password("abc\u{7}defghijk", ANA).unwrap_err().code,
+            "password.control"
         );
         assert!(check_password(&"x".repeat(MAX_LENGTH + 1), ANA)
             .unwrap_err()
+            .english()
             .contains("at most"));
     }
 }

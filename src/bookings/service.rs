@@ -10,6 +10,7 @@ use super::store::{self, NewSlot};
 use super::{view, Slot};
 use crate::domain::{Mode, Topic};
 use crate::error::{Error, Result};
+use crate::msg;
 
 /// The most slots one `POST /slots/pattern` may lay out (each is a row and a conflict check).
 pub const MAX_PATTERN_SLOTS: usize = 500;
@@ -53,10 +54,10 @@ pub async fn publish_pattern(
     if candidates.len() > MAX_PATTERN_SLOTS {
         return Err(Error::invalid(
             "body",
-            format!(
-                "this pattern makes {} slots; one request may create at most \
-                 {MAX_PATTERN_SLOTS}: ask for fewer weeks, weekdays or hours",
-                candidates.len()
+            msg!(
+                "pattern.too_many",
+                count = candidates.len(),
+                max = MAX_PATTERN_SLOTS
             ),
         ));
     }

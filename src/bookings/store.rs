@@ -21,6 +21,7 @@ use crate::domain::{BookingStatus, Mode, Topic};
 use crate::error::{Context, Error, Result};
 use crate::ids::BookingId;
 use crate::mail::{Mailer, Outgoing};
+use crate::msg;
 
 /// A live slot as stored, with its advisor (times are unix seconds; `view::slot` shows it).
 #[derive(Debug, sqlx::FromRow)]
@@ -261,7 +262,7 @@ pub async fn book_with(
     .await
     .map_err(|e| {
         if crate::error::is_unique_violation(&e) {
-            Error::Conflict("this slot has already been booked".into())
+            Error::Conflict(msg!("slot.taken"))
         } else {
             sqlx_error("booking slot", e)
         }
@@ -273,7 +274,7 @@ pub async fn book_with(
         }
         tx.commit().await.map_err(|e| {
             if crate::error::is_unique_violation(&e) {
-                Error::Conflict("this slot has already been booked".into())
+                Error::Conflict(msg!("slot.taken"))
             } else {
                 sqlx_error("saving booking", e)
             }

@@ -23,6 +23,7 @@ use crate::items::Items;
 use crate::json::JsonBody;
 use crate::lang::AcceptLanguage;
 use crate::orgs::SmeScope;
+use crate::msg;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -72,9 +73,7 @@ async fn list_certificates(
         Role::Learner => Viewer::Holder(user.id),
         Role::Coordinator | Role::Admin => Viewer::Partner(SmeScope::of(&user).partner_filter()),
         Role::Advisor => {
-            return Err(Error::Forbidden(
-                "certificates are for learners, coordinators and admins".into(),
-            ))
+            return Err(Error::Forbidden(msg!("certificate.not_for_advisors")))
         }
     };
     let rows = store::list(db, viewer, sme_id, course).await?;
@@ -145,10 +144,7 @@ async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: SmeId) -> Re
     let rows = store::valid_for_sme(db, sme.id).await?;
     if rows.is_empty() {
         // Not an empty archive that looks like a success.
-        return Err(Error::NotFound(format!(
-            "{} has no certificates yet: there is nothing to download",
-            sme.name
-        )));
+        return Err(Error::NotFound(msg!("certificate.none_for_sme", sme = sme.name.as_str())));
     }
     let public_url = config.public_url().to_string();
     let bytes = tokio::task::spawn_blocking(move || build_zip(&rows, &public_url))
@@ -221,9 +217,7 @@ fn retry_after(wait: std::time::Duration) -> Header<'static> {
 async fn verify(db: &Db, quota: VerifyQuota, code: CodeParam) -> Result<Verified> {
     if let Err(wait) = quota.0 {
         return Ok(Verified::Limited(
-            Error::TooManyRequests(
-                "too many verification requests from your address; retry in a minute".into(),
-            ),
+            Error::TooManyRequests(msg!("certificate.verify_rate_limited")),
             retry_after(wait),
         ));
     }
@@ -268,10 +262,10 @@ async fn revoke(
 ) -> Result<Json<Certificate>> {
     let reason = body.reason.trim();
     if reason.is_empty() {
-        return Err(Error::invalid("reason", "is required"));
+        return Err(Error::invalid("reason", msg!("certificate.reason_required")));
     }
     if reason.chars().count() > 1000 {
-        return Err(Error::invalid("reason", "must be at most 1000 characters"));
+        return Err(Error::invalid("reason", msg!("text.too_long", max = 1000)));
     }
     let Some(code) = code.0 else {
         return Err(Error::not_found("certificate"));
@@ -280,7 +274,7 @@ async fn revoke(
         .await?
         .ok_or_else(|| Error::not_found("certificate"))?;
     if !store::revoke(db, row.id, admin.id, reason, now()).await? {
-        return Err(Error::Conflict("the certificate is already revoked".into()));
+        return Err(Error::Conflict(msg!("certificate.already_revoked")));
     }
     tracing::info!(code = %row.code, by = admin.id, "certificate revoked");
     let row = store::by_code(db, &row.code)

@@ -2,6 +2,7 @@
 //! course's default language (with the fallbacks of [`crate::lang`] in between).
 
 use crate::lang::Lang;
+use crate::msg;
 pub use crate::lang::{choose, AcceptLanguage};
 
 pub fn is_supported(code: &str) -> bool {
@@ -33,7 +34,7 @@ pub fn for_user(
         if !is_supported(l) {
             return Err(crate::error::Error::invalid(
                 "lang",
-                format!("must be one of {}", Lang::codes()),
+                msg!("lang.unsupported", codes = Lang::codes()),
             ));
         }
         return Ok(Some(l.to_string()));

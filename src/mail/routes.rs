@@ -34,7 +34,7 @@ fn list_of(list: Option<&str>) -> Result<MailList> {
     match list {
         None | Some("reminders") => Ok(MailList::Reminders),
         Some("digest") => Ok(MailList::Digest),
-        Some(_) => Err(Error::not_found("unsubscribe link")),
+        Some(_) => Err(Error::not_found("unsubscribe_link")),
     }
 }
 
@@ -55,7 +55,7 @@ async fn unsubscribe(
 ) -> Result<Json<Unsubscribed>> {
     let list = list_of(list)?;
     if !mailer.verify(user, list, token) {
-        return Err(Error::not_found("unsubscribe link"));
+        return Err(Error::not_found("unsubscribe_link"));
     }
     crate::orgs::set_mail_list(db, user, list, false).await?;
     tracing::info!(user, ?list, "optional mail turned off by link");
@@ -85,7 +85,7 @@ async fn unsubscribe_page(
 ) -> Result<(ContentType, String)> {
     let which = list_of(list)?;
     if !mailer.verify(user, which, token) {
-        return Err(Error::not_found("unsubscribe link"));
+        return Err(Error::not_found("unsubscribe_link"));
     }
     let (list_param, question) = match which {
         MailList::Reminders => (

@@ -23,6 +23,7 @@ use crate::error::{Error, Problem, Result};
 use crate::ids::{MaterialId, Slug};
 use crate::items::Items;
 use crate::storage::{ByteRange, Presentation, Reader, Storage};
+use crate::msg;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -60,10 +61,7 @@ pub struct UploadForm {
 }
 
 fn too_large(limit: u64) -> Error {
-    Error::PayloadTooLarge(format!(
-        "file: larger than the upload limit of {} MiB",
-        limit / (1024 * 1024)
-    ))
+    Error::PayloadTooLarge(msg!("material.too_large", limit = limit / (1024 * 1024)))
 }
 
 #[utoipa::path(tag = "materials",
@@ -86,10 +84,7 @@ async fn upload_material(
         if errors.iter().any(|e| e.status() == Status::PayloadTooLarge) {
             too_large(limit)
         } else {
-            Error::invalid(
-                "file",
-                "send multipart/form-data with a `file` part (and an optional `title`)",
-            )
+            Error::invalid("file", msg!("material.multipart"))
         }
     })?;
     let course_id = lookups::course_id(&db.pool, &slug).await?;
@@ -98,9 +93,7 @@ async fn upload_material(
         return Err(too_large(limit));
     }
     let Some(path) = file.path() else {
-        return Err(Error::UnsupportedMediaType(
-            "file: send the upload as multipart/form-data".into(),
-        ));
+        return Err(Error::UnsupportedMediaType(msg!("material.multipart")));
     };
     let raw_name = file
         .raw_name()

@@ -12,6 +12,7 @@ use super::{disposition, sniff};
 use crate::clock::now;
 use crate::error::{Error, Result};
 use crate::storage::{ObjectStore, StorageError};
+use crate::msg;
 
 /// An upload that has been streamed to a temporary file within the size limit.
 pub struct UploadRequest<'a> {
@@ -37,7 +38,7 @@ pub async fn upload(
     req: UploadRequest<'_>,
 ) -> Result<Material> {
     if req.size == 0 {
-        return Err(Error::invalid("file", "the file is empty"));
+        return Err(Error::invalid("file", msg!("material.empty")));
     }
     let filename = disposition::clean_filename(req.raw_filename);
     let title = match req.title.map(str::trim) {
@@ -45,17 +46,17 @@ pub async fn upload(
         _ => filename.clone(),
     };
     if title.chars().count() > 200 {
-        return Err(Error::invalid("title", "must be at most 200 characters"));
+        return Err(Error::invalid("title", msg!("material.title_too_long")));
     }
     let path = req.path.to_path_buf();
     let sniff_name = filename.clone();
     let kind = tokio::task::spawn_blocking(move || sniff::sniff_file(&path, &sniff_name))
         .await
         .map_err(|e| Error::internal("checking the upload", e))?
-        .map_err(|refused| Error::UnsupportedMediaType(format!("file: {}", refused.0)))?;
+        .map_err(|refused| Error::UnsupportedMediaType(refused.0))?;
     let filename = sniff::fit_extension(&filename, kind);
     let key = format!("materials/{}", uuid::Uuid::new_v4().simple());
-    let size = i64::try_from(req.size).map_err(|_| Error::invalid("file", "too large"))?;
+    let size = i64::try_from(req.size).map_err(|_| Error::invalid("file", msg!("request.too_large")))?;
 
     let id = store::insert_pending(
         db,

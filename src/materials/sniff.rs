@@ -7,6 +7,8 @@
 
 use std::io::Read;
 use std::path::Path;
+use crate::messages::Msg;
+use crate::msg;
 
 /// An allowed type: what we serve it as, and the file name endings that fit it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,24 +67,25 @@ pub const TEXT: Kind = Kind {
 };
 
 /// Why a file is refused (the message is shown to the uploader).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused(pub String);
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused(pub Msg);
 
 const ALLOWED: &str = "PDF, PPTX, DOCX, XLSX, ODP, ODT, ODS, PNG, JPEG, MP4, CSV or plain text";
 
-fn refuse(what: &str) -> Refused {
-    Refused(format!("{what}; allowed are {ALLOWED}"))
+/// A refusal that lists what is allowed.
+fn refuse(what: Msg) -> Refused {
+    Refused(what.with("allowed", ALLOWED))
 }
 
 /// Sniff the file at `path` (blocking: call it from `spawn_blocking`). `filename` only tells
 /// CSV from other plain text.
 pub fn sniff_file(path: &Path, filename: &str) -> Result<Kind, Refused> {
-    let mut file = std::fs::File::open(path).map_err(|e| Refused(format!("unreadable: {e}")))?;
+    let mut file = std::fs::File::open(path).map_err(|e| Refused(msg!("material.unreadable", reason = e.to_string())))?;
     let mut head = Vec::with_capacity(8192);
     (&mut file)
         .take(8192)
         .read_to_end(&mut head)
-        .map_err(|e| Refused(format!("unreadable: {e}")))?;
+        .map_err(|e| Refused(msg!("material.unreadable", reason = e.to_string())))?;
     if head.starts_with(b"PK\x03\x04") {
         return sniff_zip(file);
     }
@@ -92,7 +95,7 @@ pub fn sniff_file(path: &Path, filename: &str) -> Result<Kind, Refused> {
 /// Everything but ZIP containers, from the first bytes.
 pub fn sniff_head(head: &[u8], filename: &str) -> Result<Kind, Refused> {
     if head.is_empty() {
-        return Err(Refused("the file is empty".into()));
+        return Err(Refused(msg!("material.empty")));
     }
     if let Some(t) = infer::get(head) {
         return match t.mime_type() {
@@ -100,7 +103,7 @@ pub fn sniff_head(head: &[u8], filename: &str) -> Result<Kind, Refused> {
             "image/png" => Ok(PNG),
             "image/jpeg" => Ok(JPEG),
             "video/mp4" => Ok(MP4),
-            other => Err(refuse(&format!("the content is {other}"))),
+            other => Err(refuse(msg!("material.type_is", detected = other))),
         };
     }
     if looks_like_text(head) {
@@ -109,7 +112,7 @@ pub fn sniff_head(head: &[u8], filename: &str) -> Result<Kind, Refused> {
             .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("csv"));
         return Ok(if csv { CSV } else { TEXT });
     }
-    Err(refuse("the content is not a recognised type"))
+    Err(refuse(msg!("material.type_unknown")))
 }
 
 /// UTF-8 (a character cut at the end of the sample is fine) without NULs or stray control
@@ -133,21 +136,19 @@ fn looks_like_text(head: &[u8]) -> bool {
 /// `mimetype` entry. Any other ZIP is refused.
 fn sniff_zip<R: Read + std::io::Seek>(reader: R) -> Result<Kind, Refused> {
     let mut zip =
-        zip::ZipArchive::new(reader).map_err(|_| refuse("the content is a damaged ZIP archive"))?;
+        zip::ZipArchive::new(reader).map_err(|_| refuse(msg!("material.damaged_zip")))?;
     if let Some(mimetype) = read_entry(&mut zip, "mimetype", 200) {
         return match mimetype.trim() {
             "application/vnd.oasis.opendocument.text" => Ok(ODT),
             "application/vnd.oasis.opendocument.spreadsheet" => Ok(ODS),
             "application/vnd.oasis.opendocument.presentation" => Ok(ODP),
-            other => Err(refuse(&format!(
-                "the content is an OpenDocument of type {other:?}"
-            ))),
+            other => Err(refuse(msg!("material.opendocument_type", detected = other))),
         };
     }
     if let Some(types) = read_entry(&mut zip, "[Content_Types].xml", 1 << 20) {
         let has = |main: &str| types.contains(main);
         if has("macroEnabled") || zip.file_names().any(|n| n.ends_with("vbaProject.bin")) {
-            return Err(refuse("the content is an Office document with macros"));
+            return Err(refuse(msg!("material.macros")));
         }
         if has("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml") {
             return Ok(DOCX);
@@ -159,9 +160,9 @@ fn sniff_zip<R: Read + std::io::Seek>(reader: R) -> Result<Kind, Refused> {
         if has("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml") {
             return Ok(XLSX);
         }
-        return Err(refuse("the content is an Office package of another kind"));
+        return Err(refuse(msg!("material.office_other")));
     }
-    Err(refuse("the content is a ZIP archive"))
+    Err(refuse(msg!("material.zip")))
 }
 
 fn read_entry<R: Read + std::io::Seek>(
@@ -229,7 +230,8 @@ mod tests {
         let exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xFF\xFF\0\0";
         let err = sniff_head(exe, "guide.pdf").unwrap_err();
         assert!(
-            err.0.contains("portable-executable") || err.0.contains("msdownload"),
+            err.0.english().contains("portable-executable")
+                || err.0.english().contains("msdownload"),
             "{err:?}"
         );
         assert!(sniff_head(b"\x7fELF\x02\x01\x01\0", "a.txt").is_err());

@@ -7,6 +7,8 @@ mod store;
 use serde::Serialize;
 
 use crate::auth::{CurrentUser, Role};
+use crate::messages::Msg;
+use crate::msg;
 
 pub use routes::{routes, Doc};
 pub use service::{
@@ -122,11 +124,11 @@ pub fn normalize_email(email: &str) -> Option<String> {
 /// A new account's email: valid, and not a look-alike of another address. The whole address
 /// must be written in one script (digits and punctuation go with any): `аdmin@hub.example` with
 /// a Cyrillic `а` is refused, as are invisible characters (zero-width spaces, direction marks).
-pub fn check_new_email(email: &str) -> Result<String, &'static str> {
+pub fn check_new_email(email: &str) -> Result<String, Msg> {
     use unicode_security::general_security_profile::IdentifierType;
     use unicode_security::{GeneralSecurityProfile, MixedScript};
     let Some(e) = normalize_email(email) else {
-        return Err("is not a valid email address");
+        return Err(msg!("email.invalid"));
     };
     let invisible = |c: char| {
         c.is_control()
@@ -134,13 +136,10 @@ pub fn check_new_email(email: &str) -> Result<String, &'static str> {
             || c.identifier_type() == Some(IdentifierType::Default_Ignorable)
     };
     if e.chars().any(invisible) {
-        return Err("contains invisible characters");
+        return Err(msg!("email.invisible"));
     }
     if !e.as_str().is_single_script() {
-        return Err(
-            "mixes letters of different scripts (such as a Cyrillic а among Latin letters); \
-             type the address again",
-        );
+        return Err(msg!("email.mixed_scripts"));
     }
     Ok(e)
 }
@@ -166,9 +165,11 @@ mod tests {
         // Cyrillic а (U+0430) in the local part, then in the domain.
         assert!(check_new_email("\u{430}dmin@hub.example")
             .unwrap_err()
+            .english()
             .contains("scripts"));
         assert!(check_new_email("admin@hub.ex\u{430}mple")
             .unwrap_err()
+            .english()
             .contains("scripts"));
         // Greek omicron among Latin letters.
         assert!(check_new_email("rob\u{3bf}t@hub.example").is_err());

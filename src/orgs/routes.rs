@@ -16,6 +16,7 @@ use crate::error::{Error, FieldError, Result};
 use crate::ids::{SmeId, UserId};
 use crate::items::Items;
 use crate::json::JsonBody;
+use crate::msg;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -81,7 +82,7 @@ async fn create_partner(
     required(&mut errors, "name", &body.name, 200);
     required(&mut errors, "region", &body.region, 100);
     if !country_ok(&body.country) {
-        errors.push(FieldError::new("country", "must be \"ES\" or \"PT\""));
+        errors.push(FieldError::new("country", msg!("org.country")));
     }
     Error::check(errors)?;
     let p = store::insert_partner(db, body.name.trim(), &body.country, body.region.trim()).await?;
@@ -129,7 +130,7 @@ async fn create_sme(
     required(&mut errors, "region", &body.region, 100);
     required(&mut errors, "sector", &body.sector, 100);
     if !country_ok(&body.country) {
-        errors.push(FieldError::new("country", "must be \"ES\" or \"PT\""));
+        errors.push(FieldError::new("country", msg!("org.country")));
     }
     let partner_id = match (SmeScope::of(&staff), body.partner_id) {
         (SmeScope::Partner(own), None) => Some(own),
@@ -138,12 +139,12 @@ async fn create_sme(
         (_, p) => p,
     };
     let Some(partner_id) = partner_id else {
-        errors.push(FieldError::new("partner_id", "is required"));
+        errors.push(FieldError::new("partner_id", msg!("org.partner_required")));
         return Err(Error::check(errors).unwrap_err());
     };
     Error::check(errors)?;
     if !store::partner_exists(db, partner_id).await? {
-        return Err(Error::invalid("partner_id", "no such partner"));
+        return Err(Error::invalid("partner_id", msg!("org.no_such_partner")));
     }
     let sme = store::insert_sme(
         db,
@@ -210,9 +211,7 @@ async fn create_user(
     let role = Role::parse(&body.role);
     if let (SmeScope::Partner(_), Some(r)) = (scope, role) {
         if r != Role::Learner {
-            return Err(Error::Forbidden(
-                "coordinators can create learners only".into(),
-            ));
+            return Err(Error::Forbidden(msg!("account.coordinators_create_learners")));
         }
     }
     let user = service::create_checked(db, hasher, scope, body.into()).await?;
@@ -288,25 +287,21 @@ async fn move_user(
     let role = match &body.role {
         None => current.role,
         Some(r) => Role::parse(r).ok_or_else(|| {
-            Error::invalid(
-                "role",
-                "must be one of learner, advisor, coordinator, admin",
-            )
+            Error::invalid("role", msg!("account.role"))
         })?,
     };
     let to = match role {
         Role::Learner => {
             let Some(sme_id) = body.sme_id.or(current.sme_id) else {
-                return Err(Error::invalid("sme_id", "is required for learners"));
+                return Err(Error::invalid("sme_id", msg!("account.sme_required")));
             };
             if body.partner_id.is_some() {
-                return Err(Error::invalid(
-                    "partner_id",
-                    "a learner's partner is their SME's: send sme_id",
-                ));
+                return Err(Error::invalid("partner_id", msg!("account.learner_partner")));
             }
             let sme = match store::get_sme(db, SmeScope::All, sme_id).await {
-                Err(Error::NotFound(_)) => return Err(Error::invalid("sme_id", "no such SME")),
+                Err(Error::NotFound(_)) => {
+                    return Err(Error::invalid("sme_id", msg!("org.no_such_sme")))
+                }
                 other => other?,
             };
             Placement {
@@ -317,15 +312,15 @@ async fn move_user(
         }
         _ => {
             if body.sme_id.is_some() {
-                return Err(Error::invalid("sme_id", "only learners belong to an SME"));
+                return Err(Error::invalid("sme_id", msg!("account.only_learners_in_sme")));
             }
             let partner_id = body.partner_id.or(current.partner_id);
             if role == Role::Coordinator && partner_id.is_none() {
-                return Err(Error::invalid("partner_id", "is required for coordinators"));
+                return Err(Error::invalid("partner_id", msg!("account.coordinator_partner")));
             }
             if let Some(p) = partner_id {
                 if !store::partner_exists(db, p).await? {
-                    return Err(Error::invalid("partner_id", "no such partner"));
+                    return Err(Error::invalid("partner_id", msg!("org.no_such_partner")));
                 }
             }
             Placement {

@@ -8,6 +8,7 @@ use crate::auth::{password, CurrentUser, Role};
 use crate::db::Db;
 use crate::error::{Context, Error, FieldError, Result};
 use crate::lang::Lang;
+use crate::msg;
 
 /// A user to create, as asked for (checked by [`create_checked`]).
 pub struct NewAccount {
@@ -101,10 +102,7 @@ async fn checked(
     required(&mut errors, "name", &body.name, 200);
     let role = Role::parse(&body.role);
     if role.is_none() {
-        errors.push(FieldError::new(
-            "role",
-            "must be one of learner, advisor, coordinator, admin",
-        ));
+        errors.push(FieldError::new("role", msg!("account.role")));
     }
     if let Secret::Chosen(_) = secret {
         let account = Account {
@@ -119,7 +117,7 @@ async fn checked(
     if !Lang::is_supported(&locale) {
         errors.push(FieldError::new(
             "locale",
-            format!("must be one of {}", Lang::codes()),
+            msg!("account.locale", codes = Lang::codes()),
         ));
     }
     let time_zone = body
@@ -127,10 +125,7 @@ async fn checked(
         .clone()
         .unwrap_or_else(|| "Europe/Madrid".into());
     if !valid_time_zone(&time_zone) {
-        errors.push(FieldError::new(
-            "time_zone",
-            "must be an IANA time zone such as Europe/Lisbon",
-        ));
+        errors.push(FieldError::new("time_zone", msg!("account.time_zone")));
     }
     let partner_id = placement(db, scope, role, &body, &mut errors).await?;
     Error::check(errors)?;
@@ -183,7 +178,7 @@ pub async fn insert_checked(
     .map_err(|e| match e {
         // Only admins learn that the address belongs to an account (they can see every
         // account anyway). Others get the same answer whoever holds it and wherever.
-        Error::Conflict(_) if a.scope != SmeScope::All => Error::Conflict(UNAVAILABLE_EMAIL.into()),
+        Error::Conflict(_) if a.scope != SmeScope::All => Error::Conflict(msg!("email.unavailable")),
         other => other,
     })
 }
@@ -201,30 +196,32 @@ async fn placement(
     let mut partner_id = body.partner_id;
     match role {
         Some(Role::Learner) => match body.sme_id {
-            None => errors.push(FieldError::new("sme_id", "is required for learners")),
+            None => errors.push(FieldError::new("sme_id", msg!("account.sme_required"))),
             Some(sme_id) => match store::get_sme(db, scope, sme_id).await {
                 Ok(sme) => partner_id = Some(sme.partner_id),
                 Err(Error::NotFound(_)) if scope != SmeScope::All => {
                     return Err(Error::not_found("SME"))
                 }
-                Err(Error::NotFound(_)) => errors.push(FieldError::new("sme_id", "no such SME")),
+                Err(Error::NotFound(_)) => {
+                    errors.push(FieldError::new("sme_id", msg!("org.no_such_sme")))
+                }
                 Err(e) => return Err(e),
             },
         },
         Some(Role::Coordinator) => match partner_id {
             None => errors.push(FieldError::new(
                 "partner_id",
-                "is required for coordinators",
+                msg!("account.coordinator_partner"),
             )),
             Some(p) if !store::partner_exists(db, p).await? => {
-                errors.push(FieldError::new("partner_id", "no such partner"))
+                errors.push(FieldError::new("partner_id", msg!("org.no_such_partner")))
             }
             _ => {}
         },
         Some(_) => {
             if let Some(p) = partner_id {
                 if !store::partner_exists(db, p).await? {
-                    errors.push(FieldError::new("partner_id", "no such partner"));
+                    errors.push(FieldError::new("partner_id", msg!("org.no_such_partner")));
                 }
             }
         }
@@ -233,16 +230,11 @@ async fn placement(
     Ok(partner_id)
 }
 
-const UNAVAILABLE_EMAIL: &str =
-    "this email address cannot be used for a new account; ask a hub administrator";
-
 /// Coordinators may act on the learners of their own partner's SMEs, admins on anyone; nobody on
 /// themselves (an admin locking themselves out is not undoable through the API).
 pub async fn managed(db: &Db, by: &CurrentUser, id: i64) -> Result<User> {
     if by.id == id {
-        return Err(Error::Forbidden(
-            "you cannot disable, remove or move your own account".into(),
-        ));
+        return Err(Error::Forbidden(msg!("account.own_account")));
     }
     store::get_managed_user(db, SmeScope::of(by), id).await
 }
@@ -250,11 +242,8 @@ pub async fn managed(db: &Db, by: &CurrentUser, id: i64) -> Result<User> {
 pub(super) fn required(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
     let v = value.trim();
     if v.is_empty() {
-        errors.push(FieldError::new(field, "is required"));
+        errors.push(FieldError::new(field, msg!("account.required")));
     } else if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        errors.push(FieldError::new(field, msg!("text.too_long", max = max)));
     }
 }

@@ -7,6 +7,7 @@ use super::{Partner, Sme, SmeScope, User};
 use crate::auth::Role;
 use crate::clock::now;
 use crate::error::{Context, Error, Result};
+use crate::msg;
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -115,7 +116,7 @@ pub async fn insert_partner(
     .await
     .map_err(|e| {
         if crate::error::is_unique_violation(&e) {
-            Error::Conflict(format!("a partner named {name:?} already exists"))
+            Error::Conflict(msg!("org.partner_exists", name = name))
         } else {
             Error::internal("inserting partner", e)
         }
@@ -295,7 +296,7 @@ where
         .await
         .map_err(|e| {
             if crate::error::is_unique_violation(&e) {
-                Error::Conflict(format!("a user with email {} already exists", u.email))
+                Error::Conflict(msg!("email.exists", email = u.email.to_string()))
             } else {
                 Error::internal("inserting user", e)
             }

@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::error::{Context, Error, Result};
 use crate::ids::Slug;
 use crate::mail::Mailer;
+use crate::msg;
 
 #[derive(OpenApi)]
 #[openapi(paths(enrol, complete_module), components(schemas(Enrolment)))]
@@ -67,9 +68,7 @@ async fn complete_module(
         .await?
         .is_none()
     {
-        return Err(Error::Forbidden(
-            "enrol in the course before completing its modules".into(),
-        ));
+        return Err(Error::Forbidden(msg!("progress.enrol_first")));
     }
     store::complete_module(&mut conn, learner.id, course_id, module.id, now()).await?;
     super::complete_if_eligible(&mut conn, learner.id, course_id, Some(mailer.inner())).await?;

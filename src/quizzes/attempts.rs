@@ -19,11 +19,12 @@ use super::grading::{self, Grade};
 use super::layout::{self, Layout};
 use super::store::{self, AttemptRow, Graded, NewAttempt, Started};
 use super::view::{self, AttemptResult, AttemptView};
-use crate::clock::{now, rfc3339_opt};
+use crate::clock::now;
 use crate::courses::quiz::{LateSubmission, QuizDef, ShowAnswers};
 use crate::domain::AttemptStatus;
 use crate::error::{Context, Error, Result};
 use crate::mail::Mailer;
+use crate::msg;
 
 /// Seconds accepted after the deadline for answers in flight (network, a slow click).
 pub const GRACE_SECONDS: i64 = 5;
@@ -257,9 +258,7 @@ pub async fn start(
         return Err(Error::not_found("quiz"));
     };
     if !crate::progress::is_enrolled(db, user_id, course.id).await? {
-        return Err(Error::Forbidden(
-            "enrol in the course before starting its quiz".into(),
-        ));
+        return Err(Error::Forbidden(msg!("quiz.enrol_first")));
     }
     let hash = hash_of(&json);
     let def = cached_def(&hash, || Some(json.clone()))?;
@@ -297,18 +296,16 @@ pub async fn start(
                 return Ok((true, render(db, &l, lang).await?));
             }
             Started::Exhausted => {
-                return Err(Error::Conflict(format!(
-                    "no attempts left: all {} attempts at this quiz have been used",
-                    def.max_attempts
+                return Err(Error::Conflict(msg!(
+                    "quiz.no_attempts_left",
+                    max = def.max_attempts
                 )))
             }
             // Another request started one meanwhile: the loop returns it.
             Started::Raced => continue,
         }
     }
-    Err(Error::Conflict(
-        "another attempt was being started at the same time; please retry".into(),
-    ))
+    Err(Error::Conflict(msg!("quiz.start_raced")))
 }
 
 /// A learner's attempt; another learner's is a 404.
@@ -319,12 +316,9 @@ pub async fn get(db: &AnyPool, id: i64, user_id: i64, lang: Option<&str>) -> Res
 
 fn not_open(l: &Loaded) -> Error {
     if l.row.status == AttemptStatus::Open {
-        Error::Conflict("the time limit of this attempt has passed".into())
+        Error::Conflict(msg!("quiz.time_over"))
     } else {
-        Error::Conflict(format!(
-            "this attempt is already closed ({}); start a new attempt",
-            l.row.status
-        ))
+        Error::Conflict(msg!("quiz.closed").word("status", l.row.status.word()))
     }
 }
 
@@ -358,7 +352,7 @@ pub async fn save(
 fn validation(errors: Vec<crate::error::FieldError>) -> Error {
     match Error::check(errors) {
         Err(e) => e,
-        Ok(()) => Error::invalid("answers", "are not valid"),
+        Ok(()) => Error::invalid("answers", msg!("quiz.answers_invalid")),
     }
 }
 
@@ -373,9 +367,7 @@ pub async fn submit(
 ) -> Result<AttemptResult> {
     let l = reload(db, id, user_id).await?;
     if l.row.status != AttemptStatus::Open {
-        return Err(Error::Conflict(
-            "this attempt has already been submitted".into(),
-        ));
+        return Err(Error::Conflict(msg!("quiz.already_submitted")));
     }
     let kept = view::check_answers(&l.def, &l.layout, answers).map_err(validation)?;
     let at = now();
@@ -385,10 +377,9 @@ pub async fn submit(
             LateSubmission::GradeSaved => (AttemptStatus::Late, l.answers.clone()),
             LateSubmission::Refuse => {
                 close(db, mailer, &l, AttemptStatus::Expired, &l.answers, at).await?;
-                return Err(Error::Conflict(format!(
-                    "the time limit ended at {}; this quiz refuses late submissions",
-                    rfc3339_opt(l.row.deadline).unwrap_or_default()
-                )));
+                return Err(Error::Conflict(
+                    msg!("quiz.late_refused").at("deadline", l.row.deadline.unwrap_or(at)),
+                ));
             }
         }
     } else {
@@ -400,9 +391,7 @@ pub async fn submit(
         (AttemptStatus::Submitted, merged)
     };
     let Some(closed) = close(db, mailer, &l, status, &graded_answers, at).await? else {
-        return Err(Error::Conflict(
-            "this attempt has already been submitted".into(),
-        ));
+        return Err(Error::Conflict(msg!("quiz.already_submitted")));
     };
     let lang = &l.def.language(lang.unwrap_or(&l.def.default_language));
     let reveal = reveal(db, &l.def, &l.row, closed.passed).await?;

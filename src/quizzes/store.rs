@@ -92,7 +92,7 @@ pub async fn attempt(db: &AnyPool, id: i64, user_id: i64) -> Result<AttemptRow> 
     .bind(user_id)
     .fetch_one(db)
     .await
-    .or_not_found("quiz attempt")
+    .or_not_found("quiz_attempt")
 }
 
 #[instrument(skip_all)]

@@ -19,6 +19,8 @@ use crate::clock::{rfc3339, rfc3339_opt};
 use crate::courses::quiz::{QuestionKind, QuizDef, ShowAnswers};
 use crate::domain::AttemptStatus;
 use crate::error::FieldError;
+use crate::messages::Msg;
+use crate::msg;
 
 /// The result of a graded attempt, as the learner may see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -211,11 +213,11 @@ pub fn check_answers(
     for (qid, value) in raw {
         let field = format!("answers.{qid}");
         let Some(slot) = layout.questions.iter().find(|s| &s.id == qid) else {
-            errors.push(FieldError::new(field, "is not a question of this attempt"));
+            errors.push(FieldError::new(field, msg!("answer.no_such_question")));
             continue;
         };
         let Some(q) = def.question(qid) else {
-            errors.push(FieldError::new(field, "is not a question of this attempt"));
+            errors.push(FieldError::new(field, msg!("answer.no_such_question")));
             continue;
         };
         if value.is_null() {
@@ -251,7 +253,7 @@ pub fn responses(
         .collect()
 }
 
-fn to_response(kind: &QuestionKind, slot: &Slot, value: &Value) -> Result<Response, String> {
+fn to_response(kind: &QuestionKind, slot: &Slot, value: &Value) -> Result<Response, Msg> {
     match kind {
         QuestionKind::Single { options } | QuestionKind::Multiple { options, .. } => {
             let ids: Vec<String> = match value {
@@ -260,14 +262,14 @@ fn to_response(kind: &QuestionKind, slot: &Slot, value: &Value) -> Result<Respon
                     .iter()
                     .map(|v| v.as_str().map(String::from))
                     .collect::<Option<_>>()
-                    .ok_or("must be a list of option ids")?,
-                _ => return Err("must be a list of option ids".into()),
+                    .ok_or_else(|| msg!("answer.option_list"))?,
+                _ => return Err(msg!("answer.option_list")),
             };
             if ids.len() > options.len() {
-                return Err("has more option ids than the question has options".into());
+                return Err(msg!("answer.too_many_options"));
             }
             if let Some(bad) = ids.iter().find(|id| !options.iter().any(|o| &o.id == *id)) {
-                return Err(format!("\"{bad}\" is not an option of this question"));
+                return Err(msg!("answer.no_such_option", id = bad));
             }
             let mut seen = HashSet::new();
             Ok(Response::Choice(
@@ -277,20 +279,20 @@ fn to_response(kind: &QuestionKind, slot: &Slot, value: &Value) -> Result<Respon
         QuestionKind::TrueFalse { .. } => value
             .as_bool()
             .map(Response::Bool)
-            .ok_or_else(|| "must be true or false".into()),
+            .ok_or_else(|| msg!("answer.true_false")),
         QuestionKind::Text { .. } => match value {
             Value::String(s) if s.chars().count() <= MAX_TEXT_ANSWER => {
                 Ok(Response::Text(s.clone()))
             }
-            Value::String(_) => Err(format!("must be at most {MAX_TEXT_ANSWER} characters")),
-            _ => Err("must be a string".into()),
+            Value::String(_) => Err(msg!("text.too_long", max = MAX_TEXT_ANSWER)),
+            _ => Err(msg!("answer.text")),
         },
         QuestionKind::Numeric { .. } => match value {
             Value::Number(n) => n
                 .as_f64()
                 .filter(|x| x.is_finite())
                 .map(Response::Number)
-                .ok_or_else(|| "must be a finite number".into()),
+                .ok_or_else(|| msg!("answer.number")),
             // Decimal commas are how half of the learners write numbers.
             Value::String(s) => s
                 .trim()
@@ -299,27 +301,23 @@ fn to_response(kind: &QuestionKind, slot: &Slot, value: &Value) -> Result<Respon
                 .ok()
                 .filter(|x| x.is_finite())
                 .map(Response::Number)
-                .ok_or_else(|| "must be a number".into()),
-            _ => Err("must be a number".into()),
+                .ok_or_else(|| msg!("answer.number")),
+            _ => Err(msg!("answer.number")),
         },
         QuestionKind::Matching { pairs } => {
             let Value::Object(map) = value else {
-                return Err("must be an object {\"<left id>\": \"<right id>\"}".into());
+                return Err(msg!("answer.matching"));
             };
             let mut out = BTreeMap::new();
             for (left, right) in map {
                 if !pairs.iter().any(|p| &p.id == left) {
-                    return Err(format!("\"{left}\" is not a left item of this question"));
+                    return Err(msg!("answer.no_such_left", id = left));
                 }
                 let Some(shown) = right.as_str() else {
-                    return Err(format!(
-                        "the choice for \"{left}\" must be a right id (r1, r2, ...)"
-                    ));
+                    return Err(msg!("answer.right_id", id = left));
                 };
                 let Some(pair) = slot.right_pair(shown) else {
-                    return Err(format!(
-                        "\"{shown}\" is not a right choice of this question"
-                    ));
+                    return Err(msg!("answer.no_such_right", id = shown));
                 };
                 out.insert(left.clone(), pair.to_string());
             }

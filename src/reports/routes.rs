@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::items::Items;
 use crate::lang::Lang;
 use crate::orgs::SmeScope;
+use crate::msg;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -154,7 +155,7 @@ impl<'a> CsvForm<'a> {
         let lang = match lang {
             None => None,
             Some(code) => Some(Lang::parse(code).ok_or_else(|| {
-                Error::invalid("lang", format!("must be one of {}", Lang::codes()))
+                Error::invalid("lang", msg!("lang.unsupported", codes = Lang::codes()))
             })?),
         };
         Ok(CsvForm { sep, lang })
@@ -331,7 +332,7 @@ async fn indicators_report(
 ) -> Result<Json<Indicators>> {
     for (field, value) in [("from", from), ("to", to)] {
         if value.is_some_and(|v| !indicators::valid_quarter(v)) {
-            return Err(Error::invalid(field, "must be a quarter such as 2026-Q1"));
+            return Err(Error::invalid(field, msg!("report.quarter")));
         }
     }
     let scope = SmeScope::of(&staff);

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 use crate::config::Config;
+use crate::msg;
 
 /// What went wrong talking to a store.
 #[derive(Debug, thiserror::Error)]
@@ -42,11 +43,7 @@ impl From<StorageError> for crate::error::Error {
             StorageError::NotFound => crate::error::Error::not_found("material"),
             other => {
                 tracing::warn!(error = %other, "storage error");
-                crate::error::Error::Unavailable(
-                    "storage unavailable: the file store cannot be reached right now, \
-                     please retry later"
-                        .into(),
-                )
+                crate::error::Error::Unavailable(msg!("material.storage_unavailable"))
             }
         }
     }

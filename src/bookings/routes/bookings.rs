@@ -21,6 +21,7 @@ use crate::items::Items;
 use crate::json::JsonBody;
 use crate::lang::Lang;
 use crate::mail::{texts, Mailer};
+use crate::msg;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +49,7 @@ pub(super) async fn book_slot(
 ) -> Result<(Status, Json<Booking>)> {
     let note = body.note.trim();
     if note.chars().count() > 1000 {
-        return Err(Error::invalid("note", "must be at most 1000 characters"));
+        return Err(Error::invalid("note", msg!("text.too_long", max = 1000)));
     }
     let now = now();
     let notice = config.booking_min_notice_hours.max(0);
@@ -71,31 +72,22 @@ pub(super) async fn book_slot(
         Ok(id) => id,
         Err(Refusal::NoSuchSlot) => return Err(Error::not_found("slot")),
         Err(Refusal::Taken) => {
-            return Err(Error::Conflict("this slot has already been booked".into()))
+            return Err(Error::Conflict(msg!("slot.taken")))
         }
         Err(Refusal::Started) => {
-            return Err(Error::invalid("slot", "this slot has already started"))
+            return Err(Error::invalid("slot", msg!("slot.started")))
         }
         Err(Refusal::TooSoon) => {
-            return Err(Error::invalid(
-                "slot",
-                format!("bookings need at least {notice} hours' notice before the session starts"),
-            ))
+            return Err(Error::invalid("slot", msg!("booking.notice", hours = notice)))
         }
         Err(Refusal::TooMany(n)) => {
             return Err(Error::invalid(
                 "slot",
-                format!(
-                    "you already have {n} upcoming bookings and at most {max} are allowed: \
-                     cancel one first"
-                ),
+                msg!("booking.too_many", count = n, max = max),
             ))
         }
         Err(Refusal::Overlaps) => {
-            return Err(Error::invalid(
-                "slot",
-                "you already have a booked session at that time",
-            ))
+            return Err(Error::invalid("slot", msg!("booking.overlaps")))
         }
     };
     let tz = learner.time_zone.clone();
@@ -142,7 +134,10 @@ pub(super) async fn list_bookings(
 ) -> Result<Json<Page<Booking>>> {
     let status = match status {
         Some(s) => Some(BookingStatus::parse(s).ok_or_else(|| {
-            Error::invalid("status", format!("must be one of {}", BookingStatus::LIST))
+            Error::invalid(
+                "status",
+                msg!("list.one_of", values = BookingStatus::LIST),
+            )
         })?),
         None => None,
     };
@@ -223,22 +218,20 @@ pub(super) async fn cancel_booking(
     body: JsonBody<CancellationBody>,
 ) -> Result<Json<Booking>> {
     if !matches!(user.role, Role::Learner | Role::Advisor) {
-        return Err(Error::Forbidden(
-            "a booking is cancelled by its learner or its advisor".into(),
-        ));
+        return Err(Error::Forbidden(msg!("booking.cancel_who")));
     }
     let reason = body.reason.trim();
     if reason.is_empty() {
-        return Err(Error::invalid("reason", "is required"));
+        return Err(Error::invalid("reason", msg!("booking.reason_required")));
     }
     if reason.chars().count() > 500 {
-        return Err(Error::invalid("reason", "must be at most 500 characters"));
+        return Err(Error::invalid("reason", msg!("text.too_long", max = 500)));
     }
     let scope = BookingScope::of(&user);
     let tz = user.time_zone.clone();
     let detail = view::booking(store::get_booking(db, scope, id).await?, scope, &tz);
     if detail.booking.status != BookingStatus::Active {
-        return Err(Error::Conflict("this booking is already cancelled".into()));
+        return Err(Error::Conflict(msg!("booking.already_cancelled")));
     }
     let now = now();
     let cutoff = config.booking_cancel_cutoff_hours.max(0);
@@ -264,7 +257,7 @@ pub(super) async fn cancel_booking(
     )
     .await?;
     if !cancelled {
-        return Err(Error::Conflict("this booking is already cancelled".into()));
+        return Err(Error::Conflict(msg!("booking.already_cancelled")));
     }
     Ok(Json(
         view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,
@@ -284,11 +277,7 @@ fn who_is_told(
         if now > detail.starts_at - cutoff * 3600 {
             return Err(Error::invalid(
                 "booking",
-                format!(
-                    "learners can cancel up to {cutoff} hours before the session \
-                     (it starts at {}); please ask the advisor to cancel it",
-                    detail.booking.slot.starts_at_local
-                ),
+                msg!("booking.cancel_cutoff", hours = cutoff).at("start", detail.starts_at),
             ));
         }
         (
@@ -334,9 +323,7 @@ pub(super) async fn invite(
     id: BookingId,
 ) -> Result<IcsFile> {
     if !matches!(user.role, Role::Learner | Role::Advisor) {
-        return Err(Error::Forbidden(
-            "invites are for the booking's learner and advisor".into(),
-        ));
+        return Err(Error::Forbidden(msg!("booking.invite_who")));
     }
     let tz = user.time_zone.clone();
     let d = view::booking(
@@ -421,27 +408,24 @@ pub(super) async fn record_outcome(
 ) -> Result<Json<Booking>> {
     let notes = body.notes.trim();
     if notes.chars().count() > 5000 {
-        return Err(Error::invalid("notes", "must be at most 5000 characters"));
+        return Err(Error::invalid("notes", msg!("text.too_long", max = 5000)));
     }
     let scope = BookingScope::of(&advisor);
     let tz = advisor.time_zone.clone();
     let d = view::booking(store::get_booking(db, scope, id).await?, scope, &tz);
     if d.booking.status != BookingStatus::Active {
-        return Err(Error::Conflict("this booking was cancelled".into()));
+        return Err(Error::Conflict(msg!("booking.was_cancelled")));
     }
     let now = now();
     if d.starts_at > now {
         return Err(Error::invalid(
             "booking",
-            format!(
-                "the session has not started yet (it starts at {})",
-                d.booking.slot.starts_at_local
-            ),
+            msg!("booking.not_started").at("start", d.starts_at),
         ));
     }
     let outcome = (body.attended, notes);
     if !store::record_outcome(db, advisor.id, id.get(), outcome, now, Some(mailer)).await? {
-        return Err(Error::Conflict("this booking was cancelled".into()));
+        return Err(Error::Conflict(msg!("booking.was_cancelled")));
     }
     Ok(Json(
         view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,

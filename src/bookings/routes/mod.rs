@@ -13,6 +13,7 @@ use super::{Booking, Notification, Slot};
 use crate::clock::parse_rfc3339;
 use crate::domain::{Mode, Topic};
 use crate::error::{Error, FieldError, Result};
+use crate::msg;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -73,10 +74,7 @@ const MAX_LIMIT: i64 = 1000;
 fn time_field(errors: &mut Vec<FieldError>, field: &str, value: &str) -> Option<i64> {
     let parsed = parse_rfc3339(value);
     if parsed.is_none() {
-        errors.push(FieldError::new(
-            field,
-            "must be an RFC 3339 time, e.g. 2026-03-02T09:30:00Z",
-        ));
+        errors.push(FieldError::new(field, msg!("time.rfc3339")));
     }
     parsed
 }
@@ -85,7 +83,7 @@ fn query_time(field: &str, value: Option<&str>) -> Result<Option<i64>> {
     match value {
         None => Ok(None),
         Some(v) => parse_rfc3339(v).map(Some).ok_or_else(|| {
-            Error::invalid(field, "must be an RFC 3339 time, e.g. 2026-03-02T09:30:00Z")
+            Error::invalid(field, msg!("time.rfc3339"))
         }),
     }
 }
@@ -95,7 +93,7 @@ fn check_topic(errors: &mut Vec<FieldError>, topic: &str) -> Option<Topic> {
     if topic.is_none() {
         errors.push(FieldError::new(
             "topic",
-            format!("must be one of {}", Topic::LIST),
+            msg!("list.one_of", values = Topic::LIST),
         ));
     }
     topic
@@ -109,7 +107,7 @@ fn check_mode_and_location(
     let Some(mode) = Mode::parse(mode) else {
         errors.push(FieldError::new(
             "mode",
-            format!("must be one of {}", Mode::LIST),
+            msg!("list.one_of", values = Mode::LIST),
         ));
         return None;
     };
@@ -118,25 +116,19 @@ fn check_mode_and_location(
         errors.push(FieldError::new(
             "location",
             if mode == Mode::Online {
-                "is required: the meeting link"
+                msg!("location.link_required")
             } else {
-                "is required: the address"
+                msg!("location.address_required")
             },
         ));
     } else if location.chars().count() > 500 {
-        errors.push(FieldError::new(
-            "location",
-            "must be at most 500 characters",
-        ));
+        errors.push(FieldError::new("location", msg!("text.too_long", max = 500)));
     } else if location.chars().any(char::is_control) {
-        errors.push(FieldError::new("location", "must be a single line"));
+        errors.push(FieldError::new("location", msg!("text.control_single_line")));
     } else if mode == Mode::Online
         && !(location.starts_with("https://") || location.starts_with("http://"))
     {
-        errors.push(FieldError::new(
-            "location",
-            "an online session needs a meeting link (https://...)",
-        ));
+        errors.push(FieldError::new("location", msg!("location.link")));
     }
     Some(mode)
 }
@@ -156,7 +148,7 @@ fn parse_cursor(cursor: Option<&str>) -> Result<Option<(i64, i64)>> {
     c.split_once('.')
         .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
         .map(Some)
-        .ok_or_else(|| Error::invalid("cursor", "is not a cursor this API returned"))
+        .ok_or_else(|| Error::invalid("cursor", msg!("list.cursor")))
 }
 
 /// Cut a `limit + 1` fetch of rows down to `limit`, say where the next page starts (the last

@@ -22,6 +22,7 @@ use crate::error::{Error, FieldError, Result};
 use crate::ids::SlotId;
 use crate::json::JsonBody;
 use crate::mail::Mailer;
+use crate::msg;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -55,18 +56,19 @@ pub(super) async fn create_slot(
     let mode = check_mode_and_location(&mut errors, &body.mode, &body.location);
     if let (Some(s), Some(e)) = (starts, ends) {
         if s <= now {
-            errors.push(FieldError::new("starts_at", "is in the past"));
+            errors.push(FieldError::new("starts_at", msg!("slot.starts_in_past")));
         } else if s > now + HORIZON_SECONDS {
-            errors.push(FieldError::new("starts_at", "is more than two years ahead"));
+            errors.push(FieldError::new("starts_at", msg!("slot.too_far_ahead")));
         }
         if e <= s {
-            errors.push(FieldError::new("ends_at", "must be after starts_at"));
+            errors.push(FieldError::new("ends_at", msg!("slot.ends_before_start")));
         } else if (e - s) < MIN_MINUTES * 60 || (e - s) > MAX_MINUTES * 60 {
             errors.push(FieldError::new(
                 "ends_at",
-                format!(
-                    "a session lasts between {MIN_MINUTES} minutes and {} hours",
-                    MAX_MINUTES / 60
+                msg!(
+                    "slot.length",
+                    min = MIN_MINUTES,
+                    max_hours = MAX_MINUTES / 60
                 ),
             ));
         }
@@ -74,7 +76,7 @@ pub(super) async fn create_slot(
     Error::check(errors)?;
     let (Some(starts_at), Some(ends_at), Some(topic), Some(mode)) = (starts, ends, topic, mode)
     else {
-        return Err(Error::invalid("starts_at", "is required"));
+        return Err(Error::invalid("starts_at", msg!("account.required")));
     };
     let tz = advisor.time_zone.clone();
     let slot = NewSlot {
@@ -93,14 +95,11 @@ pub(super) async fn create_slot(
         )),
         None => {
             let other = store::overlapping_slot(db, advisor.id, starts_at, ends_at).await?;
-            let zone = availability::zone(&tz);
             let message = match other {
-                Some((id, s, e)) => format!(
-                    "overlaps your slot {id} ({} to {})",
-                    availability::local_rfc3339(s, &zone),
-                    availability::local_rfc3339(e, &zone)
-                ),
-                None => "overlaps one of your slots".to_string(),
+                Some((id, s, e)) => msg!("slot.overlaps", slot_id = id)
+                    .at("start", s)
+                    .clock("end", e),
+                None => msg!("slot.overlaps_some"),
             };
             Err(Error::invalid("starts_at", message))
         }
@@ -146,44 +145,38 @@ fn pattern_request<'b>(
     let tz = match jiff::tz::TimeZone::get(&tz_name) {
         Ok(tz) => Some(tz),
         Err(_) => {
-            errors.push(FieldError::new(
-                "time_zone",
-                "must be an IANA time zone, e.g. Europe/Madrid",
-            ));
+            errors.push(FieldError::new("time_zone", msg!("account.time_zone")));
             None
         }
     };
     if body.weekdays.is_empty() || body.weekdays.iter().any(|d| !(1..=7).contains(d)) {
-        errors.push(FieldError::new(
-            "weekdays",
-            "must list ISO weekdays, 1 (Monday) to 7 (Sunday)",
-        ));
+        errors.push(FieldError::new("weekdays", msg!("pattern.weekdays")));
     }
     let (start, end) = local_times(&mut errors, &body.start_time, &body.end_time);
     if !(MIN_MINUTES..=MAX_MINUTES).contains(&body.session_minutes) {
         errors.push(FieldError::new(
             "session_minutes",
-            format!("must be between {MIN_MINUTES} and {MAX_MINUTES}"),
+            msg!("pattern.session_minutes", min = MIN_MINUTES, max = MAX_MINUTES),
         ));
     }
     if !(0..=240).contains(&body.buffer_minutes) {
         errors.push(FieldError::new(
             "buffer_minutes",
-            "must be between 0 and 240",
+            msg!("pattern.buffer_minutes", max = 240),
         ));
     }
     if !(1..=26).contains(&body.weeks) {
-        errors.push(FieldError::new("weeks", "must be between 1 and 26"));
+        errors.push(FieldError::new("weeks", msg!("pattern.weeks", max = 26)));
     }
     let topic = check_topic(&mut errors, &body.topic);
     let mode = check_mode_and_location(&mut errors, &body.mode, &body.location);
     let first_day = first_day(&mut errors, body.start_date.as_deref(), tz.as_ref(), now);
     Error::check(errors)?;
     let (Some(topic), Some(mode)) = (topic, mode) else {
-        return Err(Error::invalid("topic", "is required"));
+        return Err(Error::invalid("topic", msg!("account.required")));
     };
     let (Some(tz), Some(start), Some(end), Some(first_day)) = (tz, start, end, first_day) else {
-        return Err(Error::invalid("body", "incomplete pattern"));
+        return Err(Error::invalid("body", msg!("pattern.incomplete")));
     };
     Ok(PatternRequest {
         pattern: Pattern {
@@ -216,7 +209,7 @@ fn first_day(
         (None, t) => t,
         (Some(d), Some(today)) => match availability::parse_date(d) {
             Some(d) if d < today => {
-                errors.push(FieldError::new("start_date", "is in the past"));
+                errors.push(FieldError::new("start_date", msg!("pattern.start_in_past")));
                 None
             }
             Some(d)
@@ -224,12 +217,12 @@ fn first_day(
                     .checked_add(jiff::Span::new().days(365))
                     .unwrap_or(today) =>
             {
-                errors.push(FieldError::new("start_date", "is more than a year ahead"));
+                errors.push(FieldError::new("start_date", msg!("pattern.start_too_far")));
                 None
             }
             Some(d) => Some(d),
             None => {
-                errors.push(FieldError::new("start_date", "must be a date, YYYY-MM-DD"));
+                errors.push(FieldError::new("start_date", msg!("pattern.date")));
                 None
             }
         },
@@ -246,14 +239,14 @@ fn local_times(
     let start = availability::parse_hhmm(start_time);
     let end = availability::parse_hhmm(end_time);
     if start.is_none() {
-        errors.push(FieldError::new("start_time", "must be HH:MM (24 h)"));
+        errors.push(FieldError::new("start_time", msg!("pattern.hhmm")));
     }
     if end.is_none() {
-        errors.push(FieldError::new("end_time", "must be HH:MM (24 h)"));
+        errors.push(FieldError::new("end_time", msg!("pattern.hhmm")));
     }
     if let (Some(s), Some(e)) = (start, end) {
         if e <= s {
-            errors.push(FieldError::new("end_time", "must be after start_time"));
+            errors.push(FieldError::new("end_time", msg!("pattern.end_before_start")));
         }
     }
     (start, end)
@@ -373,9 +366,6 @@ pub(super) async fn delete_slot(
     {
         Withdrawal::Done => Ok(Status::NoContent),
         Withdrawal::NotFound => Err(Error::not_found("slot")),
-        Withdrawal::Started => Err(Error::invalid(
-            "id",
-            "this slot has already started: record the session's outcome instead",
-        )),
+        Withdrawal::Started => Err(Error::invalid("id", msg!("slot.started_withdraw"))),
     }
 }
