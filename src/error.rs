@@ -164,7 +164,7 @@ impl Error {
             | Error::UnsupportedMediaType(m)
             | Error::TooManyRequests(m)
             | Error::Unavailable(m) => m.clone(),
-            Error::Validation { errors } => msg!("invalid.summary", count = errors.len()),
+            Error::Validation { errors } => msg!("invalid.fields", count = errors.len()),
             Error::Internal { .. } => msg!("server.internal"),
         }
     }
@@ -186,8 +186,9 @@ impl Error {
                 .take(MAX_FIELD_ERRORS)
                 .map(|f| f.for_reader(reader))
                 .collect();
+            // The detail is the fields' messages themselves: each is a sentence.
             let shown: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
-            detail = format!("{detail} {}", shown.join(" "));
+            detail = shown.join(" ");
             if fields.len() > MAX_FIELD_ERRORS {
                 detail.push(' ');
                 detail.push_str(

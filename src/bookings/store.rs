@@ -21,6 +21,7 @@ use crate::domain::{BookingStatus, Mode, Topic};
 use crate::error::{Context, Error, Result};
 use crate::ids::BookingId;
 use crate::mail::{Mailer, Outgoing};
+use crate::messages::Reader;
 use crate::msg;
 
 /// A live slot as stored, with its advisor (times are unix seconds; `view::slot` shows it).
@@ -617,16 +618,34 @@ struct NotificationRow {
     id: i64,
     booking_id: i64,
     kind: String,
-    message: String,
     created_at: i64,
+    starts_at: i64,
+    topic: Topic,
+    cancelled_by_role: Option<String>,
+    cancel_reason: Option<String>,
+    learner_name: String,
+    advisor_name: String,
 }
 
 /// The user's latest booking notifications.
 #[instrument(skip_all)]
-pub async fn notifications(db: &AnyPool, user_id: i64) -> Result<Vec<Notification>> {
+pub async fn notifications(
+    db: &AnyPool,
+    user_id: i64,
+    reader: &Reader,
+) -> Result<Vec<Notification>> {
+    // The words are written when they are read, in the reader's language and zone (the stored
+    // `message` is the English text of older versions, kept for them).
     let rows: Vec<NotificationRow> = sqlx::query_as(
-        "SELECT id, booking_id, kind, message, created_at FROM booking_notifications
-         WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100",
+        "SELECT n.id, n.booking_id, n.kind, n.created_at, s.starts_at, s.topic,
+                b.cancelled_by_role, b.cancel_reason, l.name AS learner_name,
+                a.name AS advisor_name
+         FROM booking_notifications n
+         JOIN bookings b ON b.id = n.booking_id
+         JOIN slots s ON s.id = b.slot_id
+         JOIN users l ON l.id = b.learner_id
+         JOIN users a ON a.id = s.advisor_id
+         WHERE n.user_id = $1 ORDER BY n.created_at DESC, n.id DESC LIMIT 100",
     )
     .bind(user_id)
     .fetch_all(db)
@@ -637,11 +656,26 @@ pub async fn notifications(db: &AnyPool, user_id: i64) -> Result<Vec<Notificatio
         .map(|r| Notification {
             id: r.id,
             booking_id: r.booking_id,
+            message: notice(&r).render(reader),
             kind: r.kind,
-            message: r.message,
             created_at: rfc3339(r.created_at),
         })
         .collect())
+}
+
+/// What a cancellation notice says: who cancelled which session, and why.
+fn notice(r: &NotificationRow) -> crate::messages::Msg {
+    let code = if r.cancelled_by_role.as_deref() == Some("learner") {
+        "notice.cancelled_by_learner"
+    } else {
+        "notice.cancelled_by_advisor"
+    };
+    crate::messages::Msg::new(code)
+        .word("topic", r.topic.word())
+        .at("start", r.starts_at)
+        .with("learner", r.learner_name.as_str())
+        .with("advisor", r.advisor_name.as_str())
+        .with("reason", r.cancel_reason.clone().unwrap_or_default())
 }
 
 /// `(sme_id, sme_name, starts_at)` of every attended session, within a partner filter.

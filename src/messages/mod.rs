@@ -431,6 +431,7 @@ mod tests {
         use crate::domain::{AttemptStatus, Role};
         let mut words: Vec<&str> = Role::ALL.iter().map(|r| r.word()).collect();
         words.extend(AttemptStatus::ALL.iter().map(|s| s.word()));
+        words.extend(crate::domain::Topic::ALL.iter().map(|t| t.word()));
         words.extend(["roles.learners", "roles.advisors", "roles.staff", "roles.admins"]);
         let missing: Vec<&&str> = words.iter().filter(|w| !exists(w)).collect();
         assert!(missing.is_empty(), "{missing:?}");

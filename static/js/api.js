@@ -1,6 +1,8 @@
 // The API client: bearer tokens kept in sessionStorage, one refresh on 401 (tokens rotate),
 // RFC 9457 problems turned into ApiError.
 
+import { currentLang } from './i18n.js';
+
 const KEY = 'academy.session';
 
 export class ApiError extends Error {
@@ -10,6 +12,9 @@ export class ApiError extends Error {
     this.title = problem && problem.title;
     this.detail = problem && problem.detail;
     this.errors = (problem && Array.isArray(problem.errors)) ? problem.errors : [];
+    // The stable machine code (`slot.taken`) and its parameters: branch on these, never on `detail`.
+    this.code = (problem && problem.code) || null;
+    this.params = (problem && problem.params) || {};
     this.problem = problem || null;
   }
   /** The field errors of a 422, keyed by field name. */
@@ -84,7 +89,8 @@ async function problemOf(res) {
  */
 export async function request(path, { method = 'GET', body, headers = {}, auth = true, form } = {}) {
   const attempt = async () => {
-    const h = { Accept: 'application/json', ...headers };
+    // Server messages (problem+json `detail`) come back in the UI's language.
+    const h = { Accept: 'application/json', 'Accept-Language': currentLang(), ...headers };
     let payload;
     if (form) payload = form;
     else if (body !== undefined) {
@@ -130,7 +136,7 @@ export async function api(path, options = {}) {
 export async function login(email, password) {
   const res = await fetch('/api/auth/login', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Accept-Language': currentLang() },
     body: JSON.stringify({ email, password }),
   }).catch(() => { throw new ApiError(0, { title: 'network' }); });
   if (!res.ok) throw new ApiError(res.status, await problemOf(res));

@@ -43,9 +43,10 @@ export function errorMessage(err) {
 export function errorBox(err, { title } = {}) {
   const box = h('div', { class: 'alert alert-error', role: 'alert' },
     h('p', { class: 'alert-title' }, title || t('error.title')),
-    h('p', {}, errorMessage(err)));
+    h('p', {}, err instanceof ApiError && err.errors.length ? t('form.checkFields') : errorMessage(err)));
   if (err instanceof ApiError && err.errors.length) {
-    box.append(h('ul', { class: 'alert-list' }, err.errors.map((e) => h('li', {}, e.field ? `${e.field}: ${e.message}` : e.message))));
+    // Each message is a sentence in the user's language, written by the server.
+    box.append(h('ul', { class: 'alert-list' }, err.errors.map((e) => h('li', {}, e.message))));
   }
   return box;
 }
@@ -114,7 +115,7 @@ export function showFormErrors(form, err, box) {
   const allMatched = err instanceof ApiError && err.errors.length > 0 && unmatched.length === 0;
   const alert = h('div', { class: 'alert alert-error', role: 'alert' },
     h('p', { class: 'alert-title' }, allMatched ? t('form.checkFields') : errorMessage(err)));
-  if (unmatched.length) alert.append(h('ul', { class: 'alert-list' }, unmatched.map((e) => h('li', {}, e.field ? `${e.field}: ${e.message}` : e.message))));
+  if (unmatched.length) alert.append(h('ul', { class: 'alert-list' }, unmatched.map((e) => h('li', {}, e.message))));
   box.append(alert);
 }
 

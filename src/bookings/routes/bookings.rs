@@ -21,6 +21,7 @@ use crate::items::Items;
 use crate::json::JsonBody;
 use crate::lang::Lang;
 use crate::mail::{texts, Mailer};
+use crate::messages::Reader;
 use crate::msg;
 
 #[derive(Deserialize, ToSchema)]
@@ -189,8 +190,9 @@ pub(super) async fn get_booking(
 pub(super) async fn list_notifications(
     db: &Db,
     user: CurrentUser,
+    reader: Reader,
 ) -> Result<Json<Items<Notification>>> {
-    Ok(Items::new(store::notifications(db, user.id).await?))
+    Ok(Items::new(store::notifications(db, user.id, &reader).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
