@@ -39,6 +39,11 @@ pub struct Config {
     pub jwt_secret: Option<Secret>,
     pub access_token_minutes: i64,
     pub refresh_token_days: i64,
+    /// Seconds after a refresh token was rotated during which the browser's session cookie may
+    /// present it again without closing the session (two tabs refreshing at once): that
+    /// request gets an access token only. 0: every second use is reuse. Scripts (the token in
+    /// the JSON body) never get a grace.
+    pub refresh_grace_seconds: i64,
     /// Import `courses_dir` at start-up.
     pub import_on_start: bool,
     /// `text` or `json`.
@@ -132,6 +137,7 @@ impl Default for Config {
             jwt_secret: None,
             access_token_minutes: 15,
             refresh_token_days: 30,
+            refresh_grace_seconds: 10,
             import_on_start: true,
             log_format: "text".into(),
             metrics_allow: crate::net::Networks::parse(&["127.0.0.1", "::1"]).unwrap_or_default(),

@@ -92,7 +92,10 @@ fn walk(value: &Value, path: &mut String, errors: &mut Vec<FieldError>) {
                     } else {
                         path.as_str()
                     };
-                    errors.push(FieldError::new(field.to_string(), msg!("text.control_in_key")));
+                    errors.push(FieldError::new(
+                        field.to_string(),
+                        msg!("text.control_in_key"),
+                    ));
                     continue;
                 }
                 if !path.is_empty() {
@@ -185,9 +188,10 @@ mod tests {
     fn fields(v: Value) -> Vec<(String, String)> {
         match check_json(&v) {
             Ok(()) => vec![],
-            Err(Error::Validation { errors, .. }) => {
-                errors.into_iter().map(|e| (e.field, e.msg.english())).collect()
-            }
+            Err(Error::Validation { errors, .. }) => errors
+                .into_iter()
+                .map(|e| (e.field, e.msg.english()))
+                .collect(),
             Err(other) => panic!("{other:?}"),
         }
     }
@@ -205,7 +209,10 @@ mod tests {
         let f = fields(json!({"reason": "a\u{0}b"}));
         assert_eq!(
             f,
-            vec![("reason".into(), "This text must not contain NUL characters.".into())]
+            vec![(
+                "reason".into(),
+                "This text must not contain NUL characters.".into()
+            )]
         );
     }
 

@@ -34,15 +34,14 @@ fn shape_problem(message: &str) -> crate::messages::Msg {
 /// each offending field), then the shape the route expects (422 naming the field; the value
 /// of a secret field is never repeated).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| {
-            Error::BadRequest(msg!(
-                "json.malformed",
-                line = e.line(),
-                column = e.column(),
-                reason = e.to_string(),
-            ))
-        })?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        Error::BadRequest(msg!(
+            "json.malformed",
+            line = e.line(),
+            column = e.column(),
+            reason = e.to_string(),
+        ))
+    })?;
     crate::input::check_json(&value)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -97,10 +96,7 @@ impl<'r, T: DeserializeOwned> FromData<'r> for JsonBody<T> {
             }
         };
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-            return fail(
-                req,
-                Error::BadRequest(msg!("json.empty")),
-            );
+            return fail(req, Error::BadRequest(msg!("json.empty")));
         }
         match parse(&bytes) {
             Ok(v) => Outcome::Success(JsonBody(v)),

@@ -1,7 +1,7 @@
 // IberoBio Academy web UI: hash router, layout, session and language.
 import { h, clear, icon } from './js/dom.js';
 import { t, setLang, detectLang, currentLang, LANGS, langName, onLangChange } from './js/i18n.js';
-import { session, logout, whenSignedOut, api } from './js/api.js';
+import { session, logout, whenSignedOut, whenOtherTab, restoreSession, refreshSession, endedElsewhere, api, ApiError } from './js/api.js';
 import { loading, errorBox } from './js/ui.js';
 import * as loginView from './js/views/login.js';
 import * as linksView from './js/views/account-links.js';
@@ -144,7 +144,119 @@ async function signOut() {
   location.hash = '#/login';
 }
 
+// A page whose session ended under it: kept, hidden, under the sign-in form, with the requests
+// that wait for the sign-in ({hash, who, kept, cover, nav, resolve, reject}).
+let interrupted = null;
+
+function signedOutError() {
+  return new ApiError(401, { title: 'signed out', detail: '' });
+}
+
+/** Leave the interrupted page for good (another page, or another person signed in). */
+function dropInterrupted() {
+  const it = interrupted;
+  if (!it) return;
+  interrupted = null;
+  it.cover.remove();
+  for (const el of it.kept) el.remove();
+  it.reject(signedOutError());
+}
+
+async function showCover() {
+  const it = interrupted;
+  clear(it.cover);
+  renderHeader(null);
+  const view = await loginView.render({}, { resume: { who: it.who, onSignedIn: signedInAgain } });
+  if (interrupted !== it) return;
+  clear(it.cover);
+  it.cover.append(view);
+  document.title = `${t('login.heading')} · ${t('app.name')}`;
+}
+
+/** The session ended under this page: ask to sign in again over it, keeping it as it is. */
+function askToSignInAgain(reason, who) {
+  return new Promise((resolve, reject) => {
+    if (!who) {
+      // Nobody was signed in here: the sign-in page, and back here afterwards.
+      if (!location.hash.startsWith('#/login')) {
+        sessionStorage.setItem('academy.after-login', location.hash);
+        location.hash = '#/login';
+      }
+      reject(signedOutError());
+      return;
+    }
+    if (interrupted) dropInterrupted();
+    const main = document.getElementById('main');
+    const kept = [...main.children];
+    for (const el of kept) el.hidden = true;
+    const cover = h('div', { class: 'page', id: 'signin-again' });
+    main.append(cover);
+    interrupted = { hash: location.hash, who, kept, cover, nav: lastNav, resolve, reject };
+    showCover();
+  });
+}
+
+/** Signed in again over an interrupted page: the same person goes on where they were. */
+function signedInAgain(user) {
+  const it = interrupted;
+  if (!it) {
+    route();
+    return;
+  }
+  interrupted = null;
+  it.cover.remove();
+  if (user.id === it.who.id) {
+    for (const el of it.kept) el.hidden = false;
+    renderHeader(it.nav);
+    const heading = document.querySelector('#main h1');
+    if (heading) heading.focus({ preventScroll: true });
+    it.resolve();
+    return;
+  }
+  for (const el of it.kept) el.remove();
+  it.reject(signedOutError());
+  setLang(detectLang(user), { remember: true });
+  if (location.hash === homeFor(user)) route();
+  else location.hash = homeFor(user);
+}
+
+whenSignedOut(askToSignInAgain);
+
+whenOtherTab(async (event) => {
+  if (event.type === 'signed-out') {
+    endedElsewhere();
+  } else if (event.type === 'user-changed') {
+    dropInterrupted();
+    if (location.hash === homeFor(session.user())) route();
+    else location.hash = homeFor(session.user());
+  } else if (event.type === 'signed-in' && !session.user()) {
+    // Signed in in another tab: this one takes the session from the cookie.
+    try {
+      if (!(await refreshSession()).ok) return;
+    } catch { return; }
+    const user = session.user();
+    if (interrupted) {
+      signedInAgain(user);
+    } else if (location.hash.startsWith('#/login')) {
+      const next = sessionStorage.getItem('academy.after-login');
+      sessionStorage.removeItem('academy.after-login');
+      setLang(detectLang(user));
+      location.hash = next && !next.startsWith('#/login') ? next : homeFor(user);
+    } else {
+      route();
+    }
+  }
+});
+
 export async function route() {
+  if (interrupted) {
+    // A new language on the sign-in form over the interrupted page: only the form changes.
+    if (location.hash === interrupted.hash) {
+      showCover();
+      return;
+    }
+    dropInterrupted();
+  }
   runCleanups();
   const seq = ++renderSeq;
   const { path, query, anchor } = parseHash();
@@ -235,13 +347,6 @@ export async function route() {
   }
 }
 
-whenSignedOut(() => {
-  if (!location.hash.startsWith('#/login')) {
-    sessionStorage.setItem('academy.after-login', location.hash);
-    location.hash = '#/login';
-  }
-});
-
 onLangChange(() => route());
 
 document.getElementById('skip-link').addEventListener('click', (e) => {
@@ -251,6 +356,9 @@ document.getElementById('skip-link').addEventListener('click', (e) => {
   (heading || main).focus();
 });
 
-window.addEventListener('hashchange', route);
-setLang(detectLang(session.user()));
-route();
+// A new tab (or a reload) takes the session from the cookie before the first page.
+restoreSession().finally(() => {
+  window.addEventListener('hashchange', route);
+  setLang(detectLang(session.user()));
+  route();
+});

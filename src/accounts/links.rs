@@ -132,7 +132,9 @@ pub async fn invite(
     let scope = SmeScope::of(inviter.by);
     if let (SmeScope::Partner(_), Some(r)) = (scope, Role::parse(&account.role)) {
         if r != Role::Learner {
-            return Err(Error::Forbidden(msg!("account.coordinators_invite_learners")));
+            return Err(Error::Forbidden(msg!(
+                "account.coordinators_invite_learners"
+            )));
         }
     }
     // A pending invitation of the same person: send a new link.

@@ -14,10 +14,10 @@ use crate::auth::{password, CurrentUser, Role};
 use crate::crypto::random_token;
 use crate::db::Db;
 use crate::error::{Context, Error, FieldError, FieldProblem, Result};
-use crate::messages::Reader;
 use crate::mail::Mailer;
-use crate::orgs::{self, NewAccount, SmeScope, User};
+use crate::messages::Reader;
 use crate::msg;
+use crate::orgs::{self, NewAccount, SmeScope, User};
 
 /// What happens (or happened) to one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]

@@ -159,7 +159,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Row>, FieldError> {
             continue;
         }
         if rows.len() == MAX_ROWS {
-            return Err(FieldError::new("file", msg!("roster.too_many", max = MAX_ROWS)));
+            return Err(FieldError::new(
+                "file",
+                msg!("roster.too_many", max = MAX_ROWS),
+            ));
         }
         let mut row = Row {
             line: record.position().map_or(0, |p| lines.of(p.byte())),

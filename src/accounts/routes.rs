@@ -12,18 +12,19 @@ use super::links;
 use super::onboarding::{self, ImportReport};
 use super::service::{self, SignIn};
 use super::store::Purpose;
+use crate::auth::browser::{Carrier, SessionEnd, END_HEADER};
 use crate::auth::policy::{self, Account};
 use crate::auth::throttle::Throttle;
 use crate::auth::{self, password, CurrentUser, Keys, Role, Rotation, Staff};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, FieldError, Result};
-use crate::messages::Reader;
 use crate::ids::SmeId;
 use crate::json::JsonBody;
 use crate::mail::Mailer;
-use crate::orgs::{self, NewAccount, ProfileChange, User};
+use crate::messages::{Msg, Reader};
 use crate::msg;
+use crate::orgs::{self, NewAccount, ProfileChange, User};
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -64,17 +65,35 @@ pub struct LoginBody {
 #[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     access_token: String,
-    refresh_token: String,
+    /// Absent when the browser keeps it in the session cookie (`X-Academy-Session: cookie`),
+    /// and in the answer to a refresh that raced another with the same cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
     token_type: &'static str,
     expires_in: i64,
     user: User,
 }
 
-async fn issue(db: &Db, keys: &Keys, user: User, family: Option<String>) -> Result<TokenResponse> {
+/// Tokens for `user`; with the browser's cookie session the refresh token goes into the
+/// cookie, not the body.
+async fn issue(
+    db: &Db,
+    keys: &Keys,
+    user: User,
+    family: Option<String>,
+    carrier: &Carrier<'_>,
+) -> Result<TokenResponse> {
     let tokens = auth::open_session(db, keys, &user, family).await?;
+    let refresh_token = match carrier {
+        Carrier::Body => Some(tokens.refresh_token),
+        Carrier::Cookie(cookie) => {
+            cookie.set(tokens.refresh_token);
+            None
+        }
+    };
     Ok(TokenResponse {
         access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
+        refresh_token,
         token_type: "Bearer",
         expires_in: tokens.expires_in,
         user,
@@ -89,7 +108,9 @@ enum LoginAnswer {
 
 /// Sign in. Repeated failures lock the account's email and the client's address for growing
 /// times (429 with `Retry-After`), checked before the password is: a locked attempt is refused
-/// even with the right password, and costs no hashing.
+/// even with the right password, and costs no hashing. With the header
+/// `X-Academy-Session: cookie` (the web UI) the refresh token is set as the HttpOnly cookie
+/// `academy_refresh` instead of being in the body.
 #[utoipa::path(tag = "auth", request_body = LoginBody,
     responses((status = 200, body = TokenResponse), (status = 401), (status = 422),
         (status = 429, description = "too many failed sign-ins; retry after `Retry-After` seconds")))]
@@ -100,6 +121,7 @@ async fn login(
     hasher: &State<password::Hasher>,
     limits: &State<Throttle>,
     client: Option<IpAddr>,
+    carrier: Carrier<'_>,
     body: JsonBody<LoginBody>,
 ) -> Result<LoginAnswer> {
     let body = body.0;
@@ -119,7 +141,9 @@ async fn login(
             Header::new("Retry-After", wait_seconds.to_string()),
         )),
         SignIn::Refused => Err(Error::Unauthorized(msg!("login.refused"))),
-        SignIn::Accepted(user) => Ok(LoginAnswer::Ok(Json(issue(db, keys, user, None).await?))),
+        SignIn::Accepted(user) => Ok(LoginAnswer::Ok(Json(
+            issue(db, keys, user, None, &carrier).await?,
+        ))),
     }
 }
 
@@ -128,35 +152,160 @@ pub struct RefreshBody {
     refresh_token: String,
 }
 
+/// The refresh token's body: none with the browser's cookie session (the token is in the
+/// cookie), else the JSON body of the public contract.
+pub struct RefreshInput(Option<RefreshBody>);
+
+#[rocket::async_trait]
+impl<'r> rocket::data::FromData<'r> for RefreshInput {
+    type Error = Error;
+
+    async fn from_data(
+        req: &'r rocket::Request<'_>,
+        data: rocket::Data<'r>,
+    ) -> rocket::data::Outcome<'r, Self> {
+        if auth::browser::wants_cookie(req) {
+            return rocket::outcome::Outcome::Success(RefreshInput(None));
+        }
+        JsonBody::<RefreshBody>::from_data(req, data)
+            .await
+            .map(|body| RefreshInput(Some(body.0)))
+    }
+}
+
+#[derive(Responder)]
+enum RefreshAnswer {
+    Ok(Json<TokenResponse>),
+    Ended(Error, Header<'static>),
+}
+
+/// A refused refresh, saying why in `X-Academy-Session-End`; the browser forgets its cookie.
+fn ended(carrier: &Carrier<'_>, why: SessionEnd, message: Msg) -> RefreshAnswer {
+    if let Carrier::Cookie(cookie) = carrier {
+        cookie.clear();
+    }
+    RefreshAnswer::Ended(
+        Error::Unauthorized(message),
+        Header::new(END_HEADER, why.as_str()),
+    )
+}
+
+/// New tokens for a refresh token, which stops working (rotation; presenting it again closes
+/// the session). Scripts send `{refresh_token}`. The web UI sends no body and the header
+/// `X-Academy-Session: cookie`: the token comes from, and its successor goes to, the HttpOnly
+/// cookie, and the body has no `refresh_token`; a cookie already rotated by a concurrent refresh
+/// less than `ACADEMY_REFRESH_GRACE_SECONDS` ago gets an access token only (no new cookie). A
+/// 401 says why in the header `X-Academy-Session-End`: `missing` (no cookie), `expired`,
+/// `revoked` (closed elsewhere: password change, reuse, sign-out) or `account` (disabled or
+/// removed). A cookie-mode request from another site is a 403.
 #[utoipa::path(tag = "auth", request_body = RefreshBody,
-    responses((status = 200, body = TokenResponse), (status = 401)))]
+    responses((status = 200, body = TokenResponse), (status = 401), (status = 403)))]
 #[post("/auth/refresh", data = "<body>")]
 async fn refresh(
     db: &Db,
     keys: &State<Keys>,
-    body: JsonBody<RefreshBody>,
-) -> Result<Json<TokenResponse>> {
-    match auth::rotate_session(db, body.refresh_token.trim()).await? {
-        Rotation::Rotated { user_id, family } => {
-            // A disabled or removed user's sessions were revoked; this also covers a refresh
-            // racing the revocation.
-            let Some(user) = orgs::get_active_user(db, user_id).await? else {
-                auth::end_session(db, &family).await?;
-                return Err(Error::Unauthorized(msg!("auth.refresh_invalid")));
-            };
-            Ok(Json(issue(db, keys, user, Some(family)).await?))
+    config: &State<Config>,
+    carrier: Carrier<'_>,
+    body: RefreshInput,
+) -> Result<RefreshAnswer> {
+    let (token, grace) = match (&carrier, body.0) {
+        (Carrier::Cookie(cookie), _) => (cookie.token(), config.refresh_grace_seconds.max(0)),
+        (Carrier::Body, body) => (body.map(|b| b.refresh_token.trim().to_string()), 0),
+    };
+    let Some(token) = token else {
+        return Ok(ended(
+            &carrier,
+            SessionEnd::Missing,
+            msg!("auth.session_missing"),
+        ));
+    };
+    let (user_id, family, rotated) = match auth::rotate_session(db, &token, grace).await? {
+        Rotation::Rotated { user_id, family } => (user_id, family, true),
+        Rotation::Raced { user_id, family } => (user_id, family, false),
+        Rotation::Reused => {
+            return Ok(ended(
+                &carrier,
+                SessionEnd::Revoked,
+                msg!("auth.refresh_reused"),
+            ))
         }
-        Rotation::Reused => Err(Error::Unauthorized(msg!("auth.refresh_reused"))),
-        Rotation::Invalid => Err(Error::Unauthorized(msg!("auth.refresh_invalid"))),
+        Rotation::Expired => {
+            return Ok(ended(
+                &carrier,
+                SessionEnd::Expired,
+                msg!("auth.refresh_invalid"),
+            ))
+        }
+        Rotation::Revoked { user_id } => {
+            let why = match orgs::get_active_user(db, user_id).await? {
+                Some(_) => SessionEnd::Revoked,
+                None => SessionEnd::Account,
+            };
+            let message = match why {
+                SessionEnd::Account => msg!("auth.session_account"),
+                _ => msg!("auth.session_revoked"),
+            };
+            return Ok(ended(&carrier, why, message));
+        }
+        Rotation::Invalid => {
+            return Ok(ended(
+                &carrier,
+                SessionEnd::Revoked,
+                msg!("auth.refresh_invalid"),
+            ))
+        }
+    };
+    // A disabled or removed user's sessions were revoked; this also covers a refresh racing
+    // the revocation.
+    let Some(user) = orgs::get_active_user(db, user_id).await? else {
+        auth::end_session(db, &family).await?;
+        return Ok(ended(
+            &carrier,
+            SessionEnd::Account,
+            msg!("auth.session_account"),
+        ));
+    };
+    if rotated {
+        let tokens = issue(db, keys, user, Some(family), &carrier).await?;
+        return Ok(RefreshAnswer::Ok(Json(tokens)));
     }
+    Ok(RefreshAnswer::Ok(Json(TokenResponse {
+        access_token: auth::access_token(keys, &user, &family)?,
+        refresh_token: None,
+        token_type: "Bearer",
+        expires_in: keys.access_ttl_secs,
+        user,
+    })))
 }
 
-/// Sign out: this session's refresh token and its access tokens stop working at once.
-#[utoipa::path(tag = "auth", responses((status = 204), (status = 401)), security(("bearer" = [])))]
+/// Sign out: this session's refresh token and its access tokens stop working at once. With
+/// `X-Academy-Session: cookie` the session of the cookie is closed too (also when the access
+/// token is no longer valid), and the cookie is cleared.
+#[utoipa::path(tag = "auth", responses((status = 204), (status = 401), (status = 403)), security(("bearer" = [])))]
 #[post("/auth/logout")]
-async fn logout(db: &Db, user: CurrentUser) -> Result<Status> {
-    auth::end_session(db, &user.session).await?;
-    Ok(Status::NoContent)
+async fn logout(
+    db: &Db,
+    user: std::result::Result<CurrentUser, Error>,
+    carrier: Carrier<'_>,
+) -> Result<Status> {
+    let mut closed = false;
+    if let Ok(user) = &user {
+        auth::end_session(db, &user.session).await?;
+        closed = true;
+    }
+    if let Carrier::Cookie(cookie) = &carrier {
+        if let Some(token) = cookie.token() {
+            if let Some(family) = auth::session_of(db, &token).await? {
+                auth::end_session(db, &family).await?;
+                closed = true;
+            }
+        }
+        cookie.clear();
+    }
+    match user {
+        Err(e) if !closed => Err(e),
+        _ => Ok(Status::NoContent),
+    }
 }
 
 #[utoipa::path(tag = "auth", responses((status = 200, body = User), (status = 401)), security(("bearer" = [])))]
@@ -380,12 +529,13 @@ async fn accept_invitation(
     db: &Db,
     keys: &State<Keys>,
     hasher: &State<password::Hasher>,
+    carrier: Carrier<'_>,
     body: JsonBody<ChoosePasswordBody>,
 ) -> Result<Json<TokenResponse>> {
     let body = body.0;
     let user =
         links::choose_password(db, hasher, Purpose::Invitation, &body.token, body.password).await?;
-    Ok(Json(issue(db, keys, user, None).await?))
+    Ok(Json(issue(db, keys, user, None, &carrier).await?))
 }
 
 /// The largest staff list accepted, in bytes.

@@ -15,7 +15,6 @@ use crate::db::Db;
 use crate::error::{stash, Error};
 use crate::msg;
 
-
 /// The authenticated caller, from a valid access token and the database.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {

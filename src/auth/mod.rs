@@ -1,6 +1,7 @@
 //! Authentication: who is calling. Passwords, access and refresh tokens, sessions, the role
 //! guards and the sign-in throttle. The routes that use them are in `crate::accounts`.
 
+pub mod browser;
 mod guards;
 pub mod password;
 pub mod policy;
@@ -54,9 +55,27 @@ pub async fn open_session(
     })
 }
 
-/// Use a refresh token once (see [`Rotation`]).
-pub async fn rotate_session(db: &sqlx::AnyPool, refresh_token: &str) -> Result<Rotation> {
-    store::rotate(db, &token_hash(refresh_token)).await
+/// Use a refresh token once (see [`Rotation`]); `grace_secs` is how long after its rotation a
+/// token still counts as a concurrent refresh rather than reuse (0: never).
+pub async fn rotate_session(
+    db: &sqlx::AnyPool,
+    refresh_token: &str,
+    grace_secs: i64,
+) -> Result<Rotation> {
+    store::rotate(db, &token_hash(refresh_token), grace_secs).await
+}
+
+/// A new access token in session `family`, without a new refresh token (the answer to a
+/// refresh that raced another one with the same token).
+pub fn access_token(keys: &Keys, who: impl Into<Subject>, family: &str) -> Result<String> {
+    let claims = keys.claims_for(who, family, crate::clock::now());
+    keys.issue(&claims)
+        .map_err(|e| Error::internal("signing access token", e))
+}
+
+/// The session a refresh token belongs to (whether or not it is still usable).
+pub async fn session_of(db: &sqlx::AnyPool, refresh_token: &str) -> Result<Option<String>> {
+    store::family_of(db, &token_hash(refresh_token)).await
 }
 
 /// Close one session (sign-out, or a refresh that must not go on): its refresh tokens and its

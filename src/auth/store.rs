@@ -35,16 +35,26 @@ pub async fn insert(
 pub enum Rotation {
     /// The token was live and is now used: issue a new one in this family.
     Rotated { user_id: i64, family: String },
+    /// The token was used by another refresh a moment ago (within the grace window): the
+    /// session goes on, and this caller gets an access token only (two browser tabs refreshing
+    /// with the same cookie at once).
+    Raced { user_id: i64, family: String },
     /// The token had already been used: the family is now revoked.
     Reused,
-    /// Unknown, expired or revoked.
+    /// The token outlived its session.
+    Expired,
+    /// The token's session was closed (sign-out, password change, reuse, account disabled).
+    Revoked { user_id: i64 },
+    /// Unknown token.
     Invalid,
 }
 
 /// Atomically mark a live token as used (one statement: two concurrent refreshes with the
-/// same token cannot both succeed).
+/// same token cannot both succeed). A token used again within `grace_secs` of its rotation,
+/// in a session still open, is [`Rotation::Raced`]; later, or with no grace, it is reuse and
+/// revokes the session.
 #[instrument(skip_all)]
-pub async fn rotate(db: &AnyPool, hash: &str) -> Result<Rotation> {
+pub async fn rotate(db: &AnyPool, hash: &str, grace_secs: i64) -> Result<Rotation> {
     let now = now();
     let row: Option<(i64, String)> = sqlx::query_as(
         "UPDATE refresh_tokens SET used_at = $2
@@ -59,20 +69,41 @@ pub async fn rotate(db: &AnyPool, hash: &str) -> Result<Rotation> {
     if let Some((user_id, family)) = row {
         return Ok(Rotation::Rotated { user_id, family });
     }
-    let used: Option<(String, Option<i64>)> =
-        sqlx::query_as("SELECT family, used_at FROM refresh_tokens WHERE token_hash = $1")
-            .bind(hash)
-            .fetch_optional(db)
-            .await
-            .context("checking refresh token")?;
-    match used {
-        Some((family, Some(_))) => {
+    type Row = (i64, String, Option<i64>, Option<i64>, i64);
+    let found: Option<Row> = sqlx::query_as(
+        "SELECT user_id, family, used_at, revoked_at, expires_at FROM refresh_tokens
+         WHERE token_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(db)
+    .await
+    .context("checking refresh token")?;
+    let Some((user_id, family, used_at, revoked_at, expires_at)) = found else {
+        return Ok(Rotation::Invalid);
+    };
+    match used_at {
+        Some(used) if revoked_at.is_none() && grace_secs > 0 && now - used <= grace_secs => {
+            Ok(Rotation::Raced { user_id, family })
+        }
+        Some(_) => {
             tracing::warn!("refresh token reuse detected: revoking its session");
             revoke_family(db, &family).await?;
             Ok(Rotation::Reused)
         }
-        _ => Ok(Rotation::Invalid),
+        None if revoked_at.is_some() => Ok(Rotation::Revoked { user_id }),
+        None if expires_at <= now => Ok(Rotation::Expired),
+        None => Ok(Rotation::Invalid),
     }
+}
+
+/// The session (family) of a refresh token, whatever its state.
+#[instrument(skip_all)]
+pub async fn family_of(db: &AnyPool, hash: &str) -> Result<Option<String>> {
+    sqlx::query_scalar("SELECT family FROM refresh_tokens WHERE token_hash = $1")
+        .bind(hash)
+        .fetch_optional(db)
+        .await
+        .context("finding a session")
 }
 
 #[instrument(skip_all)]

@@ -22,8 +22,8 @@ use crate::ids::SmeId;
 use crate::items::Items;
 use crate::json::JsonBody;
 use crate::lang::AcceptLanguage;
-use crate::orgs::SmeScope;
 use crate::msg;
+use crate::orgs::SmeScope;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -72,9 +72,7 @@ async fn list_certificates(
     let viewer = match user.role {
         Role::Learner => Viewer::Holder(user.id),
         Role::Coordinator | Role::Admin => Viewer::Partner(SmeScope::of(&user).partner_filter()),
-        Role::Advisor => {
-            return Err(Error::Forbidden(msg!("certificate.not_for_advisors")))
-        }
+        Role::Advisor => return Err(Error::Forbidden(msg!("certificate.not_for_advisors"))),
     };
     let rows = store::list(db, viewer, sme_id, course).await?;
     Ok(Json(Items {
@@ -144,7 +142,10 @@ async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: SmeId) -> Re
     let rows = store::valid_for_sme(db, sme.id).await?;
     if rows.is_empty() {
         // Not an empty archive that looks like a success.
-        return Err(Error::NotFound(msg!("certificate.none_for_sme", sme = sme.name.as_str())));
+        return Err(Error::NotFound(msg!(
+            "certificate.none_for_sme",
+            sme = sme.name.as_str()
+        )));
     }
     let public_url = config.public_url().to_string();
     let bytes = tokio::task::spawn_blocking(move || build_zip(&rows, &public_url))
@@ -262,7 +263,10 @@ async fn revoke(
 ) -> Result<Json<Certificate>> {
     let reason = body.reason.trim();
     if reason.is_empty() {
-        return Err(Error::invalid("reason", msg!("certificate.reason_required")));
+        return Err(Error::invalid(
+            "reason",
+            msg!("certificate.reason_required"),
+        ));
     }
     if reason.chars().count() > 1000 {
         return Err(Error::invalid("reason", msg!("text.too_long", max = 1000)));

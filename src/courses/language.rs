@@ -2,8 +2,8 @@
 //! course's default language (with the fallbacks of [`crate::lang`] in between).
 
 use crate::lang::Lang;
-use crate::msg;
 pub use crate::lang::{choose, AcceptLanguage};
+use crate::msg;
 
 pub fn is_supported(code: &str) -> bool {
     Lang::is_supported(code)

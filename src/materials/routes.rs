@@ -22,8 +22,8 @@ use crate::db::Db;
 use crate::error::{Error, Problem, Result};
 use crate::ids::{MaterialId, Slug};
 use crate::items::Items;
-use crate::storage::{ByteRange, Presentation, Reader, Storage};
 use crate::msg;
+use crate::storage::{ByteRange, Presentation, Reader, Storage};
 
 #[derive(OpenApi)]
 #[openapi(

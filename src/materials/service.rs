@@ -11,8 +11,8 @@ use super::store::{self, Deleter, Material};
 use super::{disposition, sniff};
 use crate::clock::now;
 use crate::error::{Error, Result};
-use crate::storage::{ObjectStore, StorageError};
 use crate::msg;
+use crate::storage::{ObjectStore, StorageError};
 
 /// An upload that has been streamed to a temporary file within the size limit.
 pub struct UploadRequest<'a> {
@@ -56,7 +56,8 @@ pub async fn upload(
         .map_err(|refused| Error::UnsupportedMediaType(refused.0))?;
     let filename = sniff::fit_extension(&filename, kind);
     let key = format!("materials/{}", uuid::Uuid::new_v4().simple());
-    let size = i64::try_from(req.size).map_err(|_| Error::invalid("file", msg!("request.too_large")))?;
+    let size =
+        i64::try_from(req.size).map_err(|_| Error::invalid("file", msg!("request.too_large")))?;
 
     let id = store::insert_pending(
         db,

@@ -5,10 +5,10 @@
 //! Allowed: PDF; PPTX, DOCX, XLSX (not their macro-enabled variants); ODP, ODT, ODS; PNG,
 //! JPEG; MP4; CSV and plain UTF-8 text.
 
-use std::io::Read;
-use std::path::Path;
 use crate::messages::Msg;
 use crate::msg;
+use std::io::Read;
+use std::path::Path;
 
 /// An allowed type: what we serve it as, and the file name endings that fit it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,8 @@ fn refuse(what: Msg) -> Refused {
 /// Sniff the file at `path` (blocking: call it from `spawn_blocking`). `filename` only tells
 /// CSV from other plain text.
 pub fn sniff_file(path: &Path, filename: &str) -> Result<Kind, Refused> {
-    let mut file = std::fs::File::open(path).map_err(|e| Refused(msg!("material.unreadable", reason = e.to_string())))?;
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| Refused(msg!("material.unreadable", reason = e.to_string())))?;
     let mut head = Vec::with_capacity(8192);
     (&mut file)
         .take(8192)
@@ -135,8 +136,7 @@ fn looks_like_text(head: &[u8]) -> bool {
 /// Office Open XML by the main part declared in `[Content_Types].xml`; OpenDocument by its
 /// `mimetype` entry. Any other ZIP is refused.
 fn sniff_zip<R: Read + std::io::Seek>(reader: R) -> Result<Kind, Refused> {
-    let mut zip =
-        zip::ZipArchive::new(reader).map_err(|_| refuse(msg!("material.damaged_zip")))?;
+    let mut zip = zip::ZipArchive::new(reader).map_err(|_| refuse(msg!("material.damaged_zip")))?;
     if let Some(mimetype) = read_entry(&mut zip, "mimetype", 200) {
         return match mimetype.trim() {
             "application/vnd.oasis.opendocument.text" => Ok(ODT),

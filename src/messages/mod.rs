@@ -202,9 +202,11 @@ fn show(arg: &Arg, reader: &Reader) -> String {
         Arg::Time(t) => local_time(*t, &reader.time_zone),
         Arg::Clock(t) => jiff::Timestamp::from_second(*t)
             .map(|t| {
-                t.to_zoned(jiff::tz::TimeZone::get(&reader.time_zone).unwrap_or(jiff::tz::TimeZone::UTC))
-                    .strftime("%H:%M")
-                    .to_string()
+                t.to_zoned(
+                    jiff::tz::TimeZone::get(&reader.time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
+                )
+                .strftime("%H:%M")
+                .to_string()
             })
             .unwrap_or_default(),
         Arg::Word(code) => lookup(reader.lang, code).to_string(),
@@ -266,7 +268,10 @@ fn flatten(prefix: &str, value: &toml::Value, out: &mut Catalogue) -> Result<(),
             out.insert(prefix.to_string(), s.clone());
             Ok(())
         }
-        other => Err(format!("{prefix}: expected text, found {}", other.type_str())),
+        other => Err(format!(
+            "{prefix}: expected text, found {}",
+            other.type_str()
+        )),
     }
 }
 
@@ -370,14 +375,20 @@ mod tests {
             let mut extra: Vec<&String> =
                 other.keys().filter(|k| !english.contains_key(*k)).collect();
             extra.sort();
-            assert!(extra.is_empty(), "{lang}.toml has codes en.toml lacks: {extra:?}");
+            assert!(
+                extra.is_empty(),
+                "{lang}.toml has codes en.toml lacks: {extra:?}"
+            );
             for (code, template) in &english {
                 assert_eq!(
                     placeholders(template),
                     placeholders(&other[code]),
                     "{lang}.toml {code}: the parameters differ from English"
                 );
-                assert!(!other[code].trim().is_empty(), "{lang}.toml {code} is empty");
+                assert!(
+                    !other[code].trim().is_empty(),
+                    "{lang}.toml {code} is empty"
+                );
             }
         }
     }
@@ -398,14 +409,16 @@ mod tests {
             c.split_once('.').is_some_and(|(a, b)| {
                 !a.is_empty()
                     && !b.is_empty()
-                    && c.chars().all(|ch| ch.is_ascii_alphanumeric() || "_.".contains(ch))
+                    && c.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "_.".contains(ch))
             })
         };
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
             if path.is_dir() {
                 collect_codes(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("messages/mod.rs")
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && !path.ends_with("messages/mod.rs")
             {
                 let text = std::fs::read_to_string(&path).unwrap();
                 for (marker, prefix) in [
@@ -432,7 +445,12 @@ mod tests {
         let mut words: Vec<&str> = Role::ALL.iter().map(|r| r.word()).collect();
         words.extend(AttemptStatus::ALL.iter().map(|s| s.word()));
         words.extend(crate::domain::Topic::ALL.iter().map(|t| t.word()));
-        words.extend(["roles.learners", "roles.advisors", "roles.staff", "roles.admins"]);
+        words.extend([
+            "roles.learners",
+            "roles.advisors",
+            "roles.staff",
+            "roles.admins",
+        ]);
         let missing: Vec<&&str> = words.iter().filter(|w| !exists(w)).collect();
         assert!(missing.is_empty(), "{missing:?}");
     }
@@ -443,8 +461,14 @@ mod tests {
         assert_eq!(m.english(), "test.missing_code");
         // 2026-12-09T15:30:00Z is 16:30 in Madrid and 15:30 in Lisbon.
         let t = 1_796_830_200;
-        assert_eq!(local_time(t, "Europe/Madrid"), "9/12/2026 16:30 (Europe/Madrid)");
-        assert_eq!(local_time(t, "Europe/Lisbon"), "9/12/2026 15:30 (Europe/Lisbon)");
+        assert_eq!(
+            local_time(t, "Europe/Madrid"),
+            "9/12/2026 16:30 (Europe/Madrid)"
+        );
+        assert_eq!(
+            local_time(t, "Europe/Lisbon"),
+            "9/12/2026 15:30 (Europe/Lisbon)"
+        );
         let json = Msg::new("x").at("start", t).with("n", 2).params_json();
         assert_eq!(json["start"], "2026-12-09T15:30:00Z");
         assert_eq!(json["n"], 2);

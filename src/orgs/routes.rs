@@ -211,7 +211,9 @@ async fn create_user(
     let role = Role::parse(&body.role);
     if let (SmeScope::Partner(_), Some(r)) = (scope, role) {
         if r != Role::Learner {
-            return Err(Error::Forbidden(msg!("account.coordinators_create_learners")));
+            return Err(Error::Forbidden(msg!(
+                "account.coordinators_create_learners"
+            )));
         }
     }
     let user = service::create_checked(db, hasher, scope, body.into()).await?;
@@ -286,9 +288,7 @@ async fn move_user(
     let current = service::managed(db, &admin, id.get()).await?;
     let role = match &body.role {
         None => current.role,
-        Some(r) => Role::parse(r).ok_or_else(|| {
-            Error::invalid("role", msg!("account.role"))
-        })?,
+        Some(r) => Role::parse(r).ok_or_else(|| Error::invalid("role", msg!("account.role")))?,
     };
     let to = match role {
         Role::Learner => {
@@ -296,7 +296,10 @@ async fn move_user(
                 return Err(Error::invalid("sme_id", msg!("account.sme_required")));
             };
             if body.partner_id.is_some() {
-                return Err(Error::invalid("partner_id", msg!("account.learner_partner")));
+                return Err(Error::invalid(
+                    "partner_id",
+                    msg!("account.learner_partner"),
+                ));
             }
             let sme = match store::get_sme(db, SmeScope::All, sme_id).await {
                 Err(Error::NotFound(_)) => {
@@ -312,11 +315,17 @@ async fn move_user(
         }
         _ => {
             if body.sme_id.is_some() {
-                return Err(Error::invalid("sme_id", msg!("account.only_learners_in_sme")));
+                return Err(Error::invalid(
+                    "sme_id",
+                    msg!("account.only_learners_in_sme"),
+                ));
             }
             let partner_id = body.partner_id.or(current.partner_id);
             if role == Role::Coordinator && partner_id.is_none() {
-                return Err(Error::invalid("partner_id", msg!("account.coordinator_partner")));
+                return Err(Error::invalid(
+                    "partner_id",
+                    msg!("account.coordinator_partner"),
+                ));
             }
             if let Some(p) = partner_id {
                 if !store::partner_exists(db, p).await? {

@@ -178,7 +178,9 @@ pub async fn insert_checked(
     .map_err(|e| match e {
         // Only admins learn that the address belongs to an account (they can see every
         // account anyway). Others get the same answer whoever holds it and wherever.
-        Error::Conflict(_) if a.scope != SmeScope::All => Error::Conflict(msg!("email.unavailable")),
+        Error::Conflict(_) if a.scope != SmeScope::All => {
+            Error::Conflict(msg!("email.unavailable"))
+        }
         other => other,
     })
 }

@@ -18,8 +18,8 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::items::Items;
 use crate::lang::Lang;
-use crate::orgs::SmeScope;
 use crate::msg;
+use crate::orgs::SmeScope;
 
 #[derive(OpenApi)]
 #[openapi(

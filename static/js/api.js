@@ -1,9 +1,22 @@
-// The API client: bearer tokens kept in sessionStorage, one refresh on 401 (tokens rotate),
-// RFC 9457 problems turned into ApiError.
+// The API client and the session.
+//
+// The access token lives in this page's memory only; the refresh token is an HttpOnly cookie
+// (scoped to /api/auth) that the server sets when the request says `X-Academy-Session: cookie`
+// and that no script can read. A new tab gets its access token by refreshing with that cookie.
+// Refreshes of every tab run one at a time (Web Locks), so the rotating cookie is never sent
+// twice; where Web Locks are missing, the server's short grace window covers two tabs at once.
+// When the session cannot be refreshed, the request waits: the app asks the person to sign in
+// again (saying why, from the server's X-Academy-Session-End), then the request is sent again.
+// RFC 9457 problems become ApiError.
 
 import { currentLang } from './i18n.js';
 
-const KEY = 'academy.session';
+/** Sent on every session request: the refresh token travels in the cookie, not the body. */
+export const SESSION_HEADERS = { 'X-Academy-Session': 'cookie' };
+// Whether this browser may hold a session cookie (a flag, never a token): without it a visitor
+// is not asked for a refresh that can only fail.
+const HINT = 'academy.session-hint';
+const LOCK = 'academy.refresh';
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -27,52 +40,144 @@ export class ApiError extends Error {
   }
 }
 
+let accessToken = null;
+let currentUser = null;
+// Why the last session ended: 'expired', 'signed-out', 'signed-out-elsewhere', 'revoked'.
+let endReason = null;
+
+function hint(on) {
+  try {
+    if (on) localStorage.setItem(HINT, '1');
+    else localStorage.removeItem(HINT);
+  } catch { /* private mode */ }
+}
+function hinted() {
+  try { return localStorage.getItem(HINT) === '1'; } catch { return true; }
+}
+
+// Tokens kept by earlier versions of this UI: gone.
+try { sessionStorage.removeItem('academy.session'); } catch { /* private mode */ }
+
+const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('academy.session') : null;
+
 export const session = {
-  get() {
-    try { return JSON.parse(sessionStorage.getItem(KEY)) || null; } catch { return null; }
-  },
-  set(value) {
-    if (value) sessionStorage.setItem(KEY, JSON.stringify(value));
-    else sessionStorage.removeItem(KEY);
-  },
-  user() {
-    const s = session.get();
-    return s ? s.user : null;
-  },
+  /** The signed-in user (from the server's last answer), or null. */
+  user() { return currentUser; },
+  /** A newer copy of the signed-in user's profile. */
   update(user) {
-    const s = session.get();
-    if (s) session.set({ ...s, user });
+    if (currentUser && user && user.id === currentUser.id) currentUser = user;
+  },
+  /** Why the last session ended (null when none did, or once someone signed in). */
+  endReason() { return endReason; },
+  /** Take the answer of a login, a refresh or an accepted invitation. */
+  start(body) {
+    accessToken = body.access_token;
+    currentUser = body.user || currentUser;
+    endReason = null;
+    hint(true);
+  },
+  /** Forget the session of this tab (after a password reset, every session ended). */
+  clear(reason = null) {
+    accessToken = null;
+    currentUser = null;
+    endReason = reason;
   },
 };
 
-let onSignedOut = () => {};
+let onSignedOut = () => Promise.reject(new ApiError(401, { title: 'signed out' }));
+/**
+ * `fn(reason, previousUser)` is called when the session ends under a request: it returns a
+ * promise that resolves once the same person has signed in again (the request is then sent
+ * again), or rejects (the request fails).
+ */
 export function whenSignedOut(fn) { onSignedOut = fn; }
+let onOtherTab = () => {};
+/** `fn(event)` hears what another tab did: {type: 'signed-in'} or {type: 'signed-out'}. */
+export function whenOtherTab(fn) { onOtherTab = fn; }
+
+if (channel) {
+  channel.onmessage = (e) => { if (e.data && e.data.type) onOtherTab(e.data); };
+}
+function tell(type) {
+  try { if (channel) channel.postMessage({ type }); } catch { /* ignore */ }
+}
+
+/** Runs `fn` while no other tab of this site refreshes. */
+function oneTabAtATime(fn) {
+  if (typeof navigator !== 'undefined' && navigator.locks && navigator.locks.request) {
+    return navigator.locks.request(LOCK, fn);
+  }
+  return fn();
+}
 
 let refreshing = null;
 
-async function refreshTokens() {
-  const s = session.get();
-  if (!s || !s.refresh_token) return false;
+/**
+ * A fresh access token from the session cookie: {ok: true}, or {ok: false, reason} when the
+ * session is over. Throws ApiError(0) when the network is down (that is not a sign-out).
+ */
+export function refreshSession() {
   if (!refreshing) {
-    refreshing = (async () => {
-      try {
-        const res = await fetch('/api/auth/refresh', {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-          body: JSON.stringify({ refresh_token: s.refresh_token }),
-        });
-        if (!res.ok) return false;
+    refreshing = oneTabAtATime(async () => {
+      const res = await fetch('/api/auth/refresh', {
+        method: 'POST',
+        headers: { Accept: 'application/json', ...SESSION_HEADERS },
+        credentials: 'same-origin',
+      });
+      if (res.ok) {
         const body = await res.json();
-        session.set({ access_token: body.access_token, refresh_token: body.refresh_token, user: body.user || s.user });
-        return true;
-      } catch {
-        return false;
-      } finally {
-        setTimeout(() => { refreshing = null; }, 0);
+        const before = currentUser;
+        session.start(body);
+        // Someone else signed in through another tab: this tab's page is not theirs.
+        if (before && body.user && before.id !== body.user.id) onOtherTab({ type: 'user-changed' });
+        return { ok: true };
       }
-    })();
+      if (res.status === 401) {
+        let reason = res.headers.get('X-Academy-Session-End') || 'revoked';
+        await res.arrayBuffer().catch(() => null);
+        hint(false);
+        // No cookie where there was a session: the browser let it expire.
+        if (reason === 'missing') reason = 'expired';
+        if (reason === 'account') reason = 'revoked';
+        return { ok: false, reason };
+      }
+      throw new ApiError(res.status, await problemOf(res));
+    }).catch((err) => {
+      if (err instanceof ApiError) throw err;
+      throw new ApiError(0, { title: 'network', detail: '' });
+    }).finally(() => { refreshing = null; });
   }
   return refreshing;
+}
+
+/** At start-up: the session of this browser, if the cookie still holds one. */
+export async function restoreSession() {
+  if (!hinted()) return { ok: false, reason: null };
+  try {
+    const outcome = await refreshSession();
+    if (!outcome.ok) endReason = outcome.reason;
+    return outcome;
+  } catch {
+    return { ok: false, reason: null };
+  }
+}
+
+let reauthenticating = null;
+/** The session is over under a request: wait until the person has signed in again. */
+function sessionEnded(reason) {
+  if (!reauthenticating) {
+    const who = currentUser;
+    session.clear(reason);
+    reauthenticating = Promise.resolve()
+      .then(() => onSignedOut(reason, who))
+      .finally(() => { reauthenticating = null; });
+  }
+  return reauthenticating;
+}
+
+/** Another tab signed out: this one is signed out too (the cookie is gone). */
+export function endedElsewhere() {
+  if (currentUser) sessionEnded('signed-out-elsewhere').catch(() => null);
 }
 
 async function problemOf(res) {
@@ -84,11 +189,13 @@ async function problemOf(res) {
 }
 
 /**
- * Low-level request that returns the Response (after one refresh-and-retry on 401).
+ * Low-level request that returns the Response. A 401 refreshes the session and sends the
+ * request again; when the session is over, the request waits for the person to sign in again
+ * and is then sent again (what they typed and did is not lost).
  * Throws ApiError for non-2xx answers, or ApiError(0) when the network is down.
  */
 export async function request(path, { method = 'GET', body, headers = {}, auth = true, form } = {}) {
-  const attempt = async () => {
+  const attempt = (token) => {
     // Server messages (problem+json `detail`) come back in the UI's language.
     const h = { Accept: 'application/json', 'Accept-Language': currentLang(), ...headers };
     let payload;
@@ -97,24 +204,23 @@ export async function request(path, { method = 'GET', body, headers = {}, auth =
       h['Content-Type'] = 'application/json';
       payload = JSON.stringify(body);
     }
-    const s = session.get();
-    if (auth && s && s.access_token) h.Authorization = `Bearer ${s.access_token}`;
+    if (auth && token) h.Authorization = `Bearer ${token}`;
     return fetch(path, { method, headers: h, body: payload });
   };
   let res;
   try {
-    res = await attempt();
-    if (res.status === 401 && auth && session.get()) {
+    for (let round = 0; ; round += 1) {
+      const token = accessToken;
+      res = await attempt(token);
+      if (res.status !== 401 || !auth || round >= 4) break;
       // Read the refused answer to its end before retrying: an unread body keeps the request
       // open in the browser (and the connection busy).
-      if (await refreshTokens()) {
-        await res.arrayBuffer().catch(() => null);
-        res = await attempt();
-      }
-      if (res.status === 401) {
-        session.set(null);
-        onSignedOut();
-      }
+      await res.arrayBuffer().catch(() => null);
+      // Another request of this tab refreshed meanwhile: just send it again.
+      if (accessToken && accessToken !== token) continue;
+      const outcome = await refreshSession();
+      if (outcome.ok && round === 0) continue;
+      await sessionEnded(outcome.ok ? 'revoked' : outcome.reason);
     }
   } catch (err) {
     if (err instanceof ApiError) throw err;
@@ -136,19 +242,32 @@ export async function api(path, options = {}) {
 export async function login(email, password) {
   const res = await fetch('/api/auth/login', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Accept-Language': currentLang() },
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Accept-Language': currentLang(), ...SESSION_HEADERS },
+    credentials: 'same-origin',
     body: JSON.stringify({ email, password }),
   }).catch(() => { throw new ApiError(0, { title: 'network' }); });
   if (!res.ok) throw new ApiError(res.status, await problemOf(res));
   const body = await res.json();
-  session.set({ access_token: body.access_token, refresh_token: body.refresh_token, user: body.user });
+  session.start(body);
+  tell('signed-in');
   return body.user;
 }
 
+/** Sign out: the server closes the session and clears the cookie; every tab hears of it. */
 export async function logout() {
-  try { await request('/api/auth/logout', { method: 'POST' }); } catch { /* signing out anyway */ }
-  session.set(null);
+  const headers = { Accept: 'application/json', ...SESSION_HEADERS };
+  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  try {
+    const res = await fetch('/api/auth/logout', { method: 'POST', headers, credentials: 'same-origin' });
+    await res.arrayBuffer().catch(() => null);
+  } catch { /* signing out anyway */ }
+  session.clear('signed-out');
+  hint(false);
+  tell('signed-out');
 }
+
+/** Tell the other tabs that this one signed in (an accepted invitation). */
+export function announceSignIn() { tell('signed-in'); }
 
 /** Downloads a protected file (PDF, CSV, ICS, ZIP) with the bearer token and saves it. */
 export async function download(path, fallbackName, { accept } = {}) {

@@ -54,9 +54,11 @@ fn assert_throttled(a: &Answer, seconds: i64) {
         wait > seconds - 5 && wait <= seconds,
         "Retry-After {wait}, expected about {seconds}"
     );
+    assert_eq!(a.body["code"], "login.throttled");
+    assert_eq!(a.body["params"]["seconds"], wait);
     assert_eq!(
         a.body["detail"],
-        format!("too many failed sign-ins: try again in {wait} seconds")
+        format!("Too many failed sign-ins. Please try again in {wait} seconds.")
     );
 }
 
@@ -215,9 +217,10 @@ async fn weak_passwords_are_refused_naming_the_field() {
             new_user("nuria.puig@sme-a.example", "nuria.puig@sme-a.example"),
         )
         .await;
+    assert_eq!(r.body["errors"][0]["code"], "password.personal");
     assert_eq!(
         r.body["errors"][0]["message"],
-        "must not be or contain your email address or name"
+        "The password must not be or contain your email address or name."
     );
     let r = app
         .post(
@@ -226,10 +229,11 @@ async fn weak_passwords_are_refused_naming_the_field() {
             new_user("nuria.puig@sme-a.example", "1234567890"),
         )
         .await;
+    assert_eq!(r.body["errors"][0]["code"], "password.guessable");
     assert!(r.body["errors"][0]["message"]
         .as_str()
         .unwrap()
-        .starts_with("is too easy to guess"));
+        .starts_with("This password is too easy to guess"));
     // Nothing was stored by the refused requests.
     let users = app.get("/api/users", &w.coord_a.token).await.expect(200);
     assert!(!users.text.contains("nuria.puig"));
@@ -324,10 +328,11 @@ async fn coordinators_do_not_learn_where_an_email_has_an_account() {
         assert_problem(&r, 409);
         assert!(!r.text.contains(email), "{}", r.text);
         details.push(r.body["detail"].as_str().unwrap().to_string());
+        assert_eq!(r.body["code"], "email.unavailable");
+        assert!(r.body.get("params").is_none(), "{}", r.text);
     }
-    assert!(details.iter().all(
-        |d| d == "this email address cannot be used for a new account; ask a hub administrator"
-    ));
+    assert!(details.iter().all(|d| d
+        == "This email address cannot be used for a new account; please ask a hub administrator."));
     // Admins are told plainly.
     let r = app
         .post(

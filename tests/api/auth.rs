@@ -124,10 +124,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
         .post_anon("/api/auth/refresh", json!({"refresh_token": r1}))
         .await;
     assert_problem(&replay, 401);
-    assert!(replay.body["detail"]
-        .as_str()
-        .unwrap()
-        .contains("already used"));
+    assert_eq!(replay.body["code"], "auth.refresh_reused");
     assert_problem(
         &app.post_anon("/api/auth/refresh", json!({"refresh_token": r2}))
             .await,

@@ -691,7 +691,8 @@ async fn minimum_notice_and_maximum_upcoming_bookings() {
     let soon = new_slot(&app, &w.advisor, in_hours(24)).await;
     let r = book(&app, &w.learner_a, soon).await;
     assert_problem(&r, 422);
-    assert!(r.text.contains("48 hours' notice"), "{}", r.text);
+    assert_eq!(r.body["errors"][0]["code"], "booking.notice", "{}", r.text);
+    assert_eq!(r.body["errors"][0]["params"]["hours"], 48);
 
     let s1 = new_slot(&app, &w.advisor, in_hours(72)).await;
     let s2 = new_slot(&app, &w.advisor, in_hours(96)).await;

@@ -403,6 +403,13 @@ pub fn assert_problem(r: &Resp, status: u16) {
         "body: {}",
         r.text
     );
+    // Every problem names what went wrong with a code of the message catalogue.
+    let code = r.body["code"].as_str().unwrap_or_default();
+    assert!(
+        academy::messages::exists(code),
+        "code {code:?} is not in the catalogue; body: {}",
+        r.text
+    );
 }
 
 impl TestApp {
@@ -463,6 +470,11 @@ impl TestApp {
             Some(academy::config::Backend::Postgres)
         )
     }
+}
+
+/// Dispatch a request built on any client (custom headers, cookies) and read the answer.
+pub async fn dispatch(req: rocket::local::asynchronous::LocalRequest<'_>) -> Resp {
+    read(req.dispatch().await).await
 }
 
 /// A JSON POST through any client (e.g. [`TestApp::second_instance`]).

@@ -349,7 +349,10 @@ async fn error_answers_stay_small() {
         .iter()
         .all(|(f, m)| f.chars().count() <= 201 && m.len() < 400));
     assert!(
-        r.body["detail"].as_str().unwrap().contains("and 7981 more"),
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("And 7981 more."),
         "{}",
         &r.text[..300]
     );

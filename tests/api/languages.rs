@@ -110,10 +110,8 @@ async fn galician_modules_are_served_and_missing_ones_fall_back_to_spanish() {
         .await;
     assert_problem(&r, 422);
     assert_eq!(r.body["errors"][0]["field"], "lang");
-    assert_eq!(
-        r.body["errors"][0]["message"],
-        "must be one of en, es, pt, gl"
-    );
+    assert_eq!(r.body["errors"][0]["code"], "lang.unsupported");
+    assert_eq!(r.body["errors"][0]["params"]["codes"], "en, es, pt, gl");
 }
 
 #[rocket::async_test]
@@ -125,10 +123,8 @@ async fn locales_accept_gl_and_refuse_unknown_languages() {
         .await;
     assert_problem(&r, 422);
     assert_eq!(r.body["errors"][0]["field"], "locale");
-    assert_eq!(
-        r.body["errors"][0]["message"],
-        "must be one of en, es, pt, gl"
-    );
+    assert_eq!(r.body["errors"][0]["code"], "account.locale");
+    assert_eq!(r.body["errors"][0]["params"]["codes"], "en, es, pt, gl");
     assert_eq!(
         app.get("/api/me", &w.learner_a.token).await.body["locale"],
         "en"

@@ -671,10 +671,7 @@ async fn a_store_failing_mid_upload_leaves_no_orphans() {
         .await;
         assert_problem(&r, 503);
         assert!(
-            r.body["detail"]
-                .as_str()
-                .unwrap()
-                .contains("storage unavailable"),
+            r.body["code"] == "material.storage_unavailable",
             "{}",
             r.text
         );
@@ -794,10 +791,7 @@ async fn when_s3_is_down_storage_routes_answer_503_and_the_rest_works() {
         .await;
     assert_problem(&r, 503);
     assert!(
-        r.body["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("storage unavailable"),
+        r.body["code"] == "material.storage_unavailable",
         "{}",
         r.text
     );
@@ -813,10 +807,7 @@ async fn when_s3_is_down_storage_routes_answer_503_and_the_rest_works() {
         .get(&format!("/api/materials/{id}"), &w.learner_a.token)
         .await;
     assert_problem(&r, 503);
-    assert!(r.body["detail"]
-        .as_str()
-        .unwrap()
-        .starts_with("storage unavailable"));
+    assert!(r.body["code"] == "material.storage_unavailable");
     let health = s.app.get_anon("/health").await;
     assert_eq!(health.status.code, 503);
     assert_eq!(health.body["storage"], "unavailable");
@@ -964,7 +955,8 @@ async fn only_the_uploaders_partner_or_an_admin_deletes() {
 
     let r = s.app.delete(&path(by_a), &w.coord_b.token).await;
     assert_problem(&r, 404);
-    assert_eq!(r.body["detail"], "material not found");
+    assert_eq!(r.body["detail"], "Material not found.");
+    assert_eq!(r.body["code"], "not_found.material");
     assert_problem(&s.app.delete(&path(by_admin), &w.coord_a.token).await, 404);
     assert_eq!((s.rows().await, s.objects().await), (3, 3));
     s.app.get(&path(by_a), &w.admin.token).await.expect(200);
@@ -999,10 +991,7 @@ async fn a_missing_bucket_is_503_on_every_storage_route() {
     let unavailable = |r: &Resp| {
         assert_problem(r, 503);
         assert!(
-            r.body["detail"]
-                .as_str()
-                .unwrap()
-                .starts_with("storage unavailable"),
+            r.body["code"] == "material.storage_unavailable",
             "{}",
             r.text
         );

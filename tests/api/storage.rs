@@ -1135,10 +1135,7 @@ async fn a_stalled_endpoint_costs_seconds_not_minutes() {
     let upload_in = t.elapsed();
     assert_problem(&r, 503);
     assert!(
-        r.body["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("storage unavailable"),
+        r.body["code"] == "material.storage_unavailable",
         "{}",
         r.text
     );

@@ -545,7 +545,7 @@ describe('IberoBio Academy web UI', () => {
     assert.match(page.url(), /#\/staff$/);
     await settled(page);
     // The UI starts in the language of the profile (Lucía's demo profile is Spanish).
-    const profileLocale = await page.evaluate(() => JSON.parse(sessionStorage.getItem('academy.session')).user.locale);
+    const profileLocale = (await apiJson(await apiLogin(COORDINATOR), '/api/me')).locale;
     assert.equal(await page.evaluate(() => document.documentElement.lang), profileLocale);
     await page.locator('#lang-switch').selectOption('en');
     await page.waitForFunction(() => document.documentElement.lang === 'en');
@@ -604,21 +604,26 @@ describe('IberoBio Academy web UI', () => {
   test('sign-out clears the session; a refresh keeps a session alive', async () => {
     const page = await newPage();
     await login(page, LEARNER);
-    // Break the access token: the client must refresh with the (rotating) refresh token.
-    await page.evaluate(() => {
-      const s = JSON.parse(sessionStorage.getItem('academy.session'));
-      s.access_token = 'expired.token.value';
-      sessionStorage.setItem('academy.session', JSON.stringify(s));
-    });
-    const before = await page.evaluate(() => JSON.parse(sessionStorage.getItem('academy.session')).refresh_token);
+    const refreshCookie = async () => (await page.context().cookies()).find((c) => c.name === 'academy_refresh');
+    const before = await refreshCookie();
+    assert.ok(before && before.httpOnly, 'the refresh token is an HttpOnly cookie');
+    // No token in the page's storage (the access token lives in memory only).
+    const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }]));
+    assert.doesNotMatch(stored, /eyJ|access_token|refresh_token/);
+    // Break the access token of the next request: the client must refresh with the (rotating)
+    // cookie and send the request again.
+    await page.route('**/api/me', (route) => route.continue({ headers: { ...route.request().headers(), authorization: 'Bearer expired.token.value' } }), { times: 1 });
     await page.goto(`${BASE}/#/profile`);
     await settled(page);
     assert.match(page.url(), /#\/profile$/);
-    const after = await page.evaluate(() => JSON.parse(sessionStorage.getItem('academy.session')).refresh_token);
-    assert.notEqual(after, before, 'the refresh token rotated');
+    assert.equal(await page.locator('#login-form').count(), 0);
+    const after = await refreshCookie();
+    assert.notEqual(after.value, before.value, 'the refresh cookie rotated');
     await page.locator('#logout').click();
     await page.waitForURL(/#\/login/);
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('academy.session')), null);
+    assert.equal(await refreshCookie(), undefined, 'sign-out clears the cookie');
+    await page.reload();
+    await page.locator('#login-form').waitFor();
     await page.context().close();
   });
 
@@ -1072,8 +1077,8 @@ describe('IberoBio Academy web UI', () => {
     const pdfRequest = page.waitForRequest((r) => r.url().endsWith(`/api/certificates/${kept.code}/pdf`));
     const [pdf] = await Promise.all([page.waitForEvent('download'), card(kept.code).locator('button', { hasText: T['cert.downloadPdf'] }).click()]);
     const sent = await (await pdfRequest).allHeaders();
-    const accessToken = await page.evaluate(() => JSON.parse(sessionStorage.getItem('academy.session')).access_token);
-    assert.equal(sent.authorization, `Bearer ${accessToken}`);
+    assert.match(sent.authorization, /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    assert.equal((await apiCall(sent.authorization.slice(7), '/api/me')).status, 200, 'the page\'s own access token');
     const ascii = (s) => s.normalize('NFD').replace(/\p{M}/gu, '').replace(/[^A-Za-z0-9-]+/g, '_').replace(/^[-_.]+|[-_.]+$/g, '');
     assert.equal(pdf.suggestedFilename(), `${ascii(kept.learner_name)}-${kept.course}.pdf`);
     const bytes = await downloaded(pdf);

@@ -72,14 +72,13 @@ pub(super) async fn book_slot(
     let booking_id = match store::book_with(db, &request, Some(mailer.inner())).await? {
         Ok(id) => id,
         Err(Refusal::NoSuchSlot) => return Err(Error::not_found("slot")),
-        Err(Refusal::Taken) => {
-            return Err(Error::Conflict(msg!("slot.taken")))
-        }
-        Err(Refusal::Started) => {
-            return Err(Error::invalid("slot", msg!("slot.started")))
-        }
+        Err(Refusal::Taken) => return Err(Error::Conflict(msg!("slot.taken"))),
+        Err(Refusal::Started) => return Err(Error::invalid("slot", msg!("slot.started"))),
         Err(Refusal::TooSoon) => {
-            return Err(Error::invalid("slot", msg!("booking.notice", hours = notice)))
+            return Err(Error::invalid(
+                "slot",
+                msg!("booking.notice", hours = notice),
+            ))
         }
         Err(Refusal::TooMany(n)) => {
             return Err(Error::invalid(
@@ -87,9 +86,7 @@ pub(super) async fn book_slot(
                 msg!("booking.too_many", count = n, max = max),
             ))
         }
-        Err(Refusal::Overlaps) => {
-            return Err(Error::invalid("slot", msg!("booking.overlaps")))
-        }
+        Err(Refusal::Overlaps) => return Err(Error::invalid("slot", msg!("booking.overlaps"))),
     };
     let tz = learner.time_zone.clone();
     let detail = view::booking(
@@ -135,10 +132,7 @@ pub(super) async fn list_bookings(
 ) -> Result<Json<Page<Booking>>> {
     let status = match status {
         Some(s) => Some(BookingStatus::parse(s).ok_or_else(|| {
-            Error::invalid(
-                "status",
-                msg!("list.one_of", values = BookingStatus::LIST),
-            )
+            Error::invalid("status", msg!("list.one_of", values = BookingStatus::LIST))
         })?),
         None => None,
     };
@@ -192,7 +186,9 @@ pub(super) async fn list_notifications(
     user: CurrentUser,
     reader: Reader,
 ) -> Result<Json<Items<Notification>>> {
-    Ok(Items::new(store::notifications(db, user.id, &reader).await?))
+    Ok(Items::new(
+        store::notifications(db, user.id, &reader).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

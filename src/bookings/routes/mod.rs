@@ -82,9 +82,9 @@ fn time_field(errors: &mut Vec<FieldError>, field: &str, value: &str) -> Option<
 fn query_time(field: &str, value: Option<&str>) -> Result<Option<i64>> {
     match value {
         None => Ok(None),
-        Some(v) => parse_rfc3339(v).map(Some).ok_or_else(|| {
-            Error::invalid(field, msg!("time.rfc3339"))
-        }),
+        Some(v) => parse_rfc3339(v)
+            .map(Some)
+            .ok_or_else(|| Error::invalid(field, msg!("time.rfc3339"))),
     }
 }
 
@@ -122,9 +122,15 @@ fn check_mode_and_location(
             },
         ));
     } else if location.chars().count() > 500 {
-        errors.push(FieldError::new("location", msg!("text.too_long", max = 500)));
+        errors.push(FieldError::new(
+            "location",
+            msg!("text.too_long", max = 500),
+        ));
     } else if location.chars().any(char::is_control) {
-        errors.push(FieldError::new("location", msg!("text.control_single_line")));
+        errors.push(FieldError::new(
+            "location",
+            msg!("text.control_single_line"),
+        ));
     } else if mode == Mode::Online
         && !(location.starts_with("https://") || location.starts_with("http://"))
     {

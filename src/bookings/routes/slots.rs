@@ -156,7 +156,11 @@ fn pattern_request<'b>(
     if !(MIN_MINUTES..=MAX_MINUTES).contains(&body.session_minutes) {
         errors.push(FieldError::new(
             "session_minutes",
-            msg!("pattern.session_minutes", min = MIN_MINUTES, max = MAX_MINUTES),
+            msg!(
+                "pattern.session_minutes",
+                min = MIN_MINUTES,
+                max = MAX_MINUTES
+            ),
         ));
     }
     if !(0..=240).contains(&body.buffer_minutes) {
@@ -246,7 +250,10 @@ fn local_times(
     }
     if let (Some(s), Some(e)) = (start, end) {
         if e <= s {
-            errors.push(FieldError::new("end_time", msg!("pattern.end_before_start")));
+            errors.push(FieldError::new(
+                "end_time",
+                msg!("pattern.end_before_start"),
+            ));
         }
     }
     (start, end)

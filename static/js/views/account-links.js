@@ -2,7 +2,7 @@
 // reset link itself (#/reset?token=...) and an invitation (#/invitation?token=...). Public.
 import { h } from '../dom.js';
 import { t, setLang, currentLang } from '../i18n.js';
-import { request, session } from '../api.js';
+import { request, session, SESSION_HEADERS, announceSignIn } from '../api.js';
 import { field, input, showFormErrors, busy, notice } from '../ui.js';
 
 function card(title, lead, ...content) {
@@ -14,7 +14,8 @@ function card(title, lead, ...content) {
 }
 
 async function post(path, body) {
-  const res = await request(path, { method: 'POST', body, auth: false });
+  // An accepted invitation signs in: the refresh token goes to the session cookie.
+  const res = await request(path, { method: 'POST', body, auth: false, headers: SESSION_HEADERS });
   return res.status === 204 || res.status === 202 ? null : res.json();
 }
 
@@ -87,7 +88,7 @@ export async function renderReset(ctx) {
     path: '/api/auth/password-reset/complete',
     onDone: (_, f) => {
       f.hidden = true;
-      session.set(null);
+      session.clear();
       done.append(notice(t('reset.done'), 'success'), h('p', {}, h('a', { class: 'btn btn-primary', href: '#/login' }, t('login.submit'))));
     },
   });
@@ -101,7 +102,8 @@ export async function renderInvitation(ctx) {
     submitLabel: t('invitation.submit'),
     path: '/api/invitations/accept',
     onDone: (body) => {
-      session.set({ access_token: body.access_token, refresh_token: body.refresh_token, user: body.user });
+      session.start(body);
+      announceSignIn();
       setLang(body.user.locale || currentLang(), { remember: true });
       location.hash = '#/';
     },

@@ -1,6 +1,6 @@
 import { h } from '../dom.js';
 import { t, LANGS, langName, setLang } from '../i18n.js';
-import { api, session } from '../api.js';
+import { api, session, login } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, field, input, select, showFormErrors, busy, toast } from '../ui.js';
 
@@ -52,7 +52,11 @@ export async function render(ctx) {
     e.preventDefault();
     await busy(pwSave, async () => {
       try {
-        await api('/api/me', { method: 'PATCH', body: { password: { current: current.value, new: next.value } } });
+        const chosen = next.value;
+        await api('/api/me', { method: 'PATCH', body: { password: { current: current.value, new: chosen } } });
+        // The change closed every session, this one too: sign in again with the new password so
+        // that only the other browsers and devices are signed out.
+        try { await login(user.email, chosen); } catch { /* asked to sign in on the next request */ }
         toast(t('profile.passwordChanged'));
         current.value = '';
         next.value = '';
