@@ -284,7 +284,7 @@ static CATALOGUES: LazyLock<HashMap<Lang, Catalogue>> = LazyLock::new(|| {
 
 /// The template of `code` in `lang`, falling back along the language chain and to English;
 /// an unknown code is shown as itself (tests make sure there are none).
-fn lookup<'a>(lang: Lang, code: &'a str) -> &'a str {
+fn lookup(lang: Lang, code: &str) -> &str {
     for l in lang.chain().chain(std::iter::once(Lang::En)) {
         if let Some(t) = CATALOGUES.get(&l).and_then(|c| c.get(code)) {
             return t.as_str();
