@@ -31,8 +31,18 @@ export async function renderSlots(ctx) {
           // currentTarget is null once the event has been dispatched: take it before the dialog.
           const btn = e.currentTarget;
           if (!(await confirmDialog(t('advisor.confirmDelete'), { danger: true, confirmLabel: t('advisor.deleteSlot') }))) return;
+          const index = [...listBox.querySelectorAll('.slot')].findIndex((x) => x.dataset.slot === String(s.id));
           await busy(btn, async () => {
-            try { await api(`/api/slots/${enc(s.id)}`, { method: 'DELETE' }); toast(t('advisor.deleted')); load(); } catch (err) { toast(err.detail || t('error.generic'), 'error'); }
+            try {
+              await api(`/api/slots/${enc(s.id)}`, { method: 'DELETE' });
+              toast(t('advisor.deleted'));
+              await load();
+              // The keyboard goes on at the slot that took its place (or the list's heading).
+              const slots = listBox.querySelectorAll('.slot');
+              const next = slots[Math.min(index, slots.length - 1)];
+              const focus = (next && next.querySelector('.slot-actions button')) || document.getElementById('open-slots-heading');
+              if (focus) focus.focus();
+            } catch (err) { toast(err.detail || t('error.generic'), 'error'); }
           });
         }, { kind: 'ghost', small: true }))))) : empty(t('advisor.noSlots.title'), t('advisor.noSlots.text')));
     } catch (err) {
@@ -46,7 +56,7 @@ export async function renderSlots(ctx) {
   const forms = h('div', { class: 'stack' }, publishForm(tz, list, load));
   forms.append(patternForm(tz, list, load));
   out.push(h('div', { class: 'two-col' }, forms,
-    h('section', { class: 'stack', 'aria-labelledby': 'open-slots-heading' }, h('h2', { id: 'open-slots-heading' }, t('advisor.openSlots')), listBox)));
+    h('section', { class: 'stack', 'aria-labelledby': 'open-slots-heading' }, h('h2', { id: 'open-slots-heading', tabindex: '-1' }, t('advisor.openSlots')), listBox)));
   return out;
 }
 
