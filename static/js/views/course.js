@@ -38,7 +38,8 @@ export async function render(ctx) {
         try {
           await api(`/api/courses/${enc(slug)}/enrolment`, { method: 'POST' });
           toast(t('course.enrolledToast'));
-          ctx.rerender();
+          // The keyboard goes on from the button that replaces "Enrol".
+          ctx.rerender({ focus: '#course-next' });
         } catch (err) {
           enrolBox.replaceChildren(errorBox(err));
         }
@@ -47,11 +48,12 @@ export async function render(ctx) {
     actions.push(enrol);
   }
   if (learner && enrolled && modules.length) {
-    const next = modules.find((m) => !done.has(m.slug));
-    // Every module read: the button reviews from the start (and a completed course points to
-    // its certificate), never "Continue" into module 1.
+    // A completed course (or every module read): the button reviews from the start (and the
+    // course points to its certificate), never "Continue" into module 1.
+    const finished = Boolean(progress.completed_at);
+    const next = finished ? null : modules.find((m) => !done.has(m.slug));
     const label = !next ? t('course.review') : (completedCount ? t('course.continue') : t('course.start'));
-    actions.push(h('a', { class: 'btn btn-primary', href: `#/courses/${enc(slug)}/${enc((next || modules[0]).slug)}` },
+    actions.push(h('a', { class: 'btn btn-primary', id: 'course-next', href: `#/courses/${enc(slug)}/${enc((next || modules[0]).slug)}` },
       h('span', {}, label), icon('arrowRight')));
     if (progress && progress.certificate_code) {
       actions.push(h('a', { class: 'btn btn-secondary', href: '#/certificates' }, t('quiz.seeCertificate')));
