@@ -4,6 +4,7 @@ import { api, withQuery, download, request, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, errorBox, badge, progressBar, button, busy, toast, topicLabel, notice, field, input, showFormErrors, confirmDialog, empty } from '../ui.js';
 import { completedModules, openAttemptFor } from './progress-store.js';
+import { startAttempt } from './quiz-start.js';
 
 const enc = encodeURIComponent;
 
@@ -157,19 +158,11 @@ function quizCard(ctx, course, progress, enrolled) {
     return card;
   }
   const start = button(tn('quiz.startLeft', left), async () => {
-    const ok = await confirmDialog(quiz.time_limit_minutes ? t('quiz.confirmStartTimed', { n: quiz.time_limit_minutes }) : t('quiz.confirmStart'), { confirmLabel: t('quiz.start') });
-    if (!ok) return;
-    await busy(start, async () => {
-      try {
-        const attempt = await api(withQuery(`/api/courses/${enc(course.slug)}/quiz/attempts`, { lang: currentLang() }), { method: 'POST' });
-        sessionStorage.setItem(`academy.attempt.${attempt.id}`, JSON.stringify(attempt));
-        localStorage.setItem(`academy.open-attempt.${ctx.user.id}.${course.slug}`, String(attempt.id));
-        localStorage.setItem(`academy.attempt-course.${attempt.id}`, course.slug);
-        location.hash = `#/attempts/${enc(attempt.id)}`;
-      } catch (err) {
-        box.replaceChildren(errorBox(err));
-      }
-    });
+    try {
+      await startAttempt({ slug: course.slug, timeLimit: quiz.time_limit_minutes, userId: ctx.user.id, button: start });
+    } catch (err) {
+      box.replaceChildren(errorBox(err));
+    }
   }, { attrs: { id: 'start-quiz' } });
   box.append(start);
   return card;
