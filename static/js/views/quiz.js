@@ -83,7 +83,9 @@ function takeView(ctx, attempt, id, slug, crumbs) {
   updateCount();
 
   const errors = h('div', {});
-  const submitBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'submit-quiz' }, t('quiz.submit'));
+  // A shorter label on a phone, so that the sticky footer keeps to one line.
+  const submitBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'submit-quiz' },
+    h('span', { class: 'label-long' }, t('quiz.submit')), h('span', { class: 'label-short' }, t('quiz.submitShort')));
   const form = h('form', { class: 'quiz-form', novalidate: true }, list, h('div', { class: 'quiz-footer card' }, h('div', {}, count, status), errors, submitBtn));
 
   const doSubmit = async () => {
@@ -120,7 +122,7 @@ function takeView(ctx, attempt, id, slug, crumbs) {
       : new Date(attempt.deadline).getTime();
     const clock = h('span', { class: 'countdown-time', id: 'countdown' });
     const bar = h('div', { class: 'countdown', role: 'timer', 'aria-live': 'off' }, icon('clock'), h('span', {}, t('quiz.timeLeft')), clock,
-      h('span', { class: 'muted small' }, t('quiz.deadlineAt', { time: fmt.dateTime(attempt.deadline) })));
+      h('span', { class: 'muted small countdown-until' }, t('quiz.deadlineAt', { time: fmt.dateTime(attempt.deadline) })));
     const tick = () => {
       const left = deadline - Date.now();
       clock.textContent = fmt.countdown(left);
