@@ -111,7 +111,7 @@ function slotItem(s, ctx, reload) {
         badge(topicLabel(s.topic), `topic-${s.topic || 'other'}`), ' ',
         h('span', {}, advisorName(s)), ' · ',
         h('span', {}, s.mode === 'in_person' ? t('advice.inPerson') : t('advice.online')),
-        s.location ? h('span', {}, ` · ${s.location}`) : null),
+        s.location ? h('span', {}, ' · ', place(s.location)) : null),
       advisorTz && advisorTz !== fmt.userZone() ? h('p', { class: 'muted small' }, t('advice.advisorTime', { time: fmt.timeRange(s.starts_at, s.ends_at, advisorTz) })) : null),
     h('div', { class: 'slot-actions' }, open), form, msg);
   return li;
@@ -128,7 +128,7 @@ export function statusBadge(status) {
 }
 
 /** A meeting link as a link (opens in a new tab); an address as text. */
-function place(location) {
+export function place(location) {
   return /^https?:\/\/\S+$/i.test(location)
     ? h('a', { href: location, target: '_blank', rel: 'noopener noreferrer', class: 'meeting-link' }, location)
     : location;

@@ -3,7 +3,7 @@ import { t } from '../i18n.js';
 import { api, withQuery, session, topics, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, empty, badge, button, busy, toast, select, topicLabel, confirmDialog, loading, field, input, showFormErrors } from '../ui.js';
-import { bookingItem, startOf } from './advice.js';
+import { bookingItem, startOf, place } from './advice.js';
 
 const enc = encodeURIComponent;
 
@@ -26,7 +26,7 @@ export async function renderSlots(ctx) {
       listBox.replaceChildren(mine.length ? h('ul', { class: 'slot-list' }, mine.map((s) => h('li', { class: 'slot card', dataset: { slot: s.id } },
         h('div', { class: 'slot-main' },
           h('p', { class: 'slot-time' }, icon('calendar'), fmt.timeRange(s.starts_at, s.ends_at)),
-          h('p', { class: 'slot-meta' }, s.status === 'booked' ? [badge(t('booking.status.booked'), 'info'), ' '] : null, badge(topicLabel(s.topic), `topic-${s.topic}`), ' ', s.mode === 'in_person' ? t('advice.inPerson') : t('advice.online'), s.location ? ` · ${s.location}` : '')),
+          h('p', { class: 'slot-meta' }, s.status === 'booked' ? [badge(t('booking.status.booked'), 'info'), ' '] : null, badge(topicLabel(s.topic), `topic-${s.topic}`), ' ', s.mode === 'in_person' ? t('advice.inPerson') : t('advice.online'), s.location ? [' · ', place(s.location)] : '')),
         h('div', { class: 'slot-actions' }, button(t('advisor.deleteSlot'), async (e) => {
           // currentTarget is null once the event has been dispatched: take it before the dialog.
           const btn = e.currentTarget;
