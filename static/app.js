@@ -266,7 +266,7 @@ export async function route() {
   runCleanups();
   const seq = ++renderSeq;
   // Where the keyboard was: a link or button of the page that is about to be replaced (or of
-  // the navigation, rebuilt below). Its element goes away, and focus must not drop to <body>.
+  // the navigation, rebuilt below). Its element goes away, and focus must not stay on <body>.
   const hadFocus = focusedOnce || Boolean(document.activeElement && document.activeElement !== document.body);
   const focusedId = hadFocus ? document.activeElement.id : '';
   const wantFocus = pendingFocus;
@@ -366,7 +366,7 @@ export async function route() {
     // The same control on the page drawn again (the language menu in the new language, a
     // filter that changed the address): the keyboard stays on it.
     same.focus({ preventScroll: true });
-  } else if (heading && (hadFocus || (document.activeElement && document.activeElement !== document.body)) && !view.contains(document.activeElement)) {
+  } else if (heading && hadFocus && !view.contains(document.activeElement)) {
     // After a link, a button or the sign-in form: the new page's heading, where the next Tab
     // goes on (the first page of a visit leaves the focus where the browser puts it).
     heading.focus({ preventScroll: true });
