@@ -82,6 +82,12 @@ let lastNav = null;
 NARROW.addEventListener('change', () => renderHeader(lastNav));
 
 let renderSeq = 0;
+let pendingFocus = null;
+// Whether anything of the page has had the focus yet: a button disabled while it works (busy)
+// or removed with its page has given it up to <body> by the time the next page is drawn, and
+// the keyboard must not start again from the top.
+let focusedOnce = false;
+document.addEventListener('focusin', () => { focusedOnce = true; });
 let cleanups = [];
 
 function runCleanups() {
@@ -259,6 +265,12 @@ export async function route() {
   }
   runCleanups();
   const seq = ++renderSeq;
+  // Where the keyboard was: a link or button of the page that is about to be replaced (or of
+  // the navigation, rebuilt below). Its element goes away, and focus must not stay on <body>.
+  const hadFocus = focusedOnce || Boolean(document.activeElement && document.activeElement !== document.body);
+  const focusedId = hadFocus ? document.activeElement.id : '';
+  const wantFocus = pendingFocus;
+  pendingFocus = null;
   const { path, query, anchor } = parseHash();
   const user = session.user();
   const main = document.getElementById('main');
@@ -314,7 +326,11 @@ export async function route() {
     user,
     alive: () => seq === renderSeq,
     onCleanup: (fn) => cleanups.push(fn),
-    rerender: () => route(),
+    /** Render this page again; `focus`: a selector of what the keyboard lands on afterwards. */
+    rerender: ({ focus } = {}) => {
+      pendingFocus = focus || null;
+      return route();
+    },
     setQuery(next) {
       const qs = new URLSearchParams(Object.entries(next).filter(([, v]) => v !== '' && v !== undefined && v !== null)).toString();
       const target = `#${path}${qs ? `?${qs}` : ''}`;
@@ -341,8 +357,18 @@ export async function route() {
   } else if (!ctx.keepScroll) {
     window.scrollTo(0, 0);
   }
+  const focusTarget = wantFocus && view.querySelector(wantFocus);
   const heading = view.querySelector('h1');
-  if (heading && document.activeElement && document.activeElement !== document.body && !view.contains(document.activeElement)) {
+  const same = focusedId && !focusTarget ? document.getElementById(focusedId) : null;
+  if (focusTarget) {
+    focusTarget.focus();
+  } else if (same && same !== document.activeElement && (view.contains(same) || document.getElementById('site-header').contains(same))) {
+    // The same control on the page drawn again (the language menu in the new language, a
+    // filter that changed the address): the keyboard stays on it.
+    same.focus({ preventScroll: true });
+  } else if (heading && hadFocus && !view.contains(document.activeElement)) {
+    // After a link, a button or the sign-in form: the new page's heading, where the next Tab
+    // goes on (the first page of a visit leaves the focus where the browser puts it).
     heading.focus({ preventScroll: true });
   }
 }

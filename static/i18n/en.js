@@ -477,4 +477,6 @@ export default {
   'indicators.col.withSession': 'With an advisory session',
   'indicators.none.title': 'No SME served yet',
   'indicators.none.text': 'An SME appears here once one of its people completes a course or attends an advisory session.',
+  // The submit button of a quiz on a phone, where the footer has one short line.
+  'quiz.submitShort': 'Submit',
 };

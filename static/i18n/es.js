@@ -477,4 +477,6 @@ export default {
   'indicators.col.withSession': 'Con una sesión de asesoramiento',
   'indicators.none.title': 'Aún no hay pymes atendidas',
   'indicators.none.text': 'Una pyme aparece aquí cuando alguien de su personal completa un curso o asiste a una sesión de asesoramiento.',
+  // The submit button of a quiz on a phone, where the footer has one short line.
+  'quiz.submitShort': 'Enviar',
 };

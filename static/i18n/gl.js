@@ -477,4 +477,6 @@ export default {
   'indicators.col.withSession': 'Cunha sesión de asesoramento',
   'indicators.none.title': 'Aínda non hai pemes atendidas',
   'indicators.none.text': 'Unha peme aparece aquí cando alguén do seu persoal completa un curso ou asiste a unha sesión de asesoramento.',
+  // The submit button of a quiz on a phone, where the footer has one short line.
+  'quiz.submitShort': 'Enviar',
 };

@@ -477,4 +477,6 @@ export default {
   'indicators.col.withSession': 'Com uma sessão de aconselhamento',
   'indicators.none.title': 'Ainda não há PME atendidas',
   'indicators.none.text': 'Uma PME aparece aqui quando alguém do seu pessoal conclui um curso ou participa numa sessão de aconselhamento.',
+  // The submit button of a quiz on a phone, where the footer has one short line.
+  'quiz.submitShort': 'Submeter',
 };

@@ -30,13 +30,41 @@ async function signedIn(email, lang, viewport = DESKTOP) {
   const page = await context.newPage();
   await page.goto(`${BASE}/#/login`);
   await page.evaluate((l) => localStorage.setItem('academy.lang', l), lang);
+  // The app reads the choice when it starts.
+  await page.reload();
+  await page.locator('#login-form').waitFor();
   if (email) {
     await page.locator('#login-form input[name=email]').fill(email);
     await page.locator('#login-form input[name=password]').fill(PASSWORD);
     await page.locator('#login-submit').click();
     await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+    // The profile's language wins over the browser's choice once signed in: switch with the
+    // menu (saved to the profile; put back after the test, see restoreLocale).
+    await page.locator('.page:not([aria-busy])').first().waitFor();
+    if (await page.evaluate(() => document.documentElement.lang) !== lang) {
+      await page.locator('#lang-switch').selectOption(lang);
+      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    }
   }
   return page;
+}
+
+/** The profile language of `email` (read before a test switches it). */
+async function profileLocale(email) {
+  const res = await fetch(`${BASE}/api/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  assert.equal(res.status, 200);
+  const token = (await res.json()).access_token;
+  const me = await (await fetch(`${BASE}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json();
+  return { token, locale: me.locale };
+}
+
+async function restoreLocale({ token, locale }) {
+  const res = await fetch(`${BASE}/api/me`, {
+    method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ locale }),
+  });
+  assert.equal(res.status, 200, 'the profile language is put back');
 }
 
 async function violations(page) {
@@ -67,14 +95,20 @@ describe('accessibility (axe-core)', () => {
   for (const [who, lang, viewport, device] of runs) {
     const [email, hashes] = PAGES[who];
     test(`${who} pages in ${lang} on a ${device}: no critical or serious violation`, async () => {
+      const before = email ? await profileLocale(email) : null;
       const page = await signedIn(email, lang, viewport);
       const found = {};
-      for (const hash of hashes) {
-        await page.goto(`${BASE}/${hash}`);
-        const v = await violations(page);
-        if (v.length) found[hash] = v;
+      try {
+        for (const hash of hashes) {
+          await page.goto(`${BASE}/${hash}`);
+          assert.equal(await page.evaluate(() => document.documentElement.lang), lang, `${hash} in ${lang}`);
+          const v = await violations(page);
+          if (v.length) found[hash] = v;
+        }
+      } finally {
+        await page.context().close();
+        if (before) await restoreLocale(before);
       }
-      await page.context().close();
       assert.deepEqual(found, {}, JSON.stringify(found, null, 2));
     });
   }

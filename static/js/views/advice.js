@@ -91,11 +91,12 @@ function slotItem(s, ctx, reload) {
         const booking = await api(`/api/slots/${enc(s.id)}/booking`, { method: 'POST', body: { note: note.value.trim() } });
         toast(t('advice.booked'));
         await reload();
-        // Keyboard users land on their new booking (its first action), not at the top of the page.
-        const card = booking && document.querySelector(`.booking[data-booking="${booking.id}"]`);
+        // Keyboard users land on their new booking (read out whole; its actions are the next
+        // Tab stops), not at the top of the page.
+        const card = booking && document.querySelector(`.booking[data-booking="${CSS.escape(String(booking.id))}"]`);
         if (card) {
           card.scrollIntoView({ block: 'nearest' });
-          (card.querySelector('button, a') || card).focus();
+          card.focus();
         }
       } catch (err) {
         if (err instanceof ApiError && err.status === 409) { toast(t('advice.taken'), 'error'); reload(); return; }
@@ -110,7 +111,7 @@ function slotItem(s, ctx, reload) {
         badge(topicLabel(s.topic), `topic-${s.topic || 'other'}`), ' ',
         h('span', {}, advisorName(s)), ' · ',
         h('span', {}, s.mode === 'in_person' ? t('advice.inPerson') : t('advice.online')),
-        s.location ? h('span', {}, ` · ${s.location}`) : null),
+        s.location ? h('span', {}, ' · ', place(s.location)) : null),
       advisorTz && advisorTz !== fmt.userZone() ? h('p', { class: 'muted small' }, t('advice.advisorTime', { time: fmt.timeRange(s.starts_at, s.ends_at, advisorTz) })) : null),
     h('div', { class: 'slot-actions' }, open), form, msg);
   return li;
@@ -127,7 +128,7 @@ export function statusBadge(status) {
 }
 
 /** A meeting link as a link (opens in a new tab); an address as text. */
-function place(location) {
+export function place(location) {
   return /^https?:\/\/\S+$/i.test(location)
     ? h('a', { href: location, target: '_blank', rel: 'noopener noreferrer', class: 'meeting-link' }, location)
     : location;
@@ -140,7 +141,8 @@ export function bookingItem(b, as, reload, extra) {
   const active = raw === 'active' || raw === 'booked' || raw === 'confirmed';
   const status = active && b.outcome ? (b.outcome.attended ? 'attended' : 'no_show') : raw;
   const future = new Date(startOf(b)).getTime() > Date.now();
-  const li = h('li', { class: ['booking', 'card', active ? null : 'is-inactive'], dataset: { booking: b.id } });
+  // Focusable from script only: where the keyboard lands after booking or cancelling.
+  const li = h('li', { class: ['booking', 'card', active ? null : 'is-inactive'], dataset: { booking: b.id }, tabindex: '-1' });
   const advisorName = b.advisor_name || slot.advisor_name || (b.advisor && b.advisor.name) || '';
   const learnerSide = [b.learner_name || (b.learner && b.learner.name), b.sme_name || (b.sme && b.sme.name)].filter(Boolean);
   // Learners see their advisor, advisors their learner; coordinators both sides of a session.
@@ -169,7 +171,14 @@ export function bookingItem(b, as, reload, extra) {
       try {
         await api(`/api/bookings/${enc(b.id)}/cancellation`, { method: 'POST', body: { reason: answer.note || '' } });
         toast(t('advice.cancelled'));
-        reload();
+        await reload();
+        // The button is gone with the old list: the keyboard lands on the booking, which now
+        // says "Cancelled" (not on the page's <body>).
+        const card = document.querySelector(`.booking[data-booking="${CSS.escape(String(b.id))}"]`);
+        if (card) {
+          card.scrollIntoView({ block: 'nearest' });
+          card.focus();
+        }
       } catch (err) { toast(err.detail || t('error.generic'), 'error'); }
     }, { kind: 'ghost', small: true }));
   }

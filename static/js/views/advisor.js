@@ -3,7 +3,7 @@ import { t } from '../i18n.js';
 import { api, withQuery, session, topics, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, empty, badge, button, busy, toast, select, topicLabel, confirmDialog, loading, field, input, showFormErrors } from '../ui.js';
-import { bookingItem, startOf } from './advice.js';
+import { bookingItem, startOf, place } from './advice.js';
 
 const enc = encodeURIComponent;
 
@@ -26,13 +26,23 @@ export async function renderSlots(ctx) {
       listBox.replaceChildren(mine.length ? h('ul', { class: 'slot-list' }, mine.map((s) => h('li', { class: 'slot card', dataset: { slot: s.id } },
         h('div', { class: 'slot-main' },
           h('p', { class: 'slot-time' }, icon('calendar'), fmt.timeRange(s.starts_at, s.ends_at)),
-          h('p', { class: 'slot-meta' }, s.status === 'booked' ? [badge(t('booking.status.booked'), 'info'), ' '] : null, badge(topicLabel(s.topic), `topic-${s.topic}`), ' ', s.mode === 'in_person' ? t('advice.inPerson') : t('advice.online'), s.location ? ` · ${s.location}` : '')),
+          h('p', { class: 'slot-meta' }, s.status === 'booked' ? [badge(t('booking.status.booked'), 'info'), ' '] : null, badge(topicLabel(s.topic), `topic-${s.topic}`), ' ', s.mode === 'in_person' ? t('advice.inPerson') : t('advice.online'), s.location ? [' · ', place(s.location)] : '')),
         h('div', { class: 'slot-actions' }, button(t('advisor.deleteSlot'), async (e) => {
           // currentTarget is null once the event has been dispatched: take it before the dialog.
           const btn = e.currentTarget;
           if (!(await confirmDialog(t('advisor.confirmDelete'), { danger: true, confirmLabel: t('advisor.deleteSlot') }))) return;
+          const index = [...listBox.querySelectorAll('.slot')].findIndex((x) => x.dataset.slot === String(s.id));
           await busy(btn, async () => {
-            try { await api(`/api/slots/${enc(s.id)}`, { method: 'DELETE' }); toast(t('advisor.deleted')); load(); } catch (err) { toast(err.detail || t('error.generic'), 'error'); }
+            try {
+              await api(`/api/slots/${enc(s.id)}`, { method: 'DELETE' });
+              toast(t('advisor.deleted'));
+              await load();
+              // The keyboard goes on at the slot that took its place (or the list's heading).
+              const slots = listBox.querySelectorAll('.slot');
+              const next = slots[Math.min(index, slots.length - 1)];
+              const focus = (next && next.querySelector('.slot-actions button')) || document.getElementById('open-slots-heading');
+              if (focus) focus.focus();
+            } catch (err) { toast(err.detail || t('error.generic'), 'error'); }
           });
         }, { kind: 'ghost', small: true }))))) : empty(t('advisor.noSlots.title'), t('advisor.noSlots.text')));
     } catch (err) {
@@ -46,7 +56,7 @@ export async function renderSlots(ctx) {
   const forms = h('div', { class: 'stack' }, publishForm(tz, list, load));
   forms.append(patternForm(tz, list, load));
   out.push(h('div', { class: 'two-col' }, forms,
-    h('section', { class: 'stack', 'aria-labelledby': 'open-slots-heading' }, h('h2', { id: 'open-slots-heading' }, t('advisor.openSlots')), listBox)));
+    h('section', { class: 'stack', 'aria-labelledby': 'open-slots-heading' }, h('h2', { id: 'open-slots-heading', tabindex: '-1' }, t('advisor.openSlots')), listBox)));
   return out;
 }
 

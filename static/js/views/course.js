@@ -4,6 +4,7 @@ import { api, withQuery, download, request, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, errorBox, badge, progressBar, button, busy, toast, topicLabel, notice, field, input, showFormErrors, confirmDialog, empty } from '../ui.js';
 import { completedModules, openAttemptFor } from './progress-store.js';
+import { startAttempt } from './quiz-start.js';
 
 const enc = encodeURIComponent;
 
@@ -38,7 +39,8 @@ export async function render(ctx) {
         try {
           await api(`/api/courses/${enc(slug)}/enrolment`, { method: 'POST' });
           toast(t('course.enrolledToast'));
-          ctx.rerender();
+          // The keyboard goes on from the button that replaces "Enrol".
+          ctx.rerender({ focus: '#course-next' });
         } catch (err) {
           enrolBox.replaceChildren(errorBox(err));
         }
@@ -47,11 +49,12 @@ export async function render(ctx) {
     actions.push(enrol);
   }
   if (learner && enrolled && modules.length) {
-    const next = modules.find((m) => !done.has(m.slug));
-    // Every module read: the button reviews from the start (and a completed course points to
-    // its certificate), never "Continue" into module 1.
+    // A completed course (or every module read): the button reviews from the start (and the
+    // course points to its certificate), never "Continue" into module 1.
+    const finished = Boolean(progress.completed_at);
+    const next = finished ? null : modules.find((m) => !done.has(m.slug));
     const label = !next ? t('course.review') : (completedCount ? t('course.continue') : t('course.start'));
-    actions.push(h('a', { class: 'btn btn-primary', href: `#/courses/${enc(slug)}/${enc((next || modules[0]).slug)}` },
+    actions.push(h('a', { class: 'btn btn-primary', id: 'course-next', href: `#/courses/${enc(slug)}/${enc((next || modules[0]).slug)}` },
       h('span', {}, label), icon('arrowRight')));
     if (progress && progress.certificate_code) {
       actions.push(h('a', { class: 'btn btn-secondary', href: '#/certificates' }, t('quiz.seeCertificate')));
@@ -155,19 +158,11 @@ function quizCard(ctx, course, progress, enrolled) {
     return card;
   }
   const start = button(tn('quiz.startLeft', left), async () => {
-    const ok = await confirmDialog(quiz.time_limit_minutes ? t('quiz.confirmStartTimed', { n: quiz.time_limit_minutes }) : t('quiz.confirmStart'), { confirmLabel: t('quiz.start') });
-    if (!ok) return;
-    await busy(start, async () => {
-      try {
-        const attempt = await api(withQuery(`/api/courses/${enc(course.slug)}/quiz/attempts`, { lang: currentLang() }), { method: 'POST' });
-        sessionStorage.setItem(`academy.attempt.${attempt.id}`, JSON.stringify(attempt));
-        localStorage.setItem(`academy.open-attempt.${ctx.user.id}.${course.slug}`, String(attempt.id));
-        localStorage.setItem(`academy.attempt-course.${attempt.id}`, course.slug);
-        location.hash = `#/attempts/${enc(attempt.id)}`;
-      } catch (err) {
-        box.replaceChildren(errorBox(err));
-      }
-    });
+    try {
+      await startAttempt({ slug: course.slug, timeLimit: quiz.time_limit_minutes, userId: ctx.user.id, button: start });
+    } catch (err) {
+      box.replaceChildren(errorBox(err));
+    }
   }, { attrs: { id: 'start-quiz' } });
   box.append(start);
   return card;

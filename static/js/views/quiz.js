@@ -2,8 +2,9 @@ import { h, icon, richText, plainText, uid } from '../dom.js';
 import { t, tn, currentLang } from '../i18n.js';
 import { api, withQuery, ApiError } from '../api.js';
 import * as fmt from '../format.js';
-import { pageHeader, unavailable, errorBox, badge, busy, confirmDialog, notice, toast, errorMessage as errorMessageOf } from '../ui.js';
+import { pageHeader, unavailable, errorBox, badge, busy, button, confirmDialog, notice, toast, errorMessage as errorMessageOf } from '../ui.js';
 import { closeAttempt } from './progress-store.js';
+import { startAttempt } from './quiz-start.js';
 
 const enc = encodeURIComponent;
 
@@ -33,7 +34,7 @@ export async function render(ctx) {
   const result = attempt.result || (attempt.submitted_at && attempt.score !== undefined ? attempt : null);
   if (result || attempt.submitted_at || (attempt.status && attempt.status !== 'open')) {
     closeAttempt(ctx.user.id, slug, id);
-    return [pageHeader(t('quiz.resultTitle'), { crumbs }), resultView(result || {}, attempt.questions || [], slug, attempt)];
+    return [pageHeader(t('quiz.resultTitle'), { crumbs }), resultView(result || {}, attempt.questions || [], slug, attempt, ctx.user.id)];
   }
   return takeView(ctx, attempt, id, slug, crumbs);
 }
@@ -82,7 +83,9 @@ function takeView(ctx, attempt, id, slug, crumbs) {
   updateCount();
 
   const errors = h('div', {});
-  const submitBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'submit-quiz' }, t('quiz.submit'));
+  // A shorter label on a phone, so that the sticky footer keeps to one line.
+  const submitBtn = h('button', { type: 'submit', class: 'btn btn-primary', id: 'submit-quiz' },
+    h('span', { class: 'label-long' }, t('quiz.submit')), h('span', { class: 'label-short' }, t('quiz.submitShort')));
   const form = h('form', { class: 'quiz-form', novalidate: true }, list, h('div', { class: 'quiz-footer card' }, h('div', {}, count, status), errors, submitBtn));
 
   const doSubmit = async () => {
@@ -93,7 +96,7 @@ function takeView(ctx, attempt, id, slug, crumbs) {
       try {
         const res = await api(`/api/quiz-attempts/${enc(id)}/submission`, { method: 'POST', body: { answers } });
         closeAttempt(ctx.user.id, slug, id);
-        ctx.el.replaceChildren(pageHeader(t('quiz.resultTitle'), { crumbs }), resultView(res, questions, slug, attempt));
+        ctx.el.replaceChildren(pageHeader(t('quiz.resultTitle'), { crumbs }), resultView(res, questions, slug, attempt, ctx.user.id));
         window.scrollTo(0, 0);
         ctx.el.querySelector('h1').focus();
       } catch (err) {
@@ -119,7 +122,7 @@ function takeView(ctx, attempt, id, slug, crumbs) {
       : new Date(attempt.deadline).getTime();
     const clock = h('span', { class: 'countdown-time', id: 'countdown' });
     const bar = h('div', { class: 'countdown', role: 'timer', 'aria-live': 'off' }, icon('clock'), h('span', {}, t('quiz.timeLeft')), clock,
-      h('span', { class: 'muted small' }, t('quiz.deadlineAt', { time: fmt.dateTime(attempt.deadline) })));
+      h('span', { class: 'muted small countdown-until' }, t('quiz.deadlineAt', { time: fmt.dateTime(attempt.deadline) })));
     const tick = () => {
       const left = deadline - Date.now();
       clock.textContent = fmt.countdown(left);
@@ -219,17 +222,26 @@ function questionView(q, index, value, set) {
   return li;
 }
 
-/** After a failed attempt: how many attempts are left, and the way back to the quiz. */
-function retry(attempt, slug) {
+/** After a failed attempt: how many attempts are left, and a button that starts the next one. */
+function retry(attempt, slug, userId) {
   const left = typeof attempt.max_attempts === 'number' && typeof attempt.attempt_no === 'number' ? attempt.max_attempts - attempt.attempt_no : null;
   if (left === null) return h('p', { class: 'muted' }, t('quiz.tryAgainHint'));
   if (left <= 0) return h('p', { class: 'muted', id: 'attempts-left' }, t('quiz.noAttemptsLeft'));
-  return h('div', { class: 'stack' },
-    h('p', { class: 'muted', id: 'attempts-left' }, tn('quiz.attemptsLeft', left)),
-    slug ? h('a', { class: 'btn btn-primary', id: 'try-again', href: `#/courses/${enc(slug)}` }, t('quiz.tryAgain')) : null);
+  const box = h('div', { class: 'stack retry' }, h('p', { class: 'muted', id: 'attempts-left' }, tn('quiz.attemptsLeft', left)));
+  if (slug) {
+    const again = button(t('quiz.tryAgain'), async () => {
+      try {
+        await startAttempt({ slug, timeLimit: attempt.time_limit_minutes, userId, button: again });
+      } catch (err) {
+        box.replaceChildren(errorBox(err));
+      }
+    }, { attrs: { id: 'try-again' } });
+    box.append(h('p', {}, again));
+  }
+  return box;
 }
 
-function resultView(res, questions, slug, attempt = {}) {
+function resultView(res, questions, slug, attempt = {}, userId = null) {
   const score = res.score;
   const passed = Boolean(res.passed);
   const wrap = h('div', { class: 'result', id: 'quiz-result' });
@@ -241,7 +253,7 @@ function resultView(res, questions, slug, attempt = {}) {
       res.pass_mark !== undefined ? h('p', { class: 'muted small' }, t('quiz.passMarkWas', { n: res.pass_mark })) : null,
       res.late ? h('p', { class: 'muted small' }, t('quiz.late')) : null,
       res.course_completed ? h('p', { class: 'result-complete' }, t('quiz.courseCompleted'), ' ', h('a', { href: '#/certificates' }, t('quiz.seeCertificate'))) : null,
-      !passed ? retry(attempt, slug) : null)));
+      !passed ? retry(attempt, slug, userId) : null)));
   const byId = Object.fromEntries(questions.map((q) => [String(q.id), q]));
   const feedback = Array.isArray(res.feedback) ? res.feedback : [];
   if (feedback.length) {

@@ -53,7 +53,8 @@ export async function renderSmes(ctx) {
     { label: t('staff.completions'), numeric: true, render: (r) => num(r.completions, r.completion_count) },
     { label: t('staff.certificates'), numeric: true, render: (r) => num(r.certificates, r.certificate_count) },
     { label: t('staff.sessions'), numeric: true, render: (r) => num(r.advisory_sessions_attended, r.sessions_attended, r.advisory_sessions) },
-    { label: t('staff.actions'), render: (r) => h('div', { class: 'button-row nowrap' },
+    // The two actions wrap rather than push the table wider than a laptop's screen.
+    { label: t('staff.actions'), render: (r) => h('div', { class: 'button-row' },
       h('a', { class: 'btn btn-ghost btn-small', href: `#/staff/completions?sme=${enc(r.sme_id ?? r.id)}` }, t('staff.viewCompletions')),
       zipButton({ id: r.sme_id ?? r.id })) },
   ];
