@@ -1,6 +1,7 @@
 //! What a booking tells people by mail: the confirmation (to the learner and the advisor, each
 //! in their language and zone, with the invitation attached as METHOD:REQUEST and the same UID
-//! as the download), the cancellation (METHOD:CANCEL, SEQUENCE raised), the reminders 24
+//! as the download), the cancellation (METHOD:CANCEL, SEQUENCE raised), a move to another slot
+//! (METHOD:REQUEST, same UID, SEQUENCE raised), the reminders 24
 //! hours and 1 hour before, and the outcome the advisor recorded. Pure: the store reads the [`Parties`] inside the booking's
 //! transaction and queues what these functions return.
 
@@ -188,6 +189,38 @@ pub fn cancellation(
                 &letter,
             )
             .with_calendar(p.invite(true, now, mailer, side))
+        })
+        .collect()
+}
+
+/// A session moved from `from_start` to its slot now, to both sides (`by_name` moved it), with
+/// the updated invitation (same UID, SEQUENCE raised).
+pub fn rescheduled(
+    p: &Parties,
+    by_name: &str,
+    from_start: i64,
+    now: i64,
+    mailer: &Mailer,
+) -> Vec<Outgoing> {
+    [p.learner(), p.advisor()]
+        .iter()
+        .map(|side| {
+            let letter = texts::booking_rescheduled(
+                side.lang,
+                side.name,
+                by_name,
+                from_start,
+                &p.session(side),
+                &bookings_page(side, mailer),
+            );
+            Outgoing::new(
+                Kind::BookingRescheduled,
+                Some(side.user_id),
+                side.email,
+                side.name,
+                &letter,
+            )
+            .with_calendar(p.invite(false, now, mailer, side))
         })
         .collect()
 }

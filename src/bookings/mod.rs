@@ -7,6 +7,7 @@ pub mod availability;
 pub mod demo;
 pub mod ics;
 pub mod mails;
+pub mod moves;
 pub mod reminders;
 mod routes;
 pub mod service;
@@ -98,7 +99,7 @@ pub struct Booking {
 pub struct Notification {
     pub id: i64,
     pub booking_id: i64,
-    /// e.g. `booking_cancelled`
+    /// `booking_cancelled` or `booking_rescheduled`
     pub kind: String,
     pub message: String,
     pub created_at: String,

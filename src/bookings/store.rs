@@ -54,7 +54,7 @@ pub struct NewSlot<'a> {
     pub time_zone: &'a str,
 }
 
-fn sqlx_error(what: &str, e: sqlx::Error) -> Error {
+pub(super) fn sqlx_error(what: &str, e: sqlx::Error) -> Error {
     match Err::<(), _>(e).context(what) {
         Err(e) => e,
         Ok(()) => Error::internal(what, "unexpected"),
@@ -625,6 +625,9 @@ struct NotificationRow {
     cancel_reason: Option<String>,
     learner_name: String,
     advisor_name: String,
+    from_starts_at: Option<i64>,
+    to_starts_at: Option<i64>,
+    by_role: Option<String>,
 }
 
 /// The user's latest booking notifications.
@@ -639,7 +642,7 @@ pub async fn notifications(
     let rows: Vec<NotificationRow> = sqlx::query_as(
         "SELECT n.id, n.booking_id, n.kind, n.created_at, s.starts_at, s.topic,
                 b.cancelled_by_role, b.cancel_reason, l.name AS learner_name,
-                a.name AS advisor_name
+                a.name AS advisor_name, n.from_starts_at, n.to_starts_at, n.by_role
          FROM booking_notifications n
          JOIN bookings b ON b.id = n.booking_id
          JOIN slots s ON s.id = b.slot_id
@@ -663,8 +666,22 @@ pub async fn notifications(
         .collect())
 }
 
-/// What a cancellation notice says: who cancelled which session, and why.
+/// What a notice says: who moved a session from when to when, or who cancelled which
+/// session, and why.
 fn notice(r: &NotificationRow) -> crate::messages::Msg {
+    if let (Some(from), Some(to)) = (r.from_starts_at, r.to_starts_at) {
+        let code = if r.by_role.as_deref() == Some("learner") {
+            "notice.moved_by_learner"
+        } else {
+            "notice.moved_by_advisor"
+        };
+        return crate::messages::Msg::new(code)
+            .word("topic", r.topic.word())
+            .at("from", from)
+            .at("start", to)
+            .with("learner", r.learner_name.as_str())
+            .with("advisor", r.advisor_name.as_str());
+    }
     let code = if r.cancelled_by_role.as_deref() == Some("learner") {
         "notice.cancelled_by_learner"
     } else {
@@ -712,7 +729,7 @@ const PARTIES_SELECT: &str = "SELECT b.id AS booking_id, b.uid, b.sequence, b.no
      JOIN smes m ON m.id = b.sme_id";
 
 /// A booking and both people on it, read inside the transaction that changes it.
-async fn parties(tx: &mut Transaction<'_, Any>, booking_id: i64) -> Result<Parties> {
+pub(super) async fn parties(tx: &mut Transaction<'_, Any>, booking_id: i64) -> Result<Parties> {
     sqlx::query_as(&format!("{PARTIES_SELECT} WHERE b.id = $1"))
         .bind(booking_id)
         .fetch_one(&mut **tx)
@@ -720,7 +737,7 @@ async fn parties(tx: &mut Transaction<'_, Any>, booking_id: i64) -> Result<Parti
         .context("reading who a booking concerns")
 }
 
-async fn queue(tx: &mut Transaction<'_, Any>, messages: &[Outgoing]) -> Result<()> {
+pub(super) async fn queue(tx: &mut Transaction<'_, Any>, messages: &[Outgoing]) -> Result<()> {
     for m in messages {
         crate::mail::enqueue(tx, m).await?;
     }

@@ -150,15 +150,15 @@ pub fn invitation(lang: Lang, name: &str, inviter: &str, link: &str, days: i64) 
         paragraphs: vec![
             match lang {
                 Lang::En => format!("{inviter} has invited you to IberoBio Academy, the training and advisory platform of the IberoBio hub."),
-                Lang::Es => format!("{inviter} te ha invitado a IberoBio Academy, la plataforma de formación y asesoramiento del hub IberoBio."),
+                Lang::Es => format!("{inviter} le ha invitado a IberoBio Academy, la plataforma de formación y asesoramiento del hub IberoBio."),
                 Lang::Pt => format!("{inviter} convidou-o para a IberoBio Academy, a plataforma de formação e aconselhamento do hub IberoBio."),
-                Lang::Gl => format!("{inviter} invitoute a IberoBio Academy, a plataforma de formación e asesoramento do hub IberoBio."),
+                Lang::Gl => format!("{inviter} invitouno a IberoBio Academy, a plataforma de formación e asesoramento do hub IberoBio."),
             },
             match lang {
                 Lang::En => format!("Choose your password to activate the account. The link works once and expires in {days} days."),
-                Lang::Es => format!("Elige tu contraseña para activar la cuenta. El enlace sirve una sola vez y caduca en {days} días."),
+                Lang::Es => format!("Elija su contraseña para activar la cuenta. El enlace sirve una sola vez y caduca en {days} días."),
                 Lang::Pt => format!("Escolha a sua palavra-passe para ativar a conta. A ligação funciona uma vez e expira em {days} dias."),
-                Lang::Gl => format!("Escolle o teu contrasinal para activar a conta. A ligazón serve unha soa vez e caduca en {days} días."),
+                Lang::Gl => format!("Escolla o seu contrasinal para activar a conta. A ligazón serve unha soa vez e caduca en {days} días."),
             },
         ],
         action: Some((
@@ -176,25 +176,25 @@ pub fn password_reset(lang: Lang, name: &str, link: &str, minutes: i64) -> Lette
         subject: t(
             lang,
             "Reset your IberoBio Academy password",
-            "Restablece tu contraseña de IberoBio Academy",
+            "Restablezca su contraseña de IberoBio Academy",
             "Redefina a sua palavra-passe da IberoBio Academy",
-            "Restablece o teu contrasinal de IberoBio Academy",
+            "Restableza o seu contrasinal de IberoBio Academy",
         )
         .into(),
         greeting: greeting(lang, name),
         paragraphs: vec![
             match lang {
                 Lang::En => format!("Someone (hopefully you) asked to reset the password of this account. The link works once and expires in {minutes} minutes; after the change, every open session is signed out."),
-                Lang::Es => format!("Alguien (esperamos que tú) ha pedido restablecer la contraseña de esta cuenta. El enlace sirve una sola vez y caduca en {minutes} minutos; tras el cambio se cierran todas las sesiones abiertas."),
+                Lang::Es => format!("Alguien (esperamos que usted) ha pedido restablecer la contraseña de esta cuenta. El enlace sirve una sola vez y caduca en {minutes} minutos; tras el cambio se cierran todas las sesiones abiertas."),
                 Lang::Pt => format!("Alguém (esperamos que tenha sido o próprio) pediu para redefinir a palavra-passe desta conta. A ligação funciona uma vez e expira em {minutes} minutos; depois da alteração, todas as sessões abertas são terminadas."),
-                Lang::Gl => format!("Alguén (agardamos que ti) pediu restablecer o contrasinal desta conta. A ligazón serve unha soa vez e caduca en {minutes} minutos; despois do cambio péchanse todas as sesións abertas."),
+                Lang::Gl => format!("Alguén (agardamos que vostede) pediu restablecer o contrasinal desta conta. A ligazón serve unha soa vez e caduca en {minutes} minutos; despois do cambio péchanse todas as sesións abertas."),
             },
             t(
                 lang,
                 "If you did not ask for this, ignore this message: your password stays as it is.",
-                "Si no lo has pedido, ignora este mensaje: tu contraseña no cambia.",
+                "Si no lo ha pedido usted, ignore este mensaje: su contraseña no cambia.",
                 "Se não fez este pedido, ignore esta mensagem: a sua palavra-passe mantém-se.",
-                "Se non o pediches, ignora esta mensaxe: o teu contrasinal non cambia.",
+                "Se non o pediu vostede, ignore esta mensaxe: o seu contrasinal non cambia.",
             )
             .into(),
         ],
@@ -242,13 +242,15 @@ pub fn booking_confirmed(
             match lang {
                 Lang::En => format!("{who} has booked an advisory session on {topic} with you."),
                 Lang::Es => {
-                    format!("{who} ha reservado contigo una sesión de asesoramiento sobre {topic}.")
+                    format!(
+                        "{who} ha reservado con usted una sesión de asesoramiento sobre {topic}."
+                    )
                 }
                 Lang::Pt => {
                     format!("{who} marcou consigo uma sessão de aconselhamento sobre {topic}.")
                 }
                 Lang::Gl => {
-                    format!("{who} reservou contigo unha sesión de asesoramento sobre {topic}.")
+                    format!("{who} reservou con vostede unha sesión de asesoramento sobre {topic}.")
                 }
             },
         )
@@ -264,13 +266,13 @@ pub fn booking_confirmed(
             match lang {
                 Lang::En => format!("Your advisory session on {topic} with {who} is booked."),
                 Lang::Es => {
-                    format!("Tu sesión de asesoramiento sobre {topic} con {who} está reservada.")
+                    format!("Su sesión de asesoramiento sobre {topic} con {who} está reservada.")
                 }
                 Lang::Pt => {
                     format!("A sua sessão de aconselhamento sobre {topic} com {who} está marcada.")
                 }
                 Lang::Gl => {
-                    format!("A túa sesión de asesoramento sobre {topic} con {who} está reservada.")
+                    format!("A súa sesión de asesoramento sobre {topic} con {who} está reservada.")
                 }
             },
         )
@@ -288,9 +290,9 @@ pub fn booking_confirmed(
         t(
             lang,
             "The attached invitation adds the session to your calendar.",
-            "La invitación adjunta añade la sesión a tu calendario.",
+            "La invitación adjunta añade la sesión a su calendario.",
             "O convite em anexo acrescenta a sessão ao seu calendário.",
-            "O convite anexo engade a sesión ao teu calendario.",
+            "O convite anexo engade a sesión ao seu calendario.",
         )
         .into(),
     );
@@ -345,12 +347,67 @@ pub fn booking_cancelled(
             t(
                 lang,
                 "The attached update removes it from your calendar.",
-                "La actualización adjunta la quita de tu calendario.",
+                "La actualización adjunta la quita de su calendario.",
                 "A atualização em anexo retira-a do seu calendário.",
-                "A actualización anexa quítaa do teu calendario.",
+                "A actualización anexa quítaa do seu calendario.",
             )
             .into(),
         ],
+        action: bookings_action(lang, link),
+        footer: vec![automatic(lang)],
+    }
+}
+
+/// A session moved to another time, to both sides: from when to when (the recipient's zone),
+/// who moved it, and the session as it is now. The attached invitation updates the calendar
+/// entry in place.
+pub fn booking_rescheduled(
+    lang: Lang,
+    name: &str,
+    by: &str,
+    from_start: i64,
+    s: &Session<'_>,
+    link: &str,
+) -> Letter {
+    let topic = topic(lang, s.topic);
+    let length = s.ends_at - s.starts_at;
+    let before = when(from_start, from_start + length, s.time_zone);
+    let now = when(s.starts_at, s.ends_at, s.time_zone);
+    let mut paragraphs = vec![match lang {
+        Lang::En => {
+            format!("{by} has moved the advisory session on {topic} from {before} to {now}.")
+        }
+        Lang::Es => format!(
+            "{by} ha cambiado la sesión de asesoramiento sobre {topic} del {before} al {now}."
+        ),
+        Lang::Pt => {
+            format!("{by} mudou a sessão de aconselhamento sobre {topic} de {before} para {now}.")
+        }
+        Lang::Gl => {
+            format!("{by} cambiou a sesión de asesoramento sobre {topic} do {before} ao {now}.")
+        }
+    }];
+    paragraphs.extend(session_lines(lang, s));
+    paragraphs.push(
+        t(
+            lang,
+            "The attached update moves the session in your calendar.",
+            "La actualización adjunta cambia la sesión de hora en su calendario.",
+            "A atualização em anexo muda a sessão no seu calendário.",
+            "A actualización anexa cambia a sesión de hora no seu calendario.",
+        )
+        .into(),
+    );
+    Letter {
+        lang,
+        subject: match lang {
+            Lang::En => format!("Moved: advisory session now on {now}"),
+            Lang::Es => format!("Cambio de hora: sesión el {now}"),
+            Lang::Pt => format!("Alteração: sessão agora em {now}"),
+            Lang::Gl => format!("Cambio de hora: sesión o {now}"),
+        },
+        greeting: greeting(lang, name),
+        paragraphs,
         action: bookings_action(lang, link),
         footer: vec![automatic(lang)],
     }
@@ -377,11 +434,11 @@ pub fn reminder(
     };
     let mut paragraphs = vec![match lang {
         Lang::En => format!("Your advisory session on {topic} with {with} starts {soon}."),
-        Lang::Es => format!("Tu sesión de asesoramiento sobre {topic} con {with} empieza {soon}."),
+        Lang::Es => format!("Su sesión de asesoramiento sobre {topic} con {with} empieza {soon}."),
         Lang::Pt => {
             format!("A sua sessão de aconselhamento sobre {topic} com {with} começa {soon}.")
         }
-        Lang::Gl => format!("A túa sesión de asesoramento sobre {topic} con {with} comeza {soon}."),
+        Lang::Gl => format!("A súa sesión de asesoramento sobre {topic} con {with} comeza {soon}."),
     }];
     paragraphs.extend(session_lines(lang, s));
     Letter {
@@ -399,9 +456,9 @@ pub fn reminder(
             t(
                 lang,
                 "You get reminders of your sessions; turn them off in your profile or with the unsubscribe link of this message.",
-                "Recibes recordatorios de tus sesiones; desactívalos en tu perfil o con el enlace de baja de este mensaje.",
+                "Recibe recordatorios de sus sesiones; puede desactivarlos en su perfil o con el enlace de baja de este mensaje.",
                 "Recebe lembretes das suas sessões; desative-os no seu perfil ou com a ligação de cancelamento desta mensagem.",
-                "Recibes lembranzas das túas sesións; desactívaas no teu perfil ou coa ligazón de baixa desta mensaxe.",
+                "Recibe lembranzas das súas sesións; pode desactivalas no seu perfil ou coa ligazón de baixa desta mensaxe.",
             )
             .into(),
             automatic(lang),
@@ -423,16 +480,16 @@ pub fn course_completed(lang: Lang, name: &str, course: &str, verify_url: &str) 
         paragraphs: vec![
             match lang {
                 Lang::En => format!("Congratulations: you have completed “{course}”. Your certificate is ready."),
-                Lang::Es => format!("Enhorabuena: has completado «{course}». Tu certificado está listo."),
+                Lang::Es => format!("Enhorabuena: ha completado «{course}». Su certificado está listo."),
                 Lang::Pt => format!("Parabéns: concluiu «{course}». O seu certificado está pronto."),
-                Lang::Gl => format!("Parabéns: completaches «{course}». O teu certificado está listo."),
+                Lang::Gl => format!("Parabéns: completou «{course}». O seu certificado está listo."),
             },
             t(
                 lang,
                 "Anyone can check it at the verification link below; download the PDF from your certificates page.",
-                "Cualquiera puede comprobarlo en el enlace de verificación; descarga el PDF desde tu página de certificados.",
+                "Cualquiera puede comprobarlo en el enlace de verificación; descargue el PDF desde su página de certificados.",
                 "Qualquer pessoa o pode confirmar na ligação de verificação; descarregue o PDF na sua página de certificados.",
-                "Calquera pode comprobalo na ligazón de verificación; descarga o PDF desde a túa páxina de certificados.",
+                "Calquera pode comprobalo na ligazón de verificación; descargue o PDF desde a súa páxina de certificados.",
             )
             .into(),
         ],
@@ -454,12 +511,12 @@ pub fn outcome_recorded(
     let first = match (lang, attended) {
         (Lang::En, true) => format!("{advisor} recorded your advisory session on {topic} as attended. Thank you for coming."),
         (Lang::En, false) => format!("{advisor} recorded that you did not attend your advisory session on {topic}."),
-        (Lang::Es, true) => format!("{advisor} ha registrado tu sesión de asesoramiento sobre {topic} como realizada. Gracias por asistir."),
-        (Lang::Es, false) => format!("{advisor} ha registrado que no asististe a tu sesión de asesoramiento sobre {topic}."),
+        (Lang::Es, true) => format!("{advisor} ha registrado su sesión de asesoramiento sobre {topic} como realizada. Gracias por asistir."),
+        (Lang::Es, false) => format!("{advisor} ha registrado que no asistió a su sesión de asesoramiento sobre {topic}."),
         (Lang::Pt, true) => format!("{advisor} registou a sua sessão de aconselhamento sobre {topic} como realizada. Obrigado pela presença."),
         (Lang::Pt, false) => format!("{advisor} registou que não compareceu à sua sessão de aconselhamento sobre {topic}."),
-        (Lang::Gl, true) => format!("{advisor} rexistrou a túa sesión de asesoramento sobre {topic} como realizada. Grazas por asistir."),
-        (Lang::Gl, false) => format!("{advisor} rexistrou que non asististe á túa sesión de asesoramento sobre {topic}."),
+        (Lang::Gl, true) => format!("{advisor} rexistrou a súa sesión de asesoramento sobre {topic} como realizada. Grazas por asistir."),
+        (Lang::Gl, false) => format!("{advisor} rexistrou que non asistiu á súa sesión de asesoramento sobre {topic}."),
     };
     let mut paragraphs = vec![first];
     paragraphs.extend(session_lines(lang, s));
@@ -468,9 +525,9 @@ pub fn outcome_recorded(
             t(
                 lang,
                 "If this is a mistake, tell your coordinator; you can book a new session on the advice page.",
-                "Si es un error, díselo a tu coordinador; puedes reservar otra sesión en la página de asesoramiento.",
+                "Si es un error, dígaselo a su coordinador; puede reservar otra sesión en la página de asesoramiento.",
                 "Se for um engano, informe o seu coordenador; pode marcar outra sessão na página de aconselhamento.",
-                "Se é un erro, dillo á túa persoa coordinadora; podes reservar outra sesión na páxina de asesoramento.",
+                "Se é un erro, dígallo á súa persoa coordinadora; pode reservar outra sesión na páxina de asesoramento.",
             )
             .into(),
         );
@@ -568,9 +625,9 @@ pub fn weekly_digest(
             t(
                 lang,
                 "You get this digest every Monday as a coordinator; turn it off in your profile or with the unsubscribe link of this message.",
-                "Recibes este resumen cada lunes como coordinador; desactívalo en tu perfil o con el enlace de baja de este mensaje.",
+                "Recibe este resumen cada lunes como coordinador; puede desactivarlo en su perfil o con el enlace de baja de este mensaje.",
                 "Recebe este resumo todas as segundas-feiras como coordenador; desative-o no seu perfil ou com a ligação de cancelamento desta mensagem.",
-                "Recibes este resumo cada luns como persoa coordinadora; desactívao no teu perfil ou coa ligazón de baixa desta mensaxe.",
+                "Recibe este resumo cada luns como persoa coordinadora; pode desactivalo no seu perfil ou coa ligazón de baixa desta mensaxe.",
             )
             .into(),
             automatic(lang),

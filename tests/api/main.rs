@@ -21,6 +21,7 @@ mod orgs;
 mod progress;
 mod quizzes;
 mod reports;
+mod reschedule;
 mod storage;
 mod tokens;
 mod transport;

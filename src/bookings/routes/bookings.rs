@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::{clamp_limit, page, parse_cursor, query_time, Page};
 use crate::auth::{Advisor, CurrentUser, Learner, Role};
 use crate::bookings::store::{self, BookingFilter, BookingRequest, Cancellation, Refusal};
-use crate::bookings::{ics, view, Booking, BookingScope, Notification};
+use crate::bookings::{ics, moves, view, Booking, BookingScope, Notification};
 use crate::clock::now;
 use crate::config::Config;
 use crate::db::Db;
@@ -256,6 +256,72 @@ pub(super) async fn cancel_booking(
     .await?;
     if !cancelled {
         return Err(Error::Conflict(msg!("booking.already_cancelled")));
+    }
+    Ok(Json(
+        view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleBody {
+    /// An open slot of the same advisor.
+    slot_id: i64,
+}
+
+/// Move a booking to another open slot of the same advisor, in one step: the new slot is taken
+/// or nothing changes, and the old one is open again. Its learner until the cancellation
+/// cut-off, its advisor until the session starts. The calendar invitation keeps its UID with a
+/// higher SEQUENCE; the other side gets a notice and both a mail with the update.
+#[utoipa::path(tag = "bookings", request_body = RescheduleBody,
+    responses((status = 200, body = Booking), (status = 403), (status = 404),
+        (status = 409, description = "the new slot is taken, or the booking was cancelled"),
+        (status = 422, description = "past the learners' cut-off, the session has started, or the new slot does not fit")),
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "booking id")))]
+#[post("/bookings/<id>/reschedule", data = "<body>")]
+pub(super) async fn reschedule(
+    db: &Db,
+    config: &State<Config>,
+    mailer: &State<Mailer>,
+    user: CurrentUser,
+    id: BookingId,
+    body: JsonBody<RescheduleBody>,
+) -> Result<Json<Booking>> {
+    if !matches!(user.role, Role::Learner | Role::Advisor) {
+        return Err(Error::Forbidden(msg!("booking.move_who")));
+    }
+    let scope = BookingScope::of(&user);
+    let tz = user.time_zone.clone();
+    let detail = view::booking(store::get_booking(db, scope, id).await?, scope, &tz);
+    if detail.booking.status != BookingStatus::Active {
+        return Err(Error::Conflict(msg!("booking.already_cancelled")));
+    }
+    let now = now();
+    let cutoff = config.booking_cancel_cutoff_hours.max(0);
+    if user.role == Role::Learner && now > detail.starts_at - cutoff * 3600 {
+        return Err(Error::invalid(
+            "booking",
+            msg!("booking.move_cutoff", hours = cutoff).at("start", detail.starts_at),
+        ));
+    }
+    let notice = config.booking_min_notice_hours.max(0);
+    let by_name = if user.role == Role::Learner {
+        &detail.learner.0
+    } else {
+        &detail.advisor.0
+    };
+    let request = moves::Move {
+        booking_id: id.get(),
+        to_slot: body.slot_id,
+        by: user.role,
+        by_name,
+        now,
+        earliest_start: now + notice * 3600,
+        mailer: Some(mailer.inner()),
+    };
+    if let Err(refusal) = moves::reschedule(db, &request).await? {
+        return Err(refusal.error(notice));
     }
     Ok(Json(
         view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,

@@ -27,6 +27,7 @@ use crate::msg;
         bookings::get_booking,
         bookings::list_notifications,
         bookings::cancel_booking,
+        bookings::reschedule,
         bookings::invite,
         bookings::record_outcome
     ),
@@ -58,6 +59,7 @@ pub fn routes() -> Vec<Route> {
         bookings::get_booking,
         bookings::list_notifications,
         bookings::cancel_booking,
+        bookings::reschedule,
         bookings::invite,
         bookings::record_outcome
     ]
