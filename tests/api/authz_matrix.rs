@@ -156,6 +156,9 @@ struct Setup {
     booking_slot: HashMap<Who, i64>,
     /// Per learner their own booking to cancel; per advisor a booking on their slot to cancel.
     booking_to_cancel: HashMap<Who, i64>,
+    /// Per learner their own booking to move, per advisor one on their slot, and for each the
+    /// open slot of the same advisor to move it to.
+    booking_to_move: HashMap<Who, (i64, i64)>,
     /// Sessions that are over, with private outcome notes: the learner's (advisor's slot) and
     /// the foreign learner's (other advisor's slot).
     past_l: i64,
@@ -597,6 +600,18 @@ async fn setup(app: &TestApp) -> Setup {
         OtherAdvisor,
         book(app, c, new_slot(app, oa, 58, &open_room(58)).await, NOTE_C).await,
     );
+    let mut booking_to_move = HashMap::new();
+    for (who, (learner, note), advisor, hours) in [
+        (Learner, (l, NOTE_L), ad, 80),
+        (Colleague, (c, NOTE_C), oa, 84),
+        (ForeignLearner, (f, NOTE_F), oa, 88),
+        (Advisor, (l, NOTE_L), ad, 92),
+        (OtherAdvisor, (c, NOTE_C), oa, 96),
+    ] {
+        let from = new_slot(app, advisor, hours, &open_room(hours)).await;
+        let to = new_slot(app, advisor, hours + 2, &open_room(hours + 2)).await;
+        booking_to_move.insert(who, (book(app, learner, from, note).await, to));
+    }
     let past_slot_l = new_slot(app, ad, 60, &room(ROOM_L)).await;
     let past_l = book(app, l, past_slot_l, NOTE_L).await;
     let past_slot_f = new_slot(app, oa, 62, &room(ROOM_F)).await;
@@ -732,6 +747,7 @@ async fn setup(app: &TestApp) -> Setup {
         booking,
         booking_slot,
         booking_to_cancel,
+        booking_to_move,
         past_l,
         past_f,
         slot_to_book,
@@ -1408,6 +1424,33 @@ fn cells(key: &str, who: Who, s: &Setup) -> Option<Vec<Probe>> {
                 Advisor => vec![foreign(ForeignLearner), own()],
                 OtherAdvisor => vec![foreign(Learner), own()],
                 _ => one(denied(Post, path(s.booking[&Learner])).json(body.clone())),
+            }
+        }
+        "POST /api/bookings/{id}/reschedule" => {
+            let path = |id: i64| format!("/api/bookings/{id}/reschedule");
+            let own = || {
+                let (booking, to) = s.booking_to_move[&who];
+                p(Post, path(booking))
+                    .json(json!({ "slot_id": to }))
+                    .expect(&[200])
+            };
+            let foreign = |w: Who| {
+                let (booking, to) = s.booking_to_move[&w];
+                p(Post, path(booking))
+                    .what("another's booking")
+                    .json(json!({ "slot_id": to }))
+                    .expect(&[404])
+            };
+            match who {
+                Learner => vec![foreign(ForeignLearner), own()],
+                Colleague => vec![foreign(Learner), own()],
+                ForeignLearner => vec![foreign(Colleague), own()],
+                Advisor => vec![foreign(OtherAdvisor), own()],
+                OtherAdvisor => vec![foreign(Advisor), own()],
+                _ => {
+                    let (booking, to) = s.booking_to_move[&Learner];
+                    one(denied(Post, path(booking)).json(json!({ "slot_id": to })))
+                }
             }
         }
         "PUT /api/bookings/{id}/outcome" => {

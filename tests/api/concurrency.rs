@@ -42,6 +42,9 @@ struct Setup {
     slot_to_withdraw: i64,
     booking: i64,
     booking_to_cancel: i64,
+    /// A booking of `learner_b`, moved back and forth between two slots of the advisor.
+    booking_to_move: i64,
+    move_targets: [i64; 2],
     booking_past: i64,
     code: String,
     code_to_revoke: String,
@@ -235,6 +238,11 @@ async fn setup(app: &TestApp) -> Setup {
     let slot_to_withdraw = new_slot(app, &w.advisor, 32).await;
     let booking = book(app, &w.learner_a, new_slot(app, &w.advisor, 34).await).await;
     let booking_to_cancel = book(app, &w.learner_a2, new_slot(app, &w.advisor, 72).await).await;
+    let move_targets = [
+        new_slot(app, &w.advisor, 80).await,
+        new_slot(app, &w.advisor, 82).await,
+    ];
+    let booking_to_move = book(app, &w.learner_b, new_slot(app, &w.advisor, 84).await).await;
     let past_slot = new_slot(app, &w.advisor, 36).await;
     let booking_past = book(app, &w.learner_b, past_slot).await;
     let ended = academy::clock::now() - 2 * HOUR;
@@ -261,6 +269,8 @@ async fn setup(app: &TestApp) -> Setup {
         slot_to_withdraw,
         booking,
         booking_to_cancel,
+        booking_to_move,
+        move_targets,
         booking_past,
         code,
         code_to_revoke,
@@ -613,6 +623,15 @@ fn call(key: &str, s: &Setup, i: usize) -> Option<Call> {
             tok(&w.learner_a2),
             Body::Json(json!({"reason": "plans changed"})),
             &[200, 409],
+        ),
+        // Simultaneous moves of one booking between two slots: each either moves it or finds
+        // it already there (422); never two active bookings on a slot.
+        "POST /api/bookings/{id}/reschedule" => c(
+            Post,
+            format!("/api/bookings/{}/reschedule", s.booking_to_move),
+            tok(&w.learner_b),
+            Body::Json(json!({"slot_id": s.move_targets[i % 2]})),
+            &[200, 422],
         ),
         "GET /api/bookings/{id}/invite.ics" => c(
             Get,
