@@ -289,6 +289,9 @@ impl Problem {
     }
 
     fn respond(mut self, req: &Request<'_>) -> response::Result<'static> {
+        if let Some(title) = crate::messages::status_title(self.status, &reader_of(req)) {
+            self.title = title;
+        }
         let id = req.local_cache(RequestId::default).0.clone();
         if !id.is_empty() {
             self.request_id = Some(id);

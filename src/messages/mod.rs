@@ -293,6 +293,13 @@ fn lookup(lang: Lang, code: &str) -> &str {
     code
 }
 
+/// The title of a problem with this HTTP status in the reader's language (`status.<code>`),
+/// or `None` for a status the catalogue has no words for.
+pub fn status_title(status: u16, reader: &Reader) -> Option<String> {
+    let code = format!("status.{status}");
+    exists(&code).then(|| lookup(reader.lang, &code).to_string())
+}
+
 /// Whether the catalogue has `code` (in English, the reference language).
 pub fn exists(code: &str) -> bool {
     CATALOGUES

@@ -135,6 +135,8 @@ async fn a_signed_in_users_language_wins_over_the_header_and_lang_wins_over_both
         "{}",
         r.text
     );
+    // The title too, by HTTP status.
+    assert_eq!(r.body["title"], "No permitido", "{}", r.text);
 }
 
 #[rocket::async_test]
