@@ -244,32 +244,81 @@ pub fn render(invite: &Invite<'_>) -> String {
     if let Some((name, tz)) = &zone {
         push_vtimezone(&mut out, name, tz, invite.starts_at, invite.ends_at);
     }
-    push_line(&mut out, "BEGIN:VEVENT");
-    text_line(&mut out, "UID", invite.uid);
+    push_event(&mut out, invite, &zone);
+    push_line(&mut out, "END:VCALENDAR");
+    out
+}
+
+/// A calendar subscription: every session of one person, polled by their calendar program.
+#[derive(Debug, Clone)]
+pub struct Feed<'a> {
+    /// The calendar's name as calendar programs show it.
+    pub name: &'a str,
+    /// The owner's IANA zone (one VTIMEZONE covering every session).
+    pub time_zone: &'a str,
+    pub events: Vec<Invite<'a>>,
+}
+
+/// Render a subscription feed: `METHOD:PUBLISH`, the calendar's name, a refresh hint of an
+/// hour, one VTIMEZONE for the owner's zone spanning every session, and one VEVENT per
+/// session with the UID and SEQUENCE of its invitation (cancelled ones `STATUS:CANCELLED`).
+pub fn render_feed(feed: &Feed<'_>) -> String {
+    let mut out = String::with_capacity(512 + feed.events.len() * 900);
+    push_line(&mut out, "BEGIN:VCALENDAR");
+    push_line(&mut out, "VERSION:2.0");
     push_line(
         &mut out,
+        "PRODID:-//IberoBio Academy//Advisory bookings//EN",
+    );
+    push_line(&mut out, "CALSCALE:GREGORIAN");
+    push_line(&mut out, "METHOD:PUBLISH");
+    text_line(&mut out, "X-WR-CALNAME", feed.name);
+    push_line(&mut out, "REFRESH-INTERVAL;VALUE=DURATION:PT1H");
+    push_line(&mut out, "X-PUBLISHED-TTL:PT1H");
+    let zone = reader_zone(Some(feed.time_zone));
+    if let Some((name, tz)) = &zone {
+        text_line(&mut out, "X-WR-TIMEZONE", name);
+        let first = feed.events.iter().map(|e| e.starts_at).min();
+        let last = feed.events.iter().map(|e| e.ends_at).max();
+        if let (Some(first), Some(last)) = (first, last) {
+            push_vtimezone(&mut out, name, tz, first, last);
+        }
+    }
+    for event in &feed.events {
+        push_event(&mut out, event, &zone);
+    }
+    push_line(&mut out, "END:VCALENDAR");
+    out
+}
+
+/// One VEVENT, its times in `zone` (or UTC).
+fn push_event(out: &mut String, invite: &Invite<'_>, zone: &Option<(String, jiff::tz::TimeZone)>) {
+    push_line(out, "BEGIN:VEVENT");
+    text_line(out, "UID", invite.uid);
+    push_line(
+        out,
         &format!("SEQUENCE:{}", u32::try_from(invite.sequence).unwrap_or(0)),
     );
-    text_line(&mut out, "SUMMARY", &invite.summary);
-    text_line(&mut out, "DESCRIPTION", &invite.description);
-    text_line(&mut out, "LOCATION", invite.location);
+    text_line(out, "SUMMARY", &invite.summary);
+    text_line(out, "DESCRIPTION", &invite.description);
+    text_line(out, "LOCATION", invite.location);
     let status = if invite.cancelled {
         "CANCELLED"
     } else {
         "CONFIRMED"
     };
-    push_line(&mut out, &format!("STATUS:{status}"));
+    push_line(out, &format!("STATUS:{status}"));
     for (name, ts) in [("DTSTART", invite.starts_at), ("DTEND", invite.ends_at)] {
         match (&zone, jiff::Timestamp::from_second(ts)) {
             (Some((tzid, tz)), Ok(at)) => push_line(
-                &mut out,
+                out,
                 &format!(
                     "{name};TZID={}:{}",
                     param_value(tzid),
                     local_stamp(at, tz.to_offset(at))
                 ),
             ),
-            _ => push_line(&mut out, &format!("{name}:{}", utc_stamp(ts))),
+            _ => push_line(out, &format!("{name}:{}", utc_stamp(ts))),
         }
     }
     for (name, ts) in [
@@ -277,17 +326,15 @@ pub fn render(invite: &Invite<'_>) -> String {
         ("CREATED", invite.created_at),
         ("LAST-MODIFIED", invite.updated_at),
     ] {
-        push_line(&mut out, &format!("{name}:{}", utc_stamp(ts)));
+        push_line(out, &format!("{name}:{}", utc_stamp(ts)));
     }
-    push_line(&mut out, "TRANSP:OPAQUE");
-    person_line(&mut out, "ORGANIZER", invite.organizer, false);
-    person_line(&mut out, "ATTENDEE", invite.attendee, true);
+    push_line(out, "TRANSP:OPAQUE");
+    person_line(out, "ORGANIZER", invite.organizer, false);
+    person_line(out, "ATTENDEE", invite.attendee, true);
     if let Some(url) = &invite.url {
-        push_line(&mut out, &format!("URL:{}", uri_value(url)));
+        push_line(out, &format!("URL:{}", uri_value(url)));
     }
-    push_line(&mut out, "END:VEVENT");
-    push_line(&mut out, "END:VCALENDAR");
-    out
+    push_line(out, "END:VEVENT");
 }
 
 #[cfg(test)]

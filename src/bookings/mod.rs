@@ -5,6 +5,7 @@
 
 pub mod availability;
 pub mod demo;
+pub mod feeds;
 pub mod ics;
 pub mod mails;
 pub mod moves;

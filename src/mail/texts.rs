@@ -636,6 +636,17 @@ pub fn weekly_digest(
 }
 
 /// An advisory session as a calendar event, in the reader's language.
+/// The name of a person's calendar subscription, as calendar programs list it.
+pub fn calendar_name(lang: Lang) -> &'static str {
+    t(
+        lang,
+        "IberoBio Academy: advisory sessions",
+        "IberoBio Academy: sesiones de asesoramiento",
+        "IberoBio Academy: sessões de aconselhamento",
+        "IberoBio Academy: sesións de asesoramento",
+    )
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalendarText {
     pub summary: String,

@@ -68,6 +68,7 @@ const USERS: &[Who] = &[
 const LEARNERS: &[Who] = &[Learner, Colleague, ForeignLearner];
 const ADVISORS: &[Who] = &[Advisor, OtherAdvisor];
 const STAFF: &[Who] = &[Coordinator, ForeignCoordinator, Admin];
+const FEED_OWNERS: &[Who] = &[Learner, Colleague, ForeignLearner, Advisor, OtherAdvisor];
 
 // Distinctive strings. Names are checked by their unusual surname (ZIP entry names keep it).
 const L_NAME: &str = "Ownlearner";
@@ -852,6 +853,19 @@ fn cells(key: &str, who: Who, s: &Setup) -> Option<Vec<Probe>> {
         "GET /api/me" => one(p(Get, "/api/me".into())
             .expect(by_role(who, USERS, &[200]))
             .present(&[name_of(who)])),
+        "GET /api/me/calendar-feed" | "POST /api/me/calendar-feed" => {
+            let method = if key.starts_with("GET") { Get } else { Post };
+            one(p(method, "/api/me/calendar-feed".into()).expect(by_role(who, FEED_OWNERS, &[200])))
+        }
+        "DELETE /api/me/calendar-feed" => {
+            one(p(Delete, "/api/me/calendar-feed".into()).expect(by_role(who, FEED_OWNERS, &[204])))
+        }
+        // The feed's URL is its only credential: a made-up one is nobody's, whoever asks.
+        "GET /api/calendar-feeds/{token}" => one(p(
+            Get,
+            "/api/calendar-feeds/1-1-00000000000000000000000000000000.ics".into(),
+        )
+        .expect(&[404])),
         "PATCH /api/me" => {
             let own = p(Patch, "/api/me".into())
                 .json(json!({"locale": "en"}))

@@ -7,6 +7,7 @@ mod auth;
 mod authz_matrix;
 mod bookings;
 mod browser_session;
+mod calendar_feeds;
 mod certificates;
 mod concurrency;
 mod courses;

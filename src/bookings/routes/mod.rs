@@ -2,6 +2,7 @@
 //! codes. Here: the document, the route list and the parsing both share.
 
 mod bookings;
+mod feeds;
 mod slots;
 
 use rocket::{routes, Route};
@@ -29,7 +30,11 @@ use crate::msg;
         bookings::cancel_booking,
         bookings::reschedule,
         bookings::invite,
-        bookings::record_outcome
+        bookings::record_outcome,
+        feeds::show_feed,
+        feeds::regenerate_feed,
+        feeds::revoke_feed,
+        feeds::feed
     ),
     components(schemas(
         Slot,
@@ -43,7 +48,9 @@ use crate::msg;
         SkippedSlot,
         bookings::BookingBody,
         bookings::CancellationBody,
-        bookings::OutcomeBody
+        bookings::OutcomeBody,
+        bookings::RescheduleBody,
+        feeds::CalendarFeed
     ))
 )]
 pub struct Doc;
@@ -61,7 +68,11 @@ pub fn routes() -> Vec<Route> {
         bookings::cancel_booking,
         bookings::reschedule,
         bookings::invite,
-        bookings::record_outcome
+        bookings::record_outcome,
+        feeds::show_feed,
+        feeds::regenerate_feed,
+        feeds::revoke_feed,
+        feeds::feed
     ]
 }
 
