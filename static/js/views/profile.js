@@ -2,7 +2,7 @@ import { h } from '../dom.js';
 import { t, LANGS, langName, setLang } from '../i18n.js';
 import { api, session, login } from '../api.js';
 import * as fmt from '../format.js';
-import { pageHeader, field, input, select, showFormErrors, busy, toast } from '../ui.js';
+import { pageHeader, field, input, select, showFormErrors, busy, toast, confirmDialog, errorBox } from '../ui.js';
 
 export async function render(ctx) {
   let user = ctx.user;
@@ -66,8 +66,9 @@ export async function render(ctx) {
     });
   });
   const mail = mailForm(user);
+  const calendar = calendarCard(user);
   return [pageHeader(t('profile.title'), { lead: `${user.name} · ${t(`role.${user.role}`)}` }),
-    h('div', { class: 'two-col' }, form, h('div', { class: 'stack' }, pwForm, mail))];
+    h('div', { class: 'two-col' }, form, h('div', { class: 'stack' }, pwForm, mail, calendar))];
 }
 
 /** Optional mail: session reminders (learners, advisors), the weekly digest (coordinators). */
@@ -96,4 +97,60 @@ function mailForm(user) {
     });
   });
   return form;
+}
+
+/**
+ * The private calendar subscription of learners and advisors: shown on request (asking makes
+ * it), copied, opened in the calendar app (webcal://), replaced by a new one, or turned off.
+ */
+function calendarCard(user) {
+  if (user.role !== 'learner' && user.role !== 'advisor') return null;
+  const body = h('div', { class: 'stack' });
+  const card = h('section', { class: 'card stack', id: 'calendar-feed', 'aria-labelledby': 'calendar-feed-title' },
+    h('h2', { id: 'calendar-feed-title' }, t('profile.calendar')),
+    h('p', { class: 'muted small' }, t('profile.calendarNote')), body);
+  const fail = (err) => body.replaceChildren(errorBox(err), showButton());
+  const showButton = () => {
+    const b = h('button', { type: 'button', class: 'btn btn-secondary', id: 'calendar-show' }, t('profile.calendarShow'));
+    b.addEventListener('click', () => busy(b, async () => {
+      try { showFeed(await api('/api/me/calendar-feed'), { focus: true }); } catch (err) { fail(err); }
+    }));
+    return b;
+  };
+  const showFeed = (feed, { focus } = {}) => {
+    const link = input({ value: feed.http_url, readonly: true, id: 'calendar-url' });
+    link.addEventListener('focus', () => link.select());
+    const copy = h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'calendar-copy' }, t('profile.calendarCopy'));
+    copy.addEventListener('click', async () => {
+      try { await navigator.clipboard.writeText(feed.http_url); toast(t('profile.calendarCopied')); } catch { link.focus(); link.select(); }
+    });
+    const renew = h('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'calendar-new' }, t('profile.calendarNew'));
+    renew.addEventListener('click', async () => {
+      if (!(await confirmDialog(t('profile.calendarNewConfirm'), { confirmLabel: t('profile.calendarNew') }))) return;
+      await busy(renew, async () => {
+        try { showFeed(await api('/api/me/calendar-feed', { method: 'POST' }), { focus: true }); toast(t('profile.calendarNewDone')); } catch (err) { fail(err); }
+      });
+    });
+    const off = h('button', { type: 'button', class: 'btn btn-danger btn-small', id: 'calendar-off' }, t('profile.calendarOff'));
+    off.addEventListener('click', async () => {
+      if (!(await confirmDialog(t('profile.calendarOffConfirm'), { confirmLabel: t('profile.calendarOff'), danger: true }))) return;
+      await busy(off, async () => {
+        try {
+          await api('/api/me/calendar-feed', { method: 'DELETE' });
+          toast(t('profile.calendarOffDone'));
+          const again = showButton();
+          body.replaceChildren(again);
+          again.focus();
+        } catch (err) { fail(err); }
+      });
+    });
+    body.replaceChildren(
+      field(t('profile.calendarLink'), link),
+      h('div', { class: 'button-row' },
+        h('a', { class: 'btn btn-primary btn-small', href: feed.url, id: 'calendar-subscribe' }, t('profile.calendarSubscribe')),
+        copy, renew, off));
+    if (focus) link.focus();
+  };
+  body.append(showButton());
+  return card;
 }
