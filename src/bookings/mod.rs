@@ -9,6 +9,7 @@ pub mod feeds;
 pub mod ics;
 pub mod mails;
 pub mod moves;
+pub mod quota;
 pub mod reminders;
 mod routes;
 pub mod service;
@@ -73,6 +74,8 @@ pub struct Outcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     pub recorded_at: String,
+    /// A no-show the SME's coordinator waived: it does not count against the SME's hours.
+    pub no_show_waived: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

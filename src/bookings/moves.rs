@@ -7,6 +7,7 @@ use sqlx::AnyPool;
 use tracing::instrument;
 
 use super::mails;
+use super::quota::{self, OverQuota};
 use super::store::{parties, queue, sqlx_error};
 use crate::auth::Role;
 use crate::error::{Context, Error, Result};
@@ -41,6 +42,8 @@ pub enum Refusal {
     TooSoon,
     /// The learner has another session at the new time.
     Overlaps,
+    /// Beyond the SME's advisory hours of the new slot's quarter.
+    Quota(OverQuota),
 }
 
 impl Refusal {
@@ -58,6 +61,7 @@ impl Refusal {
                 Error::invalid("slot_id", msg!("booking.notice", hours = notice_hours))
             }
             Refusal::Overlaps => Error::invalid("slot_id", msg!("booking.overlaps")),
+            Refusal::Quota(over) => over.error("slot_id"),
         }
     }
 }
@@ -103,6 +107,7 @@ pub async fn reschedule(db: &AnyPool, m: &Move<'_>) -> Result<std::result::Resul
     .fetch_one(&mut *tx)
     .await
     .context("reading booking")?;
+    quota::lock_sme_of(&mut tx, current.learner_id).await?;
     if let Some(refusal) = check(&mut tx, m, &current).await? {
         tx.rollback().await.context("ending reschedule")?;
         return Ok(Err(refusal));
@@ -228,5 +233,9 @@ async fn check(
     .fetch_one(&mut **tx)
     .await
     .context("checking the learner's sessions")?;
-    Ok((clashes > 0).then_some(Refusal::Overlaps))
+    if clashes > 0 {
+        return Ok(Some(Refusal::Overlaps));
+    }
+    let over = quota::check(tx, current.learner_id, m.to_slot, Some(m.booking_id)).await?;
+    Ok(over.map(Refusal::Quota))
 }

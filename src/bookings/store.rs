@@ -198,6 +198,8 @@ pub enum Refusal {
     TooSoon,
     TooMany(i64),
     Overlaps,
+    /// Beyond the SME's advisory hours of that quarter.
+    Quota(super::quota::OverQuota),
 }
 
 pub struct BookingRequest<'a> {
@@ -238,6 +240,12 @@ pub async fn book_with(
         .execute(&mut *tx)
         .await
         .context("locking slot")?;
+    // Then the SME (colleagues booking at once are counted one after the other).
+    super::quota::lock_sme_of(&mut tx, r.learner_id).await?;
+    if let Some(over) = super::quota::check(&mut tx, r.learner_id, r.slot_id, None).await? {
+        tx.rollback().await.context("ending booking")?;
+        return Ok(Err(Refusal::Quota(over)));
+    }
     let inserted: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO bookings (slot_id, learner_id, sme_id, note, status, uid, sequence, created_at, updated_at)
          SELECT s.id, u.id, u.sme_id, $3, 'active', $4, 0, $5, $5
@@ -340,6 +348,7 @@ pub struct BookingRow {
     pub attended: Option<i64>,
     pub outcome_notes: Option<String>,
     pub outcome_at: Option<i64>,
+    pub no_show_waived_at: Option<i64>,
     pub slot_id: i64,
     pub slot_deleted_at: Option<i64>,
     pub slot_booking_id: Option<i64>,
@@ -361,7 +370,7 @@ pub struct BookingRow {
 
 const BOOKING_SELECT: &str = "SELECT b.id, b.status, b.note, b.uid, b.sequence, b.created_at,
         b.updated_at, b.cancelled_at, b.cancelled_by, b.cancelled_by_role, b.cancel_reason,
-        b.attended, b.outcome_notes, b.outcome_at,
+        b.attended, b.outcome_notes, b.outcome_at, b.no_show_waived_at,
         s.id AS slot_id, s.deleted_at AS slot_deleted_at,
         (SELECT x.id FROM bookings x WHERE x.slot_id = s.id AND x.status = 'active')
             AS slot_booking_id,

@@ -91,6 +91,7 @@ pub fn booking(r: BookingRow, scope: BookingScope, viewer_tz: &str) -> BookingDe
                 None
             },
             recorded_at: rfc3339(at),
+            no_show_waived: r.no_show_waived_at.is_some(),
         }),
         _ => None,
     };

@@ -951,6 +951,53 @@ fn cells(key: &str, who: Who, s: &Setup) -> Option<Vec<Probe>> {
                 _ => one(denied(Get, sme(s.sme_a1))),
             }
         }
+        "GET /api/smes/{id}/advisory-hours"
+        | "PUT /api/smes/{id}/advisory-hours/{period}"
+        | "DELETE /api/smes/{id}/advisory-hours/{period}" => {
+            let (method, ok): (Method, &'static [u16]) = match key.split(' ').next() {
+                Some("GET") => (Get, &[200]),
+                Some("PUT") => (Put, &[200]),
+                _ => (Delete, &[204]),
+            };
+            let path = |id: i64| {
+                if method == Get {
+                    format!("/api/smes/{id}/advisory-hours")
+                } else {
+                    format!("/api/smes/{id}/advisory-hours/2030-Q1")
+                }
+            };
+            let probe = |id: i64| {
+                let probe = p(method, path(id));
+                if method == Put {
+                    probe.json(json!({"hours": 12}))
+                } else {
+                    probe
+                }
+            };
+            match who {
+                Coordinator => vec![
+                    probe(s.sme_a2).expect(ok),
+                    probe(s.sme_b).what("another partner's SME").expect(&[404]),
+                ],
+                ForeignCoordinator => vec![
+                    probe(s.sme_b).expect(ok),
+                    probe(s.sme_a1).what("another partner's SME").expect(&[404]),
+                ],
+                Admin => one(probe(s.sme_b).expect(ok)),
+                _ => one(probe(s.sme_a1).expect(by_role(who, &[], &[]))),
+            }
+        }
+        // The learner's past session was attended: nothing to waive (409) for those who may.
+        "POST /api/bookings/{id}/no-show-waiver" => {
+            let path = format!("/api/bookings/{}/no-show-waiver", s.past_l);
+            match who {
+                Coordinator | Admin => one(p(Post, path).expect(&[409])),
+                ForeignCoordinator => one(p(Post, path)
+                    .what("another partner's booking")
+                    .expect(&[404])),
+                _ => one(denied(Post, path)),
+            }
+        }
         "GET /api/users" => one(p(Get, "/api/users".into())
             .expect(by_role(who, STAFF, &[200]))
             .present(match who {

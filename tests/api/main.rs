@@ -3,6 +3,7 @@
 mod common;
 
 mod accounts;
+mod advisory_hours;
 mod auth;
 mod authz_matrix;
 mod bookings;

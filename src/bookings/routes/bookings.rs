@@ -87,6 +87,7 @@ pub(super) async fn book_slot(
             ))
         }
         Err(Refusal::Overlaps) => return Err(Error::invalid("slot", msg!("booking.overlaps"))),
+        Err(Refusal::Quota(over)) => return Err(over.error("slot")),
     };
     let tz = learner.time_zone.clone();
     let detail = view::booking(

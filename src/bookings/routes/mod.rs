@@ -3,6 +3,7 @@
 
 mod bookings;
 mod feeds;
+mod quota;
 mod slots;
 
 use rocket::{routes, Route};
@@ -34,7 +35,11 @@ use crate::msg;
         feeds::show_feed,
         feeds::regenerate_feed,
         feeds::revoke_feed,
-        feeds::feed
+        feeds::feed,
+        quota::list_hours,
+        quota::set_hours,
+        quota::clear_hours,
+        quota::waive_no_show
     ),
     components(schemas(
         Slot,
@@ -50,7 +55,9 @@ use crate::msg;
         bookings::CancellationBody,
         bookings::OutcomeBody,
         bookings::RescheduleBody,
-        feeds::CalendarFeed
+        feeds::CalendarFeed,
+        quota::AdvisoryHours,
+        quota::HoursBody
     ))
 )]
 pub struct Doc;
@@ -72,7 +79,11 @@ pub fn routes() -> Vec<Route> {
         feeds::show_feed,
         feeds::regenerate_feed,
         feeds::revoke_feed,
-        feeds::feed
+        feeds::feed,
+        quota::list_hours,
+        quota::set_hours,
+        quota::clear_hours,
+        quota::waive_no_show
     ]
 }
 
