@@ -8,8 +8,10 @@
 //! The check runs inside the booking's transaction after the SME's row is locked, so
 //! colleagues booking at the same moment are counted one after the other (never over).
 
+use serde::Serialize;
 use sqlx::{Any, AnyPool, Transaction};
 use tracing::instrument;
+use utoipa::ToSchema;
 
 use super::availability;
 use super::REPORT_TIME_ZONE;
@@ -163,6 +165,108 @@ pub struct QuarterHours {
     pub waived: i64,
 }
 
+/// An SME's advisory hours in one quarter.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdvisoryHours {
+    /// `2027-Q1` (quarters in Europe/Madrid).
+    pub period: String,
+    /// Hours allotted by the coordinator; `null`: no limit.
+    pub allotted_hours: Option<f64>,
+    /// Hours of the sessions that count: upcoming, attended and not waived no-shows.
+    pub used_hours: f64,
+    pub attended_hours: f64,
+    pub no_show_hours: f64,
+    /// No-shows the coordinator waived (not counted in `used_hours`).
+    pub waived_hours: f64,
+    /// `allotted_hours - used_hours` (never below 0); `null` without a limit.
+    pub remaining_hours: Option<f64>,
+}
+
+fn hours(minutes: i64) -> f64 {
+    minutes as f64 / 60.0
+}
+
+impl From<QuarterHours> for AdvisoryHours {
+    fn from(q: QuarterHours) -> Self {
+        AdvisoryHours {
+            allotted_hours: q.allotted.map(hours),
+            remaining_hours: q.allotted.map(|a| hours((a - q.used).max(0))),
+            used_hours: hours(q.used),
+            attended_hours: hours(q.attended),
+            no_show_hours: hours(q.no_show),
+            waived_hours: hours(q.waived),
+            period: q.period,
+        }
+    }
+}
+
+impl QuarterHours {
+    /// Count a session of `minutes` by its outcome (`attended` 1/0/unknown, waived or not).
+    fn count(&mut self, minutes: i64, attended: Option<i64>, waived: Option<i64>) {
+        match (attended, waived) {
+            (Some(0), Some(_)) => self.waived += minutes,
+            (Some(0), None) => {
+                self.no_show += minutes;
+                self.used += minutes;
+            }
+            (Some(_), _) => {
+                self.attended += minutes;
+                self.used += minutes;
+            }
+            (None, _) => self.used += minutes,
+        }
+    }
+}
+
+/// Every SME's hours in the quarter `now` falls in (within a partner, or all): one query for
+/// the allotments and one for the sessions, whatever the number of SMEs.
+#[instrument(skip_all)]
+pub async fn this_quarter_by_sme(
+    db: &AnyPool,
+    partner: Option<i64>,
+    now: i64,
+) -> Result<(String, std::collections::HashMap<i64, QuarterHours>)> {
+    let period = period_of(now);
+    let mut by: std::collections::HashMap<i64, QuarterHours> = Default::default();
+    let Some((from, to)) = quarter_bounds(&period) else {
+        return Ok((period, by));
+    };
+    let allotted: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT q.sme_id, q.minutes FROM advisory_quotas q JOIN smes m ON m.id = q.sme_id
+         WHERE q.period = $1 AND ($2 IS NULL OR m.partner_id = $2)",
+    )
+    .bind(&period)
+    .bind(partner)
+    .fetch_all(db)
+    .await
+    .context("reading the SMEs' hours")?;
+    let sessions: Vec<(i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT b.sme_id, (s.ends_at - s.starts_at) / 60, b.attended, b.no_show_waived_at
+         FROM bookings b JOIN slots s ON s.id = b.slot_id JOIN smes m ON m.id = b.sme_id
+         WHERE b.status = 'active' AND s.starts_at >= $1 AND s.starts_at < $2
+           AND ($3 IS NULL OR m.partner_id = $3)",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(partner)
+    .fetch_all(db)
+    .await
+    .context("reading the SMEs' sessions")?;
+    let blank = || QuarterHours {
+        period: period.clone(),
+        ..QuarterHours::default()
+    };
+    for (sme, minutes) in allotted {
+        by.entry(sme).or_insert_with(blank).allotted = Some(minutes);
+    }
+    for (sme, minutes, attended, waived) in sessions {
+        by.entry(sme)
+            .or_insert_with(blank)
+            .count(minutes, attended, waived);
+    }
+    Ok((period, by))
+}
+
 /// Every quarter of an SME with an allotment or a session, oldest first.
 #[instrument(skip_all)]
 pub async fn quarters(db: &AnyPool, sme_id: i64) -> Result<Vec<QuarterHours>> {
@@ -193,19 +297,7 @@ pub async fn quarters(db: &AnyPool, sme_id: i64) -> Result<Vec<QuarterHours>> {
         of(&mut by, period).allotted = Some(minutes);
     }
     for (starts_at, minutes, attended, waived) in sessions {
-        let q = of(&mut by, period_of(starts_at));
-        match (attended, waived) {
-            (Some(0), Some(_)) => q.waived += minutes,
-            (Some(0), None) => {
-                q.no_show += minutes;
-                q.used += minutes;
-            }
-            (Some(_), _) => {
-                q.attended += minutes;
-                q.used += minutes;
-            }
-            (None, _) => q.used += minutes,
-        }
+        of(&mut by, period_of(starts_at)).count(minutes, attended, waived);
     }
     Ok(by.into_values().collect())
 }

@@ -281,6 +281,9 @@ pub struct SmeReport {
     /// Valid (not revoked) certificates.
     pub certificates: i64,
     pub advisory_sessions_attended: i64,
+    /// The SME's advisory hours in the current quarter (allotted, used, attended, no-shows);
+    /// every quarter: `GET /api/smes/{id}/advisory-hours`.
+    pub advisory_hours: crate::bookings::quota::AdvisoryHours,
 }
 
 /// Per SME: learners, enrolments, completions, certificates and advisory sessions attended.
@@ -292,9 +295,19 @@ async fn smes(db: &Db, staff: Staff) -> Result<Json<Items<SmeReport>>> {
     let scope = SmeScope::of(&staff);
     let counts = store::sme_counts(db, scope.partner_filter()).await?;
     let sessions = bookings::attended_sessions_by_sme(db, scope).await?;
+    let (period, mut hours) =
+        bookings::quota::this_quarter_by_sme(db, scope.partner_filter(), crate::clock::now())
+            .await?;
     let items = counts
         .into_iter()
         .map(|c| SmeReport {
+            advisory_hours: hours
+                .remove(&c.sme_id)
+                .unwrap_or_else(|| bookings::quota::QuarterHours {
+                    period: period.clone(),
+                    ..Default::default()
+                })
+                .into(),
             advisory_sessions_attended: sessions
                 .iter()
                 .find(|s| s.sme_id == c.sme_id)

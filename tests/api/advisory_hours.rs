@@ -106,6 +106,29 @@ async fn allotted_hours_limit_bookings_and_the_quarters_say_where_they_went() {
     assert_eq!(q["allotted_hours"], 2.0);
     assert_eq!(q["used_hours"], 2.0);
     assert_eq!(q["remaining_hours"], 0.0);
+    // The SME report shows this quarter's hours (when the sessions fall in it).
+    if period == period_of(now()) {
+        let report = app
+            .get("/api/reports/smes", &w.coord_a.token)
+            .await
+            .expect(200);
+        let row = report.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["sme_id"] == w.sme_a)
+            .cloned()
+            .unwrap();
+        assert_eq!(row["advisory_hours"]["period"], period.as_str());
+        assert_eq!(row["advisory_hours"]["allotted_hours"], 2.0);
+        assert_eq!(row["advisory_hours"]["used_hours"], 2.0);
+        let other = report.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["sme_id"] != w.sme_a);
+        assert!(other.is_none(), "a coordinator sees only their partner's SMEs");
+    }
 
     // A cancelled session gives its hour back.
     let mine = app

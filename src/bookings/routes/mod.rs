@@ -56,7 +56,7 @@ use crate::msg;
         bookings::OutcomeBody,
         bookings::RescheduleBody,
         feeds::CalendarFeed,
-        quota::AdvisoryHours,
+        crate::bookings::quota::AdvisoryHours,
         quota::HoursBody
     ))
 )]

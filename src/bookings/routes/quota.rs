@@ -4,11 +4,11 @@
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Staff;
-use crate::bookings::quota::{self, QuarterHours};
+use crate::bookings::quota::{self, AdvisoryHours};
 use crate::bookings::{store, view, Booking, BookingScope};
 use crate::clock::now;
 use crate::db::Db;
@@ -18,41 +18,6 @@ use crate::items::Items;
 use crate::json::JsonBody;
 use crate::msg;
 use crate::orgs::SmeScope;
-
-/// An SME's advisory hours in one quarter.
-#[derive(Serialize, ToSchema)]
-pub struct AdvisoryHours {
-    /// `2027-Q1` (quarters in Europe/Madrid).
-    pub period: String,
-    /// Hours allotted by the coordinator; `null`: no limit.
-    pub allotted_hours: Option<f64>,
-    /// Hours of the sessions that count: upcoming, attended and not waived no-shows.
-    pub used_hours: f64,
-    pub attended_hours: f64,
-    pub no_show_hours: f64,
-    /// No-shows the coordinator waived (not counted in `used_hours`).
-    pub waived_hours: f64,
-    /// `allotted_hours - used_hours` (never below 0); `null` without a limit.
-    pub remaining_hours: Option<f64>,
-}
-
-fn hours(minutes: i64) -> f64 {
-    minutes as f64 / 60.0
-}
-
-impl From<QuarterHours> for AdvisoryHours {
-    fn from(q: QuarterHours) -> Self {
-        AdvisoryHours {
-            allotted_hours: q.allotted.map(hours),
-            remaining_hours: q.allotted.map(|a| hours((a - q.used).max(0))),
-            used_hours: hours(q.used),
-            attended_hours: hours(q.attended),
-            no_show_hours: hours(q.no_show),
-            waived_hours: hours(q.waived),
-            period: q.period,
-        }
-    }
-}
 
 /// Every quarter of the SME with an allotment or a session, oldest first.
 #[utoipa::path(tag = "reports",
