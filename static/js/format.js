@@ -58,6 +58,15 @@ export function timeRange(start, end, tz = userZone()) {
   return `${first}–${second} (${zoneCity(tz)})`;
 }
 
+/** "10:00–10:45 (Lisbon)": the hours only, under a heading that names the day. */
+export function clockRange(start, end, tz = userZone()) {
+  const a = toDate(start);
+  const b = toDate(end);
+  if (!a) return '—';
+  const clock = fmt({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }, tz);
+  return `${clock.format(a)}${b ? `–${clock.format(b)}` : ''} (${zoneCity(tz)})`;
+}
+
 export function date(value, tz = userZone()) {
   const d = toDate(value);
   if (!d) return '—';

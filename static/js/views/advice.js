@@ -3,6 +3,7 @@ import { t } from '../i18n.js';
 import { api, withQuery, download, topics, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, empty, badge, button, busy, toast, select, topicLabel, confirmDialog, loading, errorBox } from '../ui.js';
+import { chooseNewTime } from './reschedule.js';
 
 const enc = encodeURIComponent;
 
@@ -165,6 +166,29 @@ export function bookingItem(b, as, reload, extra) {
     }, { kind: 'secondary', small: true, iconName: 'download' }));
   }
   if (active && future && !b.outcome && (as === 'learner' || as === 'advisor')) {
+    // Another time with the same advisor, in one step (the server says when it is too late:
+    // for learners the cancellation cut-off, for advisors the start).
+    actions.append(button(t('advice.changeTime'), async (e) => {
+      const opener = e.currentTarget;
+      const outcome = await chooseNewTime(b, { as });
+      if (!outcome) {
+        if (opener.isConnected) opener.focus();
+        return;
+      }
+      if (outcome.booking) {
+        const moved = outcome.booking.slot || {};
+        toast(t('advice.move.done', { time: fmt.timeRange(moved.starts_at, moved.ends_at) }));
+      }
+      await reload();
+      // The keyboard lands on the booking, which now shows its new time (or, when nothing
+      // moved, on its "Change time" again).
+      const card = document.querySelector(`.booking[data-booking="${CSS.escape(String(b.id))}"]`);
+      if (card) {
+        const again = !outcome.booking && card.querySelector('button[data-action=move]');
+        card.scrollIntoView({ block: 'nearest' });
+        (again || card).focus();
+      }
+    }, { kind: 'secondary', small: true, iconName: 'clock', attrs: { 'data-action': 'move', 'aria-haspopup': 'dialog' } }));
     actions.append(button(t('advice.cancelBooking'), async () => {
       const answer = await confirmDialog(t('advice.confirmCancel'), { danger: true, confirmLabel: t('advice.cancelBooking'), cancelLabel: t('action.keep'), note: t('advice.reason') });
       if (!answer.ok) return;
