@@ -479,7 +479,7 @@ export default {
   'indicators.none.text': 'An SME appears here once one of its people completes a course or attends an advisory session.',
   // The submit button of a quiz on a phone, where the footer has one short line.
   'quiz.submitShort': 'Submit',
-  // "Change time": moving a booking to another slot of the same advisor.
+  // "Change time" (moving a booking to another slot) and the kinds of booking notices.
   'action.close': 'Close',
   'advice.changeTime': 'Change time',
   'advice.move.title': 'Change the time of this session',
@@ -494,4 +494,6 @@ export default {
   'advice.move.failed': 'The session was not moved',
   'advice.move.refreshed': 'The list of open times has been updated.',
   'advice.move.done': 'Session moved to {time}.',
+  'notice.kind.booking_cancelled': 'Cancelled',
+  'notice.kind.booking_rescheduled': 'New time',
 };

@@ -479,7 +479,7 @@ export default {
   'indicators.none.text': 'Una pyme aparece aquí cuando alguien de su personal completa un curso o asiste a una sesión de asesoramiento.',
   // The submit button of a quiz on a phone, where the footer has one short line.
   'quiz.submitShort': 'Enviar',
-  // "Change time": moving a booking to another slot of the same advisor.
+  // "Change time" (moving a booking to another slot) and the kinds of booking notices.
   'action.close': 'Cerrar',
   'advice.changeTime': 'Cambiar la hora',
   'advice.move.title': 'Cambiar la hora de esta sesión',
@@ -494,4 +494,6 @@ export default {
   'advice.move.failed': 'No se ha cambiado la sesión',
   'advice.move.refreshed': 'Se ha actualizado la lista de horarios disponibles.',
   'advice.move.done': 'Sesión cambiada. Nueva hora: {time}.',
+  'notice.kind.booking_cancelled': 'Cancelada',
+  'notice.kind.booking_rescheduled': 'Nueva hora',
 };

@@ -479,7 +479,7 @@ export default {
   'indicators.none.text': 'Unha peme aparece aquí cando alguén do seu persoal completa un curso ou asiste a unha sesión de asesoramento.',
   // The submit button of a quiz on a phone, where the footer has one short line.
   'quiz.submitShort': 'Enviar',
-  // "Change time": moving a booking to another slot of the same advisor.
+  // "Change time" (moving a booking to another slot) and the kinds of booking notices.
   'action.close': 'Pechar',
   'advice.changeTime': 'Cambiar a hora',
   'advice.move.title': 'Cambiar a hora desta sesión',
@@ -494,4 +494,6 @@ export default {
   'advice.move.failed': 'Non se cambiou a sesión',
   'advice.move.refreshed': 'Actualizouse a lista de horarios dispoñibles.',
   'advice.move.done': 'Sesión cambiada. Nova hora: {time}.',
+  'notice.kind.booking_cancelled': 'Cancelada',
+  'notice.kind.booking_rescheduled': 'Nova hora',
 };

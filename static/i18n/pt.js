@@ -479,7 +479,7 @@ export default {
   'indicators.none.text': 'Uma PME aparece aqui quando alguém do seu pessoal conclui um curso ou participa numa sessão de aconselhamento.',
   // The submit button of a quiz on a phone, where the footer has one short line.
   'quiz.submitShort': 'Submeter',
-  // "Change time": moving a booking to another slot of the same advisor.
+  // "Change time" (moving a booking to another slot) and the kinds of booking notices.
   'action.close': 'Fechar',
   'advice.changeTime': 'Alterar a hora',
   'advice.move.title': 'Alterar a hora desta sessão',
@@ -494,4 +494,6 @@ export default {
   'advice.move.failed': 'A sessão não foi alterada',
   'advice.move.refreshed': 'A lista de horários disponíveis foi atualizada.',
   'advice.move.done': 'Sessão alterada. Nova hora: {time}.',
+  'notice.kind.booking_cancelled': 'Cancelada',
+  'notice.kind.booking_rescheduled': 'Nova hora',
 };

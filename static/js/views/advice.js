@@ -44,15 +44,31 @@ export async function render(ctx) {
   };
   loadSlots();
   loadBookings();
-  const notes = h('div', { id: 'notifications' });
+  return [pageHeader(t('advice.title'), { lead: t('advice.lead') }), notifications(ctx), h('div', { class: 'two-col' }, slotsBox, bookingsBox)];
+}
+
+// What each kind of notice is, in words (a notice of a kind this UI does not know has none).
+const NOTICE_KINDS = {
+  booking_cancelled: { key: 'notice.kind.booking_cancelled', badge: 'neutral', icon: 'x' },
+  booking_rescheduled: { key: 'notice.kind.booking_rescheduled', badge: 'info', icon: 'clock' },
+};
+
+/** The latest cancellations and moves that concern the signed-in person (nothing when none). */
+export function notifications(ctx) {
+  const box = h('div', { id: 'notifications' });
   api('/api/bookings/notifications').then((r) => {
     const items = (r && r.items) || [];
     if (!items.length || !ctx.alive()) return;
-    notes.replaceChildren(h('div', { class: 'alert alert-info', role: 'status' },
+    box.replaceChildren(h('div', { class: 'alert alert-info', role: 'status' },
       h('p', { class: 'alert-title' }, t('advice.notifications')),
-      h('ul', { class: 'alert-list' }, items.slice(0, 5).map((n) => h('li', {}, n.message, n.created_at ? h('span', { class: 'muted small' }, ` · ${fmt.dateTime(n.created_at)}`) : null)))));
+      h('ul', { class: 'alert-list notice-list' }, items.slice(0, 5).map((n) => {
+        const kind = NOTICE_KINDS[n.kind];
+        return h('li', { dataset: { kind: n.kind || '' } },
+          kind ? [h('span', { class: `badge badge-${kind.badge} notice-kind` }, icon(kind.icon), t(kind.key)), ' '] : null,
+          n.message || '', n.created_at ? h('span', { class: 'muted small' }, ` · ${fmt.dateTime(n.created_at)}`) : null);
+      }))));
   }).catch(() => { /* optional */ });
-  return [pageHeader(t('advice.title'), { lead: t('advice.lead') }), notes, h('div', { class: 'two-col' }, slotsBox, bookingsBox)];
+  return box;
 }
 
 function slotGroups(slots, ctx, reload) {
