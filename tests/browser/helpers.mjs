@@ -35,6 +35,10 @@ export async function newPage(browser, problems, { viewport = DESKTOP, lang } = 
 }
 
 export async function settled(page) {
+  // After a link or a goto within the app, the new address is seen before the app's hashchange
+  // handler has run (the old page is still there, not busy, and 'networkidle' is not waited for
+  // again after an in-page navigation): let the handler run first (it marks the page busy).
+  await page.evaluate(() => new Promise((resolve) => { setTimeout(resolve, 0); })).catch(() => null);
   await page.locator('.page:not([aria-busy]):not([hidden])').first().waitFor();
   await page.waitForLoadState('networkidle');
 }
