@@ -1,9 +1,19 @@
 // Dates and numbers, always in the user's own IANA time zone and the UI language.
-import { currentLang, intlTag, t } from './i18n.js';
+import { currentLang, intlTag, langChain, t } from './i18n.js';
 import { session } from './api.js';
 
+const tags = new Map();
+/**
+ * The BCP 47 tag dates and numbers are written in: the UI language's, or its fallback's when the
+ * browser has no calendar words for it (Debian's Chromium has no Galician: Spanish, not English).
+ */
 export function intlLocale() {
-  return intlTag(currentLang());
+  const code = currentLang();
+  if (!tags.has(code)) {
+    const known = langChain(code).map(intlTag).find((tag) => Intl.DateTimeFormat.supportedLocalesOf([tag]).length);
+    tags.set(code, known || intlTag(code));
+  }
+  return tags.get(code);
 }
 
 export function userZone() {
