@@ -492,4 +492,21 @@ export default {
   'indicators.none.text': 'An SME appears here once one of its people completes a course or attends an advisory session.',
   // The submit button of a quiz on a phone, where the footer has one short line.
   'quiz.submitShort': 'Submit',
+  // "Change time" (moving a booking to another slot) and the kinds of booking notices.
+  'action.close': 'Close',
+  'advice.changeTime': 'Change time',
+  'advice.move.title': 'Change the time of this session',
+  'advice.move.current': 'Booked now: {time}',
+  'advice.move.choose': 'Open times of {name}',
+  'advice.move.chooseOwn': 'Your open slots',
+  'advice.move.none': 'This advisor has no other open times right now. You can keep this booking or cancel it.',
+  'advice.move.noneOwn': 'You have no other open slots. Publish one under “My slots”, then come back.',
+  'advice.move.keep': 'Keep the current time',
+  'advice.move.confirm': 'Move the session',
+  'advice.move.pick': 'Choose the new time first.',
+  'advice.move.failed': 'The session was not moved',
+  'advice.move.refreshed': 'The list of open times has been updated.',
+  'advice.move.done': 'Session moved to {time}.',
+  'notice.kind.booking_cancelled': 'Cancelled',
+  'notice.kind.booking_rescheduled': 'New time',
 };

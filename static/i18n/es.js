@@ -492,4 +492,21 @@ export default {
   'indicators.none.text': 'Una pyme aparece aquí cuando alguien de su personal completa un curso o asiste a una sesión de asesoramiento.',
   // The submit button of a quiz on a phone, where the footer has one short line.
   'quiz.submitShort': 'Enviar',
+  // "Change time" (moving a booking to another slot) and the kinds of booking notices.
+  'action.close': 'Cerrar',
+  'advice.changeTime': 'Cambiar la hora',
+  'advice.move.title': 'Cambiar la hora de esta sesión',
+  'advice.move.current': 'Reservada ahora: {time}',
+  'advice.move.choose': 'Horarios disponibles de {name}',
+  'advice.move.chooseOwn': 'Sus horarios disponibles',
+  'advice.move.none': 'Este asesor/a no tiene ahora otros horarios disponibles. Puede mantener esta reserva o cancelarla.',
+  'advice.move.noneOwn': 'No tiene otros horarios disponibles. Publique uno en «Mis horarios» y vuelva aquí.',
+  'advice.move.keep': 'Mantener la hora actual',
+  'advice.move.confirm': 'Cambiar la sesión',
+  'advice.move.pick': 'Elija primero la nueva hora.',
+  'advice.move.failed': 'No se ha cambiado la sesión',
+  'advice.move.refreshed': 'Se ha actualizado la lista de horarios disponibles.',
+  'advice.move.done': 'Sesión cambiada. Nueva hora: {time}.',
+  'notice.kind.booking_cancelled': 'Cancelada',
+  'notice.kind.booking_rescheduled': 'Nueva hora',
 };

@@ -492,4 +492,21 @@ export default {
   'indicators.none.text': 'Unha peme aparece aquí cando alguén do seu persoal completa un curso ou asiste a unha sesión de asesoramento.',
   // The submit button of a quiz on a phone, where the footer has one short line.
   'quiz.submitShort': 'Enviar',
+  // "Change time" (moving a booking to another slot) and the kinds of booking notices.
+  'action.close': 'Pechar',
+  'advice.changeTime': 'Cambiar a hora',
+  'advice.move.title': 'Cambiar a hora desta sesión',
+  'advice.move.current': 'Reservada agora: {time}',
+  'advice.move.choose': 'Horarios dispoñibles de {name}',
+  'advice.move.chooseOwn': 'Os seus horarios dispoñibles',
+  'advice.move.none': 'Este asesor/a non ten agora outros horarios dispoñibles. Pode manter esta reserva ou cancelala.',
+  'advice.move.noneOwn': 'Non ten outros horarios dispoñibles. Publique un en «Os meus horarios» e volva aquí.',
+  'advice.move.keep': 'Manter a hora actual',
+  'advice.move.confirm': 'Cambiar a sesión',
+  'advice.move.pick': 'Escolla primeiro a nova hora.',
+  'advice.move.failed': 'Non se cambiou a sesión',
+  'advice.move.refreshed': 'Actualizouse a lista de horarios dispoñibles.',
+  'advice.move.done': 'Sesión cambiada. Nova hora: {time}.',
+  'notice.kind.booking_cancelled': 'Cancelada',
+  'notice.kind.booking_rescheduled': 'Nova hora',
 };

@@ -492,4 +492,21 @@ export default {
   'indicators.none.text': 'Uma PME aparece aqui quando alguém do seu pessoal conclui um curso ou participa numa sessão de aconselhamento.',
   // The submit button of a quiz on a phone, where the footer has one short line.
   'quiz.submitShort': 'Submeter',
+  // "Change time" (moving a booking to another slot) and the kinds of booking notices.
+  'action.close': 'Fechar',
+  'advice.changeTime': 'Alterar a hora',
+  'advice.move.title': 'Alterar a hora desta sessão',
+  'advice.move.current': 'Reservada agora: {time}',
+  'advice.move.choose': 'Horários disponíveis de {name}',
+  'advice.move.chooseOwn': 'Os seus horários disponíveis',
+  'advice.move.none': 'Este consultor/a não tem outros horários disponíveis de momento. Pode manter esta reserva ou cancelá-la.',
+  'advice.move.noneOwn': 'Não tem outros horários disponíveis. Publique um em «Os meus horários» e volte aqui.',
+  'advice.move.keep': 'Manter a hora atual',
+  'advice.move.confirm': 'Alterar a sessão',
+  'advice.move.pick': 'Escolha primeiro a nova hora.',
+  'advice.move.failed': 'A sessão não foi alterada',
+  'advice.move.refreshed': 'A lista de horários disponíveis foi atualizada.',
+  'advice.move.done': 'Sessão alterada. Nova hora: {time}.',
+  'notice.kind.booking_cancelled': 'Cancelada',
+  'notice.kind.booking_rescheduled': 'Nova hora',
 };

@@ -1,9 +1,19 @@
 // Dates and numbers, always in the user's own IANA time zone and the UI language.
-import { currentLang, intlTag, t } from './i18n.js';
+import { currentLang, intlTag, langChain, t } from './i18n.js';
 import { session } from './api.js';
 
+const tags = new Map();
+/**
+ * The BCP 47 tag dates and numbers are written in: the UI language's, or its fallback's when the
+ * browser has no calendar words for it (Debian's Chromium has no Galician: Spanish, not English).
+ */
 export function intlLocale() {
-  return intlTag(currentLang());
+  const code = currentLang();
+  if (!tags.has(code)) {
+    const known = langChain(code).map(intlTag).find((tag) => Intl.DateTimeFormat.supportedLocalesOf([tag]).length);
+    tags.set(code, known || intlTag(code));
+  }
+  return tags.get(code);
 }
 
 export function userZone() {
@@ -56,6 +66,15 @@ export function timeRange(start, end, tz = userZone()) {
   if (!b) return `${first} (${zoneCity(tz)})`;
   const second = fmt({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }, tz).format(b);
   return `${first}–${second} (${zoneCity(tz)})`;
+}
+
+/** "10:00–10:45 (Lisbon)": the hours only, under a heading that names the day. */
+export function clockRange(start, end, tz = userZone()) {
+  const a = toDate(start);
+  const b = toDate(end);
+  if (!a) return '—';
+  const clock = fmt({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }, tz);
+  return `${clock.format(a)}${b ? `–${clock.format(b)}` : ''} (${zoneCity(tz)})`;
 }
 
 export function date(value, tz = userZone()) {

@@ -99,6 +99,11 @@ export function intlTag(code) {
   return (INFO[code] && INFO[code].tag) || 'en-GB';
 }
 
+/** `code`, then its fallbacks, then English (for what a browser cannot do in `code`). */
+export function langChain(code) {
+  return chain(code);
+}
+
 /** A language's name as written inside a sentence of the UI language ("galego", "Galician"). */
 export function langInText(code) {
   return t(`langInText.${code}`);

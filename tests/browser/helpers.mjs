@@ -35,6 +35,10 @@ export async function newPage(browser, problems, { viewport = DESKTOP, lang } = 
 }
 
 export async function settled(page) {
+  // After a link or a goto within the app, the new address is seen before the app's hashchange
+  // handler has run (the old page is still there, not busy, and 'networkidle' is not waited for
+  // again after an in-page navigation): let the handler run first (it marks the page busy).
+  await page.evaluate(() => new Promise((resolve) => { setTimeout(resolve, 0); })).catch(() => null);
   await page.locator('.page:not([aria-busy]):not([hidden])').first().waitFor();
   await page.waitForLoadState('networkidle');
 }
@@ -119,12 +123,21 @@ function mailTo(address, kind) {
 }
 
 /** A new learner of the SME whose name matches `sme`; signs in with the demo password. */
-export async function newLearner({ name, sme, locale, timeZone }) {
+export function newLearner({ name, sme, locale, timeZone }) {
+  return newUser({ name, role: 'learner', sme, locale, timeZone });
+}
+
+/** A new advisor (no slots yet); signs in with the demo password. */
+export function newAdvisor({ name, locale, timeZone }) {
+  return newUser({ name, role: 'advisor', locale, timeZone });
+}
+
+async function newUser({ name, role, sme, locale, timeZone }) {
   const admin = await apiLogin('admin@iberobio.example');
   const email = `${name.split(' ')[0].normalize('NFD').replace(/\p{M}/gu, '').toLowerCase()}.${Date.now()}@journeys.example`;
-  const target = (await apiJson(admin, '/api/smes')).items.find((x) => sme.test(x.name));
-  assert.ok(target, `an SME matching ${sme}`);
-  await apiJson(admin, '/api/invitations', { method: 'POST', body: { email, name, role: 'learner', sme_id: target.id, locale, time_zone: timeZone } });
+  const target = sme ? (await apiJson(admin, '/api/smes')).items.find((x) => sme.test(x.name)) : null;
+  if (sme) assert.ok(target, `an SME matching ${sme}`);
+  await apiJson(admin, '/api/invitations', { method: 'POST', body: { email, name, role, sme_id: target ? target.id : undefined, locale, time_zone: timeZone } });
   // Quoted-printable may fold a long line with "=" at the end: unfold it first.
   const text = (await mailTo(email, 'invitation')).replace(/=\r?\n/g, '').replace(/=3D/g, '=');
   const m = /#\/invitation\?token=([A-Za-z0-9_-]+)/.exec(text);
@@ -133,8 +146,9 @@ export async function newLearner({ name, sme, locale, timeZone }) {
     method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ token: m[1], password: PASSWORD }),
   });
-  assert.equal(res.status, 200, `accepting the invitation: ${await res.text()}`);
-  return { email, name, sme: target };
+  const answer = await res.text();
+  assert.equal(res.status, 200, `accepting the invitation: ${answer}`);
+  return { email, name, sme: target, id: JSON.parse(answer).user.id };
 }
 
 // --- Keyboard only: the test presses keys, never clicks or focuses anything itself.

@@ -52,6 +52,10 @@ async function login(page, email) {
 }
 
 async function settled(page) {
+  // After a link or a goto within the app, the new address is seen before the app's hashchange
+  // handler has run (the old page is still there, not busy, and 'networkidle' is not waited for
+  // again after an in-page navigation): let the handler run first (it marks the page busy).
+  await page.evaluate(() => new Promise((resolve) => { setTimeout(resolve, 0); })).catch(() => null);
   await page.locator('.page:not([aria-busy])').first().waitFor();
   await page.waitForLoadState('networkidle');
 }

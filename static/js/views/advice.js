@@ -3,6 +3,7 @@ import { t } from '../i18n.js';
 import { api, withQuery, download, topics, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, empty, badge, button, busy, toast, select, topicLabel, confirmDialog, loading, errorBox } from '../ui.js';
+import { chooseNewTime } from './reschedule.js';
 
 const enc = encodeURIComponent;
 
@@ -43,15 +44,31 @@ export async function render(ctx) {
   };
   loadSlots();
   loadBookings();
-  const notes = h('div', { id: 'notifications' });
+  return [pageHeader(t('advice.title'), { lead: t('advice.lead') }), notifications(ctx), h('div', { class: 'two-col' }, slotsBox, bookingsBox)];
+}
+
+// What each kind of notice is, in words (a notice of a kind this UI does not know has none).
+const NOTICE_KINDS = {
+  booking_cancelled: { key: 'notice.kind.booking_cancelled', badge: 'neutral', icon: 'x' },
+  booking_rescheduled: { key: 'notice.kind.booking_rescheduled', badge: 'info', icon: 'clock' },
+};
+
+/** The latest cancellations and moves that concern the signed-in person (nothing when none). */
+export function notifications(ctx) {
+  const box = h('div', { id: 'notifications' });
   api('/api/bookings/notifications').then((r) => {
     const items = (r && r.items) || [];
     if (!items.length || !ctx.alive()) return;
-    notes.replaceChildren(h('div', { class: 'alert alert-info', role: 'status' },
+    box.replaceChildren(h('div', { class: 'alert alert-info', role: 'status' },
       h('p', { class: 'alert-title' }, t('advice.notifications')),
-      h('ul', { class: 'alert-list' }, items.slice(0, 5).map((n) => h('li', {}, n.message, n.created_at ? h('span', { class: 'muted small' }, ` · ${fmt.dateTime(n.created_at)}`) : null)))));
+      h('ul', { class: 'alert-list notice-list' }, items.slice(0, 5).map((n) => {
+        const kind = NOTICE_KINDS[n.kind];
+        return h('li', { dataset: { kind: n.kind || '' } },
+          kind ? [h('span', { class: `badge badge-${kind.badge} notice-kind` }, icon(kind.icon), t(kind.key)), ' '] : null,
+          n.message || '', n.created_at ? h('span', { class: 'muted small' }, ` · ${fmt.dateTime(n.created_at)}`) : null);
+      }))));
   }).catch(() => { /* optional */ });
-  return [pageHeader(t('advice.title'), { lead: t('advice.lead') }), notes, h('div', { class: 'two-col' }, slotsBox, bookingsBox)];
+  return box;
 }
 
 function slotGroups(slots, ctx, reload) {
@@ -165,6 +182,29 @@ export function bookingItem(b, as, reload, extra) {
     }, { kind: 'secondary', small: true, iconName: 'download' }));
   }
   if (active && future && !b.outcome && (as === 'learner' || as === 'advisor')) {
+    // Another time with the same advisor, in one step (the server says when it is too late:
+    // for learners the cancellation cut-off, for advisors the start).
+    actions.append(button(t('advice.changeTime'), async (e) => {
+      const opener = e.currentTarget;
+      const outcome = await chooseNewTime(b, { as });
+      if (!outcome) {
+        if (opener.isConnected) opener.focus();
+        return;
+      }
+      if (outcome.booking) {
+        const moved = outcome.booking.slot || {};
+        toast(t('advice.move.done', { time: fmt.timeRange(moved.starts_at, moved.ends_at) }));
+      }
+      await reload();
+      // The keyboard lands on the booking, which now shows its new time (or, when nothing
+      // moved, on its "Change time" again).
+      const card = document.querySelector(`.booking[data-booking="${CSS.escape(String(b.id))}"]`);
+      if (card) {
+        const again = !outcome.booking && card.querySelector('button[data-action=move]');
+        card.scrollIntoView({ block: 'nearest' });
+        (again || card).focus();
+      }
+    }, { kind: 'secondary', small: true, iconName: 'clock', attrs: { 'data-action': 'move', 'aria-haspopup': 'dialog' } }));
     actions.append(button(t('advice.cancelBooking'), async () => {
       const answer = await confirmDialog(t('advice.confirmCancel'), { danger: true, confirmLabel: t('advice.cancelBooking'), cancelLabel: t('action.keep'), note: t('advice.reason') });
       if (!answer.ok) return;

@@ -3,7 +3,7 @@ import { t } from '../i18n.js';
 import { api, withQuery, session, topics, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, empty, badge, button, busy, toast, select, topicLabel, confirmDialog, loading, field, input, showFormErrors } from '../ui.js';
-import { bookingItem, startOf, place } from './advice.js';
+import { bookingItem, startOf, place, notifications } from './advice.js';
 
 const enc = encodeURIComponent;
 
@@ -188,7 +188,8 @@ export async function renderBookings(ctx) {
   const reload = () => ctx.rerender();
   const section = (title, list, id) => h('section', { class: 'stack', 'aria-labelledby': id }, h('h2', { id }, title),
     list.length ? h('ul', { class: 'booking-list' }, list.map((b) => bookingItem(b, 'advisor', reload, outcomeForm))) : empty(t('advisor.noBookings'), null));
-  return [pageHeader(t('advisor.bookingsTitle'), { lead: t('advisor.bookingsLead', { tz: fmt.userZone() }) }),
+  // Learners' cancellations and moves of sessions on my slots.
+  return [pageHeader(t('advisor.bookingsTitle'), { lead: t('advisor.bookingsLead', { tz: fmt.userZone() }) }), notifications(ctx),
     h('div', { class: 'two-col' }, section(t('advisor.upcoming'), upcoming, 'upcoming-heading'), section(t('advisor.past'), past, 'past-heading'))];
 }
 
