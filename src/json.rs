@@ -25,8 +25,36 @@ fn shape_problem(message: &str) -> crate::messages::Msg {
         msg!("json.missing_field", name = quoted(message))
     } else if message.starts_with("unknown field") {
         msg!("json.unknown_field", name = quoted(message))
+    } else if let Some((_, expected)) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value"))
+        .and_then(|rest| rest.rsplit_once("expected "))
+    {
+        // `invalid type: string "22", expected i64` (or a secret field's redacted `invalid
+        // value, expected a string`): say what was expected, in words.
+        msg!("json.wrong_type").word("expected", expected_kind(expected))
     } else {
         msg!("json.invalid_value", reason = message)
+    }
+}
+
+/// The catalogue word for what serde expected (`i64`, `a string`, `a sequence`, `struct X`).
+fn expected_kind(expected: &str) -> &'static str {
+    let e = expected.trim();
+    if e.starts_with('i') || e.starts_with('u') || e.contains("integer") {
+        "JsonType.integer"
+    } else if e.starts_with('f') || e.contains("number") {
+        "JsonType.number"
+    } else if e.contains("bool") {
+        "JsonType.boolean"
+    } else if e.contains("sequence") || e.contains("tuple") || e.contains("array") {
+        "JsonType.list"
+    } else if e.contains("struct") || e.contains("map") {
+        "JsonType.object"
+    } else if e.contains("string") || e.contains("char") || e.contains("str") {
+        "JsonType.text"
+    } else {
+        "JsonType.value"
     }
 }
 

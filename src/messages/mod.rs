@@ -457,6 +457,13 @@ mod tests {
             "roles.advisors",
             "roles.staff",
             "roles.admins",
+            "JsonType.integer",
+            "JsonType.number",
+            "JsonType.boolean",
+            "JsonType.list",
+            "JsonType.object",
+            "JsonType.text",
+            "JsonType.value",
         ]);
         let missing: Vec<&&str> = words.iter().filter(|w| !exists(w)).collect();
         assert!(missing.is_empty(), "{missing:?}");

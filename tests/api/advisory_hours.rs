@@ -127,7 +127,10 @@ async fn allotted_hours_limit_bookings_and_the_quarters_say_where_they_went() {
             .unwrap()
             .iter()
             .find(|r| r["sme_id"] != w.sme_a);
-        assert!(other.is_none(), "a coordinator sees only their partner's SMEs");
+        assert!(
+            other.is_none(),
+            "a coordinator sees only their partner's SMEs"
+        );
     }
 
     // A cancelled session gives its hour back.

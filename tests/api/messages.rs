@@ -324,3 +324,26 @@ async fn every_problem_has_a_known_code_and_words_in_each_language() {
         );
     }
 }
+
+#[rocket::async_test]
+async fn a_value_of_the_wrong_type_is_named_in_words_not_in_serdes_english() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let mut req = app
+        .client
+        .post("/api/bookings/1/reschedule?lang=es".to_string());
+    req.add_header(Header::new(
+        "Authorization",
+        format!("Bearer {}", w.learner_a.token),
+    ));
+    req.add_header(ContentType::JSON);
+    req.set_body(r#"{"slot_id": "22"}"#);
+    let r = send(req).await;
+    assert_problem(&r, 422);
+    let error = &r.body["errors"][0];
+    assert_eq!(error["field"], "slot_id");
+    assert_eq!(error["code"], "json.wrong_type");
+    assert_eq!(error["params"]["expected"], "integer");
+    assert_eq!(error["message"], "Este valor debe ser un número entero.");
+    assert!(!r.text.contains("invalid type"), "{}", r.text);
+}
