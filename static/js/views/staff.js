@@ -371,9 +371,10 @@ function waiver(b) {
   if (b.outcome.no_show_waived) return waived();
   const box = h('div', { class: 'button-row waiver' });
   box.append(button(t('staff.waive'), async (e) => {
-    const answer = await confirmDialog(t('staff.waiveConfirm'), { confirmLabel: t('staff.waive') });
-    if (!answer.ok) return;
-    await busy(e.currentTarget, async () => {
+    // currentTarget is gone once the dialog has been awaited.
+    const target = e.currentTarget;
+    if (!(await confirmDialog(t('staff.waiveConfirm'), { confirmLabel: t('staff.waive') }))) return;
+    await busy(target, async () => {
       try {
         await api(`/api/bookings/${enc(b.id)}/no-show-waiver`, { method: 'POST' });
         toast(t('staff.waivedToast'));
