@@ -471,7 +471,7 @@ export default {
   'profile.calendarOffConfirm': 'Turn the calendar link off? Calendars subscribed with it stop updating.',
   'profile.calendarOffDone': 'Calendar link turned off.',
   'staff.hoursColumn': 'Advisory hours {period}',
-  'staff.hoursValue': '{n} h',
+  'staff.hoursValue': '{n}\u00a0h',
   'staff.hoursUsedOf': '{used} used of {allotted} ({left} left)',
   'staff.hoursUsedNoLimit': '{used} used, no limit',
   'staff.hoursNoShows': 'No-shows: {hours}',

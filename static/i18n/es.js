@@ -471,7 +471,7 @@ export default {
   'profile.calendarOffConfirm': '¿Desactivar el enlace de calendario? Los calendarios suscritos con él dejan de actualizarse.',
   'profile.calendarOffDone': 'Enlace de calendario desactivado.',
   'staff.hoursColumn': 'Horas de asesoramiento {period}',
-  'staff.hoursValue': '{n} h',
+  'staff.hoursValue': '{n}\u00a0h',
   'staff.hoursUsedOf': '{used} usadas de {allotted} (quedan {left})',
   'staff.hoursUsedNoLimit': '{used} usadas, sin límite',
   'staff.hoursNoShows': 'Ausencias: {hours}',

@@ -471,7 +471,7 @@ export default {
   'profile.calendarOffConfirm': 'Desactivar a ligazón de calendario? Os calendarios subscritos con ela deixan de actualizarse.',
   'profile.calendarOffDone': 'Ligazón de calendario desactivada.',
   'staff.hoursColumn': 'Horas de asesoramento {period}',
-  'staff.hoursValue': '{n} h',
+  'staff.hoursValue': '{n}\u00a0h',
   'staff.hoursUsedOf': '{used} usadas de {allotted} (quedan {left})',
   'staff.hoursUsedNoLimit': '{used} usadas, sen límite',
   'staff.hoursNoShows': 'Ausencias: {hours}',

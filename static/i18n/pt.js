@@ -471,7 +471,7 @@ export default {
   'profile.calendarOffConfirm': 'Desativar a ligação de calendário? Os calendários subscritos com ela deixam de ser atualizados.',
   'profile.calendarOffDone': 'Ligação de calendário desativada.',
   'staff.hoursColumn': 'Horas de aconselhamento {period}',
-  'staff.hoursValue': '{n} h',
+  'staff.hoursValue': '{n}\u00a0h',
   'staff.hoursUsedOf': '{used} usadas de {allotted} (restam {left})',
   'staff.hoursUsedNoLimit': '{used} usadas, sem limite',
   'staff.hoursNoShows': 'Faltas: {hours}',

@@ -46,7 +46,8 @@ export async function renderSmes(ctx) {
     { label: t('staff.sme'), render: (r) => {
       const s = byId[String(r.sme_id ?? r.id)] || {};
       const partner = ctx.user.role === 'admin' ? (r.partner_name || s.partner_name) : null;
-      return h('div', {}, h('strong', {}, r.sme_name || r.name || s.name), h('div', { class: 'muted small' }, [s.sector || r.sector, [s.region || r.region, s.country || r.country].filter(Boolean).join(', '), partner].filter(Boolean).join(' · ')));
+      return h('div', {}, h('strong', {}, r.sme_name || r.name || s.name), h('div', { class: 'muted small' }, [s.sector || r.sector, [s.region || r.region, s.country || r.country].filter(Boolean).join(', '), partner].filter(Boolean).join(' · ')),
+        hoursSummary(r.advisory_hours));
     } },
     { label: t('staff.learners'), numeric: true, render: (r) => num(r.learners, r.learner_count) },
     { label: t('staff.enrolments'), numeric: true, render: (r) => num(r.enrolments, r.enrollments, r.enrolment_count) },
@@ -54,9 +55,8 @@ export async function renderSmes(ctx) {
     { label: t('staff.certificates'), numeric: true, render: (r) => num(r.certificates, r.certificate_count) },
     { label: t('staff.sessions'), numeric: true, render: (r) => num(r.advisory_sessions_attended, r.sessions_attended, r.advisory_sessions) },
   ];
-  // This quarter's advisory hours (the same quarter for every row), when the server reports them.
-  const period = (rows.find((r) => r.advisory_hours && r.advisory_hours.period) || {}).advisory_hours?.period;
-  if (period) cols.push({ label: t('staff.hoursColumn', { period }), render: (r) => hoursSummary(r.advisory_hours) });
+  // This quarter's advisory hours are under the SME's name (when the server reports them).
+  const period = rows.some((r) => r.advisory_hours && r.advisory_hours.period);
   // The actions wrap rather than push the table wider than a laptop's screen.
   cols.push({ label: t('staff.actions'), render: (r) => h('div', { class: 'button-row' },
     h('a', { class: 'btn btn-ghost btn-small', href: `#/staff/completions?sme=${enc(r.sme_id ?? r.id)}` }, t('staff.viewCompletions')),
@@ -81,8 +81,8 @@ function hoursSummary(q) {
   const main = limited
     ? t('staff.hoursUsedOf', { used: hrs(q.used_hours), allotted: hrs(q.allotted_hours), left: hrs(q.remaining_hours) })
     : t('staff.hoursUsedNoLimit', { used: hrs(q.used_hours) });
-  return h('div', { class: 'hours-summary' },
-    h('span', {}, main),
+  return h('div', { class: 'hours-summary small' },
+    h('span', {}, h('span', { class: 'hours-period' }, t('staff.hoursColumn', { period: q.period })), ': ', main),
     Number(q.no_show_hours) > 0 ? h('span', { class: 'muted small' }, t('staff.hoursNoShows', { hours: hrs(q.no_show_hours) })) : null);
 }
 
