@@ -34,6 +34,7 @@ const ROUTES = [
   { path: '/advisor', view: advisorView.renderSlots, roles: ['advisor'], nav: 'advisor' },
   { path: '/advisor/bookings', view: advisorView.renderBookings, roles: ['advisor'], nav: 'advisorBookings' },
   { path: '/staff', view: staffView.renderSmes, roles: STAFF, nav: 'smes' },
+  { path: '/staff/smes/:id/hours', view: staffView.renderSmeHours, roles: STAFF, nav: 'smes' },
   { path: '/staff/completions', view: staffView.renderCompletions, roles: STAFF, nav: 'completions' },
   { path: '/staff/certificates', view: staffView.renderCertificates, roles: STAFF, nav: 'staffCertificates' },
   { path: '/staff/learners', view: staffView.renderLearners, roles: STAFF, nav: 'learners' },

@@ -46,21 +46,136 @@ export async function renderSmes(ctx) {
     { label: t('staff.sme'), render: (r) => {
       const s = byId[String(r.sme_id ?? r.id)] || {};
       const partner = ctx.user.role === 'admin' ? (r.partner_name || s.partner_name) : null;
-      return h('div', {}, h('strong', {}, r.sme_name || r.name || s.name), h('div', { class: 'muted small' }, [s.sector || r.sector, [s.region || r.region, s.country || r.country].filter(Boolean).join(', '), partner].filter(Boolean).join(' · ')));
+      return h('div', {}, h('strong', {}, r.sme_name || r.name || s.name), h('div', { class: 'muted small' }, [s.sector || r.sector, [s.region || r.region, s.country || r.country].filter(Boolean).join(', '), partner].filter(Boolean).join(' · ')),
+        hoursSummary(r.advisory_hours));
     } },
     { label: t('staff.learners'), numeric: true, render: (r) => num(r.learners, r.learner_count) },
     { label: t('staff.enrolments'), numeric: true, render: (r) => num(r.enrolments, r.enrollments, r.enrolment_count) },
     { label: t('staff.completions'), numeric: true, render: (r) => num(r.completions, r.completion_count) },
     { label: t('staff.certificates'), numeric: true, render: (r) => num(r.certificates, r.certificate_count) },
     { label: t('staff.sessions'), numeric: true, render: (r) => num(r.advisory_sessions_attended, r.sessions_attended, r.advisory_sessions) },
-    // The two actions wrap rather than push the table wider than a laptop's screen.
-    { label: t('staff.actions'), render: (r) => h('div', { class: 'button-row' },
-      h('a', { class: 'btn btn-ghost btn-small', href: `#/staff/completions?sme=${enc(r.sme_id ?? r.id)}` }, t('staff.viewCompletions')),
-      zipButton({ id: r.sme_id ?? r.id })) },
   ];
+  // This quarter's advisory hours are under the SME's name (when the server reports them).
+  const period = rows.some((r) => r.advisory_hours && r.advisory_hours.period);
+  // The actions wrap rather than push the table wider than a laptop's screen.
+  cols.push({ label: t('staff.actions'), render: (r) => h('div', { class: 'button-row' },
+    h('a', { class: 'btn btn-ghost btn-small', href: `#/staff/completions?sme=${enc(r.sme_id ?? r.id)}` }, t('staff.viewCompletions')),
+    period ? h('a', { class: 'btn btn-ghost btn-small', href: `#/staff/smes/${enc(r.sme_id ?? r.id)}/hours` }, t('staff.hoursManage')) : null,
+    zipButton({ id: r.sme_id ?? r.id })) });
   out.push(table(cols, rows, { caption: t('staff.smesTitle'), empty: empty(t('staff.noSmes.title'), t('staff.noSmes.text')) }));
   out.push(smeForm(ctx));
   return out;
+}
+
+// --- Advisory hours per SME and quarter.
+
+/** `7.5 h` in the UI's number format. */
+function hrs(n) {
+  return t('staff.hoursValue', { n: fmt.number(Number(n) || 0, { maximumFractionDigits: 2 }) });
+}
+
+/** One quarter's hours in words: used of allotted (left), or used with no limit; no-shows. */
+function hoursSummary(q) {
+  if (!q) return null;
+  const limited = q.allotted_hours !== null && q.allotted_hours !== undefined;
+  const main = limited
+    ? t('staff.hoursUsedOf', { used: hrs(q.used_hours), allotted: hrs(q.allotted_hours), left: hrs(q.remaining_hours) })
+    : t('staff.hoursUsedNoLimit', { used: hrs(q.used_hours) });
+  return h('div', { class: 'hours-summary small' },
+    h('span', {}, h('span', { class: 'hours-period' }, t('staff.hoursColumn', { period: q.period })), ': ', main),
+    Number(q.no_show_hours) > 0 ? h('span', { class: 'muted small' }, t('staff.hoursNoShows', { hours: hrs(q.no_show_hours) })) : null);
+}
+
+/** The current quarter in Europe/Madrid and the next `count - 1`: `['2026-Q4', '2027-Q1', ...]`. */
+function quarters(count = 4) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Madrid', year: 'numeric', month: 'numeric' })
+    .formatToParts(new Date()).map((p) => [p.type, p.value]));
+  let year = Number(parts.year);
+  let q = Math.floor((Number(parts.month) - 1) / 3) + 1;
+  const out = [];
+  for (let i = 0; i < count; i += 1) {
+    out.push(`${year}-Q${q}`);
+    q += 1;
+    if (q > 4) { q = 1; year += 1; }
+  }
+  return out;
+}
+
+function hoursTable(items) {
+  const cols = [
+    { label: t('staff.hoursQuarter'), render: (q) => q.period },
+    { label: t('staff.hoursAllotted'), numeric: true, render: (q) => (q.allotted_hours === null || q.allotted_hours === undefined ? t('staff.hoursNoLimit') : hrs(q.allotted_hours)) },
+    { label: t('staff.hoursUsed'), numeric: true, render: (q) => hrs(q.used_hours) },
+    { label: t('staff.hoursAttended'), numeric: true, render: (q) => hrs(q.attended_hours) },
+    { label: t('staff.hoursNoShowsCol'), numeric: true, render: (q) => hrs(q.no_show_hours) },
+    { label: t('staff.hoursWaived'), numeric: true, render: (q) => hrs(q.waived_hours) },
+    { label: t('staff.hoursLeft'), numeric: true, render: (q) => (q.remaining_hours === null || q.remaining_hours === undefined ? t('staff.hoursNoLimit') : hrs(q.remaining_hours)) },
+  ];
+  return table(cols, items, { caption: t('staff.hoursTable'), empty: h('p', { class: 'muted', id: 'hours-none' }, t('staff.hoursNone')) });
+}
+
+/** `#/staff/smes/:id/hours`: set or clear an SME's advisory hours per quarter; the figures. */
+export async function renderSmeHours(ctx) {
+  const id = ctx.params.id;
+  const smes = await smeList();
+  const sme = smes.find((s) => String(s.id) === String(id));
+  const title = sme ? t('staff.hoursTitle', { sme: sme.name }) : t('staff.hoursManage');
+  const header = pageHeader(title, { lead: t('staff.hoursLead'), crumbs: [{ label: t('staff.smesTitle'), href: '#/staff' }, { label: sme ? sme.name : t('staff.hoursManage') }] });
+  const load = async () => (await api(`/api/smes/${enc(id)}/advisory-hours`)).items || [];
+  let items;
+  try { items = await load(); } catch (err) { return [header, unavailable(err, t('staff.reportUnavailable'))]; }
+  const periods = quarters();
+  const byPeriod = () => Object.fromEntries(items.map((q) => [q.period, q]));
+  const period = select(periods.map((p) => ({ value: p, label: p })), { id: 'hours-period' });
+  const hours = input({ type: 'number', id: 'hours-value', min: '0', max: '2000', step: '0.25', inputmode: 'decimal' });
+  const fillHours = () => {
+    const q = byPeriod()[period.value];
+    hours.value = q && q.allotted_hours !== null && q.allotted_hours !== undefined ? String(q.allotted_hours) : '';
+  };
+  fillHours();
+  period.addEventListener('change', fillHours);
+  const errors = h('div', {});
+  const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'hours-save' }, t('staff.hoursSave'));
+  const tableBox = h('div', { id: 'hours-table' }, hoursTable(items));
+  const refresh = async () => {
+    items = await load();
+    tableBox.replaceChildren(hoursTable(items));
+  };
+  const form = h('form', { class: 'card stack', novalidate: true, id: 'hours-form' },
+    h('h2', {}, t('staff.hoursSet')), errors,
+    h('div', { class: 'form-grid' },
+      field(t('staff.hoursQuarter'), period, { name: 'period' }),
+      field(t('staff.hoursHours'), hours, { name: 'hours', hint: t('staff.hoursHint') })),
+    h('div', { class: 'button-row' }, save,
+      button(t('staff.hoursClear'), async (e) => {
+        const p = period.value;
+        await busy(e.currentTarget, async () => {
+          try {
+            await api(`/api/smes/${enc(id)}/advisory-hours/${enc(p)}`, { method: 'DELETE' });
+            showFormErrors(form, null, errors);
+            hours.value = '';
+            toast(t('staff.hoursCleared', { period: p }));
+            await refresh();
+          } catch (err) { showFormErrors(form, err, errors); }
+        });
+      }, { kind: 'secondary', attrs: { id: 'hours-clear' } })));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const p = period.value;
+    // An empty or unreadable number goes to the server as it is: its message names the field.
+    const raw = hours.value.trim();
+    const body = { hours: raw === '' || Number.isNaN(Number(raw)) ? raw : Number(raw) };
+    await busy(save, async () => {
+      try {
+        await api(`/api/smes/${enc(id)}/advisory-hours/${enc(p)}`, { method: 'PUT', body });
+        showFormErrors(form, null, errors);
+        toast(t('staff.hoursSaved', { period: p }));
+        await refresh();
+      } catch (err) { showFormErrors(form, err, errors); }
+    });
+  });
+  return [header, h('div', { class: 'stack' }, form,
+    h('section', { class: 'stack', 'aria-labelledby': 'hours-table-title' }, h('h2', { id: 'hours-table-title' }, t('staff.hoursTable')), tableBox))];
 }
 
 function smeForm(ctx) {
@@ -246,7 +361,30 @@ export async function renderBookings() {
   let items;
   try { items = (await api('/api/bookings')).items || []; } catch (err) { return [header, unavailable(err, t('advice.unavailable'))]; }
   items.sort((a, b) => String(startOf(b)).localeCompare(String(startOf(a))));
-  return [header, items.length ? h('ul', { class: 'booking-list grid-list' }, items.map((b) => bookingItem(b, 'staff', () => {}))) : empty(t('advisor.noBookings'), null)];
+  return [header, items.length ? h('ul', { class: 'booking-list grid-list' }, items.map((b) => bookingItem(b, 'staff', () => {}, waiver))) : empty(t('advisor.noBookings'), null)];
+}
+
+/** Under a no-show: "Waive no-show" (the hours stop counting), or that it was waived. */
+function waiver(b) {
+  if (!b.outcome || b.outcome.attended !== false) return null;
+  const waived = () => h('p', { class: 'waiver' }, badge(t('staff.waived'), 'success'));
+  if (b.outcome.no_show_waived) return waived();
+  const box = h('div', { class: 'button-row waiver' });
+  box.append(button(t('staff.waive'), async (e) => {
+    // currentTarget is gone once the dialog has been awaited.
+    const target = e.currentTarget;
+    if (!(await confirmDialog(t('staff.waiveConfirm'), { confirmLabel: t('staff.waive') }))) return;
+    await busy(target, async () => {
+      try {
+        await api(`/api/bookings/${enc(b.id)}/no-show-waiver`, { method: 'POST' });
+        toast(t('staff.waivedToast'));
+        const card = box.closest('.booking');
+        box.replaceWith(waived());
+        if (card) card.focus();
+      } catch (err) { toast(err.detail || (err.errors && err.errors[0] && err.errors[0].message) || t('error.generic'), 'error'); }
+    });
+  }, { kind: 'secondary', small: true, attrs: { class: 'btn btn-secondary btn-small waive-button' } }));
+  return box;
 }
 
 export async function renderPartners(ctx) {
