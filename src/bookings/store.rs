@@ -599,7 +599,9 @@ pub async fn record_outcome(
     let (attended, notes) = outcome;
     let mut tx = db.begin().await.context("starting an outcome")?;
     let done = sqlx::query(
-        "UPDATE bookings SET attended = $3, outcome_notes = $4, outcome_at = $5, updated_at = $5
+        "UPDATE bookings SET attended = $3, outcome_notes = $4, outcome_at = $5, updated_at = $5,
+                no_show_waived_at = CASE WHEN $3 = 1 THEN NULL ELSE no_show_waived_at END,
+                no_show_waived_by = CASE WHEN $3 = 1 THEN NULL ELSE no_show_waived_by END
          WHERE id = $1 AND status = 'active'
            AND slot_id IN (SELECT id FROM slots WHERE advisor_id = $2 AND starts_at <= $5)",
     )

@@ -218,6 +218,22 @@ async fn allotted_hours_limit_bookings_and_the_quarters_say_where_they_went() {
     let r = app.post(&waiver, &w.coord_a.token, json!({})).await;
     assert_problem(&r, 409);
     assert_eq!(r.body["code"], "booking.not_no_show");
+    // Corrected to attended, the session counts as attended and carries no waiver any more.
+    let r = app
+        .put(
+            &format!("/api/bookings/{b_fit}/outcome"),
+            &w.advisor.token,
+            json!({"attended": true, "notes": "came late after all"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["outcome"]["no_show_waived"], false);
+    let q = hours_of(&app, &w.coord_a, w.sme_a, &past_period).await;
+    assert_eq!(q["waived_hours"], 0.0);
+    assert_eq!(q["attended_hours"], 1.0);
+    assert_eq!(q["used_hours"].as_f64().unwrap(), used_before);
+    let r = app.post(&waiver, &w.coord_a.token, json!({})).await;
+    assert_problem(&r, 409);
 
     // Clearing the allotment lifts the limit.
     app.delete(&path, &w.coord_a.token).await.expect(204);
