@@ -470,6 +470,7 @@ export default {
   'profile.calendarOff': 'Turn off',
   'profile.calendarOffConfirm': 'Turn the calendar link off? Calendars subscribed with it stop updating.',
   'profile.calendarOffDone': 'Calendar link turned off.',
+  'advice.hoursLeft': 'Your SME\'s advisory hours in {period}: {left} left of {allotted}.',
   'staff.hoursColumn': 'Advisory hours {period}',
   'staff.hoursValue': '{n}\u00a0h',
   'staff.hoursUsedOf': '{used} used of {allotted} ({left} left)',

@@ -470,6 +470,7 @@ export default {
   'profile.calendarOff': 'Desactivar',
   'profile.calendarOffConfirm': '¿Desactivar el enlace de calendario? Los calendarios suscritos con él dejan de actualizarse.',
   'profile.calendarOffDone': 'Enlace de calendario desactivado.',
+  'advice.hoursLeft': 'Horas de asesoramiento de su pyme en {period}: quedan {left} de {allotted}.',
   'staff.hoursColumn': 'Horas de asesoramiento {period}',
   'staff.hoursValue': '{n}\u00a0h',
   'staff.hoursUsedOf': '{used} usadas de {allotted} (quedan {left})',

@@ -470,6 +470,7 @@ export default {
   'profile.calendarOff': 'Desactivar',
   'profile.calendarOffConfirm': 'Desactivar a ligazón de calendario? Os calendarios subscritos con ela deixan de actualizarse.',
   'profile.calendarOffDone': 'Ligazón de calendario desactivada.',
+  'advice.hoursLeft': 'Horas de asesoramento da súa peme en {period}: quedan {left} de {allotted}.',
   'staff.hoursColumn': 'Horas de asesoramento {period}',
   'staff.hoursValue': '{n}\u00a0h',
   'staff.hoursUsedOf': '{used} usadas de {allotted} (quedan {left})',

@@ -470,6 +470,7 @@ export default {
   'profile.calendarOff': 'Desativar',
   'profile.calendarOffConfirm': 'Desativar a ligação de calendário? Os calendários subscritos com ela deixam de ser atualizados.',
   'profile.calendarOffDone': 'Ligação de calendário desativada.',
+  'advice.hoursLeft': 'Horas de aconselhamento da sua PME em {period}: restam {left} de {allotted}.',
   'staff.hoursColumn': 'Horas de aconselhamento {period}',
   'staff.hoursValue': '{n}\u00a0h',
   'staff.hoursUsedOf': '{used} usadas de {allotted} (restam {left})',

@@ -88,8 +88,39 @@ async fn allotted_hours_limit_bookings_and_the_quarters_say_where_they_went() {
         .expect(200);
     assert_eq!(r.body["allotted_hours"], 2.0);
     assert_eq!(r.body["remaining_hours"], 2.0);
+    // The SME's staff see what is left before booking; other SMEs see nothing of it.
+    let mine = app
+        .get("/api/me/advisory-hours", &w.learner_a2.token)
+        .await
+        .expect(200);
+    let q = mine.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["period"] == period.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(q["remaining_hours"], 2.0);
+    let theirs = app
+        .get("/api/me/advisory-hours", &w.learner_b.token)
+        .await
+        .expect(200);
+    assert_eq!(theirs.body["items"], json!([]), "{}", theirs.text);
+    assert_problem(
+        &app.get("/api/me/advisory-hours", &w.coord_a.token).await,
+        403,
+    );
     book(&app, &w.learner_a, s1).await.expect(201);
     book(&app, &w.learner_a2, s2).await.expect(201);
+    let mine = app
+        .get("/api/me/advisory-hours", &w.learner_a2.token)
+        .await
+        .expect(200);
+    assert_eq!(
+        mine.body["items"][0]["remaining_hours"], 0.0,
+        "{}",
+        mine.text
+    );
     // A third hour is one too many, whoever of the SME asks.
     let r = book(&app, &w.learner_a, s3).await;
     assert_problem(&r, 422);

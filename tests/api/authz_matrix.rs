@@ -987,6 +987,9 @@ fn cells(key: &str, who: Who, s: &Setup) -> Option<Vec<Probe>> {
                 _ => one(probe(s.sme_a1).expect(by_role(who, &[], &[]))),
             }
         }
+        "GET /api/me/advisory-hours" => {
+            one(p(Get, "/api/me/advisory-hours".into()).expect(by_role(who, LEARNERS, &[200])))
+        }
         // The learner's past session was attended: nothing to waive (409) for those who may.
         "POST /api/bookings/{id}/no-show-waiver" => {
             let path = format!("/api/bookings/{}/no-show-waiver", s.past_l);

@@ -633,6 +633,13 @@ fn call(key: &str, s: &Setup, i: usize) -> Option<Call> {
             Body::Json(json!({"slot_id": s.move_targets[i % 2]})),
             &[200, 422],
         ),
+        "GET /api/me/advisory-hours" => c(
+            Get,
+            "/api/me/advisory-hours".into(),
+            tok(&w.learner_a),
+            Body::None,
+            &[200],
+        ),
         "GET /api/smes/{id}/advisory-hours" => c(
             Get,
             format!("/api/smes/{}/advisory-hours", w.sme_a),

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BASE, PASSWORD, DESKTOP, PHONE, launch, newPage as openPage, settled, login, apiLogin, apiCall, apiJson, uiStrings, fill,
-  eventually, assertNoStrayValues,
+  eventually, assertNoStrayValues, newLearner,
 } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
@@ -284,6 +284,33 @@ describe('advisory hours (coordinator)', () => {
       // The demo's session as it was (attended, its notes).
       await outcome(original.attended);
       await restore();
+    }
+  });
+
+  test('a learner of the SME reads what is left of its hours on the advice page, in Portuguese', async () => {
+    const coord = await apiLogin(COORDINATOR);
+    const sme = (await apiJson(coord, '/api/smes')).items.find((s) => /Xenogen/.test(s.name));
+    const { period } = (await apiJson(coord, '/api/reports/smes')).items.find((x) => x.sme_id === sme.id).advisory_hours;
+    const path = `/api/smes/${sme.id}/advisory-hours/${period}`;
+    await apiJson(coord, path, { method: 'PUT', body: { hours: 40 } });
+    try {
+      const learner = await newLearner({ name: 'Inês Horas', sme: /Xenogen/, locale: 'pt', timeZone: 'Europe/Lisbon' });
+      const token = await apiLogin(learner.email);
+      const mine = (await apiJson(token, '/api/me/advisory-hours')).items.find((q) => q.period === period);
+      assert.equal(mine.allotted_hours, 40);
+      const T = await uiStrings('pt');
+      const page = await newPage({ lang: 'pt' });
+      await login(page, learner.email);
+      await page.goto(`${BASE}/#/advice`);
+      await settled(page);
+      const box = page.locator('#sme-hours');
+      const pt = (n) => fill(T['staff.hoursValue'], { n: new Intl.NumberFormat('pt', { maximumFractionDigits: 2 }).format(n) });
+      const expected = fill(T['advice.hoursLeft'], { period, left: pt(mine.remaining_hours), allotted: pt(40) });
+      await box.getByText(expected).waitFor();
+      await assertNoStrayValues(page, 'the advice page with the SME\'s hours');
+      await page.context().close();
+    } finally {
+      await apiCall(coord, path, { method: 'DELETE' });
     }
   });
 

@@ -37,6 +37,7 @@ use crate::msg;
         feeds::revoke_feed,
         feeds::feed,
         quota::list_hours,
+        quota::my_hours,
         quota::set_hours,
         quota::clear_hours,
         quota::waive_no_show
@@ -81,6 +82,7 @@ pub fn routes() -> Vec<Route> {
         feeds::revoke_feed,
         feeds::feed,
         quota::list_hours,
+        quota::my_hours,
         quota::set_hours,
         quota::clear_hours,
         quota::waive_no_show

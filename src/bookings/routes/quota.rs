@@ -7,7 +7,7 @@ use rocket::{delete, get, post, put};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::Staff;
+use crate::auth::{Learner, Staff};
 use crate::bookings::quota::{self, AdvisoryHours};
 use crate::bookings::{store, view, Booking, BookingScope};
 use crate::clock::now;
@@ -33,6 +33,26 @@ pub(super) async fn list_hours(
     let sme = crate::orgs::get_sme(db, SmeScope::of(&staff), id.get()).await?;
     let items = quota::quarters(db, sme.id).await?;
     Ok(Items::new(items.into_iter().map(Into::into).collect()))
+}
+
+/// The learner's SME's advisory hours from this quarter on (quarters with an allotment or a
+/// session), so a learner sees what is left before booking.
+#[utoipa::path(tag = "bookings",
+    responses((status = 200, body = Items<AdvisoryHours>), (status = 403)),
+    security(("bearer" = [])))]
+#[get("/me/advisory-hours")]
+pub(super) async fn my_hours(db: &Db, learner: Learner) -> Result<Json<Items<AdvisoryHours>>> {
+    let Some(sme_id) = learner.sme_id else {
+        return Ok(Items::new(Vec::new()));
+    };
+    let current = quota::period_of(now());
+    let items = quota::quarters(db, sme_id)
+        .await?
+        .into_iter()
+        .filter(|q| q.period >= current)
+        .map(Into::into)
+        .collect();
+    Ok(Items::new(items))
 }
 
 #[derive(Deserialize, ToSchema)]

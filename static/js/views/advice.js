@@ -44,7 +44,21 @@ export async function render(ctx) {
   };
   loadSlots();
   loadBookings();
-  return [pageHeader(t('advice.title'), { lead: t('advice.lead') }), notifications(ctx), h('div', { class: 'two-col' }, slotsBox, bookingsBox)];
+  return [pageHeader(t('advice.title'), { lead: t('advice.lead') }), notifications(ctx), smeHours(ctx), h('div', { class: 'two-col' }, slotsBox, bookingsBox)];
+}
+
+/** What is left of the SME's advisory hours this quarter and the next (quarters with a limit). */
+function smeHours(ctx) {
+  const box = h('div', { id: 'sme-hours' });
+  const hours = (n) => t('staff.hoursValue', { n: fmt.number(Number(n) || 0, { maximumFractionDigits: 2 }) });
+  api('/api/me/advisory-hours').then((r) => {
+    const limited = ((r && r.items) || []).filter((q) => q.allotted_hours !== null && q.allotted_hours !== undefined);
+    if (!limited.length || !ctx.alive()) return;
+    box.replaceChildren(h('div', { class: 'alert alert-info', role: 'status' },
+      h('ul', { class: 'alert-list' }, limited.slice(0, 2).map((q) => h('li', {},
+        t('advice.hoursLeft', { period: q.period, left: hours(q.remaining_hours), allotted: hours(q.allotted_hours) }))))));
+  }).catch(() => { /* optional */ });
+  return box;
 }
 
 // What each kind of notice is, in words (a notice of a kind this UI does not know has none).
