@@ -450,8 +450,8 @@ pub struct Cancellation<'a> {
     pub by_role: &'a str,
     pub reason: &'a str,
     pub now: i64,
-    /// Told about it (the other side), with this message.
-    pub notify: Option<(i64, String)>,
+    /// Told about it (the other side).
+    pub notify: Option<i64>,
     /// Mail both sides (who cancelled, by name).
     pub mail: Option<(&'a Mailer, &'a str)>,
 }
@@ -476,8 +476,8 @@ pub async fn cancel_booking(db: &AnyPool, c: &Cancellation<'_>) -> Result<bool> 
     if done.rows_affected() != 1 {
         return Ok(false);
     }
-    if let Some((user, message)) = &c.notify {
-        notify(&mut tx, *user, c.booking_id, message, c.now).await?;
+    if let Some(user) = c.notify {
+        notify(&mut tx, user, c.booking_id, c.now).await?;
     }
     if let Some((mailer, by_name)) = c.mail {
         let p = parties(&mut tx, c.booking_id).await?;
@@ -491,20 +491,20 @@ pub async fn cancel_booking(db: &AnyPool, c: &Cancellation<'_>) -> Result<bool> 
     Ok(true)
 }
 
+/// Tell `user_id` that the booking was cancelled. The words are written when the notice is
+/// read (`notifications`), so none are stored (the `message` column holds older versions' text).
 async fn notify(
     tx: &mut Transaction<'_, Any>,
     user_id: i64,
     booking_id: i64,
-    message: &str,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO booking_notifications (user_id, booking_id, kind, message, created_at)
-         VALUES ($1, $2, 'booking_cancelled', $3, $4)",
+         VALUES ($1, $2, 'booking_cancelled', '', $3)",
     )
     .bind(user_id)
     .bind(booking_id)
-    .bind(message)
     .bind(now)
     .execute(&mut **tx)
     .await
@@ -573,8 +573,7 @@ pub async fn withdraw_slot(
     .await
     .context("cancelling the slot's booking")?;
     if let Some((booking_id, learner_id)) = cancelled {
-        let message = format!("Your advisory session was cancelled by the advisor: {reason}");
-        notify(&mut tx, learner_id, booking_id, &message, now).await?;
+        notify(&mut tx, learner_id, booking_id, now).await?;
         if let Some(mailer) = mailer {
             let p = parties(&mut tx, booking_id).await?;
             let by = p.advisor_name.clone();

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { quizKey, plain } from './helpers.mjs';
 
 const BASE = (process.env.ACADEMY_URL || 'http://127.0.0.1:8123').replace(/\/$/, '');
 const PASSWORD = process.env.ACADEMY_DEMO_PASSWORD;
@@ -203,44 +204,6 @@ function icsLocal(iso, timeZone) {
     timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
   }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
   return `${parts.year}${parts.month}${parts.day}T${parts.hour}${parts.minute}${parts.second}`;
-}
-
-/**
- * The answer key of a course's quiz, read from courses/<slug>/quiz.toml (the subset of TOML the
- * course files use: `[[questions]]`, `[[questions.options]]`, `[[questions.pairs]]`, one
- * `key = value` a line, inline tables of strings or string arrays).
- */
-function quizKey(slug) {
-  const value = (v) => {
-    if (!v.startsWith('{')) return JSON.parse(v);
-    const out = {};
-    for (const m of v.matchAll(/(\w+)\s*=\s*("(?:[^"\\]|\\.)*"|\[(?:[^\]"]|"(?:[^"\\]|\\.)*")*\])/g)) out[m[1]] = JSON.parse(m[2]);
-    return out;
-  };
-  const quiz = { questions: [] };
-  let target = quiz;
-  let question = null;
-  for (const raw of readFileSync(join(ROOT, 'courses', slug, 'quiz.toml'), 'utf8').split('\n')) {
-    const line = raw.trim();
-    if (line === '[[questions]]') {
-      question = { options: [], pairs: [] };
-      quiz.questions.push(question);
-      target = question;
-    } else if (line === '[[questions.options]]' || line === '[[questions.pairs]]') {
-      target = {};
-      question[line === '[[questions.options]]' ? 'options' : 'pairs'].push(target);
-    } else {
-      const m = /^(\w+)\s*=\s*(.+)$/.exec(line);
-      if (m && !line.startsWith('#')) target[m[1]] = value(m[2]);
-    }
-  }
-  return quiz;
-}
-
-/** Text of a label as the API gives it (sanitised inline HTML), for comparing with the source. */
-function plain(html) {
-  return html.replace(/<[^>]*>/g, '').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'")
-    .replace(/[*_`]/g, '').replace(/\s+/g, ' ').trim();
 }
 
 describe('IberoBio Academy web UI', () => {

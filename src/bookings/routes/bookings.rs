@@ -234,7 +234,7 @@ pub(super) async fn cancel_booking(
     }
     let now = now();
     let cutoff = config.booking_cancel_cutoff_hours.max(0);
-    let (notify, role) = who_is_told(&user, &detail, reason, cutoff, now)?;
+    let (notify, role) = who_is_told(&user, &detail, cutoff, now)?;
     let cancelled = store::cancel_booking(
         db,
         &Cancellation {
@@ -329,41 +329,24 @@ pub(super) async fn reschedule(
     ))
 }
 
-/// Who is told of a cancellation (the other side, with the in-app message) and the role that
-/// cancels; a learner past the cut-off is refused (422).
+/// Who is told of a cancellation (the other side) and the role that cancels; a learner past
+/// the cut-off is refused (422).
 fn who_is_told(
     user: &CurrentUser,
     detail: &view::BookingDetail,
-    reason: &str,
     cutoff: i64,
     now: i64,
-) -> Result<(Option<(i64, String)>, &'static str)> {
-    Ok(if user.role == Role::Learner {
-        if now > detail.starts_at - cutoff * 3600 {
-            return Err(Error::invalid(
-                "booking",
-                msg!("booking.cancel_cutoff", hours = cutoff).at("start", detail.starts_at),
-            ));
-        }
-        (
-            Some((
-                detail.advisor_id,
-                format!(
-                    "{} cancelled the session of {}: {reason}",
-                    detail.learner.0, detail.booking.slot.starts_at
-                ),
-            )),
-            "learner",
-        )
-    } else {
-        (
-            Some((
-                detail.learner_id,
-                format!("Your advisory session was cancelled by the advisor: {reason}"),
-            )),
-            "advisor",
-        )
-    })
+) -> Result<(Option<i64>, &'static str)> {
+    if user.role != Role::Learner {
+        return Ok((Some(detail.learner_id), "advisor"));
+    }
+    if now > detail.starts_at - cutoff * 3600 {
+        return Err(Error::invalid(
+            "booking",
+            msg!("booking.cancel_cutoff", hours = cutoff).at("start", detail.starts_at),
+        ));
+    }
+    Ok((Some(detail.advisor_id), "learner"))
 }
 
 #[derive(Responder)]
