@@ -123,6 +123,9 @@ pub struct Config {
     /// Mail coordinators the weekly digest (Monday from 08:00 in their zone); `false` turns
     /// the job off for the whole deployment.
     pub weekly_digest: bool,
+    /// How long a slot is held for the first learner on its waitlist before it passes to the
+    /// next (minutes; a hold also ends by the booking notice before the session).
+    pub waitlist_hold_minutes: i64,
 }
 
 impl Default for Config {
@@ -178,6 +181,7 @@ impl Default for Config {
             invitation_days: 7,
             reminder_interval_seconds: 60,
             weekly_digest: true,
+            waitlist_hold_minutes: 120,
         }
     }
 }

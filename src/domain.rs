@@ -146,10 +146,13 @@ words!(
 );
 
 words!(
-    /// A slot as listed: `withdrawn` only inside a booking whose slot the advisor deleted.
+    /// A slot as listed: `held` for a learner on its waitlist until the hold expires (listed
+    /// to its advisor, admins and that learner); `withdrawn` only inside a booking whose slot
+    /// the advisor deleted.
     SlotStatus, "slot status", {
         Open => "open",
         Booked => "booked",
+        Held => "held",
         Withdrawn => "withdrawn",
     }
 );

@@ -96,6 +96,12 @@ ids! {
     AttemptId => "quiz attempt id";
     /// A course material (a stored file).
     MaterialId => "material id";
+    /// A learner's place on a waitlist.
+    WaitlistEntryId => "waitlist entry id";
+    /// A slot held for someone on its waitlist.
+    HoldId => "hold id";
+    /// An advisor's days off.
+    TimeOffId => "time off id";
 }
 
 /// The slug of a course or of a module: lowercase ASCII letters, digits and single inner `-`,

@@ -104,6 +104,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .attach(materials::stage())
         .attach(mail::stage())
         .attach(bookings::reminders_stage(&config, mailer.clone()))
+        .attach(bookings::waitlist::stage(&config, mailer.clone()))
         .attach(reports::digest_stage(&config, mailer.clone()))
         .attach(courses::import_on_start())
         .manage(telemetry)

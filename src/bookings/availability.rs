@@ -31,11 +31,10 @@ pub struct Candidate {
     pub ends_at: i64,
 }
 
-/// A local time the pattern asked for that has no slot, and why.
+/// A local time the pattern asked for that does not exist that day (clocks go forward).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gap {
     pub local: DateTime,
-    pub reason: &'static str,
 }
 
 /// Expand a pattern into slots (in time order) and the local times that could not exist.
@@ -73,10 +72,7 @@ pub fn expand(p: &Pattern) -> (Vec<Candidate>, Vec<Gap>) {
                 AmbiguousOffset::Unambiguous { offset }
                 | AmbiguousOffset::Fold { before: offset, .. } => offset.to_timestamp(local).ok(),
                 AmbiguousOffset::Gap { .. } => {
-                    gaps.push(Gap {
-                        local,
-                        reason: "this local time does not exist that day (clocks go forward)",
-                    });
+                    gaps.push(Gap { local });
                     None
                 }
             };

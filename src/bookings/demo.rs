@@ -38,6 +38,8 @@ struct Offer {
     to: (i8, i8),
     session: i64,
     buffer: i64,
+    /// The public holidays the advisor keeps free.
+    holiday_region: &'static str,
 }
 
 const OFFERS: [Offer; 3] = [
@@ -52,6 +54,7 @@ const OFFERS: [Offer; 3] = [
         to: (13, 0),
         session: 45,
         buffer: 15,
+        holiday_region: "ES",
     },
     Offer {
         advisor: "advisor.finance@iberobio.example",
@@ -64,6 +67,7 @@ const OFFERS: [Offer; 3] = [
         to: (13, 0),
         session: 60,
         buffer: 15,
+        holiday_region: "PT",
     },
     Offer {
         advisor: "advisor.ip@iberobio.example",
@@ -76,6 +80,7 @@ const OFFERS: [Offer; 3] = [
         to: (18, 0),
         session: 60,
         buffer: 0,
+        holiday_region: "ES-CN",
     },
 ];
 
@@ -217,7 +222,16 @@ async fn seed_week_of_slots(
             time_zone: offer.time_zone,
         })
         .collect();
-    let ids = store::insert_slots(db, advisor, &slots, now).await?;
+    // The advisor's holidays first (unless they have chosen their own rules), so the week
+    // skips them as the advisor's own publishing would.
+    if super::workdays::settings(db, advisor).await? == super::workdays::Settings::default() {
+        let rules = super::workdays::Settings {
+            holiday_region: Some(offer.holiday_region.to_string()),
+            ..Default::default()
+        };
+        super::workdays::save_settings(db, advisor, &rules, now).await?;
+    }
+    let ids = store::publish_slots(db, advisor, &slots, now).await?;
     let mut week = Vec::new();
     for c in &candidates {
         if let Some((id, _, _)) =
@@ -226,7 +240,7 @@ async fn seed_week_of_slots(
             week.push(id);
         }
     }
-    Ok((ids.iter().flatten().count(), week))
+    Ok((ids.iter().filter(|r| r.is_ok()).count(), week))
 }
 
 /// Book next week's slots listed in [`BOOKINGS`]: how many bookings this run made.

@@ -6,6 +6,7 @@
 pub mod availability;
 pub mod demo;
 pub mod feeds;
+pub mod holidays;
 pub mod ics;
 pub mod mails;
 pub mod moves;
@@ -15,6 +16,8 @@ mod routes;
 pub mod service;
 mod store;
 pub mod view;
+pub mod waitlist;
+pub mod workdays;
 
 use serde::Serialize;
 use utoipa::ToSchema;

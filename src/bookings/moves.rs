@@ -44,6 +44,8 @@ pub enum Refusal {
     Overlaps,
     /// Beyond the SME's advisory hours of the new slot's quarter.
     Quota(OverQuota),
+    /// The new slot is held for another learner on its waitlist.
+    Held(super::waitlist::HeldFor),
 }
 
 impl Refusal {
@@ -62,6 +64,7 @@ impl Refusal {
             }
             Refusal::Overlaps => Error::invalid("slot_id", msg!("booking.overlaps")),
             Refusal::Quota(over) => over.error("slot_id"),
+            Refusal::Held(held) => held.error(),
         }
     }
 }
@@ -236,6 +239,10 @@ async fn check(
     if clashes > 0 {
         return Ok(Some(Refusal::Overlaps));
     }
-    let over = quota::check(tx, current.learner_id, m.to_slot, Some(m.booking_id)).await?;
-    Ok(over.map(Refusal::Quota))
+    if let Some(over) = quota::check(tx, current.learner_id, m.to_slot, Some(m.booking_id)).await? {
+        return Ok(Some(Refusal::Quota(over)));
+    }
+    // Last: a learner moving into a slot held for them claims the hold.
+    let held = super::waitlist::claim_or_refuse(tx, m.to_slot, current.learner_id, m.now).await?;
+    Ok(held.map(Refusal::Held))
 }

@@ -7,9 +7,11 @@ use utoipa::ToSchema;
 
 use super::availability::{self, Pattern};
 use super::store::{self, NewSlot};
+use super::workdays::Skip;
 use super::{view, Slot};
 use crate::domain::{Mode, Topic};
 use crate::error::{Error, Result};
+use crate::messages::Reader;
 use crate::msg;
 
 /// The most slots one `POST /slots/pattern` may lay out (each is a row and a conflict check).
@@ -30,6 +32,10 @@ pub struct SkippedSlot {
     /// The local time asked for, `YYYY-MM-DDTHH:MM` in the pattern's zone.
     pub local: String,
     pub starts_at: Option<String>,
+    /// Why, as a code of the message catalogue (`slot.holiday`, `slot.overlaps`,
+    /// `slot.daily_cap`, ...).
+    pub code: String,
+    /// Why, in the reader's language.
     pub reason: String,
 }
 
@@ -40,13 +46,15 @@ pub struct PatternResult {
     pub skipped: Vec<SkippedSlot>,
 }
 
-/// Lay the pattern out in local wall-clock time and publish every future slot that does not
-/// overlap one of the advisor's; say which local times were skipped and why. At most
-/// [`MAX_PATTERN_SLOTS`] per request (422 beyond). The created slots are shown in `viewer_tz`.
+/// Lay the pattern out in local wall-clock time and publish every future slot the advisor's
+/// rules allow (no overlap, the buffer kept, days off, holidays and the daily cap respected);
+/// say which local times were skipped and why, in the reader's words. At most
+/// [`MAX_PATTERN_SLOTS`] per request (422 beyond). The created slots are shown in the
+/// reader's zone.
 pub async fn publish_pattern(
     db: &AnyPool,
     advisor_id: i64,
-    viewer_tz: &str,
+    reader: &Reader,
     req: &PatternRequest<'_>,
     now: i64,
 ) -> Result<PatternResult> {
@@ -61,12 +69,20 @@ pub async fn publish_pattern(
             ),
         ));
     }
+    let skip = |local: String, starts_at: Option<i64>, why: Skip| SkippedSlot {
+        local,
+        starts_at: starts_at.map(crate::clock::rfc3339),
+        reason: why.msg(reader.lang).render(reader),
+        code: why.msg(reader.lang).code.to_string(),
+    };
     let mut skipped: Vec<SkippedSlot> = gaps
         .into_iter()
-        .map(|g| SkippedSlot {
-            local: g.local.strftime("%Y-%m-%dT%H:%M").to_string(),
-            starts_at: None,
-            reason: g.reason.to_string(),
+        .map(|g| {
+            skip(
+                g.local.strftime("%Y-%m-%dT%H:%M").to_string(),
+                None,
+                Skip::Gap,
+            )
         })
         .collect();
     let local_label = |ts: i64| {
@@ -81,11 +97,11 @@ pub async fn publish_pattern(
     let mut future = Vec::new();
     for c in &candidates {
         if c.starts_at <= now {
-            skipped.push(SkippedSlot {
-                local: local_label(c.starts_at),
-                starts_at: Some(crate::clock::rfc3339(c.starts_at)),
-                reason: "in the past".into(),
-            });
+            skipped.push(skip(
+                local_label(c.starts_at),
+                Some(c.starts_at),
+                Skip::InThePast,
+            ));
         } else {
             future.push(NewSlot {
                 starts_at: c.starts_at,
@@ -97,16 +113,15 @@ pub async fn publish_pattern(
             });
         }
     }
-    let ids = store::insert_slots(db, advisor_id, &future, now).await?;
+    let outcomes = store::publish_slots(db, advisor_id, &future, now).await?;
     let mut created = Vec::new();
-    for (slot, id) in future.iter().zip(ids) {
-        match id {
-            Some(id) => created.push(view::slot(store::get_slot(db, id).await?, viewer_tz)),
-            None => skipped.push(SkippedSlot {
-                local: local_label(slot.starts_at),
-                starts_at: Some(crate::clock::rfc3339(slot.starts_at)),
-                reason: "overlaps one of your slots".into(),
-            }),
+    for (slot, outcome) in future.iter().zip(outcomes) {
+        match outcome {
+            Ok(id) => created.push(view::slot(
+                store::get_slot(db, id).await?,
+                &reader.time_zone,
+            )),
+            Err(why) => skipped.push(skip(local_label(slot.starts_at), Some(slot.starts_at), why)),
         }
     }
     Ok(PatternResult {

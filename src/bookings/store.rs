@@ -37,11 +37,15 @@ pub struct SlotRow {
     pub mode: Mode,
     pub location: String,
     pub booking_id: Option<i64>,
+    /// The end of a waitlist hold on it (live while in the future).
+    pub held_until: Option<i64>,
 }
 
 const SLOT_COLUMNS: &str = "s.id, s.advisor_id, a.name AS advisor_name, \
      a.time_zone AS advisor_time_zone, s.starts_at, s.ends_at, s.topic, s.mode, s.location, \
-     (SELECT b.id FROM bookings b WHERE b.slot_id = s.id AND b.status = 'active') AS booking_id";
+     (SELECT b.id FROM bookings b WHERE b.slot_id = s.id AND b.status = 'active') AS booking_id, \
+     (SELECT h.expires_at FROM waitlist_holds h WHERE h.slot_id = s.id AND h.status = 'active') \
+         AS held_until";
 
 /// A slot to publish, validated.
 #[derive(Debug, Clone)]
@@ -112,6 +116,80 @@ pub async fn insert_slots(
     Ok(out)
 }
 
+/// Publish slots for one advisor under their rules (days off, holidays, buffer, daily cap;
+/// see `workdays`): in order, the new slot's id or why it was skipped. One transaction holding
+/// the advisor's lock, so concurrent publications are checked one after the other.
+#[instrument(skip_all)]
+pub async fn publish_slots(
+    db: &AnyPool,
+    advisor_id: i64,
+    slots: &[NewSlot<'_>],
+    now: i64,
+) -> Result<Vec<std::result::Result<i64, super::workdays::Skip>>> {
+    let mut tx = db.begin().await.context("starting slot insert")?;
+    if !lock_user(&mut tx, advisor_id).await? {
+        return Err(Error::not_found("advisor"));
+    }
+    let rules = super::workdays::Rules::load(&mut tx, advisor_id).await?;
+    let mut out = Vec::with_capacity(slots.len());
+    for s in slots {
+        if let Some(skip) = rules.check(&mut tx, advisor_id, s).await? {
+            out.push(Err(skip));
+            continue;
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO slots (advisor_id, starts_at, ends_at, topic, mode, location, time_zone, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(advisor_id)
+        .bind(s.starts_at)
+        .bind(s.ends_at)
+        .bind(s.topic)
+        .bind(s.mode)
+        .bind(s.location)
+        .bind(s.time_zone)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .context("inserting slot")?;
+        out.push(Ok(id));
+    }
+    tx.commit().await.context("saving slots")?;
+    Ok(out)
+}
+
+/// A live slot of the advisor's week with who booked it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct WeekRow {
+    #[sqlx(flatten)]
+    pub slot: SlotRow,
+    pub learner_id: Option<i64>,
+    pub learner_name: Option<String>,
+    pub sme_id: Option<i64>,
+    pub sme_name: Option<String>,
+}
+
+/// The advisor's live slots starting in `[from, to)`, by start time.
+#[instrument(skip_all)]
+pub async fn week_slots(db: &AnyPool, advisor_id: i64, from: i64, to: i64) -> Result<Vec<WeekRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {SLOT_COLUMNS}, l.id AS learner_id, l.name AS learner_name, m.id AS sme_id,
+                m.name AS sme_name
+         FROM slots s JOIN users a ON a.id = s.advisor_id
+         LEFT JOIN bookings b ON b.slot_id = s.id AND b.status = 'active'
+         LEFT JOIN users l ON l.id = b.learner_id
+         LEFT JOIN smes m ON m.id = b.sme_id
+         WHERE s.advisor_id = $1 AND s.deleted_at IS NULL AND s.starts_at >= $2 AND s.starts_at < $3
+         ORDER BY s.starts_at, s.id"
+    ))
+    .bind(advisor_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await
+    .context("reading the week")
+}
+
 /// The advisor's live slot that overlaps `[starts_at, ends_at)`, if any (to explain a refusal).
 #[instrument(skip_all)]
 pub async fn overlapping_slot(
@@ -159,6 +237,10 @@ pub struct SlotFilter {
     pub limit: i64,
     /// Keyset cursor: only slots after this `(starts_at, id)`.
     pub after: Option<(i64, i64)>,
+    /// Without `include_booked`: slots held for someone on a waitlist are left out, except
+    /// those held for this learner.
+    pub holder: Option<i64>,
+    pub now: i64,
 }
 
 /// Future live slots, by start time.
@@ -173,6 +255,9 @@ pub async fn list_slots(db: &AnyPool, f: &SlotFilter) -> Result<Vec<SlotRow>> {
            AND ($5 = 1 OR NOT EXISTS (
                SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'active'))
            AND ($7 IS NULL OR s.starts_at > $7 OR (s.starts_at = $7 AND s.id > $8))
+           AND ($5 = 1 OR NOT EXISTS (
+               SELECT 1 FROM waitlist_holds h WHERE h.slot_id = s.id AND h.status = 'active'
+                 AND h.expires_at > $9 AND ($10 IS NULL OR h.learner_id <> $10)))
          ORDER BY s.starts_at, s.id
          LIMIT $6"
     ))
@@ -184,6 +269,8 @@ pub async fn list_slots(db: &AnyPool, f: &SlotFilter) -> Result<Vec<SlotRow>> {
     .bind(f.limit)
     .bind(f.after.map(|a| a.0))
     .bind(f.after.map(|a| a.1))
+    .bind(f.now)
+    .bind(f.holder)
     .fetch_all(db)
     .await
     .context("listing slots")
@@ -200,6 +287,8 @@ pub enum Refusal {
     Overlaps,
     /// Beyond the SME's advisory hours of that quarter.
     Quota(super::quota::OverQuota),
+    /// Held for another learner on the waitlist.
+    Held(super::waitlist::HeldFor),
 }
 
 pub struct BookingRequest<'a> {
@@ -245,6 +334,14 @@ pub async fn book_with(
     if let Some(over) = super::quota::check(&mut tx, r.learner_id, r.slot_id, None).await? {
         tx.rollback().await.context("ending booking")?;
         return Ok(Err(Refusal::Quota(over)));
+    }
+    // A slot held for someone on its waitlist is theirs until the hold expires; the holder's
+    // booking claims the hold.
+    if let Some(held) =
+        super::waitlist::claim_or_refuse(&mut tx, r.slot_id, r.learner_id, r.now).await?
+    {
+        tx.rollback().await.context("ending booking")?;
+        return Ok(Err(Refusal::Held(held)));
     }
     let inserted: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO bookings (slot_id, learner_id, sme_id, note, status, uid, sequence, created_at, updated_at)
@@ -558,6 +655,7 @@ pub async fn withdraw_slot(
             Withdrawal::NotFound
         });
     }
+    super::waitlist::release_slot(&mut tx, slot_id, now).await?;
     let cancelled: Option<(i64, i64)> = sqlx::query_as(
         "UPDATE bookings SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3,
                 cancelled_by_role = 'advisor', cancel_reason = $4, sequence = sequence + 1,

@@ -13,7 +13,7 @@ fn slot_parts(
     advisor: (i64, String, String),
     times: (i64, i64),
     what: (Topic, Mode, String),
-    booked: bool,
+    status: SlotStatus,
     viewer_tz: &str,
 ) -> Slot {
     let tz = availability::zone(viewer_tz);
@@ -33,11 +33,7 @@ fn slot_parts(
         topic: what.0,
         mode: what.1,
         location: what.2,
-        status: if booked {
-            SlotStatus::Booked
-        } else {
-            SlotStatus::Open
-        },
+        status,
     }
 }
 
@@ -48,7 +44,13 @@ pub fn slot(r: SlotRow, viewer_tz: &str) -> Slot {
         (r.advisor_id, r.advisor_name, r.advisor_time_zone),
         (r.starts_at, r.ends_at),
         (r.topic, r.mode, r.location),
-        r.booking_id.is_some(),
+        if r.booking_id.is_some() {
+            SlotStatus::Booked
+        } else if r.held_until.is_some_and(|t| t > crate::clock::now()) {
+            SlotStatus::Held
+        } else {
+            SlotStatus::Open
+        },
         viewer_tz,
     )
 }
@@ -76,7 +78,11 @@ pub fn booking(r: BookingRow, scope: BookingScope, viewer_tz: &str) -> BookingDe
         (r.advisor_id, r.advisor_name.clone(), r.advisor_time_zone),
         (r.starts_at, r.ends_at),
         (r.topic, r.mode, r.location),
-        r.slot_booking_id.is_some(),
+        if r.slot_booking_id.is_some() {
+            SlotStatus::Booked
+        } else {
+            SlotStatus::Open
+        },
         viewer_tz,
     );
     if r.slot_deleted_at.is_some() {

@@ -413,6 +413,78 @@ pub fn booking_rescheduled(
     }
 }
 
+/// A slot held for a learner on the waitlist until `expires_at`: what, when (the learner's
+/// zone), until when, and the link to book it.
+pub fn waitlist_hold(
+    lang: Lang,
+    name: &str,
+    advisor: &str,
+    s: &Session<'_>,
+    expires_at: i64,
+    link: &str,
+) -> Letter {
+    let topic = topic(lang, s.topic);
+    let until = crate::messages::local_time(expires_at, s.time_zone);
+    let mut paragraphs = vec![match lang {
+        Lang::En => format!(
+            "A slot you were waiting for is free: an advisory session on {topic} with {advisor}. It is held for you until {until}."
+        ),
+        Lang::Es => format!(
+            "Se ha liberado un hueco que esperaba: una sesión de asesoramiento sobre {topic} con {advisor}. Se lo reservamos hasta el {until}."
+        ),
+        Lang::Pt => format!(
+            "Ficou livre uma vaga que esperava: uma sessão de aconselhamento sobre {topic} com {advisor}. Está reservada para si até {until}."
+        ),
+        Lang::Gl => format!(
+            "Quedou libre un oco que agardaba: unha sesión de asesoramento sobre {topic} con {advisor}. Reservámosllo ata o {until}."
+        ),
+    }];
+    paragraphs.extend(session_lines(lang, s));
+    paragraphs.push(
+        t(
+            lang,
+            "Book it on your advice page before then; if you do not want it, decline it there and it passes to the next person waiting.",
+            "Resérvela en su página de asesoramiento antes de esa hora; si no la quiere, rechácela allí y pasará a la siguiente persona en espera.",
+            "Marque-a na sua página de aconselhamento antes dessa hora; se não a quiser, recuse-a lá e passa para a pessoa seguinte em espera.",
+            "Resérvea na súa páxina de asesoramento antes desa hora; se non a quere, rexéitea alí e pasará á seguinte persoa en espera.",
+        )
+        .into(),
+    );
+    Letter {
+        lang,
+        subject: match lang {
+            Lang::En => format!("Held for you until {until}: advisory session with {advisor}"),
+            Lang::Es => format!("Reservada para usted hasta el {until}: sesión con {advisor}"),
+            Lang::Pt => format!("Reservada para si até {until}: sessão com {advisor}"),
+            Lang::Gl => format!("Reservada para vostede ata o {until}: sesión con {advisor}"),
+        },
+        greeting: greeting(lang, name),
+        paragraphs,
+        action: Some((
+            t(
+                lang,
+                "Book the held slot",
+                "Reservar el hueco",
+                "Marcar a vaga",
+                "Reservar o oco",
+            )
+            .to_string(),
+            link.to_string(),
+        )),
+        footer: vec![
+            t(
+                lang,
+                "You get this message because you joined a waitlist; leave it on your advice page.",
+                "Recibe este mensaje porque se apuntó a una lista de espera; puede salir de ella en su página de asesoramiento.",
+                "Recebe esta mensagem porque se inscreveu numa lista de espera; pode sair dela na sua página de aconselhamento.",
+                "Recibe esta mensaxe porque se apuntou a unha lista de espera; pode saír dela na súa páxina de asesoramento.",
+            )
+            .into(),
+            automatic(lang),
+        ],
+    }
+}
+
 /// A reminder `hours` before a session (24 or 1).
 pub fn reminder(
     lang: Lang,

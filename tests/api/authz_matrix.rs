@@ -164,6 +164,10 @@ struct Setup {
     /// the foreign learner's (other advisor's slot).
     past_l: i64,
     past_f: i64,
+    /// The learner's waitlist entry (for the advisor, at a time no slot fits).
+    wait_l: i64,
+    /// Days off of the advisor, far ahead.
+    time_off_ad: i64,
     /// Per learner an open slot to book (the learner's on the advisor's, the others' on the
     /// other advisor's slots).
     slot_to_book: HashMap<Who, i64>,
@@ -615,6 +619,28 @@ async fn setup(app: &TestApp) -> Setup {
     }
     let past_slot_l = new_slot(app, ad, 60, &room(ROOM_L)).await;
     let past_l = book(app, l, past_slot_l, NOTE_L).await;
+    let time_off_ad = app
+        .post(
+            "/api/me/time-off",
+            &ad.token,
+            json!({"first_day": "2030-02-04", "last_day": "2030-02-05", "reason": "away"}),
+        )
+        .await
+        .expect(201)
+        .body["time_off"]["id"]
+        .as_i64()
+        .expect("time off id");
+    let wait_l = app
+        .post(
+            "/api/me/waitlist",
+            &l.token,
+            json!({"advisor_id": ad.id, "weekdays": [7], "from": "03:00", "to": "03:15"}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_i64()
+        .expect("waitlist entry id");
     let past_slot_f = new_slot(app, oa, 62, &room(ROOM_F)).await;
     let past_f = book(app, f, past_slot_f, NOTE_F).await;
     move_slot_to_the_past(app, past_slot_l).await;
@@ -751,6 +777,8 @@ async fn setup(app: &TestApp) -> Setup {
         booking_to_move,
         past_l,
         past_f,
+        wait_l,
+        time_off_ad,
         slot_to_book,
         slot_untouchable,
         slot_to_delete,
@@ -986,6 +1014,63 @@ fn cells(key: &str, who: Who, s: &Setup) -> Option<Vec<Probe>> {
                 Admin => one(probe(s.sme_b).expect(ok)),
                 _ => one(probe(s.sme_a1).expect(by_role(who, &[], &[]))),
             }
+        }
+        // Wishes no slot fits (a quarter of an hour on Sunday night), so no hold spoils a cell.
+        "POST /api/me/waitlist" => one(p(Post, "/api/me/waitlist".into())
+            .json(json!({"topic": "talent", "weekdays": [7], "from": "03:00", "to": "03:15"}))
+            .expect(by_role(who, LEARNERS, &[201]))),
+        "GET /api/me/waitlist" => {
+            one(p(Get, "/api/me/waitlist".into()).expect(by_role(who, LEARNERS, &[200])))
+        }
+        "DELETE /api/me/waitlist/{id}" => {
+            let path = format!("/api/me/waitlist/{}", s.wait_l);
+            match who {
+                Learner => one(p(Delete, path).expect(&[204])),
+                Colleague | ForeignLearner => one(p(Delete, path)
+                    .what("another learner's entry")
+                    .expect(&[404])),
+                _ => one(denied(Delete, path)),
+            }
+        }
+        // Nobody holds a slot in the matrix's world: learners find no such hold.
+        "POST /api/waitlist/holds/{id}/decline" => one(p(
+            Post,
+            "/api/waitlist/holds/999999/decline".into(),
+        )
+        .expect(by_role(who, LEARNERS, &[404]))),
+        "GET /api/waitlist" => one(p(Get, "/api/waitlist".into()).expect(by_role(
+            who,
+            &[
+                Advisor,
+                OtherAdvisor,
+                Coordinator,
+                ForeignCoordinator,
+                Admin,
+            ],
+            &[200],
+        ))),
+        "GET /api/me/availability" => {
+            one(p(Get, "/api/me/availability".into()).expect(by_role(who, ADVISORS, &[200])))
+        }
+        // Rules that change nothing for the other cells: no region, no buffer, no cap.
+        "PUT /api/me/availability" => one(p(Put, "/api/me/availability".into())
+            .json(json!({"holiday_region": null, "buffer_minutes": 0, "daily_cap": null}))
+            .expect(by_role(who, ADVISORS, &[200]))),
+        "POST /api/me/time-off" => one(p(Post, "/api/me/time-off".into())
+            .json(json!({"first_day": "2031-03-03", "last_day": "2031-03-03"}))
+            .expect(by_role(who, ADVISORS, &[201]))),
+        "DELETE /api/me/time-off/{id}" => {
+            let path = format!("/api/me/time-off/{}", s.time_off_ad);
+            match who {
+                Advisor => one(p(Delete, path).expect(&[204])),
+                OtherAdvisor => one(p(Delete, path)
+                    .what("another advisor's days off")
+                    .expect(&[404])),
+                _ => one(denied(Delete, path)),
+            }
+        }
+        "GET /api/me/week" => {
+            one(p(Get, "/api/me/week".into()).expect(by_role(who, ADVISORS, &[200])))
         }
         "GET /api/me/advisory-hours" => {
             one(p(Get, "/api/me/advisory-hours".into()).expect(by_role(who, LEARNERS, &[200])))

@@ -46,6 +46,10 @@ struct Setup {
     booking_to_move: i64,
     move_targets: [i64; 2],
     booking_past: i64,
+    /// A waitlist entry of `learner_b`, left by the leaving route.
+    wait_entry: i64,
+    /// Days off of the advisor, removed by the removing route.
+    time_off: i64,
     code: String,
     code_to_revoke: String,
     material: i64,
@@ -245,6 +249,28 @@ async fn setup(app: &TestApp) -> Setup {
     let booking_to_move = book(app, &w.learner_b, new_slot(app, &w.advisor, 84).await).await;
     let past_slot = new_slot(app, &w.advisor, 36).await;
     let booking_past = book(app, &w.learner_b, past_slot).await;
+    let time_off = app
+        .post(
+            "/api/me/time-off",
+            &w.advisor.token,
+            json!({"first_day": "2030-02-04", "last_day": "2030-02-05"}),
+        )
+        .await
+        .expect(201)
+        .body["time_off"]["id"]
+        .as_i64()
+        .unwrap();
+    let wait_entry = app
+        .post(
+            "/api/me/waitlist",
+            &w.learner_b.token,
+            json!({"topic": "ip", "weekdays": [7], "from": "03:00", "to": "03:15"}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_i64()
+        .unwrap();
     let ended = academy::clock::now() - 2 * HOUR;
     sqlx::query("UPDATE slots SET starts_at = $1, ends_at = $2 WHERE id = $3")
         .bind(ended)
@@ -272,6 +298,8 @@ async fn setup(app: &TestApp) -> Setup {
         booking_to_move,
         move_targets,
         booking_past,
+        wait_entry,
+        time_off,
         code,
         code_to_revoke,
         material,
@@ -667,6 +695,83 @@ fn call(key: &str, s: &Setup, i: usize) -> Option<Call> {
             tok(&w.admin),
             Body::None,
             &[409],
+        ),
+        // Different wishes of one learner at once: stored, the same twice (409), or beyond the
+        // five a learner may have (422).
+        "POST /api/me/waitlist" => c(
+            Post,
+            "/api/me/waitlist".into(),
+            tok(&w.learner_a),
+            Body::Json(
+                json!({"topic": "talent", "weekdays": [1 + i % 7], "from": "03:00", "to": "03:15"}),
+            ),
+            &[201, 409, 422],
+        ),
+        "GET /api/me/waitlist" => c(
+            Get,
+            "/api/me/waitlist".into(),
+            tok(&w.learner_a),
+            Body::None,
+            &[200],
+        ),
+        "DELETE /api/me/waitlist/{id}" => c(
+            Delete,
+            format!("/api/me/waitlist/{}", s.wait_entry),
+            tok(&w.learner_b),
+            Body::None,
+            &[204, 409],
+        ),
+        "POST /api/waitlist/holds/{id}/decline" => c(
+            Post,
+            "/api/waitlist/holds/999999/decline".into(),
+            tok(&w.learner_a),
+            Body::None,
+            &[404],
+        ),
+        "GET /api/waitlist" => c(
+            Get,
+            "/api/waitlist".into(),
+            tok(&w.coord_a),
+            Body::None,
+            &[200],
+        ),
+        "GET /api/me/availability" => c(
+            Get,
+            "/api/me/availability".into(),
+            tok(&w.advisor),
+            Body::None,
+            &[200],
+        ),
+        // Saving rules at once: one upsert each, all succeed.
+        "PUT /api/me/availability" => c(
+            Put,
+            "/api/me/availability".into(),
+            tok(&w.advisor2),
+            Body::Json(json!({"holiday_region": "PT", "buffer_minutes": i, "daily_cap": null})),
+            &[200],
+        ),
+        "POST /api/me/time-off" => c(
+            Post,
+            "/api/me/time-off".into(),
+            tok(&w.advisor2),
+            Body::Json(
+                json!({"first_day": format!("2031-01-{:02}", i + 1), "last_day": format!("2031-01-{:02}", i + 1)}),
+            ),
+            &[201],
+        ),
+        "DELETE /api/me/time-off/{id}" => c(
+            Delete,
+            format!("/api/me/time-off/{}", s.time_off),
+            tok(&w.advisor),
+            Body::None,
+            &[204, 404],
+        ),
+        "GET /api/me/week" => c(
+            Get,
+            "/api/me/week".into(),
+            tok(&w.advisor),
+            Body::None,
+            &[200],
         ),
         "GET /api/me/calendar-feed" => c(
             Get,

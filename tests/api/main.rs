@@ -27,3 +27,5 @@ mod reschedule;
 mod storage;
 mod tokens;
 mod transport;
+mod waitlist;
+mod workdays;

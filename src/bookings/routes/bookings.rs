@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::{clamp_limit, page, parse_cursor, query_time, Page};
 use crate::auth::{Advisor, CurrentUser, Learner, Role};
 use crate::bookings::store::{self, BookingFilter, BookingRequest, Cancellation, Refusal};
+use crate::bookings::waitlist::{self, Rules};
 use crate::bookings::{ics, moves, view, Booking, BookingScope, Notification};
 use crate::clock::now;
 use crate::config::Config;
@@ -88,6 +89,7 @@ pub(super) async fn book_slot(
         }
         Err(Refusal::Overlaps) => return Err(Error::invalid("slot", msg!("booking.overlaps"))),
         Err(Refusal::Quota(over)) => return Err(over.error("slot")),
+        Err(Refusal::Held(held)) => return Err(held.error()),
     };
     let tz = learner.time_zone.clone();
     let detail = view::booking(
@@ -258,6 +260,14 @@ pub(super) async fn cancel_booking(
     if !cancelled {
         return Err(Error::Conflict(msg!("booking.already_cancelled")));
     }
+    // The slot is open again: the first person on its waitlist gets a hold.
+    waitlist::offer_after(
+        db,
+        detail.booking.slot.id,
+        Rules::of(config),
+        mailer.inner(),
+    )
+    .await;
     Ok(Json(
         view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,
     ))
@@ -324,6 +334,14 @@ pub(super) async fn reschedule(
     if let Err(refusal) = moves::reschedule(db, &request).await? {
         return Err(refusal.error(notice));
     }
+    // The old slot is open again.
+    waitlist::offer_after(
+        db,
+        detail.booking.slot.id,
+        Rules::of(config),
+        mailer.inner(),
+    )
+    .await;
     Ok(Json(
         view::booking(store::get_booking(db, scope, id).await?, scope, &tz).booking,
     ))

@@ -5,6 +5,8 @@ mod bookings;
 mod feeds;
 mod quota;
 mod slots;
+mod waitlist;
+mod workdays;
 
 use rocket::{routes, Route};
 use serde::Serialize;
@@ -40,7 +42,17 @@ use crate::msg;
         quota::my_hours,
         quota::set_hours,
         quota::clear_hours,
-        quota::waive_no_show
+        quota::waive_no_show,
+        waitlist::join,
+        waitlist::mine,
+        waitlist::leave,
+        waitlist::decline,
+        waitlist::staff_list,
+        workdays::show,
+        workdays::save,
+        workdays::add_time_off,
+        workdays::remove_time_off,
+        workdays::week
     ),
     components(schemas(
         Slot,
@@ -58,7 +70,20 @@ use crate::msg;
         bookings::RescheduleBody,
         feeds::CalendarFeed,
         crate::bookings::quota::AdvisoryHours,
-        quota::HoursBody
+        quota::HoursBody,
+        waitlist::WaitlistBody,
+        crate::bookings::waitlist::WaitlistEntry,
+        crate::bookings::waitlist::Hold,
+        workdays::AvailabilityBody,
+        workdays::TimeOffBody,
+        workdays::TimeOffResult,
+        crate::bookings::workdays::Availability,
+        crate::bookings::workdays::TimeOff,
+        crate::bookings::workdays::Week,
+        crate::bookings::workdays::WeekDay,
+        crate::bookings::workdays::WeekSlot,
+        crate::bookings::holidays::Region,
+        crate::bookings::holidays::Holiday
     ))
 )]
 pub struct Doc;
@@ -85,7 +110,17 @@ pub fn routes() -> Vec<Route> {
         quota::my_hours,
         quota::set_hours,
         quota::clear_hours,
-        quota::waive_no_show
+        quota::waive_no_show,
+        waitlist::join,
+        waitlist::mine,
+        waitlist::leave,
+        waitlist::decline,
+        waitlist::staff_list,
+        workdays::show,
+        workdays::save,
+        workdays::add_time_off,
+        workdays::remove_time_off,
+        workdays::week
     ]
 }
 

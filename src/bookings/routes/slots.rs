@@ -14,14 +14,17 @@ use crate::auth::{Advisor, CurrentUser, Role};
 use crate::bookings::availability::{self, Pattern};
 use crate::bookings::service::{self, PatternRequest, PatternResult};
 use crate::bookings::store::{self, NewSlot, SlotFilter, Withdrawal};
+use crate::bookings::waitlist::{self, Rules};
 use crate::bookings::{view, Slot};
 use crate::clock::now;
+use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{Mode, Topic};
 use crate::error::{Error, FieldError, Result};
 use crate::ids::SlotId;
 use crate::json::JsonBody;
 use crate::mail::Mailer;
+use crate::messages::Reader;
 use crate::msg;
 
 #[derive(Deserialize, ToSchema)]
@@ -38,14 +41,18 @@ pub struct NewSlotBody {
     location: String,
 }
 
-/// Publish one slot.
+/// Publish one slot, under the advisor's rules: not overlapping another slot or its buffer,
+/// not on a day off or a public holiday of the advisor's region, within the daily cap.
 #[utoipa::path(tag = "bookings", request_body = NewSlotBody,
-    responses((status = 201, body = Slot), (status = 403), (status = 422, description = "overlaps one of your slots, in the past, or invalid")),
+    responses((status = 201, body = Slot), (status = 403), (status = 422, description = "overlaps one of your slots or its buffer, on a day off or a holiday, beyond the daily cap, in the past, or invalid")),
     security(("bearer" = [])))]
 #[post("/slots", data = "<body>")]
 pub(super) async fn create_slot(
     db: &Db,
+    config: &State<Config>,
+    mailer: &State<Mailer>,
     advisor: Advisor,
+    reader: Reader,
     body: JsonBody<NewSlotBody>,
 ) -> Result<(Status, Json<Slot>)> {
     let now = now();
@@ -87,22 +94,18 @@ pub(super) async fn create_slot(
         location: body.location.trim(),
         time_zone: &tz,
     };
-    let ids = store::insert_slots(db, advisor.id, &[slot], now).await?;
-    match ids.first().copied().flatten() {
-        Some(id) => Ok((
-            Status::Created,
-            Json(view::slot(store::get_slot(db, id).await?, &tz)),
-        )),
-        None => {
-            let other = store::overlapping_slot(db, advisor.id, starts_at, ends_at).await?;
-            let message = match other {
-                Some((id, s, e)) => msg!("slot.overlaps", slot_id = id)
-                    .at("start", s)
-                    .clock("end", e),
-                None => msg!("slot.overlaps_some"),
-            };
-            Err(Error::invalid("starts_at", message))
+    let outcome = store::publish_slots(db, advisor.id, &[slot], now).await?;
+    match outcome.into_iter().next() {
+        Some(Ok(id)) => {
+            // Someone on the waitlist may be waiting for just this.
+            waitlist::offer_after(db, id, Rules::of(config), mailer.inner()).await;
+            Ok((
+                Status::Created,
+                Json(view::slot(store::get_slot(db, id).await?, &tz)),
+            ))
         }
+        Some(Err(why)) => Err(why.error(reader.lang)),
+        None => Err(Error::invalid("starts_at", msg!("slot.overlaps_some"))),
     }
 }
 
@@ -268,13 +271,21 @@ fn local_times(
 #[post("/slots/pattern", data = "<body>")]
 pub(super) async fn create_pattern(
     db: &Db,
+    config: &State<Config>,
+    mailer: &State<Mailer>,
     advisor: Advisor,
+    reader: Reader,
     body: JsonBody<PatternBody>,
 ) -> Result<(Status, Json<PatternResult>)> {
     let now = now();
     let request = pattern_request(&body, &advisor.time_zone, now)?;
-    let result =
-        service::publish_pattern(db, advisor.id, &advisor.time_zone, &request, now).await?;
+    let result = service::publish_pattern(db, advisor.id, &reader, &request, now).await?;
+    if !result.created.is_empty() {
+        // Offer the new slots to whoever waits (the periodic job would, a little later).
+        if let Err(e) = waitlist::run(db, now, Rules::of(config), Some(mailer.inner())).await {
+            tracing::warn!(error = %e, "waitlist offers after a pattern failed");
+        }
+    }
     Ok((Status::Created, Json(result)))
 }
 
@@ -339,6 +350,8 @@ pub(super) async fn list_slots(
         include_booked,
         limit: clamp_limit(limit) + 1,
         after,
+        holder: (user.role == Role::Learner).then_some(user.id),
+        now,
     };
     let rows = store::list_slots(db, &filter).await?;
     Ok(Json(page(
