@@ -126,6 +126,13 @@ pub struct Config {
     /// How long a slot is held for the first learner on its waitlist before it passes to the
     /// next (minutes; a hold also ends by the booking notice before the session).
     pub waitlist_hold_minutes: i64,
+    /// The LRS statements go to (`http://127.0.0.1:8100/xAPI/`); unset: no xAPI.
+    pub xapi_endpoint: Option<String>,
+    /// HTTP basic auth of the LRS.
+    pub xapi_username: Option<String>,
+    pub xapi_password: Option<Secret>,
+    /// Send learners' names and email addresses to the LRS (otherwise `user-<id>` only).
+    pub xapi_share_identity: bool,
 }
 
 impl Default for Config {
@@ -182,6 +189,10 @@ impl Default for Config {
             reminder_interval_seconds: 60,
             weekly_digest: true,
             waitlist_hold_minutes: 120,
+            xapi_endpoint: None,
+            xapi_username: None,
+            xapi_password: None,
+            xapi_share_identity: false,
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod startup;
 pub mod storage;
 pub mod telemetry;
 pub mod web;
+pub mod xapi;
 
 use std::sync::Arc;
 
@@ -83,7 +84,17 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         Ok(t) => t,
         Err(e) => return refuse(figment, e),
     };
-    let mailer = mail::Mailer::new(config.public_url(), secret.expose());
+    let lrs = match xapi::lrs::Lrs::from_config(&config) {
+        Ok(l) => l,
+        Err(e) => return refuse(figment, e),
+    };
+    let mut mailer = mail::Mailer::new(config.public_url(), secret.expose());
+    if lrs.is_some() {
+        mailer = mailer.with_xapi(xapi::Profile {
+            home_page: config.public_url().trim_end_matches('/').to_string(),
+            share_identity: config.xapi_share_identity,
+        });
+    }
     let figment = figment
         .merge(("databases.academy.url", config.database_url()))
         .merge((
@@ -93,7 +104,11 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         // The client address is the peer's; proxy headers only through `net::ClientAddr`.
         .merge(("ip_header", false));
     let telemetry = Arc::new(telemetry::RequestTelemetry::default());
-    rocket::custom(figment)
+    let mut rocket = rocket::custom(figment);
+    if let Some(lrs) = lrs {
+        rocket = rocket.manage(lrs).attach(xapi::lrs::stage());
+    }
+    rocket
         .attach(telemetry.clone())
         .attach(web::SecurityHeaders)
         .attach(web::NoStore)

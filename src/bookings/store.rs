@@ -716,6 +716,9 @@ pub async fn record_outcome(
     if let Some(mailer) = mailer {
         let p = parties(&mut tx, booking_id).await?;
         queue(&mut tx, &mails::outcome(&p, attended, mailer)).await?;
+        if attended {
+            crate::xapi::session_attended(&mut tx, mailer, booking_id).await?;
+        }
     }
     tx.commit().await.context("saving outcome")?;
     Ok(true)

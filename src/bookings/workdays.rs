@@ -57,7 +57,7 @@ pub struct Availability {
     pub time_off: Vec<TimeOff>,
     /// The region's holidays in the coming twelve months.
     pub holidays: Vec<Holiday>,
-    /// Where the holidays come from (`date-holidays 3.37.0 (npm); public holidays only`).
+    /// Where the holidays come from (`date-holidays 3.37.0 (npm)`).
     pub holidays_source: String,
     pub time_zone: String,
 }
@@ -130,7 +130,14 @@ pub async fn availability(
         daily_cap: s.daily_cap,
         time_off: time_off(db, advisor_id, today).await?,
         holidays,
-        holidays_source: holidays::source().0.to_string(),
+        // The package and version (the data file also says, in English, "public holidays only").
+        holidays_source: holidays::source()
+            .0
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
         time_zone: time_zone.to_string(),
     })
 }

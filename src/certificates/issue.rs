@@ -50,6 +50,9 @@ pub async fn issue_in_tx(
         );
         crate::mail::enqueue(conn, &message).await?;
     }
+    if let Some(mailer) = mailer {
+        crate::xapi::course_completed(conn, mailer, completion_id).await?;
+    }
     Ok(code)
 }
 

@@ -9,7 +9,7 @@
 
 pub mod letter;
 mod routes;
-mod store;
+pub(crate) mod store;
 pub mod texts;
 pub mod transport;
 mod worker;
@@ -22,7 +22,7 @@ use sqlx::AnyConnection;
 
 pub use letter::Letter;
 pub use routes::{routes, Doc};
-pub use store::counts;
+pub use store::{counts, Channel};
 pub use transport::Transport;
 pub use worker::{deliver_due, stage, Delivered, Policy};
 
@@ -127,6 +127,20 @@ impl Outgoing {
     }
 }
 
+/// Queue something that is not mail but travels through the same outbox (an xAPI statement:
+/// `kind` says which worker delivers it), inside the caller's transaction. `false` when its
+/// dedupe key was already used.
+pub async fn queue_other(
+    conn: &mut AnyConnection,
+    kind: &str,
+    user_id: Option<i64>,
+    summary: &str,
+    body: &str,
+    dedupe_key: &str,
+) -> Result<bool> {
+    store::insert_other(conn, kind, user_id, summary, body, dedupe_key, now()).await
+}
+
 /// Whether a message with this dedupe key was ever queued (a periodic job skips the work of
 /// writing it again).
 pub async fn is_queued(db: &sqlx::AnyPool, dedupe_key: &str) -> Result<bool> {
@@ -149,6 +163,8 @@ pub struct Mailer {
 struct MailerInner {
     public_url: String,
     link_key: Vec<u8>,
+    /// What xAPI statements say about the platform, when an LRS is configured.
+    xapi: Option<crate::xapi::Profile>,
 }
 
 impl Mailer {
@@ -161,8 +177,26 @@ impl Mailer {
             inner: Arc::new(MailerInner {
                 public_url: public_url.trim_end_matches('/').to_string(),
                 link_key: key,
+                xapi: None,
             }),
         }
+    }
+
+    /// The same, also writing xAPI statements with `profile` (events queue them beside their
+    /// mail).
+    pub fn with_xapi(self, profile: crate::xapi::Profile) -> Mailer {
+        Mailer {
+            inner: Arc::new(MailerInner {
+                public_url: self.inner.public_url.clone(),
+                link_key: self.inner.link_key.clone(),
+                xapi: Some(profile),
+            }),
+        }
+    }
+
+    /// The xAPI profile when statements are sent to an LRS.
+    pub fn xapi(&self) -> Option<&crate::xapi::Profile> {
+        self.inner.xapi.as_ref()
     }
 
     /// An absolute link to a page of the web UI (`#/advice`, `#/reset?token=...`).

@@ -37,6 +37,43 @@ pub async fn insert(conn: &mut AnyConnection, m: &Outgoing, now: i64) -> Result<
     Ok(done.rows_affected() == 1)
 }
 
+/// Queue an item that is not mail (an xAPI statement) in the same outbox; `false` when the
+/// dedupe key exists.
+pub async fn insert_other(
+    conn: &mut AnyConnection,
+    kind: &str,
+    user_id: Option<i64>,
+    summary: &str,
+    body: &str,
+    dedupe_key: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO outbox (kind, user_id, recipient, recipient_name, subject, text_body,
+             html_body, dedupe_key, status, attempts, next_attempt_at, created_at)
+         VALUES ($1, $2, '', '', $3, $4, '', $5, 'pending', 0, $6, $6)
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(kind)
+    .bind(user_id)
+    .bind(summary)
+    .bind(body)
+    .bind(dedupe_key)
+    .bind(now)
+    .execute(conn)
+    .await
+    .context("queueing an outbox item")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Which worker an outbox row is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Mail,
+    /// xAPI statements (`kind = 'xapi_statement'`).
+    Statements,
+}
+
 /// Whether a message with this dedupe key was ever queued.
 pub async fn is_queued(db: &AnyPool, dedupe_key: &str) -> Result<bool> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM outbox WHERE dedupe_key = $1")
@@ -60,13 +97,20 @@ pub struct Queued {
     pub calendar: Option<String>,
     pub unsubscribe_url: Option<String>,
     pub attempts: i64,
+    pub dedupe_key: Option<String>,
 }
 
 const COLUMNS: &str = "id, kind, recipient, recipient_name, subject, text_body, html_body, \
-                       calendar, unsubscribe_url, attempts";
+                       calendar, unsubscribe_url, attempts, dedupe_key";
 
-/// Claim up to `limit` due messages until `lease_until`.
-pub async fn claim(db: &AnyPool, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Queued>> {
+/// Claim up to `limit` due items of one channel until `lease_until`.
+pub async fn claim(
+    db: &AnyPool,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+    channel: Channel,
+) -> Result<Vec<Queued>> {
     let mut conn = db.acquire().await.context("claiming messages")?;
     let lock = if conn.backend_name().eq_ignore_ascii_case("postgresql") {
         "FOR UPDATE SKIP LOCKED"
@@ -77,8 +121,9 @@ pub async fn claim(db: &AnyPool, now: i64, lease_until: i64, limit: i64) -> Resu
         "UPDATE outbox SET status = 'sending', claimed_until = $2, attempts = attempts + 1
          WHERE id IN (
              SELECT id FROM outbox
-             WHERE (status = 'pending' AND next_attempt_at <= $1)
-                OR (status = 'sending' AND claimed_until < $1)
+             WHERE ((status = 'pending' AND next_attempt_at <= $1)
+                    OR (status = 'sending' AND claimed_until < $1))
+               AND (kind = 'xapi_statement') = ($4 = 1)
              ORDER BY next_attempt_at, id
              LIMIT $3 {lock})
          RETURNING {COLUMNS}"
@@ -87,6 +132,7 @@ pub async fn claim(db: &AnyPool, now: i64, lease_until: i64, limit: i64) -> Resu
         .bind(now)
         .bind(lease_until)
         .bind(limit)
+        .bind(i64::from(channel == Channel::Statements))
         .fetch_all(&mut *conn)
         .await
         .context("claiming messages")?;

@@ -76,7 +76,14 @@ pub async fn deliver_due(
     let mut done = Delivered::default();
     loop {
         let t = now();
-        let batch = store::claim(db, t, t + policy.lease_seconds, policy.batch).await?;
+        let batch = store::claim(
+            db,
+            t,
+            t + policy.lease_seconds,
+            policy.batch,
+            store::Channel::Mail,
+        )
+        .await?;
         if batch.is_empty() {
             return Ok(done);
         }

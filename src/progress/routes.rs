@@ -5,6 +5,7 @@ use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{post, routes, Route, State};
 use serde::Serialize;
+use sqlx::Connection;
 use utoipa::{OpenApi, ToSchema};
 
 use super::store;
@@ -70,7 +71,20 @@ async fn complete_module(
     {
         return Err(Error::Forbidden(msg!("progress.enrol_first")));
     }
-    store::complete_module(&mut conn, learner.id, course_id, module.id, now()).await?;
+    // The first reading and its xAPI statement commit together.
+    let at = now();
+    let mut tx = conn.begin().await.context("module completion")?;
+    if store::complete_module(&mut tx, learner.id, course_id, module.id, at).await? {
+        crate::xapi::module_completed(
+            &mut tx,
+            mailer.inner(),
+            learner.id,
+            (course_id, module.id),
+            at,
+        )
+        .await?;
+    }
+    tx.commit().await.context("module completion")?;
     super::complete_if_eligible(&mut conn, learner.id, course_id, Some(mailer.inner())).await?;
     Ok(Status::NoContent)
 }

@@ -90,7 +90,7 @@ pub async fn record_quiz(
     Ok(done.rows_affected())
 }
 
-/// Mark a module read (idempotent).
+/// Mark a module read (idempotent): `true` the first time.
 #[instrument(skip_all)]
 pub async fn complete_module(
     conn: &mut AnyConnection,
@@ -98,8 +98,8 @@ pub async fn complete_module(
     course_id: i64,
     module_id: i64,
     now: i64,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<bool> {
+    let done = sqlx::query(
         "INSERT INTO module_completions (user_id, course_id, module_id, completed_at)
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (user_id, module_id) DO NOTHING",
@@ -111,7 +111,7 @@ pub async fn complete_module(
     .execute(conn)
     .await
     .context("module completion")?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Slugs of the current (not retired) modules a learner has read.

@@ -164,6 +164,7 @@ async fn record_grade(
     if !store::close_attempt(&mut tx, g).await? {
         return Ok(None);
     }
+    crate::xapi::quiz_graded(&mut tx, mailer, g.attempt_id).await?;
     let completion = crate::progress::record_quiz_result(
         &mut tx,
         g.user_id,

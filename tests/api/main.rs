@@ -29,3 +29,4 @@ mod tokens;
 mod transport;
 mod waitlist;
 mod workdays;
+mod xapi;

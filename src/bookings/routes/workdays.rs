@@ -152,7 +152,7 @@ pub(super) async fn add_time_off(
         if l < f {
             errors.push(FieldError::new(
                 "last_day",
-                msg!("pattern.end_before_start"),
+                msg!("workdays.last_before_first"),
             ));
         } else if i64::from((l - f).get_days()) > MAX_TIME_OFF_DAYS {
             errors.push(FieldError::new(
