@@ -3,7 +3,7 @@ import { t } from '../i18n.js';
 import { api, withQuery, session, topics, ApiError } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, empty, badge, button, busy, toast, select, topicLabel, confirmDialog, loading, field, input, showFormErrors } from '../ui.js';
-import { bookingItem, startOf, place, notifications } from './advice.js';
+import { bookingItem, startOf, place, notifications, waitingList } from './advice.js';
 
 const enc = encodeURIComponent;
 
@@ -26,7 +26,7 @@ export async function renderSlots(ctx) {
       listBox.replaceChildren(mine.length ? h('ul', { class: 'slot-list' }, mine.map((s) => h('li', { class: 'slot card', dataset: { slot: s.id } },
         h('div', { class: 'slot-main' },
           h('p', { class: 'slot-time' }, icon('calendar'), fmt.timeRange(s.starts_at, s.ends_at)),
-          h('p', { class: 'slot-meta' }, s.status === 'booked' ? [badge(t('booking.status.booked'), 'info'), ' '] : null, badge(topicLabel(s.topic), `topic-${s.topic}`), ' ', s.mode === 'in_person' ? t('advice.inPerson') : t('advice.online'), s.location ? [' · ', place(s.location)] : '')),
+          h('p', { class: 'slot-meta' }, slotStatus(s.status), badge(topicLabel(s.topic), `topic-${s.topic}`), ' ', s.mode === 'in_person' ? t('advice.inPerson') : t('advice.online'), s.location ? [' · ', place(s.location)] : '')),
         h('div', { class: 'slot-actions' }, button(t('advisor.deleteSlot'), async (e) => {
           // currentTarget is null once the event has been dispatched: take it before the dialog.
           const btn = e.currentTarget;
@@ -50,14 +50,49 @@ export async function renderSlots(ctx) {
     }
   };
   load();
+  const waiting = waitingForMe(ctx);
+  // A slot just published may be held for someone at once: both lists are drawn again.
+  const reload = () => Promise.all([load(), waiting.load()]);
 
   const out = [pageHeader(t('advisor.title'), { lead: t('advisor.lead', { tz }) })];
   const list = await topics();
-  const forms = h('div', { class: 'stack' }, publishForm(tz, list, load));
-  forms.append(patternForm(tz, list, load));
+  const forms = h('div', { class: 'stack' }, publishForm(tz, list, reload));
+  forms.append(patternForm(tz, list, reload));
   out.push(h('div', { class: 'two-col' }, forms,
-    h('section', { class: 'stack', 'aria-labelledby': 'open-slots-heading' }, h('h2', { id: 'open-slots-heading', tabindex: '-1' }, t('advisor.openSlots')), listBox)));
+    h('div', { class: 'stack' },
+      waiting.section,
+      h('section', { class: 'stack', 'aria-labelledby': 'open-slots-heading' }, h('h2', { id: 'open-slots-heading', tabindex: '-1' }, t('advisor.openSlots')), listBox))));
   return out;
+}
+
+/** Booked, or held for a learner on the waitlist (until the hold runs out); nothing when open. */
+function slotStatus(status) {
+  if (status === 'booked') return [badge(t('booking.status.booked'), 'info'), ' '];
+  if (status === 'held') return [badge(t('advisor.held'), 'warning'), ' '];
+  return null;
+}
+
+/** "Waiting for you": the learners waiting for a session with me or on a topic (any advisor). */
+function waitingForMe(ctx) {
+  const box = h('div', { id: 'waiting-for-me' }, loading());
+  const section = h('section', { class: 'stack', 'aria-labelledby': 'waiting-heading' },
+    h('h2', { id: 'waiting-heading' }, t('waitlist.advisorTitle')),
+    h('p', { class: 'muted small' }, t('waitlist.advisorLead')),
+    box);
+  const load = async () => {
+    try {
+      const items = (await api('/api/waitlist')).items || [];
+      if (!ctx.alive()) return;
+      box.replaceChildren(items.length ? waitingList(items) : h('p', { class: 'muted', id: 'waiting-none' }, t('waitlist.advisorNone')));
+    } catch (err) {
+      if (!ctx.alive()) return;
+      // A server without the waitlist: no section at all.
+      if (err instanceof ApiError && [404, 405, 501].includes(err.status)) section.hidden = true;
+      else box.replaceChildren(unavailable(err, t('waitlist.unavailable')));
+    }
+  };
+  load();
+  return { section, load };
 }
 
 function publishForm(tz, topicList, reload) {

@@ -4,7 +4,7 @@ import { api, withQuery, download } from '../api.js';
 import * as fmt from '../format.js';
 import { pageHeader, unavailable, empty, badge, button, busy, toast, select, table, field, input, showFormErrors, confirmDialog, loading, errorBox } from '../ui.js';
 import { pdfButton, verifyLink, courseTitles } from './certificates.js';
-import { bookingItem, startOf } from './advice.js';
+import { bookingItem, startOf, waitingList } from './advice.js';
 
 const enc = encodeURIComponent;
 
@@ -356,12 +356,34 @@ export async function renderLearners(ctx) {
     listErr ? unavailable(listErr) : table(cols, users, { caption: t('staff.learnersTitle'), empty: empty(t('staff.noUsers'), null) }))];
 }
 
-export async function renderBookings() {
+export async function renderBookings(ctx) {
   const header = pageHeader(t('staff.bookingsTitle'), { lead: t('staff.bookingsLead') });
-  let items;
-  try { items = (await api('/api/bookings')).items || []; } catch (err) { return [header, unavailable(err, t('advice.unavailable'))]; }
+  const [bookings, waiting] = await Promise.allSettled([api('/api/bookings'), api('/api/waitlist')]);
+  const waitingBox = waitingLearners(ctx, waiting);
+  if (bookings.status === 'rejected') return [header, waitingBox, unavailable(bookings.reason, t('advice.unavailable'))];
+  const items = (bookings.value && bookings.value.items) || [];
   items.sort((a, b) => String(startOf(b)).localeCompare(String(startOf(a))));
-  return [header, items.length ? h('ul', { class: 'booking-list grid-list' }, items.map((b) => bookingItem(b, 'staff', () => {}, waiver))) : empty(t('advisor.noBookings'), null)];
+  const list = items.length ? h('ul', { class: 'booking-list grid-list' }, items.map((b) => bookingItem(b, 'staff', () => {}, waiver))) : empty(t('advisor.noBookings'), null);
+  // With the waiting learners above, the bookings have a heading of their own.
+  return [header, waitingBox, waitingBox ? h('section', { class: 'stack', 'aria-labelledby': 'staff-bookings-heading' }, h('h2', { id: 'staff-bookings-heading' }, t('staff.bookingsHeading')), list) : list];
+}
+
+/**
+ * "Waiting learners": who of the coordinator's SMEs (all, for admins) waits for a session, oldest
+ * first, as GET /api/waitlist gives them; nothing on a server without the waitlist.
+ */
+function waitingLearners(ctx, answer) {
+  if (answer.status === 'rejected') {
+    const err = answer.reason;
+    if (err && [404, 405, 501].includes(err.status)) return null;
+    return h('section', { class: 'stack', 'aria-labelledby': 'waiting-learners-heading' },
+      h('h2', { id: 'waiting-learners-heading' }, t('waitlist.staffTitle')), unavailable(err, t('waitlist.unavailable')));
+  }
+  const items = (answer.value && answer.value.items) || [];
+  return h('section', { class: 'stack', id: 'waiting-learners', 'aria-labelledby': 'waiting-learners-heading' },
+    h('h2', { id: 'waiting-learners-heading' }, t('waitlist.staffTitle')),
+    h('p', { class: 'muted small' }, ctx && ctx.user && ctx.user.role === 'admin' ? t('waitlist.staffLeadAdmin') : t('waitlist.staffLead')),
+    items.length ? waitingList(items) : h('p', { class: 'muted', id: 'waiting-none' }, t('waitlist.staffNone')));
 }
 
 /** Under a no-show: "Waive no-show" (the hours stop counting), or that it was waived. */
