@@ -154,7 +154,7 @@ function settingsForm(state, refresh) {
       field(t('week.region'), region, { name: 'holiday_region', hint: t('week.regionHint'), wide: true }),
       field(t('week.buffer'), buffer, { name: 'buffer_minutes', hint: t('week.bufferHint') }),
       field(t('week.cap'), cap, { name: 'daily_cap', hint: t('week.capHint') })),
-    h('div', { class: 'button-row' }, save),
+    save,
     holidays);
   const number = (el) => (el.value.trim() === '' ? null : Number(el.value));
   form.addEventListener('submit', async (e) => {
@@ -204,7 +204,7 @@ function timeOffCard(state, refresh) {
       field(t('week.firstDay'), first, { name: 'first_day' }),
       field(t('week.lastDay'), last, { name: 'last_day' }),
       field(t('week.reason'), reason, { name: 'reason', wide: true })),
-    h('div', { class: 'button-row' }, submit));
+    submit);
 
   const drawList = () => {
     const items = state.avail.time_off || [];
