@@ -12,6 +12,7 @@ import * as quizView from './js/views/quiz.js';
 import * as adviceView from './js/views/advice.js';
 import * as certificatesView from './js/views/certificates.js';
 import * as advisorView from './js/views/advisor.js';
+import * as weekView from './js/views/week.js';
 import * as staffView from './js/views/staff.js';
 import * as inviteView from './js/views/invite.js';
 import * as indicatorsView from './js/views/indicators.js';
@@ -32,6 +33,7 @@ const ROUTES = [
   { path: '/advice', view: adviceView.render, roles: ['learner'], nav: 'advice' },
   { path: '/certificates', view: certificatesView.render, roles: ['learner'], nav: 'certificates' },
   { path: '/advisor', view: advisorView.renderSlots, roles: ['advisor'], nav: 'advisor' },
+  { path: '/advisor/week', view: weekView.render, roles: ['advisor'], nav: 'advisorWeek' },
   { path: '/advisor/bookings', view: advisorView.renderBookings, roles: ['advisor'], nav: 'advisorBookings' },
   { path: '/staff', view: staffView.renderSmes, roles: STAFF, nav: 'smes' },
   { path: '/staff/smes/:id/hours', view: staffView.renderSmeHours, roles: STAFF, nav: 'smes' },
@@ -47,7 +49,7 @@ const ROUTES = [
 
 const NAV = {
   learner: [['courses', '#/courses'], ['advice', '#/advice'], ['certificates', '#/certificates']],
-  advisor: [['advisor', '#/advisor'], ['advisorBookings', '#/advisor/bookings'], ['courses', '#/courses']],
+  advisor: [['advisor', '#/advisor'], ['advisorWeek', '#/advisor/week'], ['advisorBookings', '#/advisor/bookings'], ['courses', '#/courses']],
   coordinator: [['smes', '#/staff'], ['completions', '#/staff/completions'], ['staffCertificates', '#/staff/certificates'], ['indicators', '#/staff/indicators'], ['learners', '#/staff/learners'], ['invite', '#/staff/invite'], ['staffBookings', '#/staff/bookings'], ['courses', '#/courses']],
   admin: [['smes', '#/staff'], ['completions', '#/staff/completions'], ['staffCertificates', '#/staff/certificates'], ['indicators', '#/staff/indicators'], ['learners', '#/staff/learners'], ['invite', '#/staff/invite'], ['staffBookings', '#/staff/bookings'], ['partners', '#/admin/partners'], ['courses', '#/courses']],
 };

@@ -15,7 +15,7 @@ const PASSWORD = process.env.ACADEMY_DEMO_PASSWORD;
 const PAGES = {
   visitor: [null, ['#/login', '#/forgot']],
   learner: ['emma@olivia-agro.example', ['#/courses', '#/courses/financing-growth', '#/courses/financing-growth/funding-ladder', '#/advice', '#/certificates', '#/profile']],
-  advisor: ['advisor.finance@iberobio.example', ['#/advisor', '#/advisor/bookings']],
+  advisor: ['advisor.finance@iberobio.example', ['#/advisor', '#/advisor/week', '#/advisor/bookings']],
   coordinator: ['coord.bioval@iberobio.example', ['#/staff', '#/staff/completions', '#/staff/certificates', '#/staff/indicators', '#/staff/learners', '#/staff/invite', '#/staff/bookings']],
 };
 
