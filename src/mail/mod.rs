@@ -153,6 +153,16 @@ pub async fn enqueue(conn: &mut AnyConnection, message: &Outgoing) -> Result<boo
     store::insert(conn, message, now()).await
 }
 
+/// The platform's side of every xAPI statement (`crate::xapi` writes them; defined here so
+/// that the outbox's writer can carry it without depending on `xapi`).
+#[derive(Debug, Clone)]
+pub struct XapiProfile {
+    /// The hub's home page: the learner's account lives there, activity IRIs start there.
+    pub home_page: String,
+    /// Send the learner's name and email address (`mbox`) too (off: an account id only).
+    pub share_identity: bool,
+}
+
 /// What every feature needs to write a message: the public address of the platform and the
 /// key that signs unsubscribe links. Managed state.
 #[derive(Clone)]
@@ -164,7 +174,7 @@ struct MailerInner {
     public_url: String,
     link_key: Vec<u8>,
     /// What xAPI statements say about the platform, when an LRS is configured.
-    xapi: Option<crate::xapi::Profile>,
+    xapi: Option<XapiProfile>,
 }
 
 impl Mailer {
@@ -184,7 +194,7 @@ impl Mailer {
 
     /// The same, also writing xAPI statements with `profile` (events queue them beside their
     /// mail).
-    pub fn with_xapi(self, profile: crate::xapi::Profile) -> Mailer {
+    pub fn with_xapi(self, profile: XapiProfile) -> Mailer {
         Mailer {
             inner: Arc::new(MailerInner {
                 public_url: self.inner.public_url.clone(),
@@ -195,7 +205,7 @@ impl Mailer {
     }
 
     /// The xAPI profile when statements are sent to an LRS.
-    pub fn xapi(&self) -> Option<&crate::xapi::Profile> {
+    pub fn xapi(&self) -> Option<&XapiProfile> {
         self.inner.xapi.as_ref()
     }
 

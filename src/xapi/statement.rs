@@ -90,14 +90,9 @@ pub struct Outcome {
     pub duration: Option<String>,
 }
 
-/// The platform's side of every statement.
-#[derive(Debug, Clone)]
-pub struct Profile {
-    /// The hub's home page: the learner's account lives there, activity IRIs start there.
-    pub home_page: String,
-    /// Send the learner's name and email address (`mbox`) too (off: an account id only).
-    pub share_identity: bool,
-}
+/// The platform's side of every statement (carried by the `Mailer`, so every place that can
+/// queue mail can queue statements).
+pub use crate::mail::XapiProfile as Profile;
 
 /// One statement, ready to queue.
 #[derive(Debug, Clone)]
