@@ -62,7 +62,7 @@ const OFFERS: [Offer; 3] = [
         topic: Topic::Finance,
         mode: Mode::Online,
         location: "https://meet.iberobio.example/financiamento-ines",
-        weekdays: &[2, 3, 4],
+        weekdays: &[1, 2, 3, 4],
         from: (10, 0),
         to: (13, 0),
         session: 60,

@@ -156,6 +156,12 @@ async function axe(page) {
 }
 
 const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+/** The elements that stick out on the right (for the message of a failed width check). */
+const widest = (page) => page.evaluate(() => [...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 5)
+  .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}.${[...e.classList].join('.')} (${Math.round(e.getBoundingClientRect().right)} px)`)
+  .join(', '));
 
 async function advicePage(who, options) {
   const page = await newPage(options);
@@ -518,7 +524,8 @@ describe('the waitlist', () => {
       await staff.screenshot({ path: join(SHOTS, 'waitlist-coordinator-desktop-es.png'), fullPage: true });
       await staff.setViewportSize(PHONE);
       await settled(staff);
-      assert.ok((await overflow(staff)) <= 1, 'the coordinator\'s page overflows at phone width');
+      await staff.screenshot({ path: join(SHOTS, 'waitlist-coordinator-phone-es.png'), fullPage: true });
+      assert.ok((await overflow(staff)) <= 1, `the coordinator's page overflows at phone width: ${await widest(staff)}`);
       await staff.context().close();
     } finally {
       for (const fn of restore) await fn();
