@@ -120,7 +120,9 @@ async fn holidays_buffer_and_daily_cap_apply_to_single_slots_and_patterns() {
         .iter()
         .map(|r| r["code"].as_str().unwrap())
         .collect();
-    for code in ["ES", "ES-AN", "ES-CL", "ES-CN", "ES-GA", "PT"] {
+    for code in [
+        "ES", "ES-AN", "ES-CL", "ES-CN", "ES-GA", "PT", "PT-20", "PT-30",
+    ] {
         assert!(regions.contains(&code), "{code} in {regions:?}");
     }
 

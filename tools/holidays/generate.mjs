@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Generates src/bookings/holidays.json (public holidays per region) from the
-// npm package date-holidays. Run from anywhere:
-//   node tools/holidays/generate.mjs [out-file]
-// The output is deterministic: same date-holidays version => same bytes.
-// The only hand-written text here is the region names (REGIONS below).
+// npm package date-holidays, plus Portugal's autonomous regions (PT-20, PT-30)
+// from the PyPI package holidays, through pt_regions.py. Run from anywhere:
+//   [HOLIDAYS_PYTHON=python-with-holidays] node tools/holidays/generate.mjs [out-file]
+// The output is deterministic: same date-holidays and holidays versions =>
+// same bytes. The only hand-written text here is the region names (REGIONS).
 
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
@@ -17,6 +19,8 @@ const { version } = require('date-holidays/package.json');
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEFAULT_OUT = resolve(REPO_ROOT, 'src', 'bookings', 'holidays.json');
+const PT_REGIONS_SCRIPT = resolve(REPO_ROOT, 'tools', 'holidays', 'pt_regions.py');
+const PYTHON = process.env.HOLIDAYS_PYTHON || 'python3';
 
 const FIRST_YEAR = 2026;
 const LAST_YEAR = 2030;
@@ -27,7 +31,8 @@ const LANGS = ['en', 'es', 'pt', 'gl'];
 // its date-holidays code or a pattern matched against the codes and names
 // that `getStates(country)` returns (used where date-holidays' codes may
 // differ from ISO's). date-holidays 3.37.0 has no states at all for PT, so
-// PT-20 and PT-30 are left out (with a warning) until it gains them.
+// PT-20 and PT-30 come from python-holidays instead (`from: 'python'`, see
+// pythonRegions below).
 const REGIONS = [
   {
     code: 'ES', country: 'ES', state: null,
@@ -54,11 +59,11 @@ const REGIONS = [
     names: { en: 'Portugal (national holidays)', es: 'Portugal (festivos nacionales)', pt: 'Portugal (feriados nacionais)', gl: 'Portugal (festivos estatais)' },
   },
   {
-    code: 'PT-20', country: 'PT', state: /^(20|AC|A[çc]ores|Azores|Regi[ãa]o Aut[óo]noma dos A[çc]ores)$/i,
+    code: 'PT-20', from: 'python',
     names: { en: 'Azores', es: 'Azores', pt: 'Açores', gl: 'Azores' },
   },
   {
-    code: 'PT-30', country: 'PT', state: /^(30|MA|Madeira|Regi[ãa]o Aut[óo]noma da Madeira)$/i,
+    code: 'PT-30', from: 'python',
     names: { en: 'Madeira', es: 'Madeira', pt: 'Madeira', gl: 'Madeira' },
   },
 ];
@@ -152,12 +157,33 @@ function holidaysOf(country, state, year) {
   return out;
 }
 
+// Public holidays of the `from: 'python'` regions, from pt_regions.py (the
+// PyPI package holidays): {source, holidays: [{date, region, names: {en, pt}}]},
+// each region's full list, national holidays included.
+function pythonRegions() {
+  let stdout;
+  try {
+    stdout = execFileSync(PYTHON, [PT_REGIONS_SCRIPT, String(FIRST_YEAR), String(LAST_YEAR)], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20,
+    });
+  } catch (e) {
+    fail(`${PYTHON} ${PT_REGIONS_SCRIPT} failed (set HOLIDAYS_PYTHON to a Python with holidays installed; check.sh makes one): ${e.message}`);
+  }
+  const data = JSON.parse(stdout);
+  if (!/^holidays \S+$/.test(data.source ?? '') || !Array.isArray(data.holidays)) fail(`unexpected output of ${PT_REGIONS_SCRIPT}`);
+  return data;
+}
+
 const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
 function generate() {
   const regions = [];
   const merged = new Map(); // `${date}\u0000${en}` -> {date, regions:Set, names}
   for (const region of REGIONS) {
+    if (region.from === 'python') {
+      regions.push({ code: region.code, names: region.names });
+      continue;
+    }
     const state = resolveState(region);
     if (state === null) {
       console.warn(`generate.mjs: warning: date-holidays ${version} has no data for ${region.code} (${region.names.en}); region left out`);
@@ -183,6 +209,49 @@ function generate() {
     if (count === 0) fail(`${region.code}: no public holidays in ${FIRST_YEAR}..${LAST_YEAR}`);
   }
 
+  // python-holidays' regions, merged after all date-holidays regions. Its
+  // English names for national holidays differ from date-holidays' ("Freedom
+  // Day" vs "Liberty Day"), so a date that is a PT national holiday joins the
+  // PT entry of that date; only the region's own days (other dates) are
+  // matched by date and English name like above, or become new entries, named
+  // es = gl = pt (the fallback rule for Portuguese holidays).
+  const py = pythonRegions();
+  const ptByDate = new Map();
+  for (const entry of merged.values()) {
+    if (!entry.regions.has('PT')) continue;
+    if (ptByDate.has(entry.date)) fail(`${entry.date}: several PT holidays on one date`);
+    ptByDate.set(entry.date, entry);
+  }
+  for (const region of REGIONS.filter((r) => r.from === 'python')) {
+    const own = py.holidays.filter((h) => h.region === region.code);
+    if (own.length === 0) fail(`${region.code}: no public holidays in ${py.source}`);
+    const dates = new Set(own.map((h) => h.date));
+    for (const date of ptByDate.keys()) {
+      if (!dates.has(date)) console.warn(`generate.mjs: warning: ${py.source} lacks PT national holiday ${date} for ${region.code}`);
+    }
+    for (const h of own) {
+      const year = Number(h.date.slice(0, 4));
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(h.date) || year < FIRST_YEAR || year > LAST_YEAR) fail(`unexpected date "${h.date}" for ${region.code}`);
+      if (!h.names?.en || !h.names?.pt) fail(`${h.date} ${region.code}: missing en/pt name`);
+      const national = ptByDate.get(h.date);
+      if (national) {
+        national.regions.add(region.code);
+        continue;
+      }
+      const names = { en: h.names.en, es: h.names.pt, pt: h.names.pt, gl: h.names.pt };
+      const key = `${h.date}\u0000${names.en}`;
+      const entry = merged.get(key);
+      if (!entry) {
+        merged.set(key, { date: h.date, regions: new Set([region.code]), names });
+        continue;
+      }
+      if (JSON.stringify(entry.names) !== JSON.stringify(names)) {
+        fail(`${h.date} "${names.en}": names differ between regions: ${JSON.stringify(entry.names)} vs ${region.code} ${JSON.stringify(names)}`);
+      }
+      entry.regions.add(region.code);
+    }
+  }
+
   const holidays = [...merged.values()]
     .sort((a, b) => cmp(a.date, b.date) || cmp(a.names.en, b.names.en))
     .map((h) => ({
@@ -192,7 +261,7 @@ function generate() {
     }));
 
   return {
-    source: `date-holidays ${version} (npm); public holidays only`,
+    source: `date-holidays ${version} (npm) and ${py.source} (PyPI); public holidays only`,
     years: [FIRST_YEAR, LAST_YEAR],
     regions,
     holidays,
