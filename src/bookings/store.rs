@@ -666,7 +666,7 @@ pub async fn withdraw_slot(
     .bind(slot_id)
     .bind(now)
     .bind(advisor_id)
-    .bind(reason)
+    .bind((!reason.is_empty()).then_some(reason))
     .fetch_optional(&mut *tx)
     .await
     .context("cancelling the slot's booking")?;
@@ -793,8 +793,15 @@ fn notice(r: &NotificationRow) -> crate::messages::Msg {
             .with("learner", r.learner_name.as_str())
             .with("advisor", r.advisor_name.as_str());
     }
+    let no_reason = r
+        .cancel_reason
+        .as_deref()
+        .is_none_or(|x| x.trim().is_empty());
     let code = if r.cancelled_by_role.as_deref() == Some("learner") {
         "notice.cancelled_by_learner"
+    } else if no_reason {
+        // The advisor withdrew the slot.
+        "notice.withdrawn_by_advisor"
     } else {
         "notice.cancelled_by_advisor"
     };

@@ -340,10 +340,21 @@ pub fn booking_cancelled(
                     format!("{by} cancelou a sesión de asesoramento sobre {topic} ({when}).")
                 }
             },
-            format!(
-                "{}: {reason}",
-                t(lang, "Reason", "Motivo", "Motivo", "Motivo")
-            ),
+            if reason.trim().is_empty() {
+                t(
+                    lang,
+                    "The advisor withdrew this time slot.",
+                    "El asesor/a ha retirado este horario.",
+                    "O consultor retirou este horário.",
+                    "O asesor/a retirou este horario.",
+                )
+                .to_string()
+            } else {
+                format!(
+                    "{}: {reason}",
+                    t(lang, "Reason", "Motivo", "Motivo", "Motivo")
+                )
+            },
             t(
                 lang,
                 "The attached update removes it from your calendar.",

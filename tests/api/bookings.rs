@@ -961,6 +961,15 @@ async fn withdrawing_a_booked_slot_cancels_the_booking_and_tells_the_learner() {
         .expect(200);
     assert_eq!(n.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(n.body["items"][0]["kind"], "booking_cancelled");
+    // Nobody typed a reason: none is stored, and each reader is told in their own words.
+    assert!(r.body["cancel_reason"].is_null(), "{}", r.text);
+    let es = app
+        .get("/api/bookings/notifications?lang=es", &w.learner_b.token)
+        .await
+        .expect(200);
+    let message = es.body["items"][0]["message"].as_str().unwrap();
+    assert!(message.contains("retiró el horario"), "{message}");
+    assert!(!message.contains("withdrew"), "{message}");
     assert!(
         app.get("/api/slots", &w.learner_a.token).await.body["items"]
             .as_array()

@@ -379,7 +379,9 @@ pub(super) async fn delete_slot(
         advisor.id,
         id.get(),
         now(),
-        "the advisor withdrew this slot",
+        // No reason typed by anyone: each reader is told in their own words that the advisor
+        // withdrew the slot (a notice, a mail), and `cancel_reason` stays empty.
+        "",
         Some(mailer.inner()),
     )
     .await?
