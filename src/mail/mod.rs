@@ -24,7 +24,7 @@ pub use letter::Letter;
 pub use routes::{routes, Doc};
 pub use store::{counts, Channel};
 pub use transport::Transport;
-pub use worker::{deliver_due, stage, Delivered, Policy};
+pub use worker::{deliver_due, run_rounds, stage, Delivered, Policy};
 
 /// The worker's pacing from the settings (an unusable `ACADEMY_MAIL_FROM` is refused).
 pub fn worker_policy(config: &crate::config::Config) -> std::result::Result<Policy, String> {

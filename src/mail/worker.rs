@@ -147,6 +147,26 @@ async fn deliver_one(
     }
 }
 
+/// Run `round` now and then every `poll` until the server shuts down: the loop of each
+/// process's outbox workers (mail here, xAPI statements in `crate::xapi::lrs`).
+pub fn run_rounds<F, Fut>(name: &'static str, shutdown: rocket::Shutdown, poll: Duration, round: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<()>> + Send,
+{
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = round().await {
+                tracing::warn!(worker = name, error = %e, "worker round failed");
+            }
+            tokio::select! {
+                _ = shutdown.clone() => break,
+                _ = tokio::time::sleep(poll) => {}
+            }
+        }
+    });
+}
+
 /// The worker, started at liftoff and stopped at shutdown.
 pub fn stage() -> AdHoc {
     AdHoc::on_liftoff("Mail worker", |rocket| {
@@ -158,21 +178,12 @@ pub fn stage() -> AdHoc {
             ) else {
                 return;
             };
-            let pool = db.pool.clone();
-            let transport = transport.clone();
-            let policy = policy.clone();
-            let shutdown = rocket.shutdown();
+            let (pool, transport, policy) = (db.pool.clone(), transport.clone(), policy.clone());
             tracing::info!(transport = %transport.describe(), "mail worker started");
-            tokio::spawn(async move {
-                loop {
-                    if let Err(e) = deliver_due(&pool, &transport, &policy).await {
-                        tracing::warn!(error = %e, "mail worker round failed");
-                    }
-                    tokio::select! {
-                        _ = shutdown.clone() => break,
-                        _ = tokio::time::sleep(policy.poll) => {}
-                    }
-                }
+            let poll = policy.poll;
+            run_rounds("mail", rocket.shutdown(), poll, move || {
+                let (pool, transport, policy) = (pool.clone(), transport.clone(), policy.clone());
+                async move { deliver_due(&pool, &transport, &policy).await.map(|_| ()) }
             });
         })
     })

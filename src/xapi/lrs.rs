@@ -182,21 +182,12 @@ pub fn stage() -> AdHoc {
             ) else {
                 return;
             };
-            let pool = db.pool.clone();
-            let lrs = lrs.clone();
-            let policy = policy.clone();
-            let shutdown = rocket.shutdown();
+            let (pool, lrs, policy) = (db.pool.clone(), lrs.clone(), policy.clone());
             tracing::info!(lrs = ?lrs, "xAPI worker started");
-            tokio::spawn(async move {
-                loop {
-                    if let Err(e) = deliver_due(&pool, &lrs, &policy).await {
-                        tracing::warn!(error = %e, "xAPI worker round failed");
-                    }
-                    tokio::select! {
-                        _ = shutdown.clone() => break,
-                        _ = tokio::time::sleep(policy.poll) => {}
-                    }
-                }
+            let poll = policy.poll;
+            crate::mail::run_rounds("xapi", rocket.shutdown(), poll, move || {
+                let (pool, lrs, policy) = (pool.clone(), lrs.clone(), policy.clone());
+                async move { deliver_due(&pool, &lrs, &policy).await.map(|_| ()) }
             });
         })
     })
