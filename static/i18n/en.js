@@ -310,6 +310,8 @@ export default {
   'cert.code': 'Code',
   'cert.downloadPdf': 'Download PDF',
   'cert.verify': 'Verify',
+  'cert.linkedIn': 'Add to LinkedIn profile',
+  'cert.newWindow': 'opens LinkedIn in a new window',
   'cert.revoked': 'Revoked',
   'cert.valid': 'Valid',
   'cert.revoke': 'Revoke',

@@ -310,6 +310,8 @@ export default {
   'cert.code': 'Código',
   'cert.downloadPdf': 'Descargar PDF',
   'cert.verify': 'Verificar',
+  'cert.linkedIn': 'Añadir al perfil de LinkedIn',
+  'cert.newWindow': 'abre LinkedIn en una ventana nueva',
   'cert.revoked': 'Revocado',
   'cert.valid': 'Válido',
   'cert.revoke': 'Revocar',

@@ -310,6 +310,8 @@ export default {
   'cert.code': 'Código',
   'cert.downloadPdf': 'Descargar PDF',
   'cert.verify': 'Verificar',
+  'cert.linkedIn': 'Engadir ao perfil de LinkedIn',
+  'cert.newWindow': 'abre LinkedIn nunha xanela nova',
   'cert.revoked': 'Revogado',
   'cert.valid': 'Válido',
   'cert.revoke': 'Revogar',

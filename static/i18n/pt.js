@@ -310,6 +310,8 @@ export default {
   'cert.code': 'Código',
   'cert.downloadPdf': 'Descarregar PDF',
   'cert.verify': 'Verificar',
+  'cert.linkedIn': 'Adicionar ao perfil do LinkedIn',
+  'cert.newWindow': 'abre o LinkedIn numa nova janela',
   'cert.revoked': 'Revogado',
   'cert.valid': 'Válido',
   'cert.revoke': 'Revogar',

@@ -1043,6 +1043,22 @@ describe('IberoBio Academy web UI', () => {
       assert.equal(await card(c.code).locator('a', { hasText: T['cert.verify'] }).getAttribute('href'), `/verify/${c.code}?lang=${await page.evaluate(() => document.documentElement.lang)}`);
       assert.ok((await card(c.code).locator('.cert-course').innerText()).trim().length > 5, 'the course title');
       assert.equal(await card(c.code).locator('button', { hasText: T['cert.downloadPdf'] }).count(), 1);
+      // LinkedIn's "Add to profile" form, filled in with the course, the month, the code and
+      // the public verify page (which answers without signing in).
+      const linkedIn = new URL(await card(c.code).locator('a.linkedin-add').getAttribute('href'));
+      assert.equal(`${linkedIn.origin}${linkedIn.pathname}`, 'https://www.linkedin.com/profile/add');
+      const q = Object.fromEntries(linkedIn.searchParams);
+      const done = new Date(c.completed_at);
+      assert.deepEqual(q, {
+        startTask: 'CERTIFICATION_NAME',
+        name: (await card(c.code).locator('.cert-course').innerText()).trim(),
+        organizationName: 'IberoBio Academy',
+        issueYear: String(done.getUTCFullYear()),
+        issueMonth: String(done.getUTCMonth() + 1),
+        certUrl: `${BASE}/verify/${c.code}`,
+        certId: c.code,
+      });
+      assert.equal((await fetch(q.certUrl)).status, 200, 'the certification URL opens for anyone');
     }
 
     // The PDF is fetched with the bearer token and is a real PDF.
@@ -1071,6 +1087,7 @@ describe('IberoBio Academy web UI', () => {
     assert.equal((await gone.locator('.badge').innerText()).trim(), T['cert.revoked']);
     assert.equal(await gone.locator('button', { hasText: T['cert.downloadPdf'] }).count(), 0, 'no PDF for a revoked certificate');
     assert.equal(await card(kept.code).locator('button', { hasText: T['cert.downloadPdf'] }).count(), 1, 'the other one keeps its PDF');
+    assert.equal(await gone.locator('a.linkedin-add').count(), 0, 'nothing to add to a profile once revoked');
     await shot(page, 'certificates-revoked-desktop');
 
     // The public verify pages, followed from the links (no sign-in needed).

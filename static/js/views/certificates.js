@@ -19,6 +19,29 @@ export function verifyLink(code) {
   return h('a', { href: `/verify/${enc(code)}?lang=${enc(currentLang())}`, class: 'btn btn-ghost btn-small', target: '_blank', rel: 'noopener' }, t('cert.verify'));
 }
 
+/**
+ * LinkedIn's "Add to profile" form for a certification, filled in: the course, the hub, the
+ * month it was completed, the code, and the public verify page as the certification URL.
+ */
+export function linkedInUrl(c, title) {
+  const done = new Date(c.completed_at);
+  const params = new URLSearchParams({
+    startTask: 'CERTIFICATION_NAME',
+    name: title,
+    organizationName: 'IberoBio Academy',
+    issueYear: String(done.getUTCFullYear()),
+    issueMonth: String(done.getUTCMonth() + 1),
+    certUrl: `${window.location.origin}/verify/${c.code}`,
+    certId: c.code,
+  });
+  return `https://www.linkedin.com/profile/add?${params}`;
+}
+
+function linkedInLink(c, title) {
+  return h('a', { href: linkedInUrl(c, title), class: 'btn btn-ghost btn-small linkedin-add', target: '_blank', rel: 'noopener' },
+    t('cert.linkedIn'), h('span', { class: 'sr-only' }, ` (${t('cert.newWindow')})`));
+}
+
 /** Course titles by slug in the UI language (certificates and reports may name courses by slug). */
 export async function courseTitles() {
   try {
@@ -43,7 +66,8 @@ export async function render() {
     h('p', { class: 'muted' }, t('cert.completedOn', { date: fmt.date(c.completed_at) })),
     h('p', { class: 'cert-code' }, h('span', { class: 'muted small' }, `${t('cert.code')} `), h('code', {}, c.code)),
     c.revoked ? badge(t('cert.revoked'), 'warning') : null,
-    h('div', { class: 'button-row' }, c.revoked ? null : pdfButton(c.code), verifyLink(c.code)))));
+    h('div', { class: 'button-row' }, c.revoked ? null : pdfButton(c.code), verifyLink(c.code),
+      c.revoked ? null : linkedInLink(c, c.course_title || titles[c.course] || c.course)))));
   return [pageHeader(t('cert.title'), { lead: t('cert.lead') }),
     items.length ? list : empty(t('cert.empty.title'), t('cert.empty.text'), h('a', { class: 'btn btn-primary', href: '#/courses' }, t('nav.courses')))];
 }
