@@ -225,6 +225,25 @@ pub async fn get_slot(db: &AnyPool, id: i64) -> Result<SlotRow> {
     Ok(row)
 }
 
+/// Live slots by id (those withdrawn are left out), in no particular order.
+#[instrument(skip_all)]
+pub async fn slots_by_ids(db: &AnyPool, ids: &[i64]) -> Result<Vec<SlotRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {SLOT_COLUMNS} FROM slots s JOIN users a ON a.id = s.advisor_id
+         WHERE s.deleted_at IS NULL AND s.id IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(db).await.context("reading slots")
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct SlotFilter {
     /// Only slots starting at or after this instant (never before "now").

@@ -237,15 +237,24 @@ async fn entries(
     .await
     .context("listing waitlist entries")?;
     let tz = availability::zone(viewer_tz);
+    // The held slots, in one query.
+    let held: Vec<i64> = rows.iter().filter_map(|r| r.hold_slot_id).collect();
+    let mut slots: std::collections::HashMap<i64, store::SlotRow> = store::slots_by_ids(db, &held)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let hold = match (r.hold_id, r.hold_slot_id, r.hold_expires_at) {
-            (Some(id), Some(slot_id), Some(expires_at)) => Some(Hold {
-                id,
-                slot: view::slot(store::get_slot(db, slot_id).await?, viewer_tz),
-                expires_at: crate::clock::rfc3339(expires_at),
-                expires_at_local: availability::local_rfc3339(expires_at, &tz),
-            }),
+            (Some(id), Some(slot_id), Some(expires_at)) => {
+                slots.remove(&slot_id).map(|slot| Hold {
+                    id,
+                    slot: view::slot(slot, viewer_tz),
+                    expires_at: crate::clock::rfc3339(expires_at),
+                    expires_at_local: availability::local_rfc3339(expires_at, &tz),
+                })
+            }
             _ => None,
         };
         out.push(WaitlistEntry {
@@ -540,17 +549,16 @@ struct OfferSlot {
     hold_expires_at: Option<i64>,
 }
 
+/// An entry's window as stored.
 #[derive(Debug, sqlx::FromRow)]
-struct Candidate {
-    id: i64,
-    learner_id: i64,
+struct WindowRow {
     weekdays: i64,
     from_minute: i64,
     to_minute: i64,
     time_zone: String,
 }
 
-impl Candidate {
+impl WindowRow {
     fn window(&self) -> Window {
         Window {
             weekdays: self.weekdays,
@@ -559,6 +567,14 @@ impl Candidate {
             tz: availability::zone(&self.time_zone),
         }
     }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct Candidate {
+    id: i64,
+    learner_id: i64,
+    #[sqlx(flatten)]
+    when: WindowRow,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -686,7 +702,7 @@ async fn offer_once(
     .context("finding who waits")?;
     let mut chosen = None;
     for c in candidates {
-        if !c.window().fits(slot.starts_at, slot.ends_at) {
+        if !c.when.window().fits(slot.starts_at, slot.ends_at) {
             continue;
         }
         // Never hold a slot the learner's SME has no hours left for.
@@ -782,10 +798,8 @@ struct Waiting {
     id: i64,
     advisor_id: Option<i64>,
     topic: Option<Topic>,
-    weekdays: i64,
-    from_minute: i64,
-    to_minute: i64,
-    time_zone: String,
+    #[sqlx(flatten)]
+    when: WindowRow,
 }
 
 /// The periodic job: expire the holds whose time is up and offer every open slot that fits a
@@ -840,20 +854,7 @@ pub async fn run(db: &AnyPool, now: i64, rules: Rules, mailer: Option<&Mailer>) 
     .context("reading past holds")?
     .into_iter()
     .collect();
-    let windows: Vec<(&Waiting, Window)> = waiting
-        .iter()
-        .map(|w| {
-            (
-                w,
-                Window {
-                    weekdays: w.weekdays,
-                    from_minute: w.from_minute,
-                    to_minute: w.to_minute,
-                    tz: availability::zone(&w.time_zone),
-                },
-            )
-        })
-        .collect();
+    let windows: Vec<(&Waiting, Window)> = waiting.iter().map(|w| (w, w.when.window())).collect();
     for s in open {
         let wanted = windows.iter().any(|(w, window)| {
             w.advisor_id.is_none_or(|a| a == s.advisor_id)
