@@ -47,6 +47,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         crate::quizzes::Doc::openapi(),
         crate::bookings::Doc::openapi(),
         crate::certificates::Doc::openapi(),
+        crate::credentials::Doc::openapi(),
         crate::reports::Doc::openapi(),
         crate::mail::Doc::openapi(),
     ];

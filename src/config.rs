@@ -133,6 +133,9 @@ pub struct Config {
     pub xapi_password: Option<Secret>,
     /// Send learners' names and email addresses to the LRS (otherwise `user-<id>` only).
     pub xapi_share_identity: bool,
+    /// The folder of the Open Badges signing keys (Ed25519 PEM files; the last by name signs,
+    /// all are published); default `<data_dir>/credential-keys`, a key made when empty.
+    pub credential_keys_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -193,6 +196,7 @@ impl Default for Config {
             xapi_username: None,
             xapi_password: None,
             xapi_share_identity: false,
+            credential_keys_dir: None,
         }
     }
 }
@@ -236,6 +240,14 @@ impl Config {
 
     pub fn data_path(&self, name: &str) -> PathBuf {
         self.data_dir.join(name)
+    }
+
+    /// Where the credential signing keys are.
+    pub fn credential_keys_dir(&self) -> PathBuf {
+        match &self.credential_keys_dir {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.clone(),
+            _ => self.data_path("credential-keys"),
+        }
     }
 
     pub fn s3_configured(&self) -> bool {
@@ -294,7 +306,7 @@ fn read_or_create_secret(path: &Path) -> std::io::Result<Secret> {
 }
 
 #[cfg(unix)]
-fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -307,7 +319,7 @@ fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
 }
 

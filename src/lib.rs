@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod clock;
 pub mod config;
 pub mod courses;
+pub mod credentials;
 pub mod crypto;
 pub mod db;
 pub mod demo;
@@ -88,6 +89,11 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         Ok(l) => l,
         Err(e) => return refuse(figment, e),
     };
+    let credential_keys = match credentials::KeyRing::load_or_create(&config.credential_keys_dir())
+    {
+        Ok(k) => k,
+        Err(e) => return refuse(figment, e),
+    };
     let mut mailer = mail::Mailer::new(config.public_url(), secret.expose());
     if lrs.is_some() {
         mailer = mailer.with_xapi(xapi::Profile {
@@ -115,6 +121,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .attach(input::UriCheck)
         .attach(Db::init())
         .attach(db::migrations())
+        .attach(credentials::stage())
         .attach(storage::stage())
         .attach(materials::stage())
         .attach(mail::stage())
@@ -142,6 +149,9 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .mount("/api", quizzes::routes())
         .mount("/api", bookings::routes())
         .mount("/api", certificates::routes())
+        .mount("/api", credentials::routes())
+        .mount("/", credentials::well_known_routes())
+        .manage(credential_keys)
         .mount("/api", reports::routes())
         .mount("/api", mail::routes())
         .mount("/", certificates::page_routes())

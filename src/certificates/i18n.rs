@@ -68,6 +68,9 @@ pub struct Strings {
     pub unknown: &'static str,
     pub unknown_detail: &'static str,
     pub too_many: &'static str,
+    // The Open Badges credential's criteria: `{course}` and `{pass_mark}` (a percentage).
+    pub criteria_quiz: &'static str,
+    pub criteria_modules: &'static str,
 }
 
 pub static EN: Strings = Strings {
@@ -113,6 +116,8 @@ pub static EN: Strings = Strings {
     unknown_detail: "Check the code printed under the QR code on the certificate and try again.",
     too_many:
         "Too many verification requests from your address. Please wait a minute and try again.",
+    criteria_quiz: "Completed the course “{course}” on IberoBio Academy: read its modules and passed its final quiz with a score of at least {pass_mark}.",
+    criteria_modules: "Completed the course “{course}” on IberoBio Academy by reading its modules.",
 };
 
 pub static ES: Strings = Strings {
@@ -159,6 +164,8 @@ pub static ES: Strings = Strings {
         "Compruebe el código impreso bajo el código QR del certificado e inténtelo de nuevo.",
     too_many:
         "Demasiadas verificaciones desde su dirección. Espere un minuto e inténtelo de nuevo.",
+    criteria_quiz: "Completó el curso «{course}» en IberoBio Academy: leyó sus módulos y aprobó el cuestionario final con una calificación mínima del {pass_mark}.",
+    criteria_modules: "Completó el curso «{course}» en IberoBio Academy leyendo sus módulos.",
 };
 
 pub static PT: Strings = Strings {
@@ -203,6 +210,8 @@ pub static PT: Strings = Strings {
     unknown: "Nenhum certificado tem este código",
     unknown_detail: "Confirme o código impresso sob o código QR do certificado e tente novamente.",
     too_many: "Demasiados pedidos de verificação a partir do seu endereço. Aguarde um minuto e tente novamente.",
+    criteria_quiz: "Concluiu o curso «{course}» na IberoBio Academy: leu os seus módulos e foi aprovado no questionário final com uma classificação mínima de {pass_mark}.",
+    criteria_modules: "Concluiu o curso «{course}» na IberoBio Academy lendo os seus módulos.",
 };
 
 pub static GL: Strings = Strings {
@@ -237,6 +246,8 @@ pub static GL: Strings = Strings {
     unknown: "Ningún certificado ten este código",
     unknown_detail: "Comprobe o código impreso baixo o código QR do certificado e ténteo de novo.",
     too_many: "Demasiadas verificacións desde o seu enderezo. Agarde un minuto e ténteo de novo.",
+    criteria_quiz: "Completou o curso «{course}» na IberoBio Academy: leu os seus módulos e superou o cuestionario final cunha cualificación mínima do {pass_mark}.",
+    criteria_modules: "Completou o curso «{course}» na IberoBio Academy lendo os seus módulos.",
 };
 
 #[cfg(test)]

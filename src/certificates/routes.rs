@@ -13,6 +13,8 @@ use super::page::{self, PageState, PageView};
 use super::ratelimit::VerifyQuota;
 use super::store::{self, CertRow, Viewer};
 use super::{pdf, pdf_data, zip, Certificate, Lang, HUB_NAME};
+use sqlx::AnyPool;
+
 use crate::auth::{Admin, CurrentUser, Role, Staff};
 use crate::clock::{now, rfc3339};
 use crate::config::Config;
@@ -50,6 +52,18 @@ fn may_see(user: &CurrentUser, row: &CertRow) -> bool {
         Role::Coordinator => user.partner_id == Some(row.current_partner_id),
         Role::Advisor => false,
     }
+}
+
+/// The certificate of `code` when the caller may see it (the PDF's and the credential's rule);
+/// otherwise, like an unknown or malformed code, a 404.
+pub async fn visible(db: &AnyPool, user: &CurrentUser, code: CodeParam) -> Result<CertRow> {
+    let Some(code) = code.0 else {
+        return Err(Error::not_found("certificate"));
+    };
+    store::by_code(db, code.as_str())
+        .await?
+        .filter(|row| may_see(user, row))
+        .ok_or_else(|| Error::not_found("certificate"))
 }
 
 /// Certificates the caller may see, newest first: a learner's own, a coordinator's partner's
@@ -117,13 +131,7 @@ async fn certificate_pdf(
     user: CurrentUser,
     code: CodeParam,
 ) -> Result<Download> {
-    let Some(code) = code.0 else {
-        return Err(Error::not_found("certificate"));
-    };
-    let row = store::by_code(db, code.as_str())
-        .await?
-        .filter(|row| may_see(&user, row))
-        .ok_or_else(|| Error::not_found("certificate"))?;
+    let row = visible(db, &user, code).await?;
     let name = format!("{}.pdf", zip::stem(&row.holder_name, &row.course_slug));
     let bytes = pdf::render_blocking(pdf_data(&row, config.public_url())).await?;
     Ok(download(bytes, ContentType::PDF, &name))
@@ -199,10 +207,36 @@ pub struct Verification {
     pub revoked_at: Option<String>,
 }
 
+impl Verification {
+    pub fn of(row: CertRow) -> Verification {
+        Verification {
+            valid: row.revoked_at.is_none(),
+            code: row.code,
+            holder_name: row.holder_name,
+            course_title: row.course_title,
+            completed_at: rfc3339(row.completed_at),
+            issuer: row.partner_name,
+            hub: HUB_NAME.into(),
+            revoked: row.revoked_at.is_some(),
+            revoked_at: row.revoked_at.map(rfc3339),
+        }
+    }
+}
+
+/// An answer of a rate-limited public route: the answer, or 429 with `Retry-After`.
 #[derive(Responder)]
-enum Verified {
-    Ok(Json<Verification>),
+pub enum Limited<T> {
+    Ok(T),
     Limited(Error, Header<'static>),
+}
+
+impl<T> Limited<T> {
+    pub fn rate_limited(wait: std::time::Duration) -> Limited<T> {
+        Limited::Limited(
+            Error::TooManyRequests(msg!("certificate.verify_rate_limited")),
+            retry_after(wait),
+        )
+    }
 }
 
 fn retry_after(wait: std::time::Duration) -> Header<'static> {
@@ -215,12 +249,13 @@ fn retry_after(wait: std::time::Duration) -> Header<'static> {
     params(("code" = String, Path, description = "the certificate code, e.g. `IBA-7K2M-Q9XD`")),
     responses((status = 200, body = Verification), (status = 404), (status = 429)))]
 #[get("/verify/<code>")]
-async fn verify(db: &Db, quota: VerifyQuota, code: CodeParam) -> Result<Verified> {
+async fn verify(
+    db: &Db,
+    quota: VerifyQuota,
+    code: CodeParam,
+) -> Result<Limited<Json<Verification>>> {
     if let Err(wait) = quota.0 {
-        return Ok(Verified::Limited(
-            Error::TooManyRequests(msg!("certificate.verify_rate_limited")),
-            retry_after(wait),
-        ));
+        return Ok(Limited::rate_limited(wait));
     }
     let Some(code) = code.0 else {
         return Err(Error::not_found("certificate"));
@@ -228,17 +263,7 @@ async fn verify(db: &Db, quota: VerifyQuota, code: CodeParam) -> Result<Verified
     let row = store::by_code(db, code.as_str())
         .await?
         .ok_or_else(|| Error::not_found("certificate"))?;
-    Ok(Verified::Ok(Json(Verification {
-        valid: row.revoked_at.is_none(),
-        code: row.code,
-        holder_name: row.holder_name,
-        course_title: row.course_title,
-        completed_at: rfc3339(row.completed_at),
-        issuer: row.partner_name,
-        hub: HUB_NAME.into(),
-        revoked: row.revoked_at.is_some(),
-        revoked_at: row.revoked_at.map(rfc3339),
-    })))
+    Ok(Limited::Ok(Json(Verification::of(row))))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -33,6 +33,12 @@ pub struct Certificate {
     pub revocation_reason: Option<String>,
     /// Where the PDF is (`GET`, with the same credentials).
     pub pdf_url: String,
+    /// The Open Badges 3.0 credential as a VC-JWT (`application/vc+jwt`, same credentials).
+    pub credential_url: String,
+    /// The same credential as readable JSON.
+    pub credential_json_url: String,
+    /// The badge PNG with the credential baked in.
+    pub badge_url: String,
     /// The public verification page.
     pub verify_url: String,
 }
@@ -41,6 +47,9 @@ impl Certificate {
     pub fn from_row(row: CertRow, public_url: &str) -> Certificate {
         Certificate {
             pdf_url: format!("/api/certificates/{}/pdf", row.code),
+            credential_url: format!("/api/certificates/{}/credential", row.code),
+            credential_json_url: format!("/api/certificates/{}/credential.json", row.code),
+            badge_url: format!("/api/certificates/{}/badge.png", row.code),
             verify_url: verify_url(public_url, &row.code),
             code: row.code,
             learner_id: row.user_id,

@@ -177,6 +177,8 @@ struct Setup {
     slot_to_delete: HashMap<Who, i64>,
     /// Per learner: their certificate of short-course.
     code: HashMap<Who, String>,
+    /// The learner's certificate as an Open Badges VC-JWT.
+    credential: String,
     /// A material of biotech-basics (every learner is enrolled).
     material: i64,
     /// Per staff identity: a material it may delete.
@@ -564,6 +566,15 @@ async fn setup(app: &TestApp) -> Setup {
         attempt_to_submit.insert(who, b);
     }
 
+    let credential = app
+        .get(
+            &format!("/api/certificates/{}/credential", code[&Learner]),
+            &u(Learner).token,
+        )
+        .await
+        .expect(200)
+        .text;
+
     // Advice. The learner's sessions are with the advisor, the colleague's and the foreign
     // learner's with the other advisor; hours keep every advisor's and learner's apart.
     let ad = u(Advisor);
@@ -783,6 +794,7 @@ async fn setup(app: &TestApp) -> Setup {
         slot_untouchable,
         slot_to_delete,
         code,
+        credential,
         material,
         material_to_delete,
         material_keep,
@@ -844,6 +856,22 @@ fn cells(key: &str, who: Who, s: &Setup) -> Option<Vec<Probe>> {
                 .unwrap_or_default();
             one(p(Get, path).expect(&[200]))
         }
+        "GET /api/credentials/badge.png" => {
+            one(p(Get, "/api/credentials/badge.png".into()).expect(&[200]))
+        }
+        // Status lists say which certificates are revoked, by number: nobody's name.
+        "GET /api/credentials/status/{list}" => {
+            one(p(Get, "/api/credentials/status/0".into()).expect(&[200]))
+        }
+        // Checking a credential shows what the verify page shows, to anyone who holds it.
+        "POST /api/verify" => one(p(Post, "/api/verify".into())
+            .raw((
+                ContentType::new("application", "vc+jwt"),
+                s.credential.clone().into_bytes(),
+            ))
+            .expect(&[200])
+            .present(&[L_NAME, PARTNER_A])
+            .allow(&[L_NAME.to_string(), PARTNER_A.to_string(), code(Learner)])),
         "GET /api/verify/{code}" | "GET /verify/{code}" => {
             let prefix = if key.contains("/api/") { "/api" } else { "" };
             // The public verification shows the holder and the issuer to anyone.
@@ -1700,8 +1728,11 @@ fn cells(key: &str, who: Who, s: &Setup) -> Option<Vec<Probe>> {
                 None => one(list),
             }
         }
-        "GET /api/certificates/{code}/pdf" => {
-            let path = |w: Who| format!("/api/certificates/{}/pdf", code(w));
+        "GET /api/certificates/{code}/pdf"
+        | "GET /api/certificates/{code}/credential"
+        | "GET /api/certificates/{code}/credential.json"
+        | "GET /api/certificates/{code}/badge.png" => {
+            let path = |w: Who| key.replace("GET ", "").replace("{code}", &code(w));
             let other = "another's certificate";
             match who {
                 Learner => vec![

@@ -52,6 +52,8 @@ struct Setup {
     time_off: i64,
     code: String,
     code_to_revoke: String,
+    /// learner_a's certificate as an Open Badges VC-JWT.
+    credential: String,
     material: i64,
     material_to_delete: i64,
 }
@@ -216,6 +218,14 @@ async fn setup(app: &TestApp) -> Setup {
     enrol_and_read(app, &learner_c, "short-course", &["intro"]).await;
     let code = code_of(app, &w.learner_a, "short-course").await;
     let code_to_revoke = code_of(app, &learner_c, "short-course").await;
+    let credential = app
+        .get(
+            &format!("/api/certificates/{code}/credential"),
+            &w.learner_a.token,
+        )
+        .await
+        .expect(200)
+        .text;
     let started = app
         .post(
             "/api/courses/biotech-basics/quiz/attempts",
@@ -302,6 +312,7 @@ async fn setup(app: &TestApp) -> Setup {
         time_off,
         code,
         code_to_revoke,
+        credential,
         material,
         material_to_delete,
     }
@@ -856,6 +867,39 @@ fn call(key: &str, s: &Setup, i: usize) -> Option<Call> {
             format!("/api/certificates/{}/pdf", s.code),
             tok(&w.coord_a),
             Body::None,
+            &[200],
+        ),
+        "GET /api/certificates/{code}/credential"
+        | "GET /api/certificates/{code}/credential.json"
+        | "GET /api/certificates/{code}/badge.png" => c(
+            Get,
+            key.replace("GET ", "").replace("{code}", &s.code),
+            tok(&w.learner_a),
+            Body::None,
+            &[200],
+        ),
+        "GET /api/credentials/badge.png" => c(
+            Get,
+            "/api/credentials/badge.png".into(),
+            None,
+            Body::None,
+            &[200],
+        ),
+        "GET /api/credentials/status/{list}" => c(
+            Get,
+            "/api/credentials/status/0".into(),
+            None,
+            Body::None,
+            &[200],
+        ),
+        "POST /api/verify" => c(
+            Post,
+            "/api/verify".into(),
+            None,
+            Body::Raw(
+                ContentType::new("application", "vc+jwt"),
+                s.credential.clone().into_bytes(),
+            ),
             &[200],
         ),
         "GET /api/smes/{id}/certificates.zip" => c(

@@ -12,6 +12,7 @@ mod calendar_feeds;
 mod certificates;
 mod concurrency;
 mod courses;
+mod credentials;
 mod foundation;
 mod hostile_input;
 mod languages;

@@ -1,0 +1,383 @@
+//! HTTP routes of credentials: a certificate's credential (VC-JWT, JSON, baked PNG), the
+//! status lists, the issuer's keys (JWK set, DID document), and checking a credential.
+
+use rocket::data::{Data, ToByteUnit};
+use rocket::fairing::AdHoc;
+use rocket::http::{ContentType, Header};
+use rocket::serde::json::Json;
+use rocket::{get, post, routes, Responder, Route, State};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::{OpenApi, ToSchema};
+
+use super::did::{self, did_web};
+use super::{bake, document, status, store, verify, KeyRing};
+use crate::auth::CurrentUser;
+use crate::certificates::code::CodeParam;
+use crate::certificates::{self, zip, CertRow, Verification, VerifyQuota};
+use crate::clock::{now, rfc3339};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::mail::Mailer;
+use crate::msg;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        credential,
+        credential_json,
+        badge_png,
+        badge_image,
+        status_list,
+        verify_credential
+    ),
+    components(schemas(CredentialCheck))
+)]
+pub struct Doc;
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        credential,
+        credential_json,
+        badge_png,
+        badge_image,
+        status_list,
+        verify_credential
+    ]
+}
+
+/// The issuer's keys where verifiers look for them, mounted at `/`.
+pub fn well_known_routes() -> Vec<Route> {
+    routes![jwks, did_document, did_document_at_path]
+}
+
+/// Register this process's public keys once the database is migrated.
+pub fn stage() -> AdHoc {
+    AdHoc::try_on_ignite("Credential keys", |rocket| async move {
+        let (Some(ring), Some(db)) = (
+            rocket.state::<KeyRing>(),
+            <Db as rocket_db_pools::Database>::fetch(&rocket),
+        ) else {
+            return Ok(rocket);
+        };
+        match store::register(&db.pool, ring, now()).await {
+            Ok(()) => Ok(rocket),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot publish the credential keys");
+                Err(rocket)
+            }
+        }
+    })
+}
+
+/// A response with a media type, caching and (for downloads) a file name.
+#[derive(Responder)]
+#[response(status = 200)]
+struct Body<T> {
+    body: T,
+    content_type: ContentType,
+    cache: Header<'static>,
+    extra: Header<'static>,
+}
+
+fn vc_jwt() -> ContentType {
+    ContentType::new("application", "vc+jwt")
+}
+
+fn attachment(name: String) -> Header<'static> {
+    // The name is ASCII-only by construction (zip::stem), so it needs no encoding.
+    Header::new(
+        "Content-Disposition",
+        format!("attachment; filename=\"{name}\""),
+    )
+}
+
+fn private() -> Header<'static> {
+    Header::new("Cache-Control", "private, no-store")
+}
+
+fn public(seconds: u32) -> Header<'static> {
+    Header::new("Cache-Control", format!("public, max-age={seconds}"))
+}
+
+fn any_origin() -> Header<'static> {
+    Header::new("Access-Control-Allow-Origin", "*")
+}
+
+/// A certificate's credential: the JSON and its VC-JWT.
+async fn issue(
+    db: &Db,
+    config: &Config,
+    ring: &KeyRing,
+    mailer: &Mailer,
+    row: &CertRow,
+) -> Result<(Value, String)> {
+    let public_url = config.public_url();
+    let did = did_web(public_url);
+    let extra = store::extra(db, row.id).await?;
+    let mac = mailer.link_mac(&format!("credential-salt:{}", row.code));
+    let salt = &mac[..32];
+    let credential = document::credential(public_url, &did, row, &extra, salt);
+    let claims = document::claims(credential.clone(), &did, row.completed_at);
+    let jwt = ring
+        .sign(&did, &claims)
+        .map_err(|e| Error::internal("signing a credential", e))?;
+    Ok((credential, jwt))
+}
+
+/// A certificate's Open Badges 3.0 credential as a VC-JWT (the same people as the PDF).
+#[utoipa::path(tag = "credentials",
+    params(("code" = String, Path, description = "the certificate code, e.g. `IBA-7K2M-Q9XD`")),
+    responses((status = 200, content_type = "application/vc+jwt", body = String), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
+#[get("/certificates/<code>/credential")]
+async fn credential(
+    db: &Db,
+    config: &State<Config>,
+    ring: &State<KeyRing>,
+    mailer: &State<Mailer>,
+    user: CurrentUser,
+    code: CodeParam,
+) -> Result<Body<String>> {
+    let row = certificates::visible(db, &user, code).await?;
+    let (_, jwt) = issue(db, config, ring, mailer, &row).await?;
+    let name = format!("{}.jwt", zip::stem(&row.holder_name, &row.course_slug));
+    Ok(Body {
+        body: jwt,
+        content_type: vc_jwt(),
+        cache: private(),
+        extra: attachment(name),
+    })
+}
+
+/// The same credential as readable JSON (unsigned: the VC-JWT or the badge carries the proof).
+#[utoipa::path(tag = "credentials",
+    params(("code" = String, Path, description = "the certificate code")),
+    responses((status = 200, content_type = "application/json", body = Object), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
+#[get("/certificates/<code>/credential.json")]
+async fn credential_json(
+    db: &Db,
+    config: &State<Config>,
+    ring: &State<KeyRing>,
+    mailer: &State<Mailer>,
+    user: CurrentUser,
+    code: CodeParam,
+) -> Result<Body<String>> {
+    let row = certificates::visible(db, &user, code).await?;
+    let (credential, _) = issue(db, config, ring, mailer, &row).await?;
+    let name = format!("{}.json", zip::stem(&row.holder_name, &row.course_slug));
+    let body = serde_json::to_string_pretty(&credential)
+        .map_err(|e| Error::internal("writing a credential", e))?;
+    Ok(Body {
+        body,
+        content_type: ContentType::JSON,
+        cache: private(),
+        extra: attachment(name),
+    })
+}
+
+/// The badge image with the credential baked in (PNG `iTXt` chunk `openbadgecredential`).
+#[utoipa::path(tag = "credentials",
+    params(("code" = String, Path, description = "the certificate code")),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
+#[get("/certificates/<code>/badge.png")]
+async fn badge_png(
+    db: &Db,
+    config: &State<Config>,
+    ring: &State<KeyRing>,
+    mailer: &State<Mailer>,
+    user: CurrentUser,
+    code: CodeParam,
+) -> Result<Body<Vec<u8>>> {
+    let row = certificates::visible(db, &user, code).await?;
+    let (_, jwt) = issue(db, config, ring, mailer, &row).await?;
+    let png = bake::bake(&jwt).map_err(|e| Error::internal("baking a badge", e))?;
+    let name = format!(
+        "{}-badge.png",
+        zip::stem(&row.holder_name, &row.course_slug)
+    );
+    Ok(Body {
+        body: png,
+        content_type: ContentType::PNG,
+        cache: private(),
+        extra: attachment(name),
+    })
+}
+
+/// The badge artwork every achievement names as its image (public).
+#[utoipa::path(tag = "credentials",
+    responses((status = 200, content_type = "image/png", body = Vec<u8>)))]
+#[get("/credentials/badge.png")]
+fn badge_image() -> Body<&'static [u8]> {
+    Body {
+        body: bake::BADGE,
+        content_type: ContentType::PNG,
+        cache: public(86_400),
+        extra: any_origin(),
+    }
+}
+
+/// A revocation status list (`BitstringStatusListCredential`, VC-JWT, public). A certificate's
+/// bit is set once it is revoked.
+#[utoipa::path(tag = "credentials",
+    params(("list" = i64, Path, description = "the list number (certificate id / 131072)")),
+    responses((status = 200, content_type = "application/vc+jwt", body = String), (status = 404)))]
+#[get("/credentials/status/<list>")]
+async fn status_list(
+    db: &Db,
+    config: &State<Config>,
+    ring: &State<KeyRing>,
+    list: i64,
+) -> Result<Body<String>> {
+    let Some(revoked) = store::revoked_in_list(db, list).await? else {
+        return Err(Error::NotFound(msg!("not_found.status_list")));
+    };
+    let public_url = config.public_url();
+    let did = did_web(public_url);
+    let encoded =
+        status::encode(revoked).map_err(|e| Error::internal("encoding a status list", e))?;
+    let now = now();
+    let unsigned = status::credential(
+        public_url,
+        document::issuer(public_url, &did),
+        list,
+        encoded,
+        &rfc3339(now),
+    );
+    let claims = document::claims(unsigned, &did, now);
+    let jwt = ring
+        .sign(&did, &claims)
+        .map_err(|e| Error::internal("signing a status list", e))?;
+    Ok(Body {
+        body: jwt,
+        content_type: vc_jwt(),
+        // Verifiers may cache it briefly; a revocation shows within a minute.
+        cache: public(60),
+        extra: any_origin(),
+    })
+}
+
+/// What checking a credential found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialCheck {
+    /// Signed by us, for a certificate we issued, and not revoked.
+    pub valid: bool,
+    /// The key that signed it (`<did>#<thumbprint>`).
+    pub key_id: String,
+    /// Our issuer DID.
+    pub issuer: String,
+    pub certificate: Verification,
+}
+
+/// Largest body `POST /verify` reads (a baked badge PNG).
+const VERIFY_BODY_LIMIT_KIB: u32 = 2048;
+
+/// Check an Open Badges credential (public, rate-limited with `GET /verify/{code}`): the body
+/// is the compact VC-JWT (`application/vc+jwt` or `text/plain`), JSON
+/// `{"credential": "<jwt>"}`, or a baked badge (`image/png`). 422 names what is wrong: not a
+/// credential, an unknown key, a signature that does not match (a changed byte), another issuer,
+/// or a PNG without a credential.
+#[utoipa::path(tag = "credentials",
+    request_body(content = String, content_type = "application/vc+jwt"),
+    responses((status = 200, body = CredentialCheck), (status = 404), (status = 413), (status = 422), (status = 429)))]
+#[post("/verify", data = "<data>")]
+async fn verify_credential(
+    db: &Db,
+    config: &State<Config>,
+    quota: VerifyQuota,
+    content_type: Option<&ContentType>,
+    data: Data<'_>,
+) -> Result<certificates::Limited<Json<CredentialCheck>>> {
+    if let Err(wait) = quota.0 {
+        return Ok(certificates::Limited::rate_limited(wait));
+    }
+    let bytes = data
+        .open(VERIFY_BODY_LIMIT_KIB.kibibytes())
+        .into_bytes()
+        .await
+        .map_err(|e| Error::BadRequest(msg!("request.body_unreadable", reason = e.to_string())))?;
+    if !bytes.is_complete() {
+        return Err(Error::PayloadTooLarge(msg!("request.too_large")));
+    }
+    let token = token_of(content_type, &bytes)?;
+    let checked = verify::check(db, config.public_url(), &token).await?;
+    let row = certificates::by_code(db, checked.code.as_str())
+        .await?
+        .ok_or_else(|| Error::not_found("certificate"))?;
+    if !verify::status_matches(&checked, row.id) {
+        return Err(Error::invalid("credential", msg!("credential.not_ours")));
+    }
+    let certificate = Verification::of(row);
+    Ok(certificates::Limited::Ok(Json(CredentialCheck {
+        valid: certificate.valid,
+        key_id: checked.key_id,
+        issuer: checked.issuer,
+        certificate,
+    })))
+}
+
+/// The compact JWT in a `POST /verify` body.
+fn token_of(content_type: Option<&ContentType>, bytes: &[u8]) -> Result<String> {
+    let refuse = |m| Error::invalid("credential", m);
+    if content_type.is_some_and(|ct| *ct == ContentType::PNG) || bytes.starts_with(b"\x89PNG") {
+        return match bake::unbake(bytes) {
+            Ok(Some(token)) => Ok(token),
+            Ok(None) => Err(refuse(msg!("credential.no_badge_data"))),
+            Err(reason) => Err(refuse(msg!("credential.png_unreadable", reason = reason))),
+        };
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| refuse(msg!("credential.malformed")))?;
+    let text = text.trim();
+    if text.starts_with('{') || content_type.is_some_and(|ct| ct.is_json()) {
+        let value: Value =
+            serde_json::from_str(text).map_err(|_| refuse(msg!("credential.malformed")))?;
+        return match &value["credential"] {
+            Value::String(token) => Ok(token.clone()),
+            // A credential as plain JSON carries no proof: nothing to check it with.
+            _ if value.get("@context").is_some() => Err(refuse(msg!("credential.unsigned"))),
+            _ => Err(Error::invalid(
+                "credential",
+                msg!("json.missing_field", name = "credential"),
+            )),
+        };
+    }
+    if text.is_empty() {
+        return Err(refuse(msg!("credential.missing")));
+    }
+    Ok(text.to_string())
+}
+
+/// The issuer's public keys as a JWK set.
+#[get("/.well-known/jwks.json")]
+async fn jwks(db: &Db, config: &State<Config>) -> Result<Body<Json<Value>>> {
+    let keys = store::public_keys(db).await?;
+    Ok(Body {
+        body: Json(did::jwk_set(&did_web(config.public_url()), &keys)),
+        content_type: ContentType::JSON,
+        cache: public(300),
+        extra: any_origin(),
+    })
+}
+
+/// The issuer's DID document (`did:web`).
+#[get("/.well-known/did.json")]
+async fn did_document(db: &Db, config: &State<Config>) -> Result<Body<Json<Value>>> {
+    let keys = store::public_keys(db).await?;
+    let did = did_web(config.public_url());
+    Ok(Body {
+        body: Json(did::document(&did, &keys)),
+        content_type: ContentType::JSON,
+        cache: public(300),
+        extra: any_origin(),
+    })
+}
+
+/// The DID document where `did:web` looks when the public URL has a path
+/// (`https://hub.example/academy/did.json`, the proxy removing `/academy`).
+#[get("/did.json")]
+async fn did_document_at_path(db: &Db, config: &State<Config>) -> Result<Body<Json<Value>>> {
+    did_document(db, config).await
+}
