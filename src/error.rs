@@ -75,6 +75,10 @@ pub enum Error {
     UnsupportedMediaType(Msg),
     #[error("invalid: {errors:?}")]
     Validation { errors: Vec<FieldError> },
+    /// A 422 about one thing the client sent as a whole (a credential to check): the problem's
+    /// `code` and `detail` are the message's own, and `errors` names the field.
+    #[error("rejected: {0:?}")]
+    Rejected(FieldError),
     #[error("{0}")]
     TooManyRequests(Msg),
     #[error("{0}")]
@@ -145,7 +149,7 @@ impl Error {
             Error::Conflict(_) => Status::Conflict,
             Error::PayloadTooLarge(_) => Status::PayloadTooLarge,
             Error::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
-            Error::Validation { .. } => Status::UnprocessableEntity,
+            Error::Validation { .. } | Error::Rejected(_) => Status::UnprocessableEntity,
             Error::TooManyRequests(_) => Status::TooManyRequests,
             Error::Unavailable(_) => Status::ServiceUnavailable,
             Error::Internal { .. } => Status::InternalServerError,
@@ -165,6 +169,7 @@ impl Error {
             | Error::TooManyRequests(m)
             | Error::Unavailable(m) => m.clone(),
             Error::Validation { errors } => msg!("invalid.fields", count = errors.len()),
+            Error::Rejected(field) => field.msg.clone(),
             Error::Internal { .. } => msg!("server.internal"),
         }
     }
@@ -195,6 +200,9 @@ impl Error {
                     &msg!("invalid.more", count = fields.len() - MAX_FIELD_ERRORS).render(reader),
                 );
             }
+        }
+        if let Error::Rejected(field) = self {
+            errors = vec![field.for_reader(reader)];
         }
         let mut problem = Problem::new(status, clip_to(&detail, MAX_DETAIL_CHARS), errors);
         problem.params = msg.params_json();

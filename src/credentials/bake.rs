@@ -56,6 +56,8 @@ pub fn bake(jwt: &str) -> Result<Vec<u8>, String> {
     let mut encoder = png::Encoder::new(&mut out, info.width, info.height);
     encoder.set_color(info.color_type);
     encoder.set_depth(info.bit_depth);
+    // The artwork is optimised; re-encoding at the highest level keeps the badge near its size.
+    encoder.set_compression(png::Compression::High);
     if let Some(palette) = &info.palette {
         encoder.set_palette(palette.to_vec());
     }

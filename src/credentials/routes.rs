@@ -18,7 +18,7 @@ use crate::certificates::{self, zip, CertRow, Verification, VerifyQuota};
 use crate::clock::{now, rfc3339};
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::mail::Mailer;
 use crate::msg;
 
@@ -308,7 +308,10 @@ async fn verify_credential(
         .await?
         .ok_or_else(|| Error::not_found("certificate"))?;
     if !verify::status_matches(&checked, row.id) {
-        return Err(Error::invalid("credential", msg!("credential.not_ours")));
+        return Err(Error::Rejected(FieldError::new(
+            "credential",
+            msg!("credential.not_ours"),
+        )));
     }
     let certificate = Verification::of(row);
     Ok(certificates::Limited::Ok(Json(CredentialCheck {
@@ -321,7 +324,7 @@ async fn verify_credential(
 
 /// The compact JWT in a `POST /verify` body.
 fn token_of(content_type: Option<&ContentType>, bytes: &[u8]) -> Result<String> {
-    let refuse = |m| Error::invalid("credential", m);
+    let refuse = |m| Error::Rejected(FieldError::new("credential", m));
     if content_type.is_some_and(|ct| *ct == ContentType::PNG) || bytes.starts_with(b"\x89PNG") {
         return match bake::unbake(bytes) {
             Ok(Some(token)) => Ok(token),
@@ -338,10 +341,7 @@ fn token_of(content_type: Option<&ContentType>, bytes: &[u8]) -> Result<String> 
             Value::String(token) => Ok(token.clone()),
             // A credential as plain JSON carries no proof: nothing to check it with.
             _ if value.get("@context").is_some() => Err(refuse(msg!("credential.unsigned"))),
-            _ => Err(Error::invalid(
-                "credential",
-                msg!("json.missing_field", name = "credential"),
-            )),
+            _ => Err(refuse(msg!("json.missing_field", name = "credential"))),
         };
     }
     if text.is_empty() {

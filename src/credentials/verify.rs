@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::did::did_web;
 use super::{status, store};
 use crate::certificates::{verify_url, Code};
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::messages::Msg;
 use crate::msg;
 
@@ -23,7 +23,7 @@ pub struct Checked {
 }
 
 fn refuse(msg: Msg) -> Error {
-    Error::invalid("credential", msg)
+    Error::Rejected(FieldError::new("credential", msg))
 }
 
 /// Check a compact JWT against the published keys and our issuer.

@@ -734,6 +734,39 @@ async fn verification_is_rate_limited_per_address() {
         .expect(200);
 }
 
+#[rocket::async_test]
+async fn the_verify_limit_is_one_allowance_across_processes() {
+    let app = TestApp::with(|f| f.merge(("verify_rate_per_minute", 4))).await;
+    let w: World = app.world().await;
+    complete_short_course(&app, &w.learner_a.token).await;
+    let code = code_of(&app, &w.learner_a.token, "short-course").await;
+    let second = app.second_instance().await;
+    let peer: std::net::SocketAddr = "198.51.100.7:4711".parse().unwrap();
+    // Four checks from one address, alternating between two processes over one database...
+    for i in 0..4 {
+        let client = if i % 2 == 0 { &app.client } else { &second };
+        crate::common::send(client.get(format!("/api/verify/{code}")).remote(peer))
+            .await
+            .expect(200);
+    }
+    // ...use the address's allowance on both: each process refuses the fifth.
+    for client in [&app.client, &second] {
+        let limited =
+            crate::common::send(client.get(format!("/api/verify/{code}")).remote(peer)).await;
+        assert_problem(&limited, 429);
+    }
+    // Credentials are checked under the same allowance.
+    let r = crate::common::send(
+        second
+            .post("/api/verify")
+            .header(rocket::http::ContentType::new("application", "vc+jwt"))
+            .body("a.b.c")
+            .remote(peer),
+    )
+    .await;
+    assert_problem(&r, 429);
+}
+
 /// `pdftotext` (poppler) on `pdf`, whitespace removed; CI installs poppler-utils. `None` on a
 /// machine without it.
 fn poppler_text(pdf: &[u8]) -> Option<String> {

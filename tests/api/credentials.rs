@@ -62,6 +62,7 @@ fn vc_jwt() -> ContentType {
 #[track_caller]
 fn assert_refused(r: &Resp, code: &str) {
     assert_problem(r, 422);
+    assert_eq!(r.body["code"], code, "{}", r.text);
     assert_eq!(r.body["errors"][0]["field"], "credential", "{}", r.text);
     assert_eq!(r.body["errors"][0]["code"], code, "{}", r.text);
 }
