@@ -282,8 +282,11 @@ export async function route() {
     // The public verification page is served by the server.
     const code = path.split('/')[2];
     renderHeader(null);
+    const verifyView = await import('./js/views/verify.js');
+    // Drawn again meanwhile (the language table came in): that drawing is the one on screen.
+    if (seq !== renderSeq) return;
     clear(main);
-    main.append((await import('./js/views/verify.js')).form(code));
+    main.append(verifyView.form(code));
     return;
   }
 

@@ -272,17 +272,24 @@ export function announceSignIn() { tell('signed-in'); }
 /** Downloads a protected file (PDF, CSV, ICS, ZIP) with the bearer token and saves it. */
 export async function download(path, fallbackName, { accept } = {}) {
   const res = await request(path, { headers: accept ? { Accept: accept } : {} });
-  // Object storage (S3) answers JSON with a short-lived signed link: navigate to it, since
-  // fetch may not follow a redirect to another origin under the site's CSP.
-  if ((res.headers.get('Content-Type') || '').startsWith('application/json')) {
-    const link = await res.json();
+  const type = res.headers.get('Content-Type') || '';
+  const disposition = res.headers.get('Content-Disposition') || '';
+  let blob;
+  if (type.startsWith('application/json') && !/^\s*attachment/i.test(disposition)) {
+    // Object storage (S3) answers JSON with a short-lived signed link: navigate to it, since
+    // fetch may not follow a redirect to another origin under the site's CSP. Any other JSON
+    // (a file sent as an attachment) is saved as it came.
+    const text = await res.text();
+    let link = null;
+    try { link = JSON.parse(text); } catch { /* not a link */ }
     if (link && typeof link.url === 'string' && /^https?:\/\//.test(link.url)) {
       window.location.assign(link.url);
       return fallbackName;
     }
+    blob = new Blob([text], { type });
+  } else {
+    blob = await res.blob();
   }
-  const blob = await res.blob();
-  const disposition = res.headers.get('Content-Disposition') || '';
   const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
   const name = match ? decodeURIComponent(match[1]) : fallbackName;
   const url = URL.createObjectURL(blob);

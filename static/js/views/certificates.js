@@ -6,12 +6,36 @@ import { pageHeader, unavailable, empty, badge, button, busy, toast } from '../u
 
 const enc = encodeURIComponent;
 
-export function pdfButton(code, small = true) {
-  return button(t('cert.downloadPdf'), async (e) => {
+/** A button that saves a protected file (fetched with the bearer token, see api.js download). */
+function downloadButton(label, path, fallbackName, accept, { small = true, attrs } = {}) {
+  return button(label, async (e) => {
     await busy(e.currentTarget, async () => {
-      try { await download(`/api/certificates/${enc(code)}/pdf`, `certificate-${code}.pdf`, { accept: 'application/pdf' }); } catch (err) { toast(err.detail || t('error.download'), 'error'); }
+      try { await download(path, fallbackName, { accept }); } catch (err) { toast(err.detail || t('error.download'), 'error'); }
     });
-  }, { kind: 'secondary', small, iconName: 'download' });
+  }, { kind: 'secondary', small, iconName: 'download', attrs });
+}
+
+export function pdfButton(code, small = true) {
+  return downloadButton(t('cert.downloadPdf'), `/api/certificates/${enc(code)}/pdf`, `certificate-${code}.pdf`, 'application/pdf', { small });
+}
+
+/**
+ * The certificate's Open Badges 3.0 credential, for a wallet or a profile: the badge image with
+ * the signed credential baked in, the credential as readable JSON, and the signed VC-JWT.
+ * Only for certificates whose list item names these files (servers without them show none).
+ */
+function credentialDownloads(c) {
+  const files = [
+    [c.badge_url, t('cert.badgePng'), `badge-${c.code}.png`, 'image/png', 'badge'],
+    [c.credential_json_url, t('cert.credentialJson'), `credential-${c.code}.json`, 'application/json', 'json'],
+    [c.credential_url, t('cert.credentialJwt'), `credential-${c.code}.jwt`, 'application/vc+jwt', 'jwt'],
+  ].filter(([url]) => typeof url === 'string' && url);
+  if (!files.length) return null;
+  const labelId = `cert-credential-${c.code}`;
+  return h('div', { class: 'cert-credential', role: 'group', 'aria-labelledby': labelId },
+    h('p', { class: 'cert-credential-title', id: labelId }, t('cert.openBadge')),
+    h('div', { class: 'button-row' }, files.map(([url, label, name, accept, kind]) => downloadButton(label, url, name, accept,
+      { attrs: { 'data-credential': kind } }))));
 }
 
 export function verifyLink(code) {
@@ -67,7 +91,13 @@ export async function render() {
     h('p', { class: 'cert-code' }, h('span', { class: 'muted small' }, `${t('cert.code')} `), h('code', {}, c.code)),
     c.revoked ? badge(t('cert.revoked'), 'warning') : null,
     h('div', { class: 'button-row' }, c.revoked ? null : pdfButton(c.code), verifyLink(c.code),
-      c.revoked ? null : linkedInLink(c, c.course_title || titles[c.course] || c.course)))));
-  return [pageHeader(t('cert.title'), { lead: t('cert.lead') }),
+      c.revoked ? null : linkedInLink(c, c.course_title || titles[c.course] || c.course)),
+    c.revoked ? null : credentialDownloads(c))));
+  // What an Open Badge is, once above the cards (when a certificate offers one).
+  const note = items.some((c) => !c.revoked && c.badge_url)
+    ? h('p', { class: 'cert-badge-note', id: 'cert-badge-note' }, t('cert.openBadgeNote'), ' ',
+      h('a', { href: '#/verify' }, t('cert.openBadgeCheck')))
+    : null;
+  return [pageHeader(t('cert.title'), { lead: t('cert.lead') }), ...(note ? [note] : []),
     items.length ? list : empty(t('cert.empty.title'), t('cert.empty.text'), h('a', { class: 'btn btn-primary', href: '#/courses' }, t('nav.courses')))];
 }
