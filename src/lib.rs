@@ -130,6 +130,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .attach(reports::digest_stage(&config, mailer.clone()))
         .attach(courses::import_on_start())
         .manage(telemetry)
+        .manage(courses::ContentCache::default())
         .manage(mail_policy)
         .manage(transport)
         .manage(mailer)

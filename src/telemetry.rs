@@ -2,6 +2,7 @@
 //! status, latency, request id), and Prometheus counters per route.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -12,8 +13,11 @@ use rocket::{Data, Request, Response};
 /// Install the global subscriber once (`RUST_LOG` filter; `json` or `text` lines).
 /// Rocket logs through `log`; tracing-log bridges those lines in.
 /// Logs go to standard error, so that command output on standard output stays clean.
+/// Beside the log, [`StatementCounter`] counts every database statement (whatever the filter).
 pub fn init(format: &str, quiet: bool) {
-    use tracing_subscriber::{fmt, EnvFilter};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{fmt, EnvFilter, Layer};
     let default = if quiet {
         "warn,rocket=error,_=off"
     } else {
@@ -21,23 +25,51 @@ pub fn init(format: &str, quiet: bool) {
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_log::LogTracer::init();
-    let result = if format == "json" {
-        tracing::subscriber::set_global_default(
-            fmt()
-                .with_env_filter(filter)
-                .json()
-                .flatten_event(true)
-                .finish(),
-        )
+    let lines = if format == "json" {
+        fmt::layer().json().flatten_event(true).boxed()
     } else {
-        tracing::subscriber::set_global_default(
-            fmt()
-                .with_writer(std::io::stderr)
-                .with_env_filter(filter)
-                .finish(),
-        )
+        fmt::layer().with_writer(std::io::stderr).boxed()
     };
-    let _ = result;
+    let _ = tracing_subscriber::registry()
+        .with(lines.with_filter(filter))
+        .with(StatementCounter)
+        .try_init();
+}
+
+/// Database statements run by this process (every query sqlx logs, at any level): served in
+/// `/metrics` as `academy_db_statements_total`, so a benchmark can divide it by requests.
+pub static DB_STATEMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts sqlx's one event per statement (target `sqlx::query`).
+pub struct StatementCounter;
+
+const STATEMENT_TARGET: &str = "sqlx::query";
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementCounter {
+    fn register_callsite(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if meta.target() == STATEMENT_TARGET {
+            tracing::subscriber::Interest::always()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+
+    fn enabled(
+        &self,
+        meta: &tracing::Metadata<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        meta.target() == STATEMENT_TARGET
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == STATEMENT_TARGET {
+            DB_STATEMENTS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The id of the request being served (also sent back as `X-Request-Id`).
@@ -67,6 +99,14 @@ impl RequestTelemetry {
     /// Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        out.push_str(
+            "# HELP academy_db_statements_total Database statements run by this process.\n",
+        );
+        out.push_str("# TYPE academy_db_statements_total counter\n");
+        out.push_str(&format!(
+            "academy_db_statements_total {}\n",
+            DB_STATEMENTS.load(Ordering::Relaxed)
+        ));
         out.push_str("# HELP academy_http_requests_total HTTP requests served.\n");
         out.push_str("# TYPE academy_http_requests_total counter\n");
         let Ok(series) = self.series.lock() else {
@@ -158,5 +198,27 @@ impl Fairing for RequestTelemetry {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    #[test]
+    fn statements_are_counted_whatever_the_log_filter() {
+        use tracing_subscriber::{fmt, EnvFilter, Layer};
+        let subscriber = tracing_subscriber::registry()
+            .with(fmt::layer().with_filter(EnvFilter::new("sqlx=warn")))
+            .with(StatementCounter);
+        let before = DB_STATEMENTS.load(Ordering::Relaxed);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug!(target: "sqlx::query", "SELECT 1");
+            tracing::warn!(target: "sqlx::query", "slow statement");
+            tracing::info!(target: "academy::other", "not a statement");
+        });
+        assert_eq!(DB_STATEMENTS.load(Ordering::Relaxed) - before, 2);
     }
 }

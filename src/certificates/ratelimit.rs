@@ -63,7 +63,11 @@ impl VerifyLimiter {
                 .await
                 .context("counting verifications")?;
         // Forget old windows now and then so the table does not grow without bound.
-        if self.checks.fetch_add(1, Ordering::Relaxed) % 1024 == 0 {
+        if self
+            .checks
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(1024)
+        {
             sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
                 .bind(window - 1)
                 .execute(db)

@@ -1,6 +1,7 @@
 //! Courses from files: catalog (load + validate `courses/`), rendering (Markdown -> safe
 //! HTML), import into the database, and the catalog routes.
 
+pub mod cache;
 pub mod catalog;
 pub mod check;
 pub mod import;
@@ -18,6 +19,7 @@ use rocket::fairing::AdHoc;
 use rocket_db_pools::Database;
 use sqlx::AnyPool;
 
+pub use cache::ContentCache;
 pub use import::{import_dir, import_dir_unchecked, ImportReport};
 pub use routes::{outline, routes, CourseOutline, Doc};
 pub use store::{get_course, get_course_by_id, module, CourseRow};

@@ -7,6 +7,7 @@ use rocket::{get, post, routes, Route, State};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
+use super::cache::{self, CachedJson, Pages};
 use super::catalog::Problem;
 use super::language::{self, AcceptLanguage};
 use super::store::{self, CourseRow};
@@ -152,17 +153,28 @@ fn summary(row: &CourseRow, requested: Option<&str>) -> CourseSummary {
 #[get("/courses?<lang>")]
 async fn list_courses(
     db: &Db,
+    pages: Pages<'_>,
     user: CurrentUser,
     lang: Option<&str>,
     accept: AcceptLanguage,
-) -> Result<Json<Items<CourseSummary>>> {
+) -> Result<CachedJson> {
     let requested = language::for_user(&user, lang, &accept)?;
+    let hashes = store::stored_hashes(db).await?;
+    let version = cache::version_of(hashes.iter().flat_map(|(s, h)| [s.as_str(), h.as_str()]));
+    let key = format!("catalogue:{}", requested.as_deref().unwrap_or("-"));
+    if let Some(cached) = pages.cached(&key, &version) {
+        return Ok(cached);
+    }
     let rows = store::list_courses(db).await?;
-    Ok(Items::new(
-        rows.iter()
+    let page = Items {
+        items: rows
+            .iter()
             .map(|r| summary(r, requested.as_deref()))
-            .collect(),
-    ))
+            .collect::<Vec<_>>(),
+    };
+    let body =
+        serde_json::to_vec(&page).map_err(|e| Error::internal("writing the catalogue", e))?;
+    Ok(pages.keep(key, version, body))
 }
 
 /// Modules of a course with their titles in the served language (or the default).
@@ -265,14 +277,24 @@ pub async fn outline(
 #[get("/courses/<slug>/modules/<module>?<lang>")]
 async fn get_module(
     db: &Db,
+    pages: Pages<'_>,
     user: CurrentUser,
     slug: Slug<'_>,
     module: Slug<'_>,
     lang: Option<&str>,
     accept: AcceptLanguage,
-) -> Result<Json<ModuleView>> {
+) -> Result<CachedJson> {
     let requested = language::for_user(&user, lang, &accept)?;
     let course = store::get_course(db, &slug).await?;
+    let key = format!(
+        "module:{}:{}:{}",
+        course.slug,
+        &*module,
+        requested.as_deref().unwrap_or("-")
+    );
+    if let Some(cached) = pages.cached(&key, &course.content_hash) {
+        return Ok(cached);
+    }
     let entries = module_entries(db, &course, requested.as_deref()).await?;
     let Some(index) = entries.iter().position(|(_, m)| m.slug == *module) else {
         return Err(Error::not_found("module"));
@@ -290,7 +312,7 @@ async fn get_module(
             title: m.title.clone(),
         })
     };
-    Ok(Json(ModuleView {
+    let view = ModuleView {
         course: course.slug.clone(),
         slug: entry.slug.clone(),
         title: content.title,
@@ -301,7 +323,9 @@ async fn get_module(
         html: content.html,
         previous: index.checked_sub(1).and_then(link),
         next: link(index + 1),
-    }))
+    };
+    let body = serde_json::to_vec(&view).map_err(|e| Error::internal("writing a module", e))?;
+    Ok(pages.keep(key, course.content_hash.clone(), body))
 }
 
 #[utoipa::path(tag = "courses", responses((status = 200, body = ImportReport), (status = 403)), security(("bearer" = [])))]

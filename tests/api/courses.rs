@@ -836,3 +836,73 @@ async fn a_large_catalogue_imports_in_batches_and_reimports_only_what_changed() 
         .expect(200);
     assert!(m.body["html"].as_str().unwrap().contains("Cambio nuevo."));
 }
+
+#[rocket::async_test]
+async fn module_pages_and_the_catalogue_revalidate_and_follow_an_import_by_another_process() {
+    let dir = courses_with(&["biotech-basics", "short-course"]);
+    let app = app_on(dir.path()).await;
+    let w = app.world().await;
+    let t = &w.learner_a.token;
+    let path = "/api/courses/biotech-basics/modules/regulation";
+    let first = app.get(path, t).await.expect(200);
+    let etag = first.header("ETag").expect("an ETag").to_string();
+    assert_eq!(first.header("Cache-Control"), Some("private, no-cache"));
+    // The same page again: the same bytes and tag; revalidated: 304 without a body.
+    let again = app.get(path, t).await.expect(200);
+    assert_eq!(
+        (again.text.as_str(), again.header("ETag")),
+        (first.text.as_str(), Some(etag.as_str()))
+    );
+    let get_if = |path: &str, tag: &str| {
+        let req = app
+            .client
+            .get(path.to_string())
+            .header(rocket::http::Header::new(
+                "Authorization",
+                format!("Bearer {t}"),
+            ))
+            .header(rocket::http::Header::new("If-None-Match", tag.to_string()));
+        crate::common::send(req)
+    };
+    let unchanged = get_if(path, &etag).await.expect(304);
+    assert!(unchanged.bytes.is_empty());
+    assert_eq!(unchanged.header("ETag"), Some(etag.as_str()));
+    // Another language is another page; the token is still checked first.
+    let es = app.get(&format!("{path}?lang=es"), t).await.expect(200);
+    assert_ne!(es.header("ETag"), Some(etag.as_str()));
+    assert_eq!(es.body["language"], "es");
+    assert_problem(&app.get_anon(path).await, 401);
+    let catalogue = app.get("/api/courses", t).await.expect(200);
+    let catalogue_tag = catalogue.header("ETag").unwrap().to_string();
+    get_if("/api/courses", &catalogue_tag).await.expect(304);
+
+    // Another process imports changed files: this one serves the new content at once.
+    edit(
+        &dir.path().join("biotech-basics/en/02-regulation.md"),
+        |t| t.replace("need a conformity assessment", "need a revised assessment"),
+    );
+    edit(&dir.path().join("short-course/course.toml"), |t| {
+        t.replace("en = \"Short course\"", "en = \"A shorter course\"")
+    });
+    // (The second process imports the changed files as it starts.)
+    let other = app.second_instance().await;
+    let imported = crate::common::post_via(
+        &other,
+        "/api/admin/courses/import",
+        &w.admin.token,
+        &json!({}),
+    )
+    .await;
+    assert_eq!(imported.body["unchanged"], 2, "{}", imported.text);
+    let changed = get_if(path, &etag).await.expect(200);
+    assert!(changed.body["html"]
+        .as_str()
+        .unwrap()
+        .contains("revised assessment"));
+    assert_ne!(changed.header("ETag"), Some(etag.as_str()));
+    let catalogue = get_if("/api/courses", &catalogue_tag).await.expect(200);
+    assert_eq!(
+        find(&catalogue.body, "short-course")["title"],
+        "A shorter course"
+    );
+}
