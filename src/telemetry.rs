@@ -15,8 +15,6 @@ use rocket::{Data, Request, Response};
 /// Logs go to standard error, so that command output on standard output stays clean.
 /// Beside the log, [`StatementCounter`] counts every database statement (whatever the filter).
 pub fn init(format: &str, quiet: bool) {
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::{fmt, EnvFilter, Layer};
     let default = if quiet {
         "warn,rocket=error,_=off"
@@ -30,10 +28,25 @@ pub fn init(format: &str, quiet: bool) {
     } else {
         fmt::layer().with_writer(std::io::stderr).boxed()
     };
-    let _ = tracing_subscriber::registry()
-        .with(lines.with_filter(filter))
-        .with(StatementCounter)
-        .try_init();
+    let _ =
+        tracing::subscriber::set_global_default(with_statement_counter(lines.with_filter(filter)));
+}
+
+/// The subscriber: `lines` (with its own filter) beside the [`StatementCounter`]. Each has its
+/// own filter, so neither hides events from the other.
+fn with_statement_counter<L>(lines: L) -> impl tracing::Subscriber + Send + Sync
+where
+    L: tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync + 'static,
+{
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::Layer;
+    tracing_subscriber::registry()
+        .with(lines)
+        .with(
+            StatementCounter.with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+                meta.target() == STATEMENT_TARGET
+            })),
+        )
 }
 
 /// Database statements run by this process (every query sqlx logs, at any level): served in
@@ -46,25 +59,6 @@ pub struct StatementCounter;
 const STATEMENT_TARGET: &str = "sqlx::query";
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementCounter {
-    fn register_callsite(
-        &self,
-        meta: &'static tracing::Metadata<'static>,
-    ) -> tracing::subscriber::Interest {
-        if meta.target() == STATEMENT_TARGET {
-            tracing::subscriber::Interest::always()
-        } else {
-            tracing::subscriber::Interest::never()
-        }
-    }
-
-    fn enabled(
-        &self,
-        meta: &tracing::Metadata<'_>,
-        _: tracing_subscriber::layer::Context<'_, S>,
-    ) -> bool {
-        meta.target() == STATEMENT_TARGET
-    }
-
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
         if event.metadata().target() == STATEMENT_TARGET {
             DB_STATEMENTS.fetch_add(1, Ordering::Relaxed);
@@ -203,22 +197,37 @@ impl Fairing for RequestTelemetry {
 
 #[cfg(test)]
 mod tests {
-    use tracing_subscriber::layer::SubscriberExt;
+    use std::sync::Arc;
+
+    use tracing_subscriber::{EnvFilter, Layer};
 
     use super::*;
 
+    /// Counts the events it is shown (a stand-in for the log lines).
+    struct Lines(Arc<AtomicU64>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Lines {
+        fn on_event(&self, _: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     #[test]
-    fn statements_are_counted_whatever_the_log_filter() {
-        use tracing_subscriber::{fmt, EnvFilter, Layer};
-        let subscriber = tracing_subscriber::registry()
-            .with(fmt::layer().with_filter(EnvFilter::new("sqlx=warn")))
-            .with(StatementCounter);
+    fn statements_are_counted_and_the_log_still_gets_its_lines() {
+        let lines = Arc::new(AtomicU64::new(0));
+        let subscriber = with_statement_counter(
+            Lines(lines.clone()).with_filter(EnvFilter::new("info,sqlx=warn")),
+        );
         let before = DB_STATEMENTS.load(Ordering::Relaxed);
         tracing::subscriber::with_default(subscriber, || {
             tracing::debug!(target: "sqlx::query", "SELECT 1");
             tracing::warn!(target: "sqlx::query", "slow statement");
-            tracing::info!(target: "academy::other", "not a statement");
+            tracing::info!(target: "academy::courses", "courses imported");
+            tracing::debug!(target: "academy::courses", "below the log's level");
         });
+        // Both statements counted, whatever the log's filter says about sqlx...
         assert_eq!(DB_STATEMENTS.load(Ordering::Relaxed) - before, 2);
+        // ...and the log sees what its filter lets through (the counter once hid it all).
+        assert_eq!(lines.load(Ordering::Relaxed), 2);
     }
 }

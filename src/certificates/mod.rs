@@ -7,6 +7,7 @@
 //! - What a certificate says is stored as issued (holder, SME, partner, course title, date,
 //!   score, language), so the PDF and the verify page agree for as long as it exists.
 
+pub mod bundle;
 pub mod code;
 pub mod i18n;
 mod issue;

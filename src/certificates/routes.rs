@@ -3,6 +3,7 @@
 
 use rocket::http::{ContentType, Header, Status};
 use rocket::response::content::RawHtml;
+use rocket::response::stream::ByteStream;
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Responder, Route, State};
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use super::code::CodeParam;
 use super::page::{self, PageState, PageView};
 use super::ratelimit::VerifyQuota;
 use super::store::{self, CertRow, Viewer};
-use super::{pdf, pdf_data, zip, Certificate, Lang, HUB_NAME};
+use super::{bundle, pdf, pdf_data, zip, Certificate, Lang, HUB_NAME};
 use sqlx::AnyPool;
 
 use crate::auth::{Admin, CurrentUser, Role, Staff};
@@ -137,15 +138,35 @@ async fn certificate_pdf(
     Ok(download(bytes, ContentType::PDF, &name))
 }
 
+type Chunks = std::pin::Pin<Box<dyn futures::Stream<Item = Vec<u8>> + Send>>;
+
+/// A ZIP streamed as it is built (no length known in advance).
+struct ZipDownload {
+    body: ByteStream<Chunks>,
+    disposition: Header<'static>,
+    cache: Header<'static>,
+}
+
+impl<'r> rocket::response::Responder<'r, 'r> for ZipDownload {
+    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'r> {
+        rocket::Response::build_from(self.body.respond_to(req)?)
+            .header(ContentType::ZIP)
+            .header(self.disposition)
+            .header(self.cache)
+            .ok()
+    }
+}
+
 /// Every valid (not revoked) certificate of one SME as a ZIP of PDFs named
-/// `<learner>-<course>.pdf`; 404 when the SME has none (no empty archive).
+/// `<learner>-<course>.pdf`; 404 when the SME has none (no empty archive). The PDFs are
+/// rendered on every core and the archive is streamed as it is built.
 #[utoipa::path(tag = "certificates",
     responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 403),
         (status = 404, description = "no such SME in the caller's scope, or it has no valid certificate")),
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "SME id")))]
 #[get("/smes/<id>/certificates.zip")]
-async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: SmeId) -> Result<Download> {
+async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: SmeId) -> Result<ZipDownload> {
     let sme = crate::orgs::get_sme(db, SmeScope::of(&staff), id.get()).await?;
     let rows = store::valid_for_sme(db, sme.id).await?;
     if rows.is_empty() {
@@ -155,39 +176,17 @@ async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: SmeId) -> Re
             sme = sme.name.as_str()
         )));
     }
-    let public_url = config.public_url().to_string();
-    let bytes = tokio::task::spawn_blocking(move || build_zip(&rows, &public_url))
-        .await
-        .map_err(|e| Error::internal("building certificates ZIP", e))??;
+    let chunks = bundle::stream(rows, config.public_url().to_string());
+    let stream = futures::stream::unfold(chunks, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
     let name = format!("{}-certificates.zip", zip::safe_part(&sme.name));
-    Ok(download(bytes, ContentType::ZIP, &name))
-}
-
-/// Render and pack certificates (blocking). A certificate that fails to render is logged with
-/// its code and left out; `README.txt` in the archive names it, so one bad certificate never
-/// costs the coordinator the others.
-pub fn build_zip(rows: &[CertRow], public_url: &str) -> Result<Vec<u8>> {
-    let mut namer = zip::Namer::default();
-    let mut entries = Vec::with_capacity(rows.len());
-    let mut failed = Vec::new();
-    for row in rows {
-        let data = pdf_data(row, public_url);
-        match pdf::render(&data) {
-            Ok(bytes) => entries.push(zip::Entry {
-                name: namer.name(&row.holder_name, &row.course_slug),
-                bytes,
-                date: data.completed_on,
-            }),
-            Err(e) => {
-                tracing::error!(code = %row.code, error = %e, "certificate left out of the ZIP");
-                failed.push(row.code.clone());
-            }
-        }
-    }
-    if let Some(readme) = zip::failures_readme(&failed) {
-        entries.push(readme);
-    }
-    zip::build(&entries).map_err(|e| Error::internal("building certificates ZIP", e))
+    let download = download(Vec::new(), ContentType::ZIP, &name);
+    Ok(ZipDownload {
+        body: ByteStream(Box::pin(stream)),
+        disposition: download.disposition,
+        cache: download.cache,
+    })
 }
 
 /// What anyone may learn about a certificate from its code.

@@ -154,23 +154,26 @@ pub fn failures_readme(codes: &[String]) -> Option<Entry> {
 pub fn build(entries: &[Entry]) -> zip::result::ZipResult<Vec<u8>> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     for entry in entries {
-        let mut options =
-            SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
-        let d = entry.date;
-        if let Ok(t) = zip::DateTime::from_date_and_time(
-            u16::try_from(d.year()).unwrap_or(1980),
-            d.month().unsigned_abs(),
-            d.day().unsigned_abs(),
-            12,
-            0,
-            0,
-        ) {
-            options = options.last_modified_time(t);
-        }
-        zip.start_file(entry.name.as_str(), options)?;
+        zip.start_file(entry.name.as_str(), options(entry.date))?;
         zip.write_all(&entry.bytes)?;
     }
     Ok(zip.finish()?.into_inner())
+}
+
+/// How an entry is stored: deflated, dated `date` at noon.
+pub fn options(date: jiff::civil::Date) -> SimpleFileOptions {
+    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+    match zip::DateTime::from_date_and_time(
+        u16::try_from(date.year()).unwrap_or(1980),
+        date.month().unsigned_abs(),
+        date.day().unsigned_abs(),
+        12,
+        0,
+        0,
+    ) {
+        Ok(t) => options.last_modified_time(t),
+        Err(_) => options,
+    }
 }
 
 #[cfg(test)]

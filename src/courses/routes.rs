@@ -285,16 +285,18 @@ async fn get_module(
     accept: AcceptLanguage,
 ) -> Result<CachedJson> {
     let requested = language::for_user(&user, lang, &accept)?;
-    let course = store::get_course(db, &slug).await?;
+    // The version alone first: a cached page needs nothing else.
+    let version = store::content_hash(db, &slug).await?;
     let key = format!(
         "module:{}:{}:{}",
-        course.slug,
+        &*slug,
         &*module,
         requested.as_deref().unwrap_or("-")
     );
-    if let Some(cached) = pages.cached(&key, &course.content_hash) {
+    if let Some(cached) = pages.cached(&key, &version) {
         return Ok(cached);
     }
+    let course = store::get_course(db, &slug).await?;
     let entries = module_entries(db, &course, requested.as_deref()).await?;
     let Some(index) = entries.iter().position(|(_, m)| m.slug == *module) else {
         return Err(Error::not_found("module"));

@@ -54,6 +54,16 @@ pub async fn get_course(db: &AnyPool, slug: &str) -> Result<CourseRow> {
     .or_not_found("course")
 }
 
+/// A course's content hash by slug: what a cached page checks (one small row).
+#[instrument(skip_all)]
+pub async fn content_hash(db: &AnyPool, slug: &str) -> Result<String> {
+    sqlx::query_scalar("SELECT content_hash FROM courses WHERE slug = $1")
+        .bind(slug)
+        .fetch_one(db)
+        .await
+        .or_not_found("course")
+}
+
 #[instrument(skip_all)]
 pub async fn get_course_by_id(db: &mut AnyConnection, id: i64) -> Result<CourseRow> {
     sqlx::query_as(&format!(
