@@ -105,25 +105,84 @@ fn any_origin() -> Header<'static> {
     Header::new("Access-Control-Allow-Origin", "*")
 }
 
-/// A certificate's credential: the JSON and its VC-JWT.
-async fn issue(
-    db: &Db,
-    config: &Config,
-    ring: &KeyRing,
-    mailer: &Mailer,
-    row: &CertRow,
-) -> Result<(Value, String)> {
-    let public_url = config.public_url();
-    let did = did_web(public_url);
-    let extra = store::extra(db, row.id).await?;
-    let mac = mailer.link_mac(&format!("credential-salt:{}", row.code));
-    let salt = &mac[..32];
-    let credential = document::credential(public_url, &did, row, &extra, salt);
-    let claims = document::claims(credential.clone(), &did, row.completed_at);
-    let jwt = ring
-        .sign(&did, &claims)
-        .map_err(|e| Error::internal("signing a credential", e))?;
-    Ok((credential, jwt))
+/// What issuing a credential needs, as one request guard.
+struct Issuing<'r> {
+    db: &'r Db,
+    config: &'r Config,
+    ring: &'r KeyRing,
+    mailer: &'r Mailer,
+}
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for Issuing<'r> {
+    type Error = Error;
+
+    async fn from_request(
+        req: &'r rocket::Request<'_>,
+    ) -> rocket::request::Outcome<Self, Self::Error> {
+        let rocket = req.rocket();
+        match (
+            <Db as rocket_db_pools::Database>::fetch(rocket),
+            rocket.state::<Config>(),
+            rocket.state::<KeyRing>(),
+            rocket.state::<Mailer>(),
+        ) {
+            (Some(db), Some(config), Some(ring), Some(mailer)) => {
+                rocket::request::Outcome::Success(Issuing {
+                    db,
+                    config,
+                    ring,
+                    mailer,
+                })
+            }
+            _ => {
+                let e = Error::internal("credentials", "state not managed");
+                rocket::request::Outcome::Error((rocket::http::Status::InternalServerError, e))
+            }
+        }
+    }
+}
+
+/// A certificate the caller may see, with its credential (JSON) and VC-JWT.
+struct Issued {
+    row: CertRow,
+    credential: Value,
+    jwt: String,
+}
+
+impl Issued {
+    /// `<learner>-<course><suffix>`, ASCII only.
+    fn file_name(&self, suffix: &str) -> String {
+        format!(
+            "{}{suffix}",
+            zip::stem(&self.row.holder_name, &self.row.course_slug)
+        )
+    }
+}
+
+impl Issuing<'_> {
+    /// The credential of certificate `code` if `user` may see it (the PDF's rule), else 404.
+    async fn for_user(&self, user: &CurrentUser, code: CodeParam) -> Result<Issued> {
+        let row = certificates::visible(self.db, user, code).await?;
+        let public_url = self.config.public_url();
+        let did = did_web(public_url);
+        let extra = store::extra(self.db, row.id).await?;
+        let mac = self
+            .mailer
+            .link_mac(&format!("credential-salt:{}", row.code));
+        let salt = &mac[..32];
+        let credential = document::credential(public_url, &did, &row, &extra, salt);
+        let claims = document::claims(credential.clone(), &did, row.completed_at);
+        let jwt = self
+            .ring
+            .sign(&did, &claims)
+            .map_err(|e| Error::internal("signing a credential", e))?;
+        Ok(Issued {
+            row,
+            credential,
+            jwt,
+        })
+    }
 }
 
 /// A certificate's Open Badges 3.0 credential as a VC-JWT (the same people as the PDF).
@@ -133,21 +192,16 @@ async fn issue(
     security(("bearer" = [])))]
 #[get("/certificates/<code>/credential")]
 async fn credential(
-    db: &Db,
-    config: &State<Config>,
-    ring: &State<KeyRing>,
-    mailer: &State<Mailer>,
+    issuing: Issuing<'_>,
     user: CurrentUser,
     code: CodeParam,
 ) -> Result<Body<String>> {
-    let row = certificates::visible(db, &user, code).await?;
-    let (_, jwt) = issue(db, config, ring, mailer, &row).await?;
-    let name = format!("{}.jwt", zip::stem(&row.holder_name, &row.course_slug));
+    let issued = issuing.for_user(&user, code).await?;
     Ok(Body {
-        body: jwt,
+        extra: attachment(issued.file_name(".jwt")),
+        body: issued.jwt,
         content_type: vc_jwt(),
         cache: private(),
-        extra: attachment(name),
     })
 }
 
@@ -158,23 +212,18 @@ async fn credential(
     security(("bearer" = [])))]
 #[get("/certificates/<code>/credential.json")]
 async fn credential_json(
-    db: &Db,
-    config: &State<Config>,
-    ring: &State<KeyRing>,
-    mailer: &State<Mailer>,
+    issuing: Issuing<'_>,
     user: CurrentUser,
     code: CodeParam,
 ) -> Result<Body<String>> {
-    let row = certificates::visible(db, &user, code).await?;
-    let (credential, _) = issue(db, config, ring, mailer, &row).await?;
-    let name = format!("{}.json", zip::stem(&row.holder_name, &row.course_slug));
-    let body = serde_json::to_string_pretty(&credential)
+    let issued = issuing.for_user(&user, code).await?;
+    let body = serde_json::to_string_pretty(&issued.credential)
         .map_err(|e| Error::internal("writing a credential", e))?;
     Ok(Body {
         body,
         content_type: ContentType::JSON,
         cache: private(),
-        extra: attachment(name),
+        extra: attachment(issued.file_name(".json")),
     })
 }
 
@@ -185,25 +234,17 @@ async fn credential_json(
     security(("bearer" = [])))]
 #[get("/certificates/<code>/badge.png")]
 async fn badge_png(
-    db: &Db,
-    config: &State<Config>,
-    ring: &State<KeyRing>,
-    mailer: &State<Mailer>,
+    issuing: Issuing<'_>,
     user: CurrentUser,
     code: CodeParam,
 ) -> Result<Body<Vec<u8>>> {
-    let row = certificates::visible(db, &user, code).await?;
-    let (_, jwt) = issue(db, config, ring, mailer, &row).await?;
-    let png = bake::bake(&jwt).map_err(|e| Error::internal("baking a badge", e))?;
-    let name = format!(
-        "{}-badge.png",
-        zip::stem(&row.holder_name, &row.course_slug)
-    );
+    let issued = issuing.for_user(&user, code).await?;
+    let png = bake::bake(&issued.jwt).map_err(|e| Error::internal("baking a badge", e))?;
     Ok(Body {
         body: png,
         content_type: ContentType::PNG,
         cache: private(),
-        extra: attachment(name),
+        extra: attachment(issued.file_name("-badge.png")),
     })
 }
 
