@@ -100,12 +100,72 @@ pub struct NewSmeBody {
     partner_id: Option<i64>,
 }
 
-#[utoipa::path(tag = "organisations", responses((status = 200, body = Items<Sme>)), security(("bearer" = [])))]
-#[get("/smes")]
-async fn list_smes(db: &Db, staff: Staff) -> Result<Json<Items<Sme>>> {
-    Ok(Json(Items {
-        items: store::list_smes(db, SmeScope::of(&staff)).await?,
-    }))
+/// Most SMEs on one page.
+const MAX_SME_PAGE: i64 = 500;
+
+/// SMEs in name order, all of them or a page at a time.
+#[derive(serde::Serialize, ToSchema)]
+pub struct SmePage {
+    pub items: Vec<Sme>,
+    /// Pass it back as `cursor` for the next page; `null` on the last page (and without `limit`).
+    pub next_cursor: Option<String>,
+}
+
+/// The SMEs the caller may see, in name order: every one, or with `limit` (1 to 500) a page at
+/// a time (`cursor`: the previous page's `next_cursor`).
+#[utoipa::path(tag = "organisations",
+    params(
+        ("limit" = Option<i64>, Query, description = "page size, 1 to 500 (larger values are 500); without it, every SME"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")
+    ),
+    responses((status = 200, body = SmePage)), security(("bearer" = [])))]
+#[get("/smes?<limit>&<cursor>")]
+async fn list_smes(
+    db: &Db,
+    staff: Staff,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<Json<SmePage>> {
+    let after = cursor.map(parse_sme_cursor).transpose()?;
+    let limit = limit
+        .or(cursor.map(|_| MAX_SME_PAGE))
+        .map(|l| l.clamp(1, MAX_SME_PAGE));
+    let mut items = store::list_smes_page(
+        db,
+        SmeScope::of(&staff),
+        after.as_ref().map(|(name, id)| (name.as_str(), *id)),
+        limit.map(|l| l + 1),
+    )
+    .await?;
+    let next_cursor = match limit {
+        Some(l) if items.len() as i64 > l => {
+            items.truncate(l as usize);
+            items.last().map(sme_cursor)
+        }
+        _ => None,
+    };
+    Ok(Json(SmePage { items, next_cursor }))
+}
+
+/// `<id>.<base64url of the name>`: where the next page starts.
+fn sme_cursor(sme: &Sme) -> String {
+    use base64::Engine;
+    let name = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&sme.name);
+    format!("{}.{name}", sme.id)
+}
+
+fn parse_sme_cursor(cursor: &str) -> Result<(String, i64)> {
+    use base64::Engine;
+    cursor
+        .split_once('.')
+        .and_then(|(id, name)| {
+            let id = id.parse().ok()?;
+            let name = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(name)
+                .ok()?;
+            Some((String::from_utf8(name).ok()?, id))
+        })
+        .ok_or_else(|| Error::invalid("cursor", msg!("list.cursor")))
 }
 
 #[utoipa::path(tag = "organisations", responses((status = 200, body = Sme), (status = 404)), security(("bearer" = [])),

@@ -175,9 +175,28 @@ const SME_SELECT: &str = "SELECT s.id, s.name, s.country, s.region, s.sector, s.
 
 #[instrument(skip_all)]
 pub async fn list_smes(db: &AnyPool, scope: SmeScope) -> Result<Vec<Sme>> {
-    let sql = format!("{SME_SELECT} WHERE ($1 IS NULL OR s.partner_id = $1) ORDER BY s.name");
+    list_smes_page(db, scope, None, None).await
+}
+
+/// SMEs in name order (then id): at most `limit` after `after` (`(name, id)` of the last one
+/// of the previous page); everything when `limit` is `None`.
+#[instrument(skip_all)]
+pub async fn list_smes_page(
+    db: &AnyPool,
+    scope: SmeScope,
+    after: Option<(&str, i64)>,
+    limit: Option<i64>,
+) -> Result<Vec<Sme>> {
+    let sql = format!(
+        "{SME_SELECT} WHERE ($1 IS NULL OR s.partner_id = $1) \
+         AND ($2 IS NULL OR s.name > $2 OR (s.name = $2 AND s.id > $3)) \
+         ORDER BY s.name, s.id LIMIT $4"
+    );
     let rows: Vec<SmeRow> = sqlx::query_as(&sql)
         .bind(scope.partner_filter())
+        .bind(after.map(|(name, _)| name))
+        .bind(after.map_or(0, |(_, id)| id))
+        .bind(limit.unwrap_or(i64::MAX))
         .fetch_all(db)
         .await
         .context("listing SMEs")?;

@@ -189,3 +189,59 @@ async fn user_creation_rules() {
     .await
     .expect(200);
 }
+
+#[rocket::async_test]
+async fn smes_page_in_name_order_without_gaps_or_repeats() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    // Names that tie, differ only in case or accents, and sort before and after the world's.
+    for name in [
+        "Ñu Bio", "Alfa SL", "alfa SL", "Alfa SL", "Zeta Bio", "Ómicron", "Beta",
+    ] {
+        app.sme(name, w.partner_a).await;
+    }
+    let a = &w.admin.token;
+    let all = app.get("/api/smes", a).await.expect(200);
+    assert!(all.body["next_cursor"].is_null());
+    let every: Vec<i64> = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    assert!(every.len() >= 9, "{}", all.text);
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let path = match &cursor {
+            Some(c) => format!("/api/smes?limit=2&cursor={c}"),
+            None => "/api/smes?limit=2".to_string(),
+        };
+        let page = app.get(&path, a).await.expect(200);
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        paged.extend(items.iter().map(|s| s["id"].as_i64().unwrap()));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        paged, every,
+        "pages put together are the whole list, in its order"
+    );
+    // A coordinator's pages hold their partner's SMEs only.
+    let coordinator = app
+        .get("/api/smes?limit=500", &w.coord_b.token)
+        .await
+        .expect(200);
+    assert!(coordinator.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["partner_id"] == w.partner_b));
+    for bad in ["x", "1.%25%25", "abc.QUJD", "1.gA"] {
+        assert_problem(&app.get(&format!("/api/smes?cursor={bad}"), a).await, 422);
+    }
+    app.get("/api/smes?limit=0", a).await.expect(200);
+}
