@@ -13,8 +13,9 @@ pub const KEYWORD: &str = "openbadgecredential";
 /// The badge artwork (`badge.svg`, rendered to PNG).
 pub const BADGE: &[u8] = include_bytes!("badge.png");
 
-/// Largest PNG [`unbake`] decodes (pixels, as bytes): a badge is far smaller.
-const DECODE_LIMIT: usize = 64 << 20;
+/// Largest PNG [`unbake`] decodes (pixels, as bytes): the badge is 1 MiB; anything sent to
+/// the public verify route is refused beyond this.
+const DECODE_LIMIT: usize = 16 << 20;
 
 struct Image {
     info: png::Info<'static>,

@@ -32,7 +32,7 @@ use crate::msg;
         status_list,
         verify_credential
     ),
-    components(schemas(CredentialCheck))
+    components(schemas(CredentialCheck, CredentialBody))
 )]
 pub struct Doc;
 
@@ -301,6 +301,13 @@ async fn status_list(
     })
 }
 
+/// A credential to check, as JSON.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+pub struct CredentialBody {
+    /// The compact VC-JWT.
+    pub credential: String,
+}
+
 /// What checking a credential found.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CredentialCheck {
@@ -322,7 +329,11 @@ const VERIFY_BODY_LIMIT_KIB: u32 = 2048;
 /// credential, an unknown key, a signature that does not match (a changed byte), another issuer,
 /// or a PNG without a credential.
 #[utoipa::path(tag = "credentials",
-    request_body(content = String, content_type = "application/vc+jwt"),
+    request_body(
+        description = "the VC-JWT as text (also accepted as `application/vc+jwt`), JSON \
+            `{\"credential\": \"<jwt>\"}`, or the badge PNG as `image/png`",
+        content((String = "text/plain"), (CredentialBody = "application/json"))
+    ),
     responses((status = 200, body = CredentialCheck), (status = 404), (status = 413), (status = 422), (status = 429)))]
 #[post("/verify", data = "<data>")]
 async fn verify_credential(
@@ -378,12 +389,13 @@ fn token_of(content_type: Option<&ContentType>, bytes: &[u8]) -> Result<String> 
     if text.starts_with('{') || content_type.is_some_and(|ct| ct.is_json()) {
         let value: Value =
             serde_json::from_str(text).map_err(|_| refuse(msg!("credential.malformed")))?;
-        return match &value["credential"] {
-            Value::String(token) => Ok(token.clone()),
-            // A credential as plain JSON carries no proof: nothing to check it with.
-            _ if value.get("@context").is_some() => Err(refuse(msg!("credential.unsigned"))),
-            _ => Err(refuse(msg!("json.missing_field", name = "credential"))),
-        };
+        // A credential as plain JSON carries no proof: nothing to check it with.
+        if value.get("@context").is_some() && value.get("credential").is_none() {
+            return Err(refuse(msg!("credential.unsigned")));
+        }
+        return serde_json::from_value::<CredentialBody>(value)
+            .map(|body| body.credential)
+            .map_err(|_| refuse(msg!("json.missing_field", name = "credential")));
     }
     if text.is_empty() {
         return Err(refuse(msg!("credential.missing")));
