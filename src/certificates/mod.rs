@@ -24,7 +24,9 @@ pub use code::Code;
 pub use i18n::Lang;
 pub use issue::{code_for_completion, course_title, issue_in_tx, issue_missing, local_date};
 pub use ratelimit::{VerifyLimiter, VerifyQuota};
-pub use routes::{page_routes, routes, visible, Doc, Limited, Verification};
+pub use routes::{
+    attachment, page_routes, private_no_store, routes, visible, Doc, Limited, Verification,
+};
 pub use store::{by_code, CertRow};
 pub use view::{pdf_data, verify_url, Certificate};
 

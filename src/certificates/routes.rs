@@ -111,13 +111,23 @@ fn download(body: Vec<u8>, content_type: ContentType, file_name: &str) -> Downlo
     Download {
         body,
         content_type,
-        // The name is ASCII-only by construction (zip::stem), so it needs no encoding.
-        disposition: Header::new(
-            "Content-Disposition",
-            format!("attachment; filename=\"{file_name}\""),
-        ),
-        cache: Header::new("Cache-Control", "private, no-store"),
+        disposition: attachment(file_name),
+        cache: private_no_store(),
     }
+}
+
+/// `Content-Disposition: attachment` of a certificate's file. The name is ASCII-only by
+/// construction (`zip::stem`, `zip::safe_part`), so it needs no encoding.
+pub fn attachment(file_name: &str) -> Header<'static> {
+    Header::new(
+        "Content-Disposition",
+        format!("attachment; filename=\"{file_name}\""),
+    )
+}
+
+/// What a holder's file is to caches: theirs alone, not to be kept.
+pub fn private_no_store() -> Header<'static> {
+    Header::new("Cache-Control", "private, no-store")
 }
 
 /// One certificate as a PDF (A4 landscape, in the learner's language).
@@ -181,11 +191,10 @@ async fn sme_zip(db: &Db, config: &State<Config>, staff: Staff, id: SmeId) -> Re
         rx.recv().await.map(|chunk| (chunk, rx))
     });
     let name = format!("{}-certificates.zip", zip::safe_part(&sme.name));
-    let download = download(Vec::new(), ContentType::ZIP, &name);
     Ok(ZipDownload {
         body: ByteStream(Box::pin(stream)),
-        disposition: download.disposition,
-        cache: download.cache,
+        disposition: attachment(&name),
+        cache: private_no_store(),
     })
 }
 

@@ -14,7 +14,9 @@ use super::did::{self, did_web};
 use super::{bake, document, status, store, verify, KeyRing};
 use crate::auth::CurrentUser;
 use crate::certificates::code::CodeParam;
-use crate::certificates::{self, zip, CertRow, Verification, VerifyQuota};
+use crate::certificates::{
+    self, attachment, private_no_store, zip, CertRow, Verification, VerifyQuota,
+};
 use crate::clock::{now, rfc3339};
 use crate::config::Config;
 use crate::db::Db;
@@ -83,18 +85,6 @@ struct Body<T> {
 
 fn vc_jwt() -> ContentType {
     ContentType::new("application", "vc+jwt")
-}
-
-fn attachment(name: String) -> Header<'static> {
-    // The name is ASCII-only by construction (zip::stem), so it needs no encoding.
-    Header::new(
-        "Content-Disposition",
-        format!("attachment; filename=\"{name}\""),
-    )
-}
-
-fn private() -> Header<'static> {
-    Header::new("Cache-Control", "private, no-store")
 }
 
 fn public(seconds: u32) -> Header<'static> {
@@ -198,10 +188,10 @@ async fn credential(
 ) -> Result<Body<String>> {
     let issued = issuing.for_user(&user, code).await?;
     Ok(Body {
-        extra: attachment(issued.file_name(".jwt")),
+        extra: attachment(&issued.file_name(".jwt")),
         body: issued.jwt,
         content_type: vc_jwt(),
-        cache: private(),
+        cache: private_no_store(),
     })
 }
 
@@ -222,8 +212,8 @@ async fn credential_json(
     Ok(Body {
         body,
         content_type: ContentType::JSON,
-        cache: private(),
-        extra: attachment(issued.file_name(".json")),
+        cache: private_no_store(),
+        extra: attachment(&issued.file_name(".json")),
     })
 }
 
@@ -243,8 +233,8 @@ async fn badge_png(
     Ok(Body {
         body: png,
         content_type: ContentType::PNG,
-        cache: private(),
-        extra: attachment(issued.file_name("-badge.png")),
+        cache: private_no_store(),
+        extra: attachment(&issued.file_name("-badge.png")),
     })
 }
 

@@ -154,27 +154,19 @@ pub fn build(profile: &Profile, key: &str, said: &Said<'_>) -> Statement {
     if let Some(p) = parent {
         context_activities.insert("parent".into(), json!([p.json()]));
     }
-    let mut grouping = Vec::new();
-    if let Some((id, name)) = &learner.sme {
-        grouping.push(
-            Activity {
-                id: format!("{}/smes/{id}", profile.home_page),
-                kind: activity_type::ORGANIZATION,
-                names: BTreeMap::from([("und".to_string(), name.clone())]),
-            }
-            .json(),
-        );
-    }
-    if let Some((id, name)) = &learner.partner {
-        grouping.push(
-            Activity {
-                id: format!("{}/partners/{id}", profile.home_page),
-                kind: activity_type::ORGANIZATION,
-                names: BTreeMap::from([("und".to_string(), name.clone())]),
-            }
-            .json(),
-        );
-    }
+    // The SME and its partner, as organisations on the hub's home page.
+    let organisation = |path: &str, (id, name): &(i64, String)| {
+        Activity {
+            id: format!("{}/{path}/{id}", profile.home_page),
+            kind: activity_type::ORGANIZATION,
+            names: BTreeMap::from([("und".to_string(), name.clone())]),
+        }
+        .json()
+    };
+    let grouping: Vec<Value> = [("smes", &learner.sme), ("partners", &learner.partner)]
+        .into_iter()
+        .filter_map(|(path, org)| org.as_ref().map(|o| organisation(path, o)))
+        .collect();
     if !grouping.is_empty() {
         context_activities.insert("grouping".into(), json!(grouping));
     }
