@@ -96,11 +96,23 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 struct RunResult {
     wall: Duration,
+    /// CPU time of this process (all threads, user + system) over the requests.
+    cpu: Duration,
     start_p50: Duration,
     start_p99: Duration,
     submit_p50: Duration,
     submit_p99: Duration,
     errors: Vec<String>,
+}
+
+/// User + system CPU time of this process so far (Linux: `/proc/self/stat`, in ticks of 10 ms).
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 counted from the state.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
@@ -133,6 +145,11 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
         .merge(("static_dir", root.join("static")))
         .merge(("jwt_secret", "bench-secret-bench-secret-bench-secret-0123"))
         .merge(("database_url", url));
+    // `ACADEMY_BENCH_POOL=n`: another pool size than the server's default.
+    let figment = match std::env::var("ACADEMY_BENCH_POOL").ok().and_then(|n| n.parse::<u32>().ok()) {
+        Some(n) => figment.merge(("database_max_connections", n)),
+        None => figment,
+    };
     let client = Client::untracked(academy::app(figment))
         .await
         .expect("the app ignites");
@@ -192,14 +209,18 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
         tokens.push(token);
     }
 
+    // Each learner is a task of its own, as each connection is in the server: the work spreads
+    // over the runtime's threads instead of running on the one that polls them all.
+    let client = std::sync::Arc::new(client);
     let started = Instant::now();
-    let outcomes: Vec<Outcome> = join_all(tokens.iter().map(|token| {
-        let client = &client;
-        async move {
+    let cpu_before = process_cpu();
+    let tasks = tokens.iter().cloned().map(|token| {
+        let client = client.clone();
+        tokio::spawn(async move {
             let (s, d, body, text) = post(
-                client,
+                &client,
                 &format!("/api/courses/{COURSE}/quiz/attempts"),
-                token,
+                &token,
                 &json!({}),
             )
             .await;
@@ -210,19 +231,24 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
             if s == Status::Created {
                 let id = body["id"].as_i64().unwrap_or_default();
                 let (s2, d2, _, text2) = post(
-                    client,
+                    &client,
                     &format!("/api/quiz-attempts/{id}/submission"),
-                    token,
+                    &token,
                     &answers(&body),
                 )
                 .await;
                 out.submit = Some((s2, d2, text2));
             }
             out
-        }
-    }))
-    .await;
+        })
+    });
+    let outcomes: Vec<Outcome> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("learner task"))
+        .collect();
     let wall = started.elapsed();
+    let cpu = process_cpu().saturating_sub(cpu_before);
 
     let mut errors = Vec::new();
     let mut starts = Vec::new();
@@ -282,6 +308,7 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
     }
     RunResult {
         wall,
+        cpu,
         start_p50: percentile(&starts, 0.5),
         start_p99: percentile(&starts, 0.99),
         submit_p50: percentile(&submits, 0.5),
@@ -314,11 +341,12 @@ async fn main() {
         let r = run(learners, pg.as_deref()).await;
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         println!(
-            "{backend} run {}: {learners} learners, {} requests in {:.0} ms = {:.0} req/s; start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms; errors {}",
+            "{backend} run {}: {learners} learners, {} requests in {:.0} ms = {:.0} req/s, CPU {:.2} ms per request; start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms; errors {}",
             i + 1,
             learners * 2,
             ms(r.wall),
             (learners * 2) as f64 / r.wall.as_secs_f64(),
+            ms(r.cpu) / (learners * 2) as f64,
             ms(r.start_p50),
             ms(r.start_p99),
             ms(r.submit_p50),
@@ -344,9 +372,15 @@ async fn main() {
             .map(|r| (learners * 2) as f64 / r.wall.as_secs_f64())
             .collect(),
     );
+    let cpu = median(
+        results
+            .iter()
+            .map(|r| r.cpu.as_secs_f64() * 1000.0 / (learners * 2) as f64)
+            .collect(),
+    );
     let failed = results.iter().any(|r| !r.errors.is_empty());
     println!(
-        "{backend} median of {runs}: {rps:.0} req/s ({:.0} learners/s); start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms; {}",
+        "{backend} median of {runs}: {rps:.0} req/s ({:.0} learners/s), CPU {cpu:.2} ms per request; start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms; {}",
         rps / 2.0,
         ms(|r| r.start_p50),
         ms(|r| r.start_p99),

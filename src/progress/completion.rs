@@ -17,24 +17,23 @@ pub async fn is_enrolled(db: &AnyPool, user_id: i64, course_id: i64) -> Result<b
         .is_some())
 }
 
-/// Record a graded quiz attempt: keep the best score, note the first pass, then complete the
-/// course if every rule is now met. Returns the new completion id when this call completed it.
-/// Errors with 404 when the learner is not enrolled.
+/// Record a graded quiz attempt, on the caller's transaction: keep the best score, note the
+/// first pass, then complete the course if every rule is now met. Returns the new completion
+/// id when this call completed it. Errors with 404 when the learner is not enrolled.
 pub async fn record_quiz_result(
-    conn: &mut AnyConnection,
+    tx: &mut AnyConnection,
     user_id: i64,
     course_id: i64,
     score: i64,
     passed: bool,
     mailer: Option<&Mailer>,
 ) -> Result<Option<i64>> {
-    let mut tx = conn.begin().await.context("recording the quiz result")?;
-    if store::record_quiz(&mut tx, user_id, course_id, score, passed, now()).await? == 0 {
+    // The update locks the enrolment, as `complete_if_eligible` does first.
+    let Some(enrolment) = store::record_quiz(tx, user_id, course_id, score, passed, now()).await?
+    else {
         return Err(Error::not_found("enrolment"));
-    }
-    let completion = complete_if_eligible(&mut tx, user_id, course_id, mailer).await?;
-    tx.commit().await.context("recording the quiz result")?;
-    Ok(completion)
+    };
+    complete_locked(tx, user_id, course_id, &enrolment, mailer).await
 }
 
 /// Which completion rules a learner meets.
@@ -99,37 +98,48 @@ pub async fn complete_if_eligible(
     let Some(enrolment) = store::enrolment(&mut tx, user_id, course_id).await? else {
         return Ok(None);
     };
-    let course = courses::get_course_by_id(&mut tx, course_id).await?;
-    let required: Option<Vec<String>> = course
+    let created = complete_locked(&mut tx, user_id, course_id, &enrolment, mailer).await?;
+    tx.commit().await.context("course completion")?;
+    Ok(created)
+}
+
+/// The completion check, on a transaction that holds the enrolment row locked (written).
+async fn complete_locked(
+    tx: &mut AnyConnection,
+    user_id: i64,
+    course_id: i64,
+    enrolment: &store::EnrolmentRow,
+    mailer: Option<&Mailer>,
+) -> Result<Option<i64>> {
+    let Some(facts) = store::rule_facts(tx, user_id, course_id).await? else {
+        return Err(Error::not_found("course"));
+    };
+    let required: Option<Vec<String>> = facts
         .required_modules_json
         .as_deref()
         .and_then(|j| serde_json::from_str(j).ok());
-    let current = store::current_modules(&mut tx, course_id).await?;
-    let completed = store::completed_modules(&mut tx, user_id, course_id).await?;
-    let quiz_required = course.quiz_required == 1 && course.quiz_json.is_some();
     let rules = check_rules(
-        &current,
+        &facts.current_modules,
         required.as_deref(),
-        &completed,
-        quiz_required,
+        &facts.completed_modules,
+        facts.quiz_required && facts.has_quiz,
         enrolment.quiz_passed_at.is_some(),
     );
     if !rules.met() {
         return Ok(None);
     }
-    let score = if course.quiz_json.is_some() {
+    let score = if facts.has_quiz {
         enrolment.quiz_best_score
     } else {
         None
     };
-    let created = store::insert_completion(&mut tx, user_id, course_id, now(), score).await?;
+    let created = store::insert_completion(tx, user_id, course_id, now(), score).await?;
     if let Some(completion_id) = created {
         tracing::info!(user_id, course_id, completion_id, "course completed");
-        // The certificate is issued on `tx`, so that completion and certificate
-        // commit together (or not at all).
-        crate::certificates::issue_in_tx(&mut tx, completion_id, mailer).await?;
+        // The certificate is issued on the same transaction, so that completion and
+        // certificate commit together (or not at all).
+        crate::certificates::issue_in_tx(tx, completion_id, mailer).await?;
     }
-    tx.commit().await.context("course completion")?;
     Ok(created)
 }
 

@@ -61,7 +61,8 @@ pub async fn lock_enrolment(conn: &mut AnyConnection, user_id: i64, course_id: i
     Ok(done.rows_affected())
 }
 
-/// Keep the best score; the first pass sets `quiz_passed_at`. 0 = not enrolled.
+/// Keep the best score; the first pass sets `quiz_passed_at`. Answers the enrolment as it now
+/// is (the write also locks it for the rest of the transaction); `None` = not enrolled.
 #[instrument(skip_all)]
 pub async fn record_quiz(
     conn: &mut AnyConnection,
@@ -70,24 +71,81 @@ pub async fn record_quiz(
     score: i64,
     passed: bool,
     now: i64,
-) -> Result<u64> {
-    let done = sqlx::query(
+) -> Result<Option<EnrolmentRow>> {
+    sqlx::query_as(
         "UPDATE enrolments SET
              quiz_best_score = CASE WHEN quiz_best_score IS NULL OR quiz_best_score < $1
                                     THEN $1 ELSE quiz_best_score END,
              quiz_passed_at = CASE WHEN $2 = 1 AND quiz_passed_at IS NULL
                                    THEN $3 ELSE quiz_passed_at END
-         WHERE user_id = $4 AND course_id = $5",
+         WHERE user_id = $4 AND course_id = $5
+         RETURNING id, enrolled_at, quiz_best_score, quiz_passed_at",
     )
     .bind(score)
     .bind(i64::from(passed))
     .bind(now)
     .bind(user_id)
     .bind(course_id)
-    .execute(conn)
+    .fetch_optional(conn)
     .await
-    .context("recording the quiz result")?;
-    Ok(done.rows_affected())
+    .context("recording the quiz result")
+}
+
+/// What the completion rules of a course read, for one learner.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleFacts {
+    pub required_modules_json: Option<String>,
+    pub quiz_required: bool,
+    pub has_quiz: bool,
+    /// Current modules, in order.
+    pub current_modules: Vec<String>,
+    /// Those of them the learner has read.
+    pub completed_modules: Vec<String>,
+}
+
+/// The course's rules, its current modules and which of them the learner has read, in one
+/// statement (a row per current module; one row with no module for a course without any).
+#[instrument(skip_all)]
+pub async fn rule_facts(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    course_id: i64,
+) -> Result<Option<RuleFacts>> {
+    type Row = (Option<String>, i64, i64, Option<String>, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.required_modules_json, c.quiz_required,
+                CAST(CASE WHEN c.quiz_json IS NULL THEN 0 ELSE 1 END AS BIGINT),
+                m.slug,
+                CAST(CASE WHEN mc.module_id IS NULL THEN 0 ELSE 1 END AS BIGINT)
+         FROM courses c
+         LEFT JOIN course_modules m ON m.course_id = c.id AND m.retired_at IS NULL
+         LEFT JOIN module_completions mc ON mc.module_id = m.id AND mc.user_id = $2
+         WHERE c.id = $1
+         ORDER BY m.position",
+    )
+    .bind(course_id)
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+    .context("completion rules")?;
+    let Some((required, quiz_required, has_quiz, _, _)) = rows.first().cloned() else {
+        return Ok(None);
+    };
+    let mut facts = RuleFacts {
+        required_modules_json: required,
+        quiz_required: quiz_required == 1,
+        has_quiz: has_quiz == 1,
+        ..RuleFacts::default()
+    };
+    for (_, _, _, module, done) in rows {
+        if let Some(slug) = module {
+            if done == 1 {
+                facts.completed_modules.push(slug.clone());
+            }
+            facts.current_modules.push(slug);
+        }
+    }
+    Ok(Some(facts))
 }
 
 /// Mark a module read (idempotent): `true` the first time.

@@ -63,18 +63,17 @@ struct Loaded {
     answers: BTreeMap<String, Value>,
 }
 
+/// The definition of a stored version, parsed once per process.
+async fn def_of(db: &AnyPool, version_id: i64, hash: &str) -> Result<Arc<QuizDef>> {
+    if let Some(def) = DEFS.lock().ok().and_then(|m| m.get(hash).cloned()) {
+        return Ok(def);
+    }
+    let json = store::version_json(db, version_id).await?;
+    cached_def(hash, || Some(json))
+}
+
 async fn load_row(db: &AnyPool, row: AttemptRow) -> Result<Loaded> {
-    let def = match DEFS
-        .lock()
-        .ok()
-        .and_then(|m| m.get(&row.quiz_hash).cloned())
-    {
-        Some(def) => def,
-        None => {
-            let json = store::version_json(db, row.version_id).await?;
-            cached_def(&row.quiz_hash, || Some(json))?
-        }
-    };
+    let def = def_of(db, row.version_id, &row.quiz_hash).await?;
     let layout: Layout = serde_json::from_str(&row.layout_json)
         .map_err(|e| Error::internal("reading the attempt layout", e))?;
     let answers = row
@@ -247,6 +246,9 @@ async fn render(db: &AnyPool, l: &Loaded, lang: Option<&str>) -> Result<AttemptV
 }
 
 /// Start an attempt (`true`: created) or return the open one (`false`).
+///
+/// The usual case is two statements: one read of what starting needs ([`store::start_facts`])
+/// and the insert, whose answer and the drawn layout are the new attempt (nothing re-read).
 pub async fn start(
     db: &AnyPool,
     mailer: &Mailer,
@@ -254,46 +256,60 @@ pub async fn start(
     slug: &str,
     lang: Option<&str>,
 ) -> Result<(bool, AttemptView)> {
-    let course = crate::courses::get_course(db, slug).await?;
-    let Some(json) = course.quiz_json else {
-        return Err(Error::not_found("quiz"));
-    };
-    if !crate::progress::is_enrolled(db, user_id, course.id).await? {
-        return Err(Error::Forbidden(msg!("quiz.enrol_first")));
-    }
-    let hash = hash_of(&json);
-    let def = cached_def(&hash, || Some(json.clone()))?;
     for _ in 0..4 {
-        if let Some(open) = store::open_attempt(db, user_id, course.id).await? {
-            let l = load_row(db, open).await?;
-            if !expired(&l.row, now()) {
-                return Ok((false, render(db, &l, lang).await?));
-            }
-            close_expired(db, mailer, &l, now()).await?;
+        let facts = store::start_facts(db, slug, user_id).await?;
+        if facts.has_quiz == 0 {
+            return Err(Error::not_found("quiz"));
         }
-        let version_id = store::version_id(db, course.id, &hash, &json).await?;
+        if facts.enrolled == 0 {
+            return Err(Error::Forbidden(msg!("quiz.enrol_first")));
+        }
+        if let Some(open) = facts.open_attempt {
+            let l = reload(db, open, user_id).await?;
+            if l.row.status == AttemptStatus::Open {
+                if !expired(&l.row, now()) {
+                    return Ok((false, render(db, &l, lang).await?));
+                }
+                close_expired(db, mailer, &l, now()).await?;
+            }
+            // Closed (by its deadline, or a submission meanwhile): read the facts again.
+            continue;
+        }
+        let (version_id, def, quiz_hash) = match (facts.version_id, facts.quiz_hash.clone()) {
+            (Some(id), Some(hash)) => (id, def_of(db, id, &hash).await?, hash),
+            // The first attempt at this definition stores it.
+            _ => {
+                let course = crate::courses::get_course(db, slug).await?;
+                let json = course.quiz_json.ok_or_else(|| Error::not_found("quiz"))?;
+                let hash = hash_of(&json);
+                let id = store::version_id(db, course.id, &hash, &json).await?;
+                (id, cached_def(&hash, || Some(json))?, hash)
+            }
+        };
         let layout = layout::draw(&def, &mut rand::rng());
         let layout_json =
             serde_json::to_string(&layout).map_err(|e| Error::internal("layout", e))?;
         let started_at = now();
-        let started = store::start_attempt(
-            db,
-            &NewAttempt {
-                user_id,
-                course_id: course.id,
-                version_id,
-                layout_json: &layout_json,
-                started_at,
-                deadline: def
-                    .time_limit_minutes
-                    .map(|m| started_at + i64::from(m) * 60),
-                max_attempts: i64::from(def.max_attempts),
-            },
-        )
-        .await?;
-        match started {
-            Started::Created(id) => {
-                let l = reload(db, id, user_id).await?;
+        let new = NewAttempt {
+            user_id,
+            course_id: facts.course_id,
+            version_id,
+            layout_json: &layout_json,
+            started_at,
+            deadline: def
+                .time_limit_minutes
+                .map(|m| started_at + i64::from(m) * 60),
+            max_attempts: i64::from(def.max_attempts),
+        };
+        match store::start_attempt(db, &new).await? {
+            Started::Created { id, attempt_no } => {
+                let row = AttemptRow::started(id, attempt_no, &new, quiz_hash, &facts);
+                let l = Loaded {
+                    row,
+                    def,
+                    layout,
+                    answers: BTreeMap::new(),
+                };
                 return Ok((true, render(db, &l, lang).await?));
             }
             Started::Exhausted => {

@@ -40,6 +40,45 @@ pub async fn version_id(db: &AnyPool, course_id: i64, hash: &str, def_json: &str
     Ok(id)
 }
 
+/// What starting an attempt needs to know, in one read: the course, whether it has a quiz,
+/// the stored version of its current definition (`None` until its first attempt), whether the
+/// learner is enrolled, and their open attempt.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StartFacts {
+    pub course_id: i64,
+    pub course_slug: String,
+    pub pass_mark: i64,
+    pub has_quiz: i64,
+    pub version_id: Option<i64>,
+    pub quiz_hash: Option<String>,
+    pub enrolled: i64,
+    pub open_attempt: Option<i64>,
+}
+
+/// The current version is found by its text: the definition is stored verbatim, and a course
+/// has a handful of versions at most.
+#[instrument(skip_all)]
+pub async fn start_facts(db: &AnyPool, slug: &str, user_id: i64) -> Result<StartFacts> {
+    sqlx::query_as(
+        "SELECT c.id AS course_id, c.slug AS course_slug, c.pass_mark,
+                CAST(CASE WHEN c.quiz_json IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_quiz,
+                v.id AS version_id, v.hash AS quiz_hash,
+                CAST(CASE WHEN EXISTS (SELECT 1 FROM enrolments e
+                                        WHERE e.user_id = $2 AND e.course_id = c.id)
+                     THEN 1 ELSE 0 END AS BIGINT) AS enrolled,
+                (SELECT MAX(a.id) FROM quiz_attempts a
+                  WHERE a.user_id = $2 AND a.course_id = c.id AND a.status = 'open') AS open_attempt
+         FROM courses c
+         LEFT JOIN quiz_versions v ON v.course_id = c.id AND v.def_json = c.quiz_json
+         WHERE c.slug = $1",
+    )
+    .bind(slug)
+    .bind(user_id)
+    .fetch_one(db)
+    .await
+    .or_not_found("course")
+}
+
 #[instrument(skip_all)]
 pub async fn version_json(db: &AnyPool, version_id: i64) -> Result<String> {
     let (json,): (String,) = sqlx::query_as("SELECT def_json FROM quiz_versions WHERE id = $1")
@@ -74,6 +113,39 @@ pub struct AttemptRow {
     pub course_slug: String,
 }
 
+impl AttemptRow {
+    /// The row a successful [`start_attempt`] stored, as [`attempt`] would read it back.
+    pub fn started(
+        id: i64,
+        attempt_no: i64,
+        new: &NewAttempt<'_>,
+        quiz_hash: String,
+        facts: &StartFacts,
+    ) -> AttemptRow {
+        AttemptRow {
+            id,
+            user_id: new.user_id,
+            course_id: new.course_id,
+            version_id: new.version_id,
+            attempt_no,
+            layout_json: new.layout_json.to_string(),
+            started_at: new.started_at,
+            deadline: new.deadline,
+            answers_json: None,
+            answers_saved_at: None,
+            status: AttemptStatus::Open,
+            submitted_at: None,
+            score: None,
+            passed: None,
+            result_json: None,
+            completed_course: 0,
+            quiz_hash,
+            pass_mark: facts.pass_mark,
+            course_slug: facts.course_slug.clone(),
+        }
+    }
+}
+
 const ATTEMPT_SELECT: &str = "SELECT a.id, a.user_id, a.course_id, a.version_id, a.attempt_no, \
     a.layout_json, a.started_at, a.deadline, a.answers_json, a.answers_saved_at, a.status, \
     a.submitted_at, a.score, a.passed, a.result_json, a.completed_course, \
@@ -95,22 +167,6 @@ pub async fn attempt(db: &AnyPool, id: i64, user_id: i64) -> Result<AttemptRow> 
     .or_not_found("quiz_attempt")
 }
 
-#[instrument(skip_all)]
-pub async fn open_attempt(
-    db: &AnyPool,
-    user_id: i64,
-    course_id: i64,
-) -> Result<Option<AttemptRow>> {
-    sqlx::query_as(&format!(
-        "{ATTEMPT_SELECT} WHERE a.user_id = $1 AND a.course_id = $2 AND a.status = 'open'"
-    ))
-    .bind(user_id)
-    .bind(course_id)
-    .fetch_optional(db)
-    .await
-    .context("quiz attempt")
-}
-
 pub struct NewAttempt<'a> {
     pub user_id: i64,
     pub course_id: i64,
@@ -123,7 +179,8 @@ pub struct NewAttempt<'a> {
 
 /// How a start went.
 pub enum Started {
-    Created(i64),
+    /// The new attempt's id and number.
+    Created { id: i64, attempt_no: i64 },
     /// No attempt left.
     Exhausted,
     /// Another start won the race (an open attempt exists, or the number was taken).
@@ -135,13 +192,13 @@ pub enum Started {
 /// be open, collide on a unique index instead of both succeeding.
 #[instrument(skip_all)]
 pub async fn start_attempt(db: &AnyPool, new: &NewAttempt<'_>) -> Result<Started> {
-    let res: std::result::Result<Option<(i64,)>, sqlx::Error> = sqlx::query_as(
+    let res: std::result::Result<Option<(i64, i64)>, sqlx::Error> = sqlx::query_as(
         "INSERT INTO quiz_attempts
             (user_id, course_id, version_id, attempt_no, layout_json, started_at, deadline)
          SELECT $1, $2, $3, COUNT(*) + 1, $4, $5, $6
          FROM quiz_attempts WHERE user_id = $1 AND course_id = $2
          HAVING COUNT(*) < $7
-         RETURNING id",
+         RETURNING id, attempt_no",
     )
     .bind(new.user_id)
     .bind(new.course_id)
@@ -153,7 +210,7 @@ pub async fn start_attempt(db: &AnyPool, new: &NewAttempt<'_>) -> Result<Started
     .fetch_optional(db)
     .await;
     match res {
-        Ok(Some((id,))) => Ok(Started::Created(id)),
+        Ok(Some((id, attempt_no))) => Ok(Started::Created { id, attempt_no }),
         Ok(None) => Ok(Started::Exhausted),
         Err(e) if crate::error::is_unique_violation(&e) => Ok(Started::Raced),
         Err(e) => Err(e).context("starting quiz attempt"),

@@ -61,7 +61,7 @@ pub async fn complete_biotech_basics(app: &TestApp, user: &TestUser, score: i64)
     }
     let course = course_id(app, "biotech-basics").await;
     let mut conn = app.pool().acquire().await.unwrap();
-    let done = academy::progress::record_quiz_result(&mut conn, user.id, course, score, true, None)
+    let done = crate::common::record_quiz_result(&mut conn, user.id, course, score, true)
         .await
         .unwrap();
     assert!(done.is_some(), "the quiz completed the course");
@@ -216,7 +216,7 @@ async fn concurrent_final_steps_complete_and_certify_exactly_once() {
         let user = b.id;
         tokio::spawn(async move {
             let mut conn = pool.acquire().await.unwrap();
-            academy::progress::record_quiz_result(&mut conn, user, course, 70 + i, true, None).await
+            crate::common::record_quiz_result(&mut conn, user, course, 70 + i, true).await
         })
     }))
     .await;

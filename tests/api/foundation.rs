@@ -152,3 +152,30 @@ async fn new_sqlite_databases_use_large_pages_and_wal() {
         assert_eq!(pages, 1000);
     }
 }
+
+/// Connections in steady use are not pinged before each statement (a round trip each on
+/// PostgreSQL); one idle for longer than `IDLE_BEFORE_PING` is. So after the database drops
+/// every connection (a restart, a failover), the next requests still get answers.
+#[rocket::async_test]
+async fn connections_dropped_by_the_database_are_replaced() {
+    let app = TestApp::new().await;
+    if !app.is_postgres() {
+        return; // an SQLite connection is a file handle: nothing drops it
+    }
+    let storm = || futures::future::join_all((0..6).map(|_| app.get_anon("/health")));
+    for r in storm().await {
+        r.expect(200);
+    }
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap_or_default();
+    assert!(!killed.is_empty(), "the pool held more than one connection");
+    tokio::time::sleep(academy::db::IDLE_BEFORE_PING + std::time::Duration::from_millis(100)).await;
+    for r in storm().await {
+        r.expect(200);
+    }
+}

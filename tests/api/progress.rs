@@ -194,16 +194,16 @@ async fn quiz_and_modules_complete_the_course_whichever_comes_last() {
     assert_eq!(p.body["quiz"]["passed"], false);
     let mut conn = pool.acquire().await.unwrap();
     // A failed attempt keeps the best score and completes nothing.
-    let none = academy::progress::record_quiz_result(&mut conn, ana.id, course, 40, false, None)
+    let none = crate::common::record_quiz_result(&mut conn, ana.id, course, 40, false)
         .await
         .unwrap();
     assert_eq!(none, None);
-    let id = academy::progress::record_quiz_result(&mut conn, ana.id, course, 80, true, None)
+    let id = crate::common::record_quiz_result(&mut conn, ana.id, course, 80, true)
         .await
         .unwrap();
     assert!(id.is_some());
     // A later, lower pass changes neither the best score nor the completion.
-    let again = academy::progress::record_quiz_result(&mut conn, ana.id, course, 65, true, None)
+    let again = crate::common::record_quiz_result(&mut conn, ana.id, course, 65, true)
         .await
         .unwrap();
     assert_eq!(again, None);
@@ -229,7 +229,7 @@ async fn quiz_and_modules_complete_the_course_whichever_comes_last() {
     )
     .await
     .expect(201);
-    let none = academy::progress::record_quiz_result(&mut conn, bruno.id, course, 100, true, None)
+    let none = crate::common::record_quiz_result(&mut conn, bruno.id, course, 100, true)
         .await
         .unwrap();
     assert_eq!(none, None, "modules are still unread");
@@ -250,7 +250,7 @@ async fn quiz_and_modules_complete_the_course_whichever_comes_last() {
 
     // Not enrolled: the quiz result is refused, completion is not possible.
     let err =
-        academy::progress::record_quiz_result(&mut conn, w.learner_b.id, course, 100, true, None)
+        crate::common::record_quiz_result(&mut conn, w.learner_b.id, course, 100, true)
             .await;
     assert!(
         matches!(err, Err(academy::error::Error::NotFound(_))),
