@@ -240,6 +240,10 @@ impl<T> Context<T> for std::result::Result<T, sqlx::Error> {
                 tracing::warn!(context = label, "database pool timed out");
                 Error::Unavailable(msg!("server.database_busy"))
             }
+            other if is_connection_lost(&other) => {
+                tracing::warn!(context = label, error = %other, "database connection lost");
+                Error::Unavailable(msg!("server.database_unavailable"))
+            }
             other if is_unique_violation(&other) => {
                 tracing::info!(context = label, "unique violation");
                 Error::Conflict(msg!("conflict.exists"))
@@ -444,6 +448,18 @@ fn path_matches(route: &str, segments: &[&str]) -> bool {
 }
 
 /// Is this sqlx error a unique-constraint violation (SQLite 2067/1555, PostgreSQL 23505)?
+/// The connection broke, or the database is shutting down or starting (PostgreSQL class 57P:
+/// a restart, a failover, an administrator ending sessions). Worth a retry, so a 503.
+pub fn is_connection_lost(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        other => other
+            .as_database_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| code.starts_with("57P")),
+    }
+}
+
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.is_unique_violation())
@@ -468,6 +484,18 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.status(), Status::ServiceUnavailable);
         assert!(!e.problem().detail.contains("reading"));
+    }
+
+    #[test]
+    fn a_lost_database_connection_is_a_503_to_retry() {
+        let lost = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let e = Err::<(), _>(lost).context("reading slot").unwrap_err();
+        assert_eq!(e.status(), Status::ServiceUnavailable);
+        assert_eq!(e.problem().code, "server.database_unavailable");
+        let e = Err::<(), _>(sqlx::Error::PoolClosed)
+            .or_not_found("slot")
+            .unwrap_err();
+        assert_eq!(e.status(), Status::ServiceUnavailable);
     }
 
     #[test]

@@ -154,15 +154,19 @@ async fn new_sqlite_databases_use_large_pages_and_wal() {
 }
 
 /// Connections in steady use are not pinged before each statement (a round trip each on
-/// PostgreSQL); one idle for longer than `IDLE_BEFORE_PING` is. So after the database drops
-/// every connection (a restart, a failover), the next requests still get answers.
+/// PostgreSQL); one idle for longer than `IDLE_BEFORE_PING` is. So when the database drops
+/// every connection (a restart, a failover), the requests right after it get a 503 to retry,
+/// never a 500, and those after a pause are answered.
 #[rocket::async_test]
 async fn connections_dropped_by_the_database_are_replaced() {
     let app = TestApp::new().await;
     if !app.is_postgres() {
         return; // an SQLite connection is a file handle: nothing drops it
     }
-    let storm = || futures::future::join_all((0..6).map(|_| app.get_anon("/health")));
+    let w = app.world().await;
+    let storm = || {
+        futures::future::join_all((0..6).map(|_| app.get("/api/courses", &w.learner_a.token)))
+    };
     for r in storm().await {
         r.expect(200);
     }
@@ -174,6 +178,13 @@ async fn connections_dropped_by_the_database_are_replaced() {
     .await
     .unwrap_or_default();
     assert!(!killed.is_empty(), "the pool held more than one connection");
+    for r in storm().await {
+        if r.status.code != 200 {
+            assert_problem(&r, 503);
+            assert_eq!(r.body["code"], "server.database_unavailable", "{}", r.text);
+            assert!(r.header("Retry-After").is_some());
+        }
+    }
     tokio::time::sleep(academy::db::IDLE_BEFORE_PING + std::time::Duration::from_millis(100)).await;
     for r in storm().await {
         r.expect(200);
