@@ -128,9 +128,15 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
                 .execute(&mut conn)
                 .await
                 .expect("create database");
-            let prefix = &admin[..admin.rfind('/').expect("URL with a database")];
+            // The same server and options (`?sslmode=...`), another database.
+            let (path, query) = admin.split_once('?').unwrap_or((admin, ""));
+            let prefix = &path[..path.rfind('/').expect("URL with a database")];
             pg_name = Some(name.clone());
-            format!("{prefix}/{name}")
+            if query.is_empty() {
+                format!("{prefix}/{name}")
+            } else {
+                format!("{prefix}/{name}?{query}")
+            }
         }
         None => format!(
             "sqlite://{}?mode=rwc",

@@ -1,7 +1,7 @@
 //! Inline Markdown of prompts, labels and feedback -> sanitised HTML.
 
-use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use pulldown_cmark::{Event, Options, Parser};
 
@@ -16,9 +16,32 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     b
 });
 
+/// Most rendered texts kept; the map is emptied should it pass this.
+const MAX_RENDERED: usize = 8192;
+
+/// Rendered texts by source. Every input is a text of a quiz definition (prompts, options,
+/// feedback), so the set is bounded by the courses; rendering one costs a Markdown parse and an
+/// HTML sanitisation, which were a sixth of the CPU of starting an attempt.
+static RENDERED: LazyLock<Mutex<HashMap<String, Arc<str>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
 /// Render a short Markdown text; a single paragraph loses its `<p>` wrapper. Raw HTML in the
 /// source is shown as text, never interpreted.
 pub fn inline_html(markdown: &str) -> String {
+    if let Some(html) = RENDERED.lock().ok().and_then(|m| m.get(markdown).cloned()) {
+        return html.to_string();
+    }
+    let html = render(markdown);
+    if let Ok(mut m) = RENDERED.lock() {
+        if m.len() >= MAX_RENDERED {
+            m.clear();
+        }
+        m.insert(markdown.to_string(), Arc::from(html.as_str()));
+    }
+    html
+}
+
+fn render(markdown: &str) -> String {
     let parser = Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH).map(|e| match e {
         Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
         other => other,
@@ -50,5 +73,14 @@ mod tests {
         assert!(!evil.contains("<img"), "{evil}");
         assert!(!evil.contains("href=\"javascript"), "{evil}");
         assert_eq!(inline_html("a < b & c"), "a &lt; b &amp; c");
+    }
+
+    #[test]
+    fn a_text_rendered_again_comes_from_the_cache_unchanged() {
+        let source = "A **cached** [link](https://example.org) <b>raw</b>";
+        let first = inline_html(source);
+        assert_eq!(first, render(source));
+        assert!(RENDERED.lock().unwrap().contains_key(source));
+        assert_eq!(inline_html(source), first);
     }
 }
