@@ -61,9 +61,6 @@ impl rocket_db_pools::Pool for AnyDbPool {
 /// not: see `connect`).
 pub const IDLE_BEFORE_PING: Duration = Duration::from_millis(500);
 
-/// How much of an SQLite database file is memory-mapped, in bytes.
-pub const SQLITE_MMAP_SIZE: u64 = 256 * 1024 * 1024;
-
 /// Page size of a new SQLite database, in bytes.
 pub const SQLITE_PAGE_SIZE: u32 = 16384;
 
@@ -102,12 +99,6 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<AnyDbPool, PoolE
                     conn.execute("PRAGMA busy_timeout=10000").await?;
                     conn.execute("PRAGMA foreign_keys=ON").await?;
                     conn.execute("PRAGMA synchronous=NORMAL").await?;
-                    // Pages are read from the OS page cache in place, not copied by read(2)
-                    // into each connection's cache; with many connections and steady commits
-                    // (each invalidating the others' caches) the quiz benchmark answers 1.5x
-                    // faster with it (BENCHMARKS.md, Quiz attempts).
-                    conn.execute(format!("PRAGMA mmap_size={SQLITE_MMAP_SIZE}").as_str())
-                        .await?;
                 }
                 Ok(())
             })
