@@ -108,9 +108,17 @@ struct RunResult {
 /// User + system CPU time of this process so far (Linux: `/proc/self/stat`, in ticks of 10 ms).
 fn process_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
+    let after_name = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
     let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // utime and stime are fields 14 and 15 of the line: 11 and 12 counted from the state.
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
@@ -152,7 +160,10 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
         .merge(("jwt_secret", "bench-secret-bench-secret-bench-secret-0123"))
         .merge(("database_url", url));
     // `ACADEMY_BENCH_POOL=n`: another pool size than the server's default.
-    let figment = match std::env::var("ACADEMY_BENCH_POOL").ok().and_then(|n| n.parse::<u32>().ok()) {
+    let figment = match std::env::var("ACADEMY_BENCH_POOL")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+    {
         Some(n) => figment.merge(("database_max_connections", n)),
         None => figment,
     };

@@ -447,7 +447,6 @@ fn path_matches(route: &str, segments: &[&str]) -> bool {
         .all(|(p, s)| (p.starts_with('<') && p.ends_with('>')) || p == s)
 }
 
-/// Is this sqlx error a unique-constraint violation (SQLite 2067/1555, PostgreSQL 23505)?
 /// The connection broke, or the database is shutting down or starting (PostgreSQL class 57P:
 /// a restart, a failover, an administrator ending sessions). Worth a retry, so a 503.
 pub fn is_connection_lost(err: &sqlx::Error) -> bool {
@@ -460,6 +459,7 @@ pub fn is_connection_lost(err: &sqlx::Error) -> bool {
     }
 }
 
+/// Is this sqlx error a unique-constraint violation (SQLite 2067/1555, PostgreSQL 23505)?
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.is_unique_violation())

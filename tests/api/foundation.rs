@@ -164,9 +164,8 @@ async fn connections_dropped_by_the_database_are_replaced() {
         return; // an SQLite connection is a file handle: nothing drops it
     }
     let w = app.world().await;
-    let storm = || {
-        futures::future::join_all((0..6).map(|_| app.get("/api/courses", &w.learner_a.token)))
-    };
+    let storm =
+        || futures::future::join_all((0..6).map(|_| app.get("/api/courses", &w.learner_a.token)));
     for r in storm().await {
         r.expect(200);
     }

@@ -249,9 +249,7 @@ async fn quiz_and_modules_complete_the_course_whichever_comes_last() {
     }
 
     // Not enrolled: the quiz result is refused, completion is not possible.
-    let err =
-        crate::common::record_quiz_result(&mut conn, w.learner_b.id, course, 100, true)
-            .await;
+    let err = crate::common::record_quiz_result(&mut conn, w.learner_b.id, course, 100, true).await;
     assert!(
         matches!(err, Err(academy::error::Error::NotFound(_))),
         "{err:?}"
