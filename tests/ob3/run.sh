@@ -63,53 +63,14 @@ if ! cmp -s "$here/package-lock.json" "$here/node_modules/.academy-lock"; then
   cp "$here/package-lock.json" "$here/node_modules/.academy-lock"
 fi
 
-# --- The server: the release binary, the demo data, a fresh SQLite database.
-if [ -n "${ACADEMY_BIN:-}" ]; then
-  bin="$ACADEMY_BIN"
-else
-  step "cargo build --release"
-  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-  cargo build --release --locked
-  bin="$CARGO_TARGET_DIR/release/academy"
-fi
-
+# --- The server: the release binary, the demo data, a fresh SQLite database. Its public URL
+# is http://127.0.0.1:<port>, so the issuer is did:web:127.0.0.1%3A<port>.
+# shellcheck source=tests/support/demo_server.sh
+source tests/support/demo_server.sh
+academy_release_bin
 step "start the server ($bin) with the demo data"
-port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-export ACADEMY_DATA_DIR="$work/data"
-export ACADEMY_STATIC_DIR="$root/static"
-export ACADEMY_COURSES_DIR="$root/courses"
-export ACADEMY_PUBLIC_URL="http://127.0.0.1:$port" # so the issuer is did:web:127.0.0.1%3A$port
-export ROCKET_ADDRESS=127.0.0.1
-export ROCKET_PORT="$port"
-export ROCKET_LOG_LEVEL="${ROCKET_LOG_LEVEL:-critical}"
 unset ACADEMY_DATABASE_URL
-mkdir -p "$ACADEMY_DATA_DIR"
-
-demo_out="$(cd "$work" && "$bin" demo)"
-ACADEMY_DEMO_PASSWORD="$(printf '%s\n' "$demo_out" | sed -n 's/.*password: *\([^ ]*\).*/\1/p' | head -n1)"
-[ -n "$ACADEMY_DEMO_PASSWORD" ] || { printf '%s\n' "$demo_out"; echo "could not read the demo password from 'academy demo'" >&2; exit 1; }
-export ACADEMY_DEMO_PASSWORD
-
-(cd "$work" && exec "$bin" >"$work/server.log" 2>&1) &
-server_pid=$!
-export ACADEMY_URL="http://127.0.0.1:$port"
-for _ in $(seq 1 120); do
-  curl -fsS "$ACADEMY_URL/health" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "the server stopped during start-up:" >&2; cat "$work/server.log" >&2; exit 1; }
-  sleep 0.5
-done
-curl -fsS "$ACADEMY_URL/health" >/dev/null || { echo "the server did not become healthy" >&2; cat "$work/server.log" >&2; exit 1; }
+start_demo_server "$bin"
 
 # --- The checks.
 step "Open Badges 3.0 checks against $ACADEMY_URL"

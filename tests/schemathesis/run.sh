@@ -20,44 +20,20 @@ if [ ! -x "$venv/bin/schemathesis" ] || ! "$venv/bin/schemathesis" --version 2>/
   "$venv/bin/pip" install -q "schemathesis==$VERSION"
 fi
 
-step "cargo build --release"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-cargo build --release --locked
-bin="$CARGO_TARGET_DIR/release/academy"
+# shellcheck source=tests/support/demo_server.sh
+source tests/support/demo_server.sh
+academy_release_bin
 
 step "start the server"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-export ACADEMY_DATA_DIR="$work/data" ACADEMY_STATIC_DIR="$root/static" ACADEMY_COURSES_DIR="$root/courses"
-export ACADEMY_PUBLIC_URL="http://127.0.0.1:$port" ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port"
-export ROCKET_LOG_LEVEL=critical RUST_LOG="${RUST_LOG:-warn}"
 # PostgreSQL needs a configured signing secret (every process must share it): one per run.
 export ACADEMY_JWT_SECRET="${ACADEMY_JWT_SECRET:-$(python3 -c 'import secrets; print(secrets.token_hex(32))')}"
 # The fuzzer signs in with wrong passwords and verifies random codes far more often than any
 # person: lift the throttles so that it keeps reaching the handlers.
 export ACADEMY_LOGIN_ACCOUNT_FAILURES=1000000 ACADEMY_LOGIN_CLIENT_FAILURES=1000000
 export ACADEMY_VERIFY_RATE_PER_MINUTE=1000000
-mkdir -p "$ACADEMY_DATA_DIR"
-demo_out="$(cd "$work" && "$bin" demo)"
-password="$(printf '%s\n' "$demo_out" | sed -n 's/.*password: *\([^ ]*\).*/\1/p' | head -n1)"
-[ -n "$password" ] || { echo "no demo password in: $demo_out" >&2; exit 1; }
-(cd "$work" && exec "$bin" >"$work/server.log" 2>&1) &
-server_pid=$!
-url="http://127.0.0.1:$port"
-for _ in $(seq 1 120); do
-  curl -fsS "$url/health" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.5
-done
+start_demo_server "$bin"
+password="$ACADEMY_DEMO_PASSWORD"
+url="$ACADEMY_URL"
 
 token() {
   curl -fsS -X POST "$url/api/auth/login" -H 'content-type: application/json' \
