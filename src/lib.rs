@@ -24,6 +24,7 @@ pub mod lang;
 pub mod learning;
 pub mod mail;
 pub mod materials;
+pub mod memo;
 pub mod messages;
 pub mod net;
 pub mod orgs;

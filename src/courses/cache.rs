@@ -9,14 +9,15 @@
 //! - Entries are keyed by what exists (a course and module found, a validated language), so
 //!   the map stays small; it is emptied should it ever pass [`MAX_ENTRIES`].
 
-use std::collections::HashMap;
 use std::io::Cursor;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{self, Responder, Response};
 use sha2::{Digest, Sha256};
+
+use crate::memo::Memo;
 
 /// Most entries kept at once.
 pub const MAX_ENTRIES: usize = 4096;
@@ -28,16 +29,22 @@ pub struct Entry {
     pub body: Arc<[u8]>,
 }
 
-#[derive(Default)]
 pub struct ContentCache {
-    entries: Mutex<HashMap<String, Arc<Entry>>>,
+    entries: Memo<Arc<Entry>>,
+}
+
+impl Default for ContentCache {
+    fn default() -> Self {
+        ContentCache {
+            entries: Memo::new(MAX_ENTRIES),
+        }
+    }
 }
 
 impl ContentCache {
     /// The entry of `key` if it was built from `version`.
     pub fn get(&self, key: &str, version: &str) -> Option<Arc<Entry>> {
-        let entries = self.entries.lock().ok()?;
-        entries.get(key).filter(|e| e.version == version).cloned()
+        self.entries.get(key).filter(|e| e.version == version)
     }
 
     /// Keep `body` as the entry of `key` for `version`.
@@ -48,12 +55,7 @@ impl ContentCache {
             etag,
             body: body.into(),
         });
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
-                entries.clear();
-            }
-            entries.insert(key, entry.clone());
-        }
+        self.entries.insert(key, entry.clone());
         entry
     }
 }
@@ -189,6 +191,6 @@ mod tests {
         for i in 0..MAX_ENTRIES + 10 {
             cache.put(format!("k{i}"), "v".into(), vec![1]);
         }
-        assert!(cache.entries.lock().unwrap().len() <= MAX_ENTRIES);
+        assert!(cache.entries.len() <= MAX_ENTRIES);
     }
 }

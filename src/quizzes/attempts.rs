@@ -8,8 +8,8 @@
 //!   the quiz's `late_submission` policy.
 //! - Grading and the course progress are recorded in one transaction.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -24,6 +24,7 @@ use crate::courses::quiz::{LateSubmission, QuizDef, ShowAnswers};
 use crate::domain::AttemptStatus;
 use crate::error::{Context, Error, Result};
 use crate::mail::Mailer;
+use crate::memo::Memo;
 use crate::msg;
 
 /// Seconds accepted after the deadline for answers in flight (network, a slow click).
@@ -31,23 +32,17 @@ pub const GRACE_SECONDS: i64 = 5;
 
 /// Parsed definitions by content hash: a definition never changes under its hash, and the
 /// key does not depend on which database the row came from.
-static DEFS: LazyLock<Mutex<HashMap<String, Arc<QuizDef>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static DEFS: LazyLock<Memo<Arc<QuizDef>>> = LazyLock::new(|| Memo::new(256));
 
 fn cached_def(hash: &str, json: impl FnOnce() -> Option<String>) -> Result<Arc<QuizDef>> {
-    if let Some(def) = DEFS.lock().ok().and_then(|m| m.get(hash).cloned()) {
+    if let Some(def) = DEFS.get(hash) {
         return Ok(def);
     }
     let json = json().ok_or_else(|| Error::internal("quiz definition", "missing"))?;
     let def: QuizDef = serde_json::from_str(&json)
         .map_err(|e| Error::internal("reading the stored quiz definition", e))?;
     let def = Arc::new(def);
-    if let Ok(mut m) = DEFS.lock() {
-        if m.len() > 256 {
-            m.clear();
-        }
-        m.insert(hash.to_string(), def.clone());
-    }
+    DEFS.insert(hash.to_string(), def.clone());
     Ok(def)
 }
 
@@ -65,7 +60,7 @@ struct Loaded {
 
 /// The definition of a stored version, parsed once per process.
 async fn def_of(db: &AnyPool, version_id: i64, hash: &str) -> Result<Arc<QuizDef>> {
-    if let Some(def) = DEFS.lock().ok().and_then(|m| m.get(hash).cloned()) {
+    if let Some(def) = DEFS.get(hash) {
         return Ok(def);
     }
     let json = store::version_json(db, version_id).await?;

@@ -1,9 +1,11 @@
 //! Inline Markdown of prompts, labels and feedback -> sanitised HTML.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock};
 
 use pulldown_cmark::{Event, Options, Parser};
+
+use crate::memo::Memo;
 
 static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::empty();
@@ -16,28 +18,19 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     b
 });
 
-/// Most rendered texts kept; the map is emptied should it pass this.
-const MAX_RENDERED: usize = 8192;
-
 /// Rendered texts by source. Every input is a text of a quiz definition (prompts, options,
 /// feedback), so the set is bounded by the courses; rendering one costs a Markdown parse and an
 /// HTML sanitisation, which were a sixth of the CPU of starting an attempt.
-static RENDERED: LazyLock<Mutex<HashMap<String, Arc<str>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static RENDERED: LazyLock<Memo<Arc<str>>> = LazyLock::new(|| Memo::new(8192));
 
 /// Render a short Markdown text; a single paragraph loses its `<p>` wrapper. Raw HTML in the
 /// source is shown as text, never interpreted.
 pub fn inline_html(markdown: &str) -> String {
-    if let Some(html) = RENDERED.lock().ok().and_then(|m| m.get(markdown).cloned()) {
+    if let Some(html) = RENDERED.get(markdown) {
         return html.to_string();
     }
     let html = render(markdown);
-    if let Ok(mut m) = RENDERED.lock() {
-        if m.len() >= MAX_RENDERED {
-            m.clear();
-        }
-        m.insert(markdown.to_string(), Arc::from(html.as_str()));
-    }
+    RENDERED.insert(markdown.to_string(), Arc::from(html.as_str()));
     html
 }
 
@@ -80,7 +73,7 @@ mod tests {
         let source = "A **cached** [link](https://example.org) <b>raw</b>";
         let first = inline_html(source);
         assert_eq!(first, render(source));
-        assert!(RENDERED.lock().unwrap().contains_key(source));
+        assert!(RENDERED.get(source).is_some());
         assert_eq!(inline_html(source), first);
     }
 }
