@@ -31,7 +31,8 @@ impl Secret {
 pub struct Config {
     /// `sqlite:` or `postgres:` URL; defaults to a SQLite file in `data_dir`.
     pub database_url: Option<String>,
-    pub database_max_connections: u32,
+    /// Pool size per process; by default [`default_pool_size`] of the backend.
+    pub database_max_connections: Option<u32>,
     pub data_dir: PathBuf,
     pub courses_dir: PathBuf,
     pub static_dir: PathBuf,
@@ -142,7 +143,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             database_url: None,
-            database_max_connections: 16,
+            database_max_connections: None,
             data_dir: PathBuf::from("data"),
             courses_dir: PathBuf::from("courses"),
             static_dir: PathBuf::from("static"),
@@ -201,6 +202,25 @@ impl Default for Config {
     }
 }
 
+/// The pool size per process when none is configured.
+///
+/// SQLite: few connections. Each connection keeps its own page cache, which SQLite empties
+/// whenever another connection has written since its last read; with many connections and a
+/// steady stream of writes (quiz attempts), every statement reads its pages again, and the
+/// writers queue on SQLite's one write lock by sleeping and retrying. A handful keeps reads
+/// concurrent (a report does not hold up the pages) and costs a third less CPU per request
+/// than 16 did (BENCHMARKS.md, "Quiz attempts"). PostgreSQL: connections are cheap to use
+/// side by side, and each waits on the network.
+pub fn default_pool_size(backend: Backend) -> u32 {
+    match backend {
+        Backend::Sqlite => SQLITE_DEFAULT_POOL,
+        Backend::Postgres => 16,
+    }
+}
+
+/// See [`default_pool_size`].
+pub const SQLITE_DEFAULT_POOL: u32 = 4;
+
 /// Which database engine a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -232,6 +252,12 @@ impl Config {
 
     pub fn backend(&self) -> Result<Backend, String> {
         backend_of(&self.database_url())
+    }
+
+    /// The pool size per process: the configured one, else the backend's default.
+    pub fn database_max_connections(&self) -> u32 {
+        self.database_max_connections
+            .unwrap_or_else(|| default_pool_size(self.backend().unwrap_or(Backend::Sqlite)))
     }
 
     pub fn public_url(&self) -> &str {
@@ -353,5 +379,21 @@ mod tests {
         assert!(jwt_secret(&c, Backend::Postgres)
             .unwrap_err()
             .contains("ACADEMY_JWT_SECRET"));
+    }
+
+    #[test]
+    fn the_pool_size_defaults_by_backend_and_a_configured_one_wins() {
+        let sqlite = Config::default();
+        assert_eq!(sqlite.database_max_connections(), SQLITE_DEFAULT_POOL);
+        let postgres = Config {
+            database_url: Some("postgres://h/db".into()),
+            ..Config::default()
+        };
+        assert_eq!(postgres.database_max_connections(), 16);
+        let set = Config {
+            database_max_connections: Some(7),
+            ..Config::default()
+        };
+        assert_eq!(set.database_max_connections(), 7);
     }
 }

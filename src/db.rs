@@ -12,7 +12,7 @@ use rocket_db_pools::Database;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Connection, Executor};
 
-use crate::config::{backend_of, Backend};
+use crate::config::{backend_of, default_pool_size, Backend};
 
 /// The pool type handed to rocket_db_pools.
 pub struct AnyDbPool {
@@ -44,7 +44,9 @@ impl rocket_db_pools::Pool for AnyDbPool {
         let url: String = figment
             .extract_inner("url")
             .map_err(|e| PoolError::Config(e.to_string()))?;
-        let max: u32 = figment.extract_inner("max_connections").unwrap_or(16);
+        let max: u32 = figment
+            .extract_inner("max_connections")
+            .unwrap_or_else(|_| default_pool_size(backend_of(&url).unwrap_or(Backend::Sqlite)));
         connect(&url, max).await
     }
 

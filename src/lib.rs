@@ -106,7 +106,7 @@ pub fn app(figment: Figment) -> Rocket<Build> {
         .merge(("databases.academy.url", config.database_url()))
         .merge((
             "databases.academy.max_connections",
-            config.database_max_connections,
+            config.database_max_connections(),
         ))
         // The client address is the peer's; proxy headers only through `net::ClientAddr`.
         .merge(("ip_header", false));

@@ -28,6 +28,8 @@ pub struct CurrentUser {
     pub time_zone: String,
     /// The login session (refresh-token family).
     pub session: String,
+    /// The course content generation, read with the token (`courses::cache`).
+    pub content_generation: i64,
 }
 
 fn deny<T>(req: &Request<'_>, err: Error) -> request::Outcome<T, Error> {
@@ -86,6 +88,7 @@ impl<'r> FromRequest<'r> for CurrentUser {
                     locale: bearer.locale,
                     time_zone: bearer.time_zone,
                     session: claims.sid,
+                    content_generation: bearer.content_generation,
                 })
             })
             .await;

@@ -145,10 +145,14 @@ pub struct Bearer {
     pub removed_at: Option<i64>,
     /// 1 when the token's session (refresh-token family) was closed: logout or reuse.
     pub session_revoked: i64,
+    /// The course content generation (see `courses::cache`), read here so that a cached page
+    /// needs no statement of its own.
+    pub content_generation: i64,
 }
 
-/// One indexed lookup per authenticated request: the user by primary key, and whether the
-/// session was revoked (by the `refresh_tokens_family` index).
+/// One indexed lookup per authenticated request: the user by primary key, whether the
+/// session was revoked (by the `refresh_tokens_family` index), and the one-row content
+/// generation.
 #[instrument(skip_all)]
 pub async fn bearer(db: &AnyPool, user_id: i64, session: &str) -> Result<Option<Bearer>> {
     sqlx::query_as(
@@ -156,7 +160,8 @@ pub async fn bearer(db: &AnyPool, user_id: i64, session: &str) -> Result<Option<
            removed_at,
            CAST(CASE WHEN EXISTS (SELECT 1 FROM refresh_tokens r
                                   WHERE r.family = $2 AND r.revoked_at IS NOT NULL)
-                THEN 1 ELSE 0 END AS BIGINT) AS session_revoked
+                THEN 1 ELSE 0 END AS BIGINT) AS session_revoked,
+           (SELECT generation FROM content_generation WHERE id = 1) AS content_generation
          FROM users WHERE id = $1",
     )
     .bind(user_id)

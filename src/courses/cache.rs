@@ -1,10 +1,13 @@
 //! What every reader of a course gets the same: the catalogue and module pages, as JSON bytes
 //! per language, kept in the process and served with an `ETag`.
 //!
-//! - An entry is valid for one version of what it was built from (a module page: its course's
-//!   content hash; the catalogue: the hash of every course's content hash). The handler reads
-//!   that version (one small query) and builds the page only when the entry is missing or was
-//!   built from another version, so an import by any process shows on the next request.
+//! - An entry is valid for one content generation: a number in the database (table
+//!   `content_generation`) that every import changes in the transaction that writes the
+//!   content. The access-token check reads it with the user (`CurrentUser::content_generation`),
+//!   so a cached page costs no statement of its own. The handler builds the page only when the
+//!   entry is missing or was built at another generation, so an import by any process shows
+//!   on the next request. The generation is read before the content: an entry is never older
+//!   than the generation it is kept for.
 //! - The `ETag` is a hash of the bytes: `If-None-Match` gets a 304 without a body.
 //! - Entries are keyed by what exists (a course and module found, a validated language), so
 //!   the map stays small; it is emptied should it ever pass [`MAX_ENTRIES`].
@@ -24,7 +27,7 @@ pub const MAX_ENTRIES: usize = 4096;
 
 /// One cached page.
 pub struct Entry {
-    version: String,
+    version: i64,
     pub etag: String,
     pub body: Arc<[u8]>,
 }
@@ -43,12 +46,12 @@ impl Default for ContentCache {
 
 impl ContentCache {
     /// The entry of `key` if it was built from `version`.
-    pub fn get(&self, key: &str, version: &str) -> Option<Arc<Entry>> {
+    pub fn get(&self, key: &str, version: i64) -> Option<Arc<Entry>> {
         self.entries.get(key).filter(|e| e.version == version)
     }
 
     /// Keep `body` as the entry of `key` for `version`.
-    pub fn put(&self, key: String, version: String, body: Vec<u8>) -> Arc<Entry> {
+    pub fn put(&self, key: String, version: i64, body: Vec<u8>) -> Arc<Entry> {
         let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
         let entry = Arc::new(Entry {
             version,
@@ -58,16 +61,6 @@ impl ContentCache {
         self.entries.insert(key, entry.clone());
         entry
     }
-}
-
-/// A version string from several parts (the catalogue's: every course's slug and hash).
-pub fn version_of<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
-    let mut hash = Sha256::new();
-    for part in parts {
-        hash.update(part.as_bytes());
-        hash.update([0]);
-    }
-    hex::encode(hash.finalize())
 }
 
 /// The request's `If-None-Match` entity tags.
@@ -95,14 +88,14 @@ pub struct Pages<'r> {
 
 impl Pages<'_> {
     /// The cached answer for `key` built from `version`, if there is one.
-    pub fn cached(&self, key: &str, version: &str) -> Option<CachedJson> {
+    pub fn cached(&self, key: &str, version: i64) -> Option<CachedJson> {
         self.cache
             .get(key, version)
             .map(|entry| CachedJson::answer(entry, &self.if_none_match))
     }
 
     /// Keep `body` for `key` and `version`, and answer with it.
-    pub fn keep(&self, key: String, version: String, body: Vec<u8>) -> CachedJson {
+    pub fn keep(&self, key: String, version: i64, body: Vec<u8>) -> CachedJson {
         CachedJson::answer(self.cache.put(key, version, body), &self.if_none_match)
     }
 }
@@ -165,13 +158,13 @@ mod tests {
     #[test]
     fn entries_are_for_one_version() {
         let cache = ContentCache::default();
-        assert!(cache.get("k", "v1").is_none());
-        let a = cache.put("k".into(), "v1".into(), b"{}".to_vec());
-        assert_eq!(cache.get("k", "v1").unwrap().etag, a.etag);
-        assert!(cache.get("k", "v2").is_none());
-        let b = cache.put("k".into(), "v2".into(), b"{\"a\":1}".to_vec());
+        assert!(cache.get("k", 1).is_none());
+        let a = cache.put("k".into(), 1, b"{}".to_vec());
+        assert_eq!(cache.get("k", 1).unwrap().etag, a.etag);
+        assert!(cache.get("k", 2).is_none());
+        let b = cache.put("k".into(), 2, b"{\"a\":1}".to_vec());
         assert_ne!(a.etag, b.etag);
-        assert!(cache.get("k", "v1").is_none());
+        assert!(cache.get("k", 1).is_none());
     }
 
     #[test]
@@ -189,7 +182,7 @@ mod tests {
     fn the_map_stays_bounded() {
         let cache = ContentCache::default();
         for i in 0..MAX_ENTRIES + 10 {
-            cache.put(format!("k{i}"), "v".into(), vec![1]);
+            cache.put(format!("k{i}"), 1, vec![1]);
         }
         assert!(cache.entries.len() <= MAX_ENTRIES);
     }

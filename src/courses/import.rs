@@ -199,6 +199,7 @@ async fn save_courses(
         }
     }
     store::upsert_contents(&mut tx, &changed, t).await?;
+    store::bump_content_generation(&mut tx).await?;
     tx.commit().await.context("saving the import")?;
     Ok(())
 }

@@ -54,16 +54,6 @@ pub async fn get_course(db: &AnyPool, slug: &str) -> Result<CourseRow> {
     .or_not_found("course")
 }
 
-/// A course's content hash by slug: what a cached page checks (one small row).
-#[instrument(skip_all)]
-pub async fn content_hash(db: &AnyPool, slug: &str) -> Result<String> {
-    sqlx::query_scalar("SELECT content_hash FROM courses WHERE slug = $1")
-        .bind(slug)
-        .fetch_one(db)
-        .await
-        .or_not_found("course")
-}
-
 #[instrument(skip_all)]
 pub async fn get_course_by_id(db: &mut AnyConnection, id: i64) -> Result<CourseRow> {
     sqlx::query_as(&format!(
@@ -146,6 +136,17 @@ pub async fn content(db: &AnyPool, module_id: i64, language: &str) -> Result<Opt
 }
 
 // ---- import -------------------------------------------------------------------------------
+
+/// A new content generation (the last write of an import transaction): every process's
+/// cached pages are rebuilt on their next request.
+#[instrument(skip_all)]
+pub async fn bump_content_generation(conn: &mut AnyConnection) -> Result<()> {
+    sqlx::query("UPDATE content_generation SET generation = generation + 1 WHERE id = 1")
+        .execute(conn)
+        .await
+        .context("saving the content generation")?;
+    Ok(())
+}
 
 /// `(slug, content hash)` of every stored course.
 #[instrument(skip_all)]

@@ -65,19 +65,22 @@ pub struct SmeCounts {
     pub certificates: i64,
 }
 
+/// One pass over each table, grouped by SME (not four lookups per SME).
 #[instrument(skip_all)]
 pub async fn sme_counts(db: &AnyPool, partner: Option<i64>) -> Result<Vec<SmeCounts>> {
     sqlx::query_as(
         "SELECT s.id AS sme_id, s.name AS sme_name, s.country, s.region, s.partner_id, \
-         p.name AS partner_name, \
-         (SELECT COUNT(*) FROM users u WHERE u.sme_id = s.id AND u.role = 'learner') AS learners, \
-         (SELECT COUNT(*) FROM enrolments e JOIN users u ON u.id = e.user_id \
-          WHERE u.sme_id = s.id) AS enrolments, \
-         (SELECT COUNT(*) FROM course_completions cc JOIN users u ON u.id = cc.user_id \
-          WHERE u.sme_id = s.id) AS completions, \
-         (SELECT COUNT(*) FROM certificates ce \
-          WHERE ce.sme_id = s.id AND ce.revoked_at IS NULL) AS certificates \
+         p.name AS partner_name, COALESCE(l.n, 0) AS learners, COALESCE(en.n, 0) AS enrolments, \
+         COALESCE(co.n, 0) AS completions, COALESCE(ce.n, 0) AS certificates \
          FROM smes s JOIN partners p ON p.id = s.partner_id \
+         LEFT JOIN (SELECT u.sme_id, COUNT(*) AS n FROM users u \
+                    WHERE u.role = 'learner' GROUP BY u.sme_id) l ON l.sme_id = s.id \
+         LEFT JOIN (SELECT u.sme_id, COUNT(*) AS n FROM enrolments e \
+                    JOIN users u ON u.id = e.user_id GROUP BY u.sme_id) en ON en.sme_id = s.id \
+         LEFT JOIN (SELECT u.sme_id, COUNT(*) AS n FROM course_completions cc \
+                    JOIN users u ON u.id = cc.user_id GROUP BY u.sme_id) co ON co.sme_id = s.id \
+         LEFT JOIN (SELECT ce.sme_id, COUNT(*) AS n FROM certificates ce \
+                    WHERE ce.revoked_at IS NULL GROUP BY ce.sme_id) ce ON ce.sme_id = s.id \
          WHERE ($1 IS NULL OR s.partner_id = $1) ORDER BY s.name, s.id",
     )
     .bind(partner)
