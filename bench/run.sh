@@ -205,6 +205,14 @@ scenario() {
     --rss-kib "$(kib VmRSS)" --hwm-kib "$(kib VmHWM)" --count "$f.count"
 }
 
+# The three coordinator reports, as the admin (every SME): timed and their statements counted
+# at each hub size.
+report_scenarios() {
+  scenario report "GET /api/reports/smes (admin)" rocket /api/reports/smes "$ADMIN_TOKEN"
+  scenario report "GET /api/reports/completions (admin)" rocket /api/reports/completions "$ADMIN_TOKEN"
+  scenario report "GET /api/reports/indicators (admin)" rocket /api/reports/indicators "$ADMIN_TOKEN"
+}
+
 # race SLOT EMAIL...: every learner books the slot at the same moment; exactly one may win.
 race() {
   local slot=$1; shift
@@ -309,9 +317,7 @@ EOF
     echo "{\"db\":\"$KIND\",\"hub\":\"large\",\"group\":\"hot\",\"label\":\"module page revalidated (If-None-Match)\",\"missing\":\"the module page has no ETag\"}" >>"$RESULTS"
     echo "$KIND: the module page answers without an ETag: revalidation not measured"
   fi
-  scenario report "GET /api/reports/smes (admin)" rocket /api/reports/smes "$ADMIN_TOKEN"
-  scenario report "GET /api/reports/completions (admin)" rocket /api/reports/completions "$ADMIN_TOKEN"
-  scenario report "GET /api/reports/indicators (admin)" rocket /api/reports/indicators "$ADMIN_TOKEN"
+  report_scenarios
   scenario hot "GET /api/certificates (coordinator)" rocket /api/certificates "$COORD_TOKEN"
   scenario hot "GET /api/slots (learner)" rocket /api/slots "$LEARNER_TOKEN"
   echo "{\"db\":\"$KIND\",\"kind\":\"peak\",\"peak_mib\":$(($(kib VmHWM) / 1024)),\"rss_end_mib\":$(($(kib VmRSS) / 1024))}" >>"$META"
@@ -322,17 +328,13 @@ EOF
   # --- the small hub: the report routes again, for statements per request ------------------
   HUB=small
   setup_hub "$KIND" small "${SMALL[@]}"
-  scenario report "GET /api/reports/smes (admin)" rocket /api/reports/smes "$ADMIN_TOKEN"
-  scenario report "GET /api/reports/completions (admin)" rocket /api/reports/completions "$ADMIN_TOKEN"
-  scenario report "GET /api/reports/indicators (admin)" rocket /api/reports/indicators "$ADMIN_TOKEN"
+  report_scenarios
   stop_server
 
   # --- the programme's size: the reports at 600 SMEs ----------------------------------------
   HUB=programme
   setup_hub "$KIND" programme "${PROGRAMME[@]}"
-  scenario report "GET /api/reports/smes (admin)" rocket /api/reports/smes "$ADMIN_TOKEN"
-  scenario report "GET /api/reports/completions (admin)" rocket /api/reports/completions "$ADMIN_TOKEN"
-  scenario report "GET /api/reports/indicators (admin)" rocket /api/reports/indicators "$ADMIN_TOKEN"
+  report_scenarios
   stop_server
 done
 
