@@ -208,8 +208,8 @@ impl Default for Config {
 /// whenever another connection has written since its last read; with many connections and a
 /// steady stream of writes (quiz attempts), every statement reads its pages again, and the
 /// writers queue on SQLite's one write lock by sleeping and retrying. A handful keeps reads
-/// concurrent (a report does not hold up the pages) and costs a third less CPU per request
-/// than 16 did (BENCHMARKS.md, "Quiz attempts"). PostgreSQL: connections are cheap to use
+/// concurrent (a report does not hold up the pages) and gave about 1.5x the quiz throughput
+/// of 16 (BENCHMARKS.md, "Quiz attempts"). PostgreSQL: connections are cheap to use
 /// side by side, and each waits on the network.
 pub fn default_pool_size(backend: Backend) -> u32 {
     match backend {
