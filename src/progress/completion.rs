@@ -17,9 +17,18 @@ pub async fn is_enrolled(db: &AnyPool, user_id: i64, course_id: i64) -> Result<b
         .is_some())
 }
 
+/// What recording a quiz result did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuizRecorded {
+    /// The new completion, when this result completed the course.
+    pub completion: Option<i64>,
+    /// Has the learner passed this quiz, in this attempt or an earlier one?
+    pub ever_passed: bool,
+}
+
 /// Record a graded quiz attempt, on the caller's transaction: keep the best score, note the
-/// first pass, then complete the course if every rule is now met. Returns the new completion
-/// id when this call completed it. Errors with 404 when the learner is not enrolled.
+/// first pass, then complete the course if every rule is now met. Errors with 404 when the
+/// learner is not enrolled.
 pub async fn record_quiz_result(
     tx: &mut AnyConnection,
     user_id: i64,
@@ -27,13 +36,18 @@ pub async fn record_quiz_result(
     score: i64,
     passed: bool,
     mailer: Option<&Mailer>,
-) -> Result<Option<i64>> {
-    // The update locks the enrolment, as `complete_if_eligible` does first.
-    let Some(enrolment) = store::record_quiz(tx, user_id, course_id, score, passed, now()).await?
+) -> Result<QuizRecorded> {
+    // One statement: the update locks the enrolment (as `complete_if_eligible` does first)
+    // and answers what the rules read.
+    let Some(locked) = store::record_quiz(tx, user_id, course_id, score, passed, now()).await?
     else {
         return Err(Error::not_found("enrolment"));
     };
-    complete_locked(tx, user_id, course_id, &enrolment, mailer).await
+    let completion = complete_locked(tx, user_id, course_id, &locked, mailer).await?;
+    Ok(QuizRecorded {
+        completion,
+        ever_passed: locked.enrolment.quiz_passed_at.is_some(),
+    })
 }
 
 /// Which completion rules a learner meets.
@@ -92,13 +106,10 @@ pub async fn complete_if_eligible(
 ) -> Result<Option<i64>> {
     let mut tx = conn.begin().await.context("course completion")?;
     // First statement writes the row: see docs/DEPENDENCIES.md on read-then-write transactions.
-    if store::lock_enrolment(&mut tx, user_id, course_id).await? == 0 {
-        return Ok(None);
-    }
-    let Some(enrolment) = store::enrolment(&mut tx, user_id, course_id).await? else {
+    let Some(locked) = store::lock_enrolment(&mut tx, user_id, course_id).await? else {
         return Ok(None);
     };
-    let created = complete_locked(&mut tx, user_id, course_id, &enrolment, mailer).await?;
+    let created = complete_locked(&mut tx, user_id, course_id, &locked, mailer).await?;
     tx.commit().await.context("course completion")?;
     Ok(created)
 }
@@ -108,12 +119,10 @@ async fn complete_locked(
     tx: &mut AnyConnection,
     user_id: i64,
     course_id: i64,
-    enrolment: &store::EnrolmentRow,
+    locked: &store::Locked,
     mailer: Option<&Mailer>,
 ) -> Result<Option<i64>> {
-    let Some(facts) = store::rule_facts(tx, user_id, course_id).await? else {
-        return Err(Error::not_found("course"));
-    };
+    let (enrolment, facts) = (&locked.enrolment, &locked.rules);
     let required: Option<Vec<String>> = facts
         .required_modules_json
         .as_deref()

@@ -11,6 +11,7 @@ mod routes;
 mod store;
 
 pub use completion::{
-    check_rules, complete_if_eligible, is_enrolled, record, record_quiz_result, Record, RuleCheck,
+    check_rules, complete_if_eligible, is_enrolled, record, record_quiz_result, QuizRecorded,
+    Record, RuleCheck,
 };
 pub use routes::{routes, Doc};

@@ -46,49 +46,12 @@ pub async fn enrolment(
     .context("enrolment")
 }
 
-/// The first statement of a completion transaction: a write to the enrolment row, so that
-/// SQLite takes its write lock before reading and PostgreSQL locks the row. 0 = not enrolled.
-#[instrument(skip_all)]
-pub async fn lock_enrolment(conn: &mut AnyConnection, user_id: i64, course_id: i64) -> Result<u64> {
-    let done = sqlx::query(
-        "UPDATE enrolments SET enrolled_at = enrolled_at WHERE user_id = $1 AND course_id = $2",
-    )
-    .bind(user_id)
-    .bind(course_id)
-    .execute(conn)
-    .await
-    .context("enrolment")?;
-    Ok(done.rows_affected())
-}
-
-/// Keep the best score; the first pass sets `quiz_passed_at`. Answers the enrolment as it now
-/// is (the write also locks it for the rest of the transaction); `None` = not enrolled.
-#[instrument(skip_all)]
-pub async fn record_quiz(
-    conn: &mut AnyConnection,
-    user_id: i64,
-    course_id: i64,
-    score: i64,
-    passed: bool,
-    now: i64,
-) -> Result<Option<EnrolmentRow>> {
-    sqlx::query_as(
-        "UPDATE enrolments SET
-             quiz_best_score = CASE WHEN quiz_best_score IS NULL OR quiz_best_score < $1
-                                    THEN $1 ELSE quiz_best_score END,
-             quiz_passed_at = CASE WHEN $2 = 1 AND quiz_passed_at IS NULL
-                                   THEN $3 ELSE quiz_passed_at END
-         WHERE user_id = $4 AND course_id = $5
-         RETURNING id, enrolled_at, quiz_best_score, quiz_passed_at",
-    )
-    .bind(score)
-    .bind(i64::from(passed))
-    .bind(now)
-    .bind(user_id)
-    .bind(course_id)
-    .fetch_optional(conn)
-    .await
-    .context("recording the quiz result")
+/// An enrolment row locked by a write, with what the completion rules read about it: what
+/// the first statement of a completion transaction answers.
+#[derive(Debug, Clone)]
+pub struct Locked {
+    pub enrolment: EnrolmentRow,
+    pub rules: RuleFacts,
 }
 
 /// What the completion rules of a course read, for one learner.
@@ -103,49 +66,122 @@ pub struct RuleFacts {
     pub completed_modules: Vec<String>,
 }
 
-/// The course's rules, its current modules and which of them the learner has read, in one
-/// statement (a row per current module; one row with no module for a course without any).
+/// The enrolment and its rule facts, as returned by a write to the enrolment row: the
+/// course's rules, its current modules and those the learner has read, in subqueries of the
+/// `RETURNING` clause (module slugs hold no comma: `ids::Slug`). The subqueries run after the
+/// write, so they see what the locked row's transaction sees.
+macro_rules! returning_locked {
+    () => {
+        "
+    RETURNING id, enrolled_at, quiz_best_score, quiz_passed_at,
+        (SELECT c.required_modules_json FROM courses c WHERE c.id = $2) AS required_modules_json,
+        (SELECT c.quiz_required FROM courses c WHERE c.id = $2) AS quiz_required,
+        (SELECT CAST(CASE WHEN c.quiz_json IS NULL THEN 0 ELSE 1 END AS BIGINT)
+         FROM courses c WHERE c.id = $2) AS has_quiz,
+        (SELECT string_agg(m.slug, ',' ORDER BY m.position) FROM course_modules m
+         WHERE m.course_id = $2 AND m.retired_at IS NULL) AS current_modules,
+        (SELECT string_agg(m.slug, ',' ORDER BY m.position) FROM course_modules m
+         JOIN module_completions mc ON mc.module_id = m.id AND mc.user_id = $1
+         WHERE m.course_id = $2 AND m.retired_at IS NULL) AS completed_modules"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct LockedRow {
+    id: i64,
+    enrolled_at: i64,
+    quiz_best_score: Option<i64>,
+    quiz_passed_at: Option<i64>,
+    required_modules_json: Option<String>,
+    quiz_required: Option<i64>,
+    has_quiz: Option<i64>,
+    current_modules: Option<String>,
+    completed_modules: Option<String>,
+}
+
+impl LockedRow {
+    fn into_locked(self) -> Result<Locked> {
+        let list = |joined: Option<String>| -> Vec<String> {
+            joined
+                .map(|j| j.split(',').map(str::to_string).collect())
+                .unwrap_or_default()
+        };
+        // The foreign key keeps the course; its absence is a broken database.
+        let quiz_required = self
+            .quiz_required
+            .ok_or_else(|| crate::error::Error::internal("completion rules", "no course"))?;
+        Ok(Locked {
+            enrolment: EnrolmentRow {
+                id: self.id,
+                enrolled_at: self.enrolled_at,
+                quiz_best_score: self.quiz_best_score,
+                quiz_passed_at: self.quiz_passed_at,
+            },
+            rules: RuleFacts {
+                required_modules_json: self.required_modules_json,
+                quiz_required: quiz_required == 1,
+                has_quiz: self.has_quiz == Some(1),
+                current_modules: list(self.current_modules),
+                completed_modules: list(self.completed_modules),
+            },
+        })
+    }
+}
+
+async fn locked<'q>(
+    query: sqlx::query::QueryAs<'q, sqlx::Any, LockedRow, sqlx::any::AnyArguments<'q>>,
+    conn: &mut AnyConnection,
+    what: &'static str,
+) -> Result<Option<Locked>> {
+    let row: Option<LockedRow> = query.fetch_optional(conn).await.context(what)?;
+    row.map(LockedRow::into_locked).transpose()
+}
+
+/// The first statement of a completion transaction: a write to the enrolment row, so that
+/// SQLite takes its write lock before reading and PostgreSQL locks the row; it answers the
+/// enrolment and its rule facts. `None` = not enrolled.
 #[instrument(skip_all)]
-pub async fn rule_facts(
+pub async fn lock_enrolment(
     conn: &mut AnyConnection,
     user_id: i64,
     course_id: i64,
-) -> Result<Option<RuleFacts>> {
-    type Row = (Option<String>, i64, i64, Option<String>, i64);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT c.required_modules_json, c.quiz_required,
-                CAST(CASE WHEN c.quiz_json IS NULL THEN 0 ELSE 1 END AS BIGINT),
-                m.slug,
-                CAST(CASE WHEN mc.module_id IS NULL THEN 0 ELSE 1 END AS BIGINT)
-         FROM courses c
-         LEFT JOIN course_modules m ON m.course_id = c.id AND m.retired_at IS NULL
-         LEFT JOIN module_completions mc ON mc.module_id = m.id AND mc.user_id = $2
-         WHERE c.id = $1
-         ORDER BY m.position",
-    )
-    .bind(course_id)
+) -> Result<Option<Locked>> {
+    let query = sqlx::query_as(concat!(
+        "UPDATE enrolments SET enrolled_at = enrolled_at WHERE user_id = $1 AND course_id = $2",
+        returning_locked!()
+    ))
     .bind(user_id)
-    .fetch_all(conn)
-    .await
-    .context("completion rules")?;
-    let Some((required, quiz_required, has_quiz, _, _)) = rows.first().cloned() else {
-        return Ok(None);
-    };
-    let mut facts = RuleFacts {
-        required_modules_json: required,
-        quiz_required: quiz_required == 1,
-        has_quiz: has_quiz == 1,
-        ..RuleFacts::default()
-    };
-    for (_, _, _, module, done) in rows {
-        if let Some(slug) = module {
-            if done == 1 {
-                facts.completed_modules.push(slug.clone());
-            }
-            facts.current_modules.push(slug);
-        }
-    }
-    Ok(Some(facts))
+    .bind(course_id);
+    locked(query, conn, "enrolment").await
+}
+
+/// Keep the best score; the first pass sets `quiz_passed_at`. Answers the enrolment as it now
+/// is and its rule facts (the write also locks it for the rest of the transaction); `None` =
+/// not enrolled.
+#[instrument(skip_all)]
+pub async fn record_quiz(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    course_id: i64,
+    score: i64,
+    passed: bool,
+    now: i64,
+) -> Result<Option<Locked>> {
+    let query = sqlx::query_as(concat!(
+        "UPDATE enrolments SET
+             quiz_best_score = CASE WHEN quiz_best_score IS NULL OR quiz_best_score < $3
+                                    THEN $3 ELSE quiz_best_score END,
+             quiz_passed_at = CASE WHEN $4 = 1 AND quiz_passed_at IS NULL
+                                   THEN $5 ELSE quiz_passed_at END
+         WHERE user_id = $1 AND course_id = $2",
+        returning_locked!()
+    ))
+    .bind(user_id)
+    .bind(course_id)
+    .bind(score)
+    .bind(i64::from(passed))
+    .bind(now);
+    locked(query, conn, "recording the quiz result").await
 }
 
 /// Mark a module read (idempotent): `true` the first time.

@@ -104,7 +104,7 @@ fn grade_of(l: &Loaded, answers: &BTreeMap<String, Value>) -> Grade {
 struct Closed {
     grade: Grade,
     passed: bool,
-    completion: Option<i64>,
+    recorded: crate::progress::QuizRecorded,
 }
 
 /// Grade and close an open attempt. `None` when it was closed by someone else meanwhile.
@@ -136,10 +136,10 @@ async fn close(
         result_json: &result_json,
     };
     let recorded = record_grade(db, mailer, &graded).await?;
-    Ok(recorded.map(|completion| Closed {
+    Ok(recorded.map(|recorded| Closed {
         grade,
         passed,
-        completion,
+        recorded,
     }))
 }
 
@@ -147,19 +147,18 @@ async fn close(
 /// learner's progress (which completes the course, and issues its certificate, when every rule
 /// is met: `crate::progress::record_quiz_result`).
 ///
-/// `None` when the attempt was no longer open: nothing is changed. `Some(completion)` otherwise,
-/// with the completion id when this completed the course.
+/// `None` when the attempt was no longer open: nothing is changed.
 async fn record_grade(
     db: &AnyPool,
     mailer: &Mailer,
     g: &Graded<'_>,
-) -> Result<Option<Option<i64>>> {
+) -> Result<Option<crate::progress::QuizRecorded>> {
     let mut tx = db.begin().await.context("grading quiz attempt")?;
     if !store::close_attempt(&mut tx, g).await? {
         return Ok(None);
     }
     crate::xapi::quiz_graded(&mut tx, mailer, g.attempt_id).await?;
-    let completion = crate::progress::record_quiz_result(
+    let recorded = crate::progress::record_quiz_result(
         &mut tx,
         g.user_id,
         g.course_id,
@@ -168,11 +167,11 @@ async fn record_grade(
         Some(mailer),
     )
     .await?;
-    if completion.is_some() {
+    if recorded.completion.is_some() {
         store::mark_completed_course(&mut tx, g.attempt_id).await?;
     }
     tx.commit().await.context("grading quiz attempt")?;
-    Ok(Some(completion))
+    Ok(Some(recorded))
 }
 
 /// Close an attempt whose time is up, as the quiz's policy says.
@@ -406,12 +405,17 @@ pub async fn submit(
         return Err(Error::Conflict(msg!("quiz.already_submitted")));
     };
     let lang = &l.def.language(lang.unwrap_or(&l.def.default_language));
-    let reveal = reveal(db, &l.def, &l.row, closed.passed).await?;
+    // The enrolment knows whether any attempt passed: no query for `after_passing`.
+    let reveal = view::reveal_answers(
+        l.def.show_answers,
+        true,
+        closed.passed || closed.recorded.ever_passed,
+    );
     Ok(AttemptResult {
         score: closed.grade.score,
         passed: closed.passed,
         pass_mark: l.row.pass_mark,
-        course_completed: closed.completion.is_some(),
+        course_completed: closed.recorded.completion.is_some(),
         late: status != AttemptStatus::Submitted,
         answers_revealed: reveal,
         feedback: view::feedback(

@@ -647,5 +647,5 @@ pub async fn record_quiz_result(
         academy::progress::record_quiz_result(&mut tx, user_id, course_id, score, passed, None)
             .await?;
     tx.commit().await.expect("commit");
-    Ok(done)
+    Ok(done.completion)
 }

@@ -362,6 +362,36 @@ async fn nothing_leaks_before_the_review_policy_allows_it() {
     assert!(g.text.contains("EXPLANATION-single"));
     // The wrong option chosen gets its feedback.
     assert!(g.text.contains("FEEDBACK-single-wrong1"));
+
+    // A later attempt that fails is reviewed in full at once: the learner passed before.
+    let c = app.post(START, t, json!({})).await.expect(201);
+    assert_no_answers(&c.body);
+    let cid = c.body["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{cid}/submission"),
+            t,
+            json!({"answers": {}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["passed"], false);
+    assert_eq!(r.body["answers_revealed"], true, "{}", r.text);
+    assert!(r.text.contains("EXPLANATION-single"), "{}", r.text);
+    // Another learner's pass opens nothing for this one.
+    let t2 = &w.learner_a2.token;
+    let d = app.post(START, t2, json!({})).await.expect(201);
+    let did = d.body["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/api/quiz-attempts/{did}/submission"),
+            t2,
+            json!({"answers": {}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["answers_revealed"], false, "{}", r.text);
+    assert_no_answers(&r.body);
 }
 
 #[rocket::async_test]
