@@ -13,7 +13,7 @@ use std::sync::{Arc, LazyLock};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool, Connection};
 
 use super::grading::{self, Grade};
 use super::layout::{self, Layout};
@@ -59,16 +59,16 @@ struct Loaded {
 }
 
 /// The definition of a stored version, parsed once per process.
-async fn def_of(db: &AnyPool, version_id: i64, hash: &str) -> Result<Arc<QuizDef>> {
+async fn def_of(conn: &mut AnyConnection, version_id: i64, hash: &str) -> Result<Arc<QuizDef>> {
     if let Some(def) = DEFS.get(hash) {
         return Ok(def);
     }
-    let json = store::version_json(db, version_id).await?;
+    let json = store::version_json(conn, version_id).await?;
     cached_def(hash, || Some(json))
 }
 
-async fn load_row(db: &AnyPool, row: AttemptRow) -> Result<Loaded> {
-    let def = def_of(db, row.version_id, &row.quiz_hash).await?;
+async fn load_row(conn: &mut AnyConnection, row: AttemptRow) -> Result<Loaded> {
+    let def = def_of(conn, row.version_id, &row.quiz_hash).await?;
     let layout: Layout = serde_json::from_str(&row.layout_json)
         .map_err(|e| Error::internal("reading the attempt layout", e))?;
     let answers = row
@@ -109,7 +109,7 @@ struct Closed {
 
 /// Grade and close an open attempt. `None` when it was closed by someone else meanwhile.
 async fn close(
-    db: &AnyPool,
+    conn: &mut AnyConnection,
     mailer: &Mailer,
     l: &Loaded,
     status: AttemptStatus,
@@ -135,7 +135,7 @@ async fn close(
         passed,
         result_json: &result_json,
     };
-    let recorded = record_grade(db, mailer, &graded).await?;
+    let recorded = record_grade(conn, mailer, &graded).await?;
     Ok(recorded.map(|recorded| Closed {
         grade,
         passed,
@@ -149,11 +149,11 @@ async fn close(
 ///
 /// `None` when the attempt was no longer open: nothing is changed.
 async fn record_grade(
-    db: &AnyPool,
+    conn: &mut AnyConnection,
     mailer: &Mailer,
     g: &Graded<'_>,
 ) -> Result<Option<crate::progress::QuizRecorded>> {
-    let mut tx = db.begin().await.context("grading quiz attempt")?;
+    let mut tx = conn.begin().await.context("grading quiz attempt")?;
     if !store::close_attempt(&mut tx, g).await? {
         return Ok(None);
     }
@@ -175,33 +175,56 @@ async fn record_grade(
 }
 
 /// Close an attempt whose time is up, as the quiz's policy says.
-async fn close_expired(db: &AnyPool, mailer: &Mailer, l: &Loaded, at: i64) -> Result<()> {
+async fn close_expired(
+    conn: &mut AnyConnection,
+    mailer: &Mailer,
+    l: &Loaded,
+    at: i64,
+) -> Result<()> {
     let status = match l.def.late_submission {
         LateSubmission::GradeSaved => AttemptStatus::Late,
         LateSubmission::Refuse => AttemptStatus::Expired,
     };
-    close(db, mailer, l, status, &l.answers, at).await?;
+    close(conn, mailer, l, status, &l.answers, at).await?;
     Ok(())
 }
 
+/// The one connection a request's attempt flow runs on: every statement of a start, a save or
+/// a submission goes through it, so the pool hands out (and sqlx checks on release) one
+/// connection per request, not one per statement. Nothing on the flow may ask the pool for
+/// another while holding it.
+async fn connection(db: &AnyPool) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+    db.acquire().await.context("quiz attempt")
+}
+
 /// Re-read an attempt after a change.
-async fn reload(db: &AnyPool, id: i64, user_id: i64) -> Result<Loaded> {
-    load_row(db, store::attempt(db, id, user_id).await?).await
+async fn reload(conn: &mut AnyConnection, id: i64, user_id: i64) -> Result<Loaded> {
+    let row = store::attempt(conn, id, user_id).await?;
+    load_row(conn, row).await
 }
 
 /// May the learner see the answers of this (submitted) attempt?
-async fn reveal(db: &AnyPool, def: &QuizDef, row: &AttemptRow, passed: bool) -> Result<bool> {
+async fn reveal(
+    conn: &mut AnyConnection,
+    def: &QuizDef,
+    row: &AttemptRow,
+    passed: bool,
+) -> Result<bool> {
     let ever_passed = match def.show_answers {
         // Only this policy depends on the other attempts: skip the query otherwise.
         ShowAnswers::AfterPassing => {
-            passed || store::ever_passed(db, row.user_id, row.course_id).await?
+            passed || store::ever_passed(conn, row.user_id, row.course_id).await?
         }
         _ => passed,
     };
     Ok(view::reveal_answers(def.show_answers, true, ever_passed))
 }
 
-async fn result_of(db: &AnyPool, l: &Loaded, lang: &str) -> Result<Option<AttemptResult>> {
+async fn result_of(
+    conn: &mut AnyConnection,
+    l: &Loaded,
+    lang: &str,
+) -> Result<Option<AttemptResult>> {
     if l.row.status == AttemptStatus::Open {
         return Ok(None);
     }
@@ -211,7 +234,7 @@ async fn result_of(db: &AnyPool, l: &Loaded, lang: &str) -> Result<Option<Attemp
         None => return Ok(None),
     };
     let passed = l.row.passed == Some(1);
-    let reveal = reveal(db, &l.def, &l.row, passed).await?;
+    let reveal = reveal(conn, &l.def, &l.row, passed).await?;
     Ok(Some(AttemptResult {
         score: l.row.score.unwrap_or(0),
         passed,
@@ -223,9 +246,9 @@ async fn result_of(db: &AnyPool, l: &Loaded, lang: &str) -> Result<Option<Attemp
     }))
 }
 
-async fn render(db: &AnyPool, l: &Loaded, lang: Option<&str>) -> Result<AttemptView> {
+async fn render(conn: &mut AnyConnection, l: &Loaded, lang: Option<&str>) -> Result<AttemptView> {
     let lang = l.def.language(lang.unwrap_or(&l.def.default_language));
-    let result = result_of(db, l, &lang).await?;
+    let result = result_of(conn, l, &lang).await?;
     Ok(view::attempt(
         view::Attempt {
             row: &l.row,
@@ -250,8 +273,10 @@ pub async fn start(
     slug: &str,
     lang: Option<&str>,
 ) -> Result<(bool, AttemptView)> {
+    let mut held = connection(db).await?;
+    let conn: &mut AnyConnection = &mut held;
     for _ in 0..4 {
-        let facts = store::start_facts(db, slug, user_id).await?;
+        let facts = store::start_facts(conn, slug, user_id).await?;
         if facts.has_quiz == 0 {
             return Err(Error::not_found("quiz"));
         }
@@ -259,24 +284,24 @@ pub async fn start(
             return Err(Error::Forbidden(msg!("quiz.enrol_first")));
         }
         if let Some(open) = facts.open_attempt {
-            let l = reload(db, open, user_id).await?;
+            let l = reload(conn, open, user_id).await?;
             if l.row.status == AttemptStatus::Open {
                 if !expired(&l.row, now()) {
-                    return Ok((false, render(db, &l, lang).await?));
+                    return Ok((false, render(conn, &l, lang).await?));
                 }
-                close_expired(db, mailer, &l, now()).await?;
+                close_expired(conn, mailer, &l, now()).await?;
             }
             // Closed (by its deadline, or a submission meanwhile): read the facts again.
             continue;
         }
         let (version_id, def, quiz_hash) = match (facts.version_id, facts.quiz_hash.clone()) {
-            (Some(id), Some(hash)) => (id, def_of(db, id, &hash).await?, hash),
+            (Some(id), Some(hash)) => (id, def_of(conn, id, &hash).await?, hash),
             // The first attempt at this definition stores it.
             _ => {
-                let course = crate::courses::get_course(db, slug).await?;
+                let course = crate::courses::get_course_by_id(conn, facts.course_id).await?;
                 let json = course.quiz_json.ok_or_else(|| Error::not_found("quiz"))?;
                 let hash = hash_of(&json);
-                let id = store::version_id(db, course.id, &hash, &json).await?;
+                let id = store::version_id(conn, course.id, &hash, &json).await?;
                 (id, cached_def(&hash, || Some(json))?, hash)
             }
         };
@@ -295,7 +320,7 @@ pub async fn start(
                 .map(|m| started_at + i64::from(m) * 60),
             max_attempts: i64::from(def.max_attempts),
         };
-        match store::start_attempt(db, &new).await? {
+        match store::start_attempt(conn, &new).await? {
             Started::Created { id, attempt_no } => {
                 let row = AttemptRow::started(id, attempt_no, &new, quiz_hash, &facts);
                 let l = Loaded {
@@ -304,7 +329,7 @@ pub async fn start(
                     layout,
                     answers: BTreeMap::new(),
                 };
-                return Ok((true, render(db, &l, lang).await?));
+                return Ok((true, render(conn, &l, lang).await?));
             }
             Started::Exhausted => {
                 return Err(Error::Conflict(msg!(
@@ -321,8 +346,10 @@ pub async fn start(
 
 /// A learner's attempt; another learner's is a 404.
 pub async fn get(db: &AnyPool, id: i64, user_id: i64, lang: Option<&str>) -> Result<AttemptView> {
-    let l = reload(db, id, user_id).await?;
-    render(db, &l, lang).await
+    let mut held = connection(db).await?;
+    let conn: &mut AnyConnection = &mut held;
+    let l = reload(conn, id, user_id).await?;
+    render(conn, &l, lang).await
 }
 
 fn not_open(l: &Loaded) -> Error {
@@ -340,7 +367,9 @@ pub async fn save(
     user_id: i64,
     answers: &BTreeMap<String, Value>,
 ) -> Result<(BTreeMap<String, Value>, i64)> {
-    let l = reload(db, id, user_id).await?;
+    let mut held = connection(db).await?;
+    let conn: &mut AnyConnection = &mut held;
+    let l = reload(conn, id, user_id).await?;
     if l.row.status != AttemptStatus::Open {
         return Err(not_open(&l));
     }
@@ -353,8 +382,8 @@ pub async fn save(
     let json = serde_json::to_string(&merged).map_err(|e| Error::internal("answers", e))?;
     let at = now();
     let cutoff = l.row.deadline.map(|d| d + GRACE_SECONDS);
-    if !store::save_answers(db, id, &json, at, cutoff).await? {
-        let l = reload(db, id, user_id).await?;
+    if !store::save_answers(conn, id, &json, at, cutoff).await? {
+        let l = reload(conn, id, user_id).await?;
         return Err(not_open(&l));
     }
     Ok((merged, at))
@@ -376,7 +405,9 @@ pub async fn submit(
     answers: &BTreeMap<String, Value>,
     lang: Option<&str>,
 ) -> Result<AttemptResult> {
-    let l = reload(db, id, user_id).await?;
+    let mut held = connection(db).await?;
+    let conn: &mut AnyConnection = &mut held;
+    let l = reload(conn, id, user_id).await?;
     if l.row.status != AttemptStatus::Open {
         return Err(Error::Conflict(msg!("quiz.already_submitted")));
     }
@@ -387,7 +418,7 @@ pub async fn submit(
             // What was saved before the deadline counts; what arrives late does not.
             LateSubmission::GradeSaved => (AttemptStatus::Late, l.answers.clone()),
             LateSubmission::Refuse => {
-                close(db, mailer, &l, AttemptStatus::Expired, &l.answers, at).await?;
+                close(conn, mailer, &l, AttemptStatus::Expired, &l.answers, at).await?;
                 return Err(Error::Conflict(
                     msg!("quiz.late_refused").at("deadline", l.row.deadline.unwrap_or(at)),
                 ));
@@ -401,7 +432,7 @@ pub async fn submit(
         merged.extend(kept);
         (AttemptStatus::Submitted, merged)
     };
-    let Some(closed) = close(db, mailer, &l, status, &graded_answers, at).await? else {
+    let Some(closed) = close(conn, mailer, &l, status, &graded_answers, at).await? else {
         return Err(Error::Conflict(msg!("quiz.already_submitted")));
     };
     let lang = &l.def.language(lang.unwrap_or(&l.def.default_language));

@@ -1,6 +1,6 @@
 //! All SQL of quizzes: definitions by version, attempts, submissions.
 
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::AnyConnection;
 use tracing::instrument;
 
 use crate::domain::AttemptStatus;
@@ -8,12 +8,17 @@ use crate::error::{Context, Result};
 
 /// The id of this exact definition of the course's quiz, stored on first use.
 #[instrument(skip_all)]
-pub async fn version_id(db: &AnyPool, course_id: i64, hash: &str, def_json: &str) -> Result<i64> {
+pub async fn version_id(
+    conn: &mut AnyConnection,
+    course_id: i64,
+    hash: &str,
+    def_json: &str,
+) -> Result<i64> {
     let existing: Option<(i64,)> =
         sqlx::query_as("SELECT id FROM quiz_versions WHERE course_id = $1 AND hash = $2")
             .bind(course_id)
             .bind(hash)
-            .fetch_optional(db)
+            .fetch_optional(&mut *conn)
             .await
             .context("quiz version")?;
     if let Some((id,)) = existing {
@@ -27,14 +32,14 @@ pub async fn version_id(db: &AnyPool, course_id: i64, hash: &str, def_json: &str
     .bind(hash)
     .bind(def_json)
     .bind(crate::clock::now())
-    .execute(db)
+    .execute(&mut *conn)
     .await
     .context("storing quiz version")?;
     let (id,): (i64,) =
         sqlx::query_as("SELECT id FROM quiz_versions WHERE course_id = $1 AND hash = $2")
             .bind(course_id)
             .bind(hash)
-            .fetch_one(db)
+            .fetch_one(&mut *conn)
             .await
             .context("quiz version")?;
     Ok(id)
@@ -58,7 +63,7 @@ pub struct StartFacts {
 /// The current version is found by its text: the definition is stored verbatim, and a course
 /// has a handful of versions at most.
 #[instrument(skip_all)]
-pub async fn start_facts(db: &AnyPool, slug: &str, user_id: i64) -> Result<StartFacts> {
+pub async fn start_facts(conn: &mut AnyConnection, slug: &str, user_id: i64) -> Result<StartFacts> {
     sqlx::query_as(
         "SELECT c.id AS course_id, c.slug AS course_slug, c.pass_mark,
                 CAST(CASE WHEN c.quiz_json IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_quiz,
@@ -74,16 +79,16 @@ pub async fn start_facts(db: &AnyPool, slug: &str, user_id: i64) -> Result<Start
     )
     .bind(slug)
     .bind(user_id)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
     .or_not_found("course")
 }
 
 #[instrument(skip_all)]
-pub async fn version_json(db: &AnyPool, version_id: i64) -> Result<String> {
+pub async fn version_json(conn: &mut AnyConnection, version_id: i64) -> Result<String> {
     let (json,): (String,) = sqlx::query_as("SELECT def_json FROM quiz_versions WHERE id = $1")
         .bind(version_id)
-        .fetch_one(db)
+        .fetch_one(&mut *conn)
         .await
         .context("quiz version")?;
     Ok(json)
@@ -156,13 +161,13 @@ const ATTEMPT_SELECT: &str = "SELECT a.id, a.user_id, a.course_id, a.version_id,
 
 /// A learner's own attempt; another learner's is not found.
 #[instrument(skip_all)]
-pub async fn attempt(db: &AnyPool, id: i64, user_id: i64) -> Result<AttemptRow> {
+pub async fn attempt(conn: &mut AnyConnection, id: i64, user_id: i64) -> Result<AttemptRow> {
     sqlx::query_as(&format!(
         "{ATTEMPT_SELECT} WHERE a.id = $1 AND a.user_id = $2"
     ))
     .bind(id)
     .bind(user_id)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
     .or_not_found("quiz_attempt")
 }
@@ -191,7 +196,7 @@ pub enum Started {
 /// `max_attempts` exist. Two concurrent starts that compute the same number, or that would both
 /// be open, collide on a unique index instead of both succeeding.
 #[instrument(skip_all)]
-pub async fn start_attempt(db: &AnyPool, new: &NewAttempt<'_>) -> Result<Started> {
+pub async fn start_attempt(conn: &mut AnyConnection, new: &NewAttempt<'_>) -> Result<Started> {
     let res: std::result::Result<Option<(i64, i64)>, sqlx::Error> = sqlx::query_as(
         "INSERT INTO quiz_attempts
             (user_id, course_id, version_id, attempt_no, layout_json, started_at, deadline)
@@ -207,7 +212,7 @@ pub async fn start_attempt(db: &AnyPool, new: &NewAttempt<'_>) -> Result<Started
     .bind(new.started_at)
     .bind(new.deadline)
     .bind(new.max_attempts)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await;
     match res {
         Ok(Some((id, attempt_no))) => Ok(Started::Created { id, attempt_no }),
@@ -221,7 +226,7 @@ pub async fn start_attempt(db: &AnyPool, new: &NewAttempt<'_>) -> Result<Started
 /// `false` when the attempt is no longer open or its time is up.
 #[instrument(skip_all)]
 pub async fn save_answers(
-    db: &AnyPool,
+    conn: &mut AnyConnection,
     id: i64,
     answers_json: &str,
     now: i64,
@@ -235,7 +240,7 @@ pub async fn save_answers(
     .bind(now)
     .bind(id)
     .bind(cutoff)
-    .execute(db)
+    .execute(&mut *conn)
     .await
     .context("saving answers")?;
     Ok(res.rows_affected() == 1)
@@ -291,13 +296,13 @@ pub async fn mark_completed_course(conn: &mut AnyConnection, attempt_id: i64) ->
 
 /// Has the learner passed this quiz in any attempt?
 #[instrument(skip_all)]
-pub async fn ever_passed(db: &AnyPool, user_id: i64, course_id: i64) -> Result<bool> {
+pub async fn ever_passed(conn: &mut AnyConnection, user_id: i64, course_id: i64) -> Result<bool> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM quiz_attempts WHERE user_id = $1 AND course_id = $2 AND passed = 1",
     )
     .bind(user_id)
     .bind(course_id)
-    .fetch_one(db)
+    .fetch_one(&mut *conn)
     .await
     .context("quiz attempts")?;
     Ok(n > 0)

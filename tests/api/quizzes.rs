@@ -1066,3 +1066,59 @@ async fn another_device_finds_the_open_attempt_and_its_saved_answers() {
         after.text
     );
 }
+
+/// Each step of an attempt runs on the one connection it holds: with a pool of one, a step
+/// that asked the pool for a second connection would wait for itself until the acquire
+/// timeout. Every step here must answer at once.
+#[rocket::async_test]
+async fn every_step_of_an_attempt_runs_on_a_pool_of_one_connection() {
+    let app = TestApp::with(|f| f.merge(("database_max_connections", 1))).await;
+    let w = app.world().await;
+    let t = &w.learner_a.token;
+    let quick = std::time::Duration::from_secs(5);
+    let step = |what: &'static str| move |_| panic!("{what} waited for a second connection");
+    app.post("/api/courses/quiz-lab/enrolment", t, json!({}))
+        .await
+        .expect(201);
+    for round in 0..2 {
+        let a = tokio::time::timeout(quick, app.post(START, t, json!({})))
+            .await
+            .unwrap_or_else(step("start"))
+            .expect(201);
+        let id = a.body["id"].as_i64().unwrap();
+        let path = format!("/api/quiz-attempts/{id}");
+        tokio::time::timeout(
+            quick,
+            app.put(&format!("{path}/answers"), t, json!({"answers": {}})),
+        )
+        .await
+        .unwrap_or_else(step("save"))
+        .expect(200);
+        tokio::time::timeout(quick, app.get(&path, t))
+            .await
+            .unwrap_or_else(step("read"))
+            .expect(200);
+        let answers = if round == 0 {
+            json!({})
+        } else {
+            right_answers(&a.body)
+        };
+        let r = tokio::time::timeout(
+            quick,
+            app.post(
+                &format!("{path}/submission"),
+                t,
+                json!({ "answers": answers }),
+            ),
+        )
+        .await
+        .unwrap_or_else(step("submit"))
+        .expect(200);
+        assert_eq!(r.body["passed"], round == 1, "{}", r.text);
+        // The review of a submitted attempt reads whether any attempt passed.
+        tokio::time::timeout(quick, app.get(&path, t))
+            .await
+            .unwrap_or_else(step("review"))
+            .expect(200);
+    }
+}
