@@ -117,10 +117,10 @@ async fn problem_for_wrong_method_body() {
     assert_problem(&r, 422);
 }
 
-/// A new SQLite database gets 16 KiB pages and WAL, and the course import leaves the WAL
-/// checkpoint setting of its connection as it found it.
+/// A new SQLite database gets the chosen page size and WAL, and the course import leaves the
+/// WAL checkpoint setting of its connection as it found it.
 #[rocket::async_test]
-async fn new_sqlite_databases_use_large_pages_and_wal() {
+async fn new_sqlite_databases_get_the_chosen_page_size_and_wal() {
     let app = TestApp::new().await;
     if app.is_postgres() {
         return;
