@@ -65,7 +65,7 @@ pub const IDLE_BEFORE_PING: Duration = Duration::from_millis(500);
 
 /// Page size of a new SQLite database, in bytes: SQLite's own default, set explicitly so that
 /// the choice is visible and tested. Every commit writes whole pages to the WAL, and a quiz
-/// submission touches a handful: 4 KiB pages answer the quiz benchmark 25 to 40% faster than
+/// submission touches a handful: 4 KiB pages answer the quiz benchmark 15 to 40% faster than
 /// the 16 KiB used before, with the course import unchanged (BENCHMARKS.md, session 14).
 pub const SQLITE_PAGE_SIZE: u32 = 4096;
 
