@@ -3,7 +3,7 @@
 //! routing, guards, JSON, database; no TCP).
 //!
 //! ```text
-//! cargo run --release --example bench_quiz -- [--learners 200] [--runs 3]
+//! cargo run --release --example bench_quiz -- [--learners 200] [--runs 3] [--bursts 2]
 //! ACADEMY_BENCH_DATABASE_URL=postgres://root@127.0.0.1:5432/postgres \
 //!     cargo run --release --example bench_quiz
 //! ```
@@ -11,6 +11,11 @@
 //! Each run uses a fresh database (a temp SQLite file, or a new PostgreSQL database created
 //! through the admin URL and dropped afterwards). It checks what the issue asks: no 5xx, no
 //! "database is locked", and every 201/200 is exactly one row.
+//!
+//! A run is `--bursts` bursts of `--learners` new learners each, one after the other on the same
+//! server. The first (cold) meets a pool that has only served the set-up: on PostgreSQL it opens
+//! most of its connections, each a new server process, and prepares every statement on each.
+//! The later ones (warm) find all that done, as a server that has been up for a while does.
 
 use std::time::{Duration, Instant};
 
@@ -94,14 +99,20 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx]
 }
 
-struct RunResult {
+/// One burst: every learner of it starts and submits at once.
+struct Burst {
     wall: Duration,
-    /// CPU time of this process (all threads, user + system) over the requests.
     cpu: Duration,
     start_p50: Duration,
     start_p99: Duration,
     submit_p50: Duration,
     submit_p99: Duration,
+}
+
+struct RunResult {
+    /// The first burst meets a pool that has only done the set-up; the later ones find its
+    /// connections open and their statements prepared, as a server that has been up does.
+    bursts: Vec<Burst>,
     errors: Vec<String>,
 }
 
@@ -123,7 +134,7 @@ fn process_cpu() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
-async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
+async fn run(learners: usize, bursts: usize, pg_admin: Option<&str>) -> RunResult {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut pg_name = None;
     let url = match pg_admin {
@@ -195,7 +206,7 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
         .await
         .expect("hash");
     let mut tokens = Vec::new();
-    for i in 0..learners {
+    for i in 0..learners * bursts {
         let email = format!("learner{i}@bench.example");
         let user = store::insert_user(
             &pool,
@@ -229,68 +240,81 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
     // Each learner is a task of its own, as each connection is in the server: the work spreads
     // over the runtime's threads instead of running on the one that polls them all.
     let client = std::sync::Arc::new(client);
-    let started = Instant::now();
-    let cpu_before = process_cpu();
-    let tasks = tokens.iter().cloned().map(|token| {
-        let client = client.clone();
-        tokio::spawn(async move {
-            let (s, d, body, text) = post(
-                &client,
-                &format!("/api/courses/{COURSE}/quiz/attempts"),
-                &token,
-                &json!({}),
-            )
-            .await;
-            let mut out = Outcome {
-                start: (s, d, text),
-                submit: None,
-            };
-            if s == Status::Created {
-                let id = body["id"].as_i64().unwrap_or_default();
-                let (s2, d2, _, text2) = post(
+    let mut errors = Vec::new();
+    let (mut created, mut submitted) = (0i64, 0i64);
+    let mut measured = Vec::new();
+    for group in tokens.chunks(learners) {
+        let started = Instant::now();
+        let cpu_before = process_cpu();
+        let tasks = group.iter().cloned().map(|token| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let (s, d, body, text) = post(
                     &client,
-                    &format!("/api/quiz-attempts/{id}/submission"),
+                    &format!("/api/courses/{COURSE}/quiz/attempts"),
                     &token,
-                    &answers(&body),
+                    &json!({}),
                 )
                 .await;
-                out.submit = Some((s2, d2, text2));
-            }
-            out
-        })
-    });
-    let outcomes: Vec<Outcome> = join_all(tasks)
-        .await
-        .into_iter()
-        .map(|r| r.expect("learner task"))
-        .collect();
-    let wall = started.elapsed();
-    let cpu = process_cpu().saturating_sub(cpu_before);
-
-    let mut errors = Vec::new();
-    let mut starts = Vec::new();
-    let mut submits = Vec::new();
-    let (mut created, mut submitted) = (0i64, 0i64);
-    for o in &outcomes {
-        let (s, d, text) = &o.start;
-        starts.push(*d);
-        if s.code == 201 {
-            created += 1;
-        } else {
-            errors.push(format!("start {}: {text}", s.code));
-        }
-        if text.contains("locked") || text.contains("BUSY") {
-            errors.push(format!("database busy: {text}"));
-        }
-        if let Some((s, d, text)) = &o.submit {
-            submits.push(*d);
-            if s.code == 200 {
-                submitted += 1;
+                let mut out = Outcome {
+                    start: (s, d, text),
+                    submit: None,
+                };
+                if s == Status::Created {
+                    let id = body["id"].as_i64().unwrap_or_default();
+                    let (s2, d2, _, text2) = post(
+                        &client,
+                        &format!("/api/quiz-attempts/{id}/submission"),
+                        &token,
+                        &answers(&body),
+                    )
+                    .await;
+                    out.submit = Some((s2, d2, text2));
+                }
+                out
+            })
+        });
+        let outcomes: Vec<Outcome> = join_all(tasks)
+            .await
+            .into_iter()
+            .map(|r| r.expect("learner task"))
+            .collect();
+        let wall = started.elapsed();
+        let cpu = process_cpu().saturating_sub(cpu_before);
+        let mut starts = Vec::new();
+        let mut submits = Vec::new();
+        for o in &outcomes {
+            let (s, d, text) = &o.start;
+            starts.push(*d);
+            if s.code == 201 {
+                created += 1;
             } else {
-                errors.push(format!("submit {}: {text}", s.code));
+                errors.push(format!("start {}: {text}", s.code));
+            }
+            if text.contains("locked") || text.contains("BUSY") {
+                errors.push(format!("database busy: {text}"));
+            }
+            if let Some((s, d, text)) = &o.submit {
+                submits.push(*d);
+                if s.code == 200 {
+                    submitted += 1;
+                } else {
+                    errors.push(format!("submit {}: {text}", s.code));
+                }
             }
         }
+        starts.sort();
+        submits.sort();
+        measured.push(Burst {
+            wall,
+            cpu,
+            start_p50: percentile(&starts, 0.5),
+            start_p99: percentile(&starts, 0.99),
+            submit_p50: percentile(&submits, 0.5),
+            submit_p99: percentile(&submits, 0.99),
+        });
     }
+
     // Every 201 is one attempt row, every 200 one submitted row, one per learner.
     let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM quiz_attempts")
         .fetch_one(&pool)
@@ -312,8 +336,6 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
             "rows {rows} / 201s {created}; submitted rows {closed} / 200s {submitted}; learners with one row {learners_with_one}"
         ));
     }
-    starts.sort();
-    submits.sort();
     drop(client);
     pool.close().await;
     if let (Some(admin), Some(name)) = (pg_admin, pg_name) {
@@ -324,12 +346,7 @@ async fn run(learners: usize, pg_admin: Option<&str>) -> RunResult {
         }
     }
     RunResult {
-        wall,
-        cpu,
-        start_p50: percentile(&starts, 0.5),
-        start_p99: percentile(&starts, 0.99),
-        submit_p50: percentile(&submits, 0.5),
-        submit_p99: percentile(&submits, 0.99),
+        bursts: measured,
         errors,
     }
 }
@@ -351,59 +368,61 @@ async fn main() {
     };
     let learners = arg("--learners", 200);
     let runs = arg("--runs", 3);
+    let bursts = arg("--bursts", 2).max(1);
     let pg = std::env::var("ACADEMY_BENCH_DATABASE_URL").ok();
     let backend = if pg.is_some() { "postgres" } else { "sqlite" };
+    let requests = (learners * 2) as f64;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let name = |b: usize| if b == 0 { "cold" } else { "warm" };
     let mut results = Vec::new();
     for i in 0..runs {
-        let r = run(learners, pg.as_deref()).await;
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        println!(
-            "{backend} run {}: {learners} learners, {} requests in {:.0} ms = {:.0} req/s, CPU {:.2} ms per request; start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms; errors {}",
-            i + 1,
-            learners * 2,
-            ms(r.wall),
-            (learners * 2) as f64 / r.wall.as_secs_f64(),
-            ms(r.cpu) / (learners * 2) as f64,
-            ms(r.start_p50),
-            ms(r.start_p99),
-            ms(r.submit_p50),
-            ms(r.submit_p99),
-            r.errors.len()
-        );
+        let r = run(learners, bursts, pg.as_deref()).await;
+        for (b, burst) in r.bursts.iter().enumerate() {
+            println!(
+                "{backend} run {} burst {} ({}): {learners} learners, {} requests in {:.0} ms = {:.0} req/s, CPU {:.2} ms per request; start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms",
+                i + 1,
+                b + 1,
+                name(b),
+                learners * 2,
+                ms(burst.wall),
+                requests / burst.wall.as_secs_f64(),
+                ms(burst.cpu) / requests,
+                ms(burst.start_p50),
+                ms(burst.start_p99),
+                ms(burst.submit_p50),
+                ms(burst.submit_p99),
+            );
+        }
+        println!("{backend} run {}: errors {}", i + 1, r.errors.len());
         for e in r.errors.iter().take(5) {
             println!("  error: {e}");
         }
         results.push(r);
     }
-    let ms = |f: fn(&RunResult) -> Duration| {
-        median(
-            results
-                .iter()
-                .map(|r| f(r).as_secs_f64() * 1000.0)
-                .collect(),
-        )
-    };
-    let rps = median(
-        results
-            .iter()
-            .map(|r| (learners * 2) as f64 / r.wall.as_secs_f64())
-            .collect(),
-    );
-    let cpu = median(
-        results
-            .iter()
-            .map(|r| r.cpu.as_secs_f64() * 1000.0 / (learners * 2) as f64)
-            .collect(),
-    );
     let failed = results.iter().any(|r| !r.errors.is_empty());
+    for b in 0..bursts {
+        let of =
+            |f: &dyn Fn(&Burst) -> f64| median(results.iter().map(|r| f(&r.bursts[b])).collect());
+        let rps = of(&|x| requests / x.wall.as_secs_f64());
+        println!(
+            "{backend} median of {runs}, burst {} ({}): {rps:.0} req/s ({:.0} learners/s), CPU {:.2} ms per request; start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms",
+            b + 1,
+            name(b),
+            rps / 2.0,
+            of(&|x| ms(x.cpu) / requests),
+            of(&|x| ms(x.start_p50)),
+            of(&|x| ms(x.start_p99)),
+            of(&|x| ms(x.submit_p50)),
+            of(&|x| ms(x.submit_p99)),
+        );
+    }
     println!(
-        "{backend} median of {runs}: {rps:.0} req/s ({:.0} learners/s), CPU {cpu:.2} ms per request; start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms; {}",
-        rps / 2.0,
-        ms(|r| r.start_p50),
-        ms(|r| r.start_p99),
-        ms(|r| r.submit_p50),
-        ms(|r| r.submit_p99),
-        if failed { "ERRORS (see above)" } else { "no 5xx, no busy errors, one row per 201/200" }
+        "{backend}: {}",
+        if failed {
+            "ERRORS (see above)"
+        } else {
+            "no 5xx, no busy errors, one row per 201/200"
+        }
     );
     if failed {
         std::process::exit(1);
