@@ -55,6 +55,10 @@ pub async fn import_dir(db: &AnyPool, dir: &Path) -> Result<ImportReport> {
 /// [`import_dir`] without the WAL checkpoint that follows it (the benchmark times it apart).
 pub async fn import_dir_unchecked(db: &AnyPool, dir: &Path) -> Result<ImportReport> {
     let _guard = IMPORTING.lock().await;
+    let filled = store::fill_quiz_hashes(db).await?;
+    if filled > 0 {
+        tracing::info!(courses = filled, "quiz definition hashes filled in");
+    }
     let dir = dir.to_path_buf();
     let stored: HashMap<String, String> = store::stored_hashes(db).await?.into_iter().collect();
     let known: HashSet<String> = stored.keys().cloned().collect();

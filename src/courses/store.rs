@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::{AnyConnection, AnyPool};
 use tracing::instrument;
 
-use super::catalog;
+use super::{catalog, quiz};
 use crate::error::{Context, Result};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -157,7 +157,32 @@ pub async fn stored_hashes(db: &AnyPool) -> Result<Vec<(String, String)>> {
         .context("reading content hashes")
 }
 
-/// Rows per statement when importing (at most 14 parameters a row: far below the limits of
+/// Fill in `courses.quiz_hash` for rows imported before the column existed (a database
+/// upgraded in place): the definitions' hashes, computed here. Returns how many were filled.
+#[instrument(skip_all)]
+pub async fn fill_quiz_hashes(db: &AnyPool) -> Result<u64> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, quiz_json FROM courses WHERE quiz_json IS NOT NULL AND quiz_hash IS NULL",
+    )
+    .fetch_all(db)
+    .await
+    .context("reading quiz definitions without a hash")?;
+    let mut filled = 0;
+    for (id, json) in rows {
+        // Only while still unset: an import meanwhile wrote the hash of what it stored.
+        filled +=
+            sqlx::query("UPDATE courses SET quiz_hash = $1 WHERE id = $2 AND quiz_hash IS NULL")
+                .bind(quiz::definition_hash(&json))
+                .bind(id)
+                .execute(db)
+                .await
+                .context("saving a quiz definition's hash")?
+                .rows_affected();
+    }
+    Ok(filled)
+}
+
+/// Rows per statement when importing (at most 15 parameters a row: far below the limits of
 /// SQLite, 32,766, and PostgreSQL, 65,535).
 const ROWS_PER_STATEMENT: usize = 64;
 
@@ -177,14 +202,15 @@ pub async fn upsert_courses(
 ) -> Result<HashMap<String, i64>> {
     let mut ids = HashMap::with_capacity(courses.len());
     for chunk in courses.chunks(ROWS_PER_STATEMENT) {
-        // $1 now, then 13 parameters per course.
+        // $1 now, then 14 parameters per course.
         let rows: Vec<String> = (0..chunk.len())
-            .map(|i| row(2 + 13 * i, 13, ", $1, $1"))
+            .map(|i| row(2 + 14 * i, 14, ", $1, $1"))
             .collect();
         let sql = format!(
             "INSERT INTO courses (slug, version, default_language, topic, estimated_minutes,
                  titles_json, summaries_json, languages_json, required_modules_json,
-                 quiz_required, pass_mark, quiz_json, content_hash, imported_at, updated_at)
+                 quiz_required, pass_mark, quiz_json, quiz_hash, content_hash, imported_at,
+                 updated_at)
              VALUES {}
              ON CONFLICT (slug) DO UPDATE SET
                  version = excluded.version, default_language = excluded.default_language,
@@ -193,7 +219,8 @@ pub async fn upsert_courses(
                  languages_json = excluded.languages_json,
                  required_modules_json = excluded.required_modules_json,
                  quiz_required = excluded.quiz_required, pass_mark = excluded.pass_mark,
-                 quiz_json = excluded.quiz_json, content_hash = excluded.content_hash,
+                 quiz_json = excluded.quiz_json, quiz_hash = excluded.quiz_hash,
+                 content_hash = excluded.content_hash,
                  updated_at = excluded.updated_at
              RETURNING slug, id",
             rows.join(", ")
@@ -213,6 +240,7 @@ pub async fn upsert_courses(
                 .bind(i64::from(c.quiz_required))
                 .bind(c.pass_mark)
                 .bind(c.quiz_json.as_deref())
+                .bind(c.quiz_json.as_deref().map(quiz::definition_hash))
                 .bind(c.content_hash.as_str());
         }
         ids.extend(

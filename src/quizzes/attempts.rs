@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, AnyPool, Connection};
 
 use super::grading::{self, Grade};
@@ -44,10 +43,6 @@ fn cached_def(hash: &str, json: impl FnOnce() -> Option<String>) -> Result<Arc<Q
     let def = Arc::new(def);
     DEFS.insert(hash.to_string(), def.clone());
     Ok(def)
-}
-
-pub fn hash_of(json: &str) -> String {
-    hex::encode(Sha256::digest(json.as_bytes()))
 }
 
 /// An attempt with its definition and layout.
@@ -300,7 +295,7 @@ pub async fn start(
             _ => {
                 let course = crate::courses::get_course_by_id(conn, facts.course_id).await?;
                 let json = course.quiz_json.ok_or_else(|| Error::not_found("quiz"))?;
-                let hash = hash_of(&json);
+                let hash = crate::courses::quiz::definition_hash(&json);
                 let id = store::version_id(conn, course.id, &hash, &json).await?;
                 (id, cached_def(&hash, || Some(json))?, hash)
             }

@@ -60,8 +60,9 @@ pub struct StartFacts {
     pub open_attempt: Option<i64>,
 }
 
-/// The current version is found by its text: the definition is stored verbatim, and a course
-/// has a handful of versions at most.
+/// The current version is found by the definition's hash (`courses.quiz_hash`, written by the
+/// import): one lookup in the unique index of `quiz_versions`. A course whose hash is not
+/// filled in yet reads as having no stored version, and the start stores or finds it by hash.
 #[instrument(skip_all)]
 pub async fn start_facts(conn: &mut AnyConnection, slug: &str, user_id: i64) -> Result<StartFacts> {
     sqlx::query_as(
@@ -74,7 +75,7 @@ pub async fn start_facts(conn: &mut AnyConnection, slug: &str, user_id: i64) -> 
                 (SELECT MAX(a.id) FROM quiz_attempts a
                   WHERE a.user_id = $2 AND a.course_id = c.id AND a.status = 'open') AS open_attempt
          FROM courses c
-         LEFT JOIN quiz_versions v ON v.course_id = c.id AND v.def_json = c.quiz_json
+         LEFT JOIN quiz_versions v ON v.course_id = c.id AND v.hash = c.quiz_hash
          WHERE c.slug = $1",
     )
     .bind(slug)

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use futures::future::join_all;
 use serde_json::{json, Map, Value};
 
-use crate::common::{assert_problem, TestApp, World};
+use crate::common::{assert_problem, repo_path, TestApp, World};
 
 const START: &str = "/api/courses/quiz-lab/quiz/attempts";
 
@@ -24,7 +24,9 @@ async fn setup() -> (TestApp, World) {
     (app, w)
 }
 
-/// Change the stored quiz definition (the JSON the import wrote).
+/// Change the stored quiz definition (the JSON the import wrote). Its hash is cleared, as in a
+/// database upgraded from before `courses.quiz_hash`: a start then identifies the definition
+/// by hashing it.
 async fn edit_quiz(app: &TestApp, f: impl FnOnce(&mut Value)) {
     let (text,): (String,) = sqlx::query_as("SELECT quiz_json FROM courses WHERE slug = $1")
         .bind("quiz-lab")
@@ -33,7 +35,7 @@ async fn edit_quiz(app: &TestApp, f: impl FnOnce(&mut Value)) {
         .unwrap();
     let mut def: Value = serde_json::from_str(&text).unwrap();
     f(&mut def);
-    sqlx::query("UPDATE courses SET quiz_json = $1 WHERE slug = $2")
+    sqlx::query("UPDATE courses SET quiz_json = $1, quiz_hash = NULL WHERE slug = $2")
         .bind(def.to_string())
         .bind("quiz-lab")
         .execute(app.pool())
@@ -1121,4 +1123,86 @@ async fn every_step_of_an_attempt_runs_on_a_pool_of_one_connection() {
             .unwrap_or_else(step("review"))
             .expect(200);
     }
+}
+
+async fn stored_definition(app: &TestApp) -> (String, Option<String>) {
+    sqlx::query_as("SELECT quiz_json, quiz_hash FROM courses WHERE slug = $1")
+        .bind("quiz-lab")
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The import stores the SHA-256 of each quiz definition beside it, and a start finds the
+/// stored version by it. A database upgraded in place has no hash yet: its starts still land
+/// on the same version (none is stored twice), and the next import fills the hash in.
+#[rocket::async_test]
+async fn the_definition_is_found_by_its_hash_also_before_an_upgraded_database_has_one() {
+    let (app, w) = setup().await;
+    let (json, hash) = stored_definition(&app).await;
+    assert_eq!(hash, Some(sha256_hex(&json)), "the import writes the hash");
+
+    let first = app
+        .post(START, &w.learner_a.token, json!({}))
+        .await
+        .expect(201);
+    let versions = "SELECT COUNT(*) FROM quiz_versions";
+    assert_eq!(count(&app, versions).await, 1);
+
+    sqlx::query("UPDATE courses SET quiz_hash = NULL")
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let second = app
+        .post(START, &w.learner_a2.token, json!({}))
+        .await
+        .expect(201);
+    assert_eq!(
+        count(&app, versions).await,
+        1,
+        "the same definition, one version"
+    );
+    let same: i64 = count(
+        &app,
+        &format!(
+            "SELECT COUNT(DISTINCT version_id) FROM quiz_attempts WHERE id IN ({}, {})",
+            first.body["id"], second.body["id"]
+        ),
+    )
+    .await;
+    assert_eq!(same, 1, "both attempts are at the same stored version");
+    // Reading and submitting the attempt started without the hash works as any other.
+    let id = second.body["id"].as_i64().unwrap();
+    let reloaded = app
+        .get(&format!("/api/quiz-attempts/{id}"), &w.learner_a2.token)
+        .await
+        .expect(200);
+    app.post(
+        &format!("/api/quiz-attempts/{id}/submission"),
+        &w.learner_a2.token,
+        json!({ "answers": right_answers(&reloaded.body) }),
+    )
+    .await
+    .expect(200);
+
+    let report =
+        academy::courses::import::import_dir(app.pool(), &repo_path("tests/fixtures/courses"))
+            .await
+            .unwrap();
+    assert_eq!(report.updated, 0, "{report:?}");
+    let (json, hash) = stored_definition(&app).await;
+    assert_eq!(
+        hash,
+        Some(sha256_hex(&json)),
+        "the import filled the hash in"
+    );
+    app.post(START, &w.learner_a.token, json!({}))
+        .await
+        .expect(200);
+    assert_eq!(count(&app, versions).await, 1);
 }

@@ -12,6 +12,13 @@ use serde::{Deserialize, Serialize};
 
 pub use check::parse;
 
+/// The identity of a stored definition: SHA-256 (hex) of its JSON, as stored in
+/// `courses.quiz_hash` and `quiz_versions.hash`.
+pub fn definition_hash(json: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(json.as_bytes()))
+}
+
 /// How text answers compare (validation here, grading in `crate::quizzes::grading`): case,
 /// accents and surrounding (and repeated inner) spaces do not matter.
 pub fn normalize_text(s: &str) -> String {
