@@ -175,7 +175,7 @@ async fn fresh_pool(dir: &Path, n: usize) -> academy::db::AnyDbPool {
         "sqlite://{}?mode=rwc",
         dir.join(format!("bench-{n}.db")).display()
     );
-    let pool = academy::db::connect(&url, 4).await.unwrap();
+    let pool = academy::db::connect(&url, 4, 1).await.unwrap();
     academy::db::migrate(&pool).await.unwrap();
     pool
 }

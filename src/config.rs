@@ -33,6 +33,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Pool size per process; by default [`default_pool_size`] of the backend.
     pub database_max_connections: Option<u32>,
+    /// Connections each process opens at start-up and keeps open (at most the pool size); by
+    /// default the whole pool, so that a burst after a quiet hour finds them ready.
+    pub database_min_connections: Option<u32>,
     pub data_dir: PathBuf,
     pub courses_dir: PathBuf,
     pub static_dir: PathBuf,
@@ -144,6 +147,7 @@ impl Default for Config {
         Config {
             database_url: None,
             database_max_connections: None,
+            database_min_connections: None,
             data_dir: PathBuf::from("data"),
             courses_dir: PathBuf::from("courses"),
             static_dir: PathBuf::from("static"),
@@ -258,6 +262,13 @@ impl Config {
     pub fn database_max_connections(&self) -> u32 {
         self.database_max_connections
             .unwrap_or_else(|| default_pool_size(self.backend().unwrap_or(Backend::Sqlite)))
+    }
+
+    /// Connections kept open per process: the configured number (at most the pool size), else
+    /// the whole pool.
+    pub fn database_min_connections(&self) -> u32 {
+        let max = self.database_max_connections();
+        self.database_min_connections.unwrap_or(max).min(max)
     }
 
     pub fn public_url(&self) -> &str {
@@ -395,5 +406,25 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(set.database_max_connections(), 7);
+    }
+
+    #[test]
+    fn the_whole_pool_is_kept_open_unless_fewer_are_configured() {
+        let postgres = Config {
+            database_url: Some("postgres://h/db".into()),
+            ..Config::default()
+        };
+        assert_eq!(postgres.database_min_connections(), 16);
+        let fewer = Config {
+            database_min_connections: Some(2),
+            ..postgres.clone()
+        };
+        assert_eq!(fewer.database_min_connections(), 2);
+        let more_than_the_pool = Config {
+            database_max_connections: Some(3),
+            database_min_connections: Some(9),
+            ..postgres
+        };
+        assert_eq!(more_than_the_pool.database_min_connections(), 3);
     }
 }

@@ -47,7 +47,8 @@ impl rocket_db_pools::Pool for AnyDbPool {
         let max: u32 = figment
             .extract_inner("max_connections")
             .unwrap_or_else(|_| default_pool_size(backend_of(&url).unwrap_or(Backend::Sqlite)));
-        connect(&url, max).await
+        let min: u32 = figment.extract_inner("min_connections").unwrap_or(max);
+        connect(&url, max, min).await
     }
 
     async fn get(&self) -> Result<Self::Connection, Self::Error> {
@@ -69,8 +70,18 @@ pub const IDLE_BEFORE_PING: Duration = Duration::from_millis(500);
 /// the 16 KiB used before, with the course import unchanged (BENCHMARKS.md, session 14).
 pub const SQLITE_PAGE_SIZE: u32 = 4096;
 
-/// Open a pool for `url`, creating the SQLite folder when needed.
-pub async fn connect(url: &str, max_connections: u32) -> Result<AnyDbPool, PoolError> {
+/// Open a pool for `url` of at most `max_connections`, creating the SQLite folder when needed.
+///
+/// `min_connections` (at most the maximum) are opened before this returns and kept open: a
+/// connection closed for its age, or lost, is replaced in the background. On PostgreSQL each
+/// connection is a server process that must start, load its caches and prepare every
+/// statement again, which made the first burst of 200 learners after start-up about 1.4x
+/// slower than the next one (BENCHMARKS.md); the same happens to a pool that went idle.
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    min_connections: u32,
+) -> Result<AnyDbPool, PoolError> {
     sqlx::any::install_default_drivers();
     let backend = backend_of(url).map_err(PoolError::Config)?;
     if backend == Backend::Sqlite {
@@ -79,6 +90,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<AnyDbPool, PoolE
     let options: AnyConnectOptions = url.parse()?;
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections.max(1))
+        .min_connections(min_connections.min(max_connections.max(1)))
         .acquire_timeout(Duration::from_secs(10))
         // sqlx pings every connection it hands out by default: a round trip before each
         // statement, which on PostgreSQL doubles the cost of a one-statement request. A

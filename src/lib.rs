@@ -108,6 +108,10 @@ pub fn app(figment: Figment) -> Rocket<Build> {
             "databases.academy.max_connections",
             config.database_max_connections(),
         ))
+        .merge((
+            "databases.academy.min_connections",
+            config.database_min_connections(),
+        ))
         // The client address is the peer's; proxy headers only through `net::ClientAddr`.
         .merge(("ip_header", false));
     let telemetry = Arc::new(telemetry::RequestTelemetry::default());

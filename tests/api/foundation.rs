@@ -189,3 +189,20 @@ async fn connections_dropped_by_the_database_are_replaced() {
         r.expect(200);
     }
 }
+
+/// The pool opens all its connections at start-up and keeps them: on PostgreSQL each is a
+/// server process to start and warm up, which the first burst of requests would pay for.
+#[rocket::async_test]
+async fn the_pool_opens_its_connections_at_start_up() {
+    let app = TestApp::with(|f| f.merge(("database_max_connections", 5))).await;
+    assert_eq!(app.pool().size(), 5);
+    if app.is_postgres() {
+        let (backends,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()",
+        )
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        assert!(backends >= 5, "{backends} server processes for a pool of 5");
+    }
+}
