@@ -103,6 +103,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 struct Burst {
     wall: Duration,
     cpu: Duration,
+    /// PostgreSQL's processes on this host (zero for SQLite, which runs inside ours).
+    db_cpu: Duration,
     start_p50: Duration,
     start_p99: Duration,
     submit_p50: Duration,
@@ -118,7 +120,24 @@ struct RunResult {
 
 /// User + system CPU time of this process so far (Linux: `/proc/self/stat`, in ticks of 10 ms).
 fn process_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    stat_cpu(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
+}
+
+/// CPU time so far of every PostgreSQL process on this host (its server processes, one per
+/// connection, and its background ones): what the database spent, when it runs beside us.
+fn postgres_cpu() -> Duration {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Duration::ZERO;
+    };
+    dir.flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| stat.contains("(postgres)"))
+        .map(|stat| stat_cpu(&stat))
+        .sum()
+}
+
+/// utime + stime of one `/proc/<pid>/stat` line.
+fn stat_cpu(stat: &str) -> Duration {
     let after_name = stat
         .rsplit_once(')')
         .map(|(_, rest)| rest)
@@ -176,6 +195,14 @@ async fn run(learners: usize, bursts: usize, pg_admin: Option<&str>) -> RunResul
         .and_then(|n| n.parse::<u32>().ok())
     {
         Some(n) => figment.merge(("database_max_connections", n)),
+        None => figment,
+    };
+    // `ACADEMY_BENCH_MIN_POOL=n`: keep fewer connections open than the server's default (all).
+    let figment = match std::env::var("ACADEMY_BENCH_MIN_POOL")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        Some(n) => figment.merge(("database_min_connections", n)),
         None => figment,
     };
     let client = Client::untracked(academy::app(figment))
@@ -246,6 +273,7 @@ async fn run(learners: usize, bursts: usize, pg_admin: Option<&str>) -> RunResul
     for group in tokens.chunks(learners) {
         let started = Instant::now();
         let cpu_before = process_cpu();
+        let db_cpu_before = postgres_cpu();
         let tasks = group.iter().cloned().map(|token| {
             let client = client.clone();
             tokio::spawn(async move {
@@ -281,6 +309,7 @@ async fn run(learners: usize, bursts: usize, pg_admin: Option<&str>) -> RunResul
             .collect();
         let wall = started.elapsed();
         let cpu = process_cpu().saturating_sub(cpu_before);
+        let db_cpu = postgres_cpu().saturating_sub(db_cpu_before);
         let mut starts = Vec::new();
         let mut submits = Vec::new();
         for o in &outcomes {
@@ -308,6 +337,7 @@ async fn run(learners: usize, bursts: usize, pg_admin: Option<&str>) -> RunResul
         measured.push(Burst {
             wall,
             cpu,
+            db_cpu,
             start_p50: percentile(&starts, 0.5),
             start_p99: percentile(&starts, 0.99),
             submit_p50: percentile(&submits, 0.5),
@@ -379,7 +409,7 @@ async fn main() {
         let r = run(learners, bursts, pg.as_deref()).await;
         for (b, burst) in r.bursts.iter().enumerate() {
             println!(
-                "{backend} run {} burst {} ({}): {learners} learners, {} requests in {:.0} ms = {:.0} req/s, CPU {:.2} ms per request; start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms",
+                "{backend} run {} burst {} ({}): {learners} learners, {} requests in {:.0} ms = {:.0} req/s, CPU {:.2} ms per request (+ {:.2} ms PostgreSQL); start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms",
                 i + 1,
                 b + 1,
                 name(b),
@@ -387,6 +417,7 @@ async fn main() {
                 ms(burst.wall),
                 requests / burst.wall.as_secs_f64(),
                 ms(burst.cpu) / requests,
+                ms(burst.db_cpu) / requests,
                 ms(burst.start_p50),
                 ms(burst.start_p99),
                 ms(burst.submit_p50),
@@ -405,11 +436,12 @@ async fn main() {
             |f: &dyn Fn(&Burst) -> f64| median(results.iter().map(|r| f(&r.bursts[b])).collect());
         let rps = of(&|x| requests / x.wall.as_secs_f64());
         println!(
-            "{backend} median of {runs}, burst {} ({}): {rps:.0} req/s ({:.0} learners/s), CPU {:.2} ms per request; start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms",
+            "{backend} median of {runs}, burst {} ({}): {rps:.0} req/s ({:.0} learners/s), CPU {:.2} ms per request (+ {:.2} ms PostgreSQL); start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms",
             b + 1,
             name(b),
             rps / 2.0,
             of(&|x| ms(x.cpu) / requests),
+            of(&|x| ms(x.db_cpu) / requests),
             of(&|x| ms(x.start_p50)),
             of(&|x| ms(x.start_p99)),
             of(&|x| ms(x.submit_p50)),
