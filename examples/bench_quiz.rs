@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example bench_quiz -- [--learners 200] [--runs 3] [--bursts 2]
+//!     [--keep-database]
 //! ACADEMY_BENCH_DATABASE_URL=postgres://root@127.0.0.1:5432/postgres \
 //!     cargo run --release --example bench_quiz
 //! ```
@@ -153,7 +154,12 @@ fn stat_cpu(stat: &str) -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
-async fn run(learners: usize, bursts: usize, pg_admin: Option<&str>) -> RunResult {
+async fn run(
+    learners: usize,
+    bursts: usize,
+    pg_admin: Option<&str>,
+    keep_database: bool,
+) -> RunResult {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut pg_name = None;
     let url = match pg_admin {
@@ -369,7 +375,9 @@ async fn run(learners: usize, bursts: usize, pg_admin: Option<&str>) -> RunResul
     drop(client);
     pool.close().await;
     if let (Some(admin), Some(name)) = (pg_admin, pg_name) {
-        if let Ok(mut conn) = sqlx::postgres::PgConnection::connect(admin).await {
+        if keep_database {
+            println!("kept database {name}");
+        } else if let Ok(mut conn) = sqlx::postgres::PgConnection::connect(admin).await {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                 .execute(&mut conn)
                 .await;
@@ -399,6 +407,9 @@ async fn main() {
     let learners = arg("--learners", 200);
     let runs = arg("--runs", 3);
     let bursts = arg("--bursts", 2).max(1);
+    // PostgreSQL: leave the last database in place (its name is printed), e.g. to replay the
+    // quiz's statements against it with pgbench (bench/pg-ceiling.sh).
+    let keep = args.iter().any(|a| a == "--keep-database");
     let pg = std::env::var("ACADEMY_BENCH_DATABASE_URL").ok();
     let backend = if pg.is_some() { "postgres" } else { "sqlite" };
     let requests = (learners * 2) as f64;
@@ -406,7 +417,7 @@ async fn main() {
     let name = |b: usize| if b == 0 { "cold" } else { "warm" };
     let mut results = Vec::new();
     for i in 0..runs {
-        let r = run(learners, bursts, pg.as_deref()).await;
+        let r = run(learners, bursts, pg.as_deref(), keep && i + 1 == runs).await;
         for (b, burst) in r.bursts.iter().enumerate() {
             println!(
                 "{backend} run {} burst {} ({}): {learners} learners, {} requests in {:.0} ms = {:.0} req/s, CPU {:.2} ms per request (+ {:.2} ms PostgreSQL); start p50 {:.1} ms p99 {:.1} ms; submit p50 {:.1} ms p99 {:.1} ms",

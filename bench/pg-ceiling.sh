@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The quiz on PostgreSQL against the database's own ceiling, side by side in one run:
+#   1. bench_quiz on SQLite (the whole server, in process);
+#   2. bench_quiz on PostgreSQL (the whole server, the database on the same host);
+#   3. pgbench replaying one learner's statements (bench/quiz-statements.sql) on a copy of the
+#      database bench_quiz seeded: PostgreSQL alone, with no server taking CPU beside it.
+# Each row is learners per second (a start plus a submission each); ROUNDS interleaved rounds.
+#
+#   bench/pg-ceiling.sh [BENCH_QUIZ]      (default target/release/examples/bench_quiz)
+#   ROUNDS=3 PG_ADMIN=postgres://root@127.0.0.1:5432/postgres?sslmode=disable bench/pg-ceiling.sh
+#
+# Needs pgbench (Debian: postgresql-client) and a PostgreSQL server the admin URL may create
+# databases on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BENCH=${1:-${CARGO_TARGET_DIR:-target}/release/examples/bench_quiz}
+ROUNDS=${ROUNDS:-3}
+PG_ADMIN=${PG_ADMIN:-postgres://root@127.0.0.1:5432/postgres?sslmode=disable}
+BASE=${PG_ADMIN%%\?*}; BASE=${BASE%/*}
+command -v pgbench >/dev/null || { echo "pgbench is not installed (apt-get install postgresql-client)"; exit 1; }
+
+learners_per_s() { sed -n 's/.*median of [0-9]*, burst 2 (warm): [0-9]* req\/s (\([0-9]*\) learners\/s).*/\1/p'; }
+
+TEMPLATE=$(ACADEMY_BENCH_DATABASE_URL=$PG_ADMIN "$BENCH" --runs 1 --bursts 1 --keep-database \
+    | sed -n 's/^kept database //p')
+[ -n "$TEMPLATE" ] || { echo "bench_quiz kept no database"; exit 1; }
+trap 'psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS \"$TEMPLATE\" WITH (FORCE)" >/dev/null' EXIT
+read -r COURSE VERSION FIRST COUNT < <(psql -At -F ' ' "$BASE/$TEMPLATE" -c \
+    "SELECT (SELECT course_id FROM quiz_versions LIMIT 1), (SELECT id FROM quiz_versions LIMIT 1),
+            (SELECT MIN(user_id) FROM enrolments), (SELECT COUNT(*) FROM enrolments)")
+CLIENTS=8
+PER=$((COUNT / CLIENTS))
+
+printf '%-6s %-28s %s\n' round "what" "learners/s"
+for round in $(seq "$ROUNDS"); do
+    sqlite=$("$BENCH" --runs 3 --bursts 2 | learners_per_s)
+    printf '%-6s %-28s %s\n' "$round" "server on SQLite (warm)" "$sqlite"
+    pg=$(ACADEMY_BENCH_DATABASE_URL=$PG_ADMIN "$BENCH" --runs 3 --bursts 2 | learners_per_s)
+    printf '%-6s %-28s %s\n' "$round" "server on PostgreSQL (warm)" "$pg"
+    copy="pg_ceiling_$round"
+    psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $copy" -c "CREATE DATABASE $copy TEMPLATE \"$TEMPLATE\""
+    tps=$(pgbench -n -M prepared -c $CLIENTS -j 2 -T 6 -f bench/quiz-statements.sql \
+        -D course="$COURSE" -D version="$VERSION" -D first="$FIRST" -D per="$PER" \
+        "$BASE/$copy" 2>&1 | sed -n 's/^tps = \([0-9]*\).*/\1/p')
+    psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $copy WITH (FORCE)"
+    printf '%-6s %-28s %s\n' "$round" "PostgreSQL alone (pgbench)" "$tps"
+done
