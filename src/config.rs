@@ -34,7 +34,7 @@ pub struct Config {
     /// Pool size per process; by default [`default_pool_size`] of the backend.
     pub database_max_connections: Option<u32>,
     /// Connections each process opens at start-up and keeps open (at most the pool size); by
-    /// default the whole pool, so that a burst after a quiet hour finds them ready.
+    /// default the whole pool, so that a burst after a quiet hour finds them open.
     pub database_min_connections: Option<u32>,
     pub data_dir: PathBuf,
     pub courses_dir: PathBuf,
@@ -215,9 +215,9 @@ impl Default for Config {
 /// concurrent (a report does not hold up the pages) and gave about 1.5x the quiz throughput
 /// of 16 (BENCHMARKS.md, "Quiz attempts"). PostgreSQL: each connection is a server process,
 /// and the pool keeps them all open (`database_min_connections`). With the database on the
-/// same 2 cores, 8 answered 200 learners at once about 1.2x faster than 16 (more processes
-/// only take turns on the cores); 8 per process also leaves room for a dozen processes within
-/// PostgreSQL's default `max_connections` of 100.
+/// same 2 cores, 8 answered 200 learners at once 1.1 to 1.2x faster than 16, but the
+/// certificate list and the completions report under 32 concurrent requests 0.7 to 0.85x as
+/// fast (BENCHMARKS.md, session 15): 16 stays, for a database with cores of its own.
 pub fn default_pool_size(backend: Backend) -> u32 {
     match backend {
         Backend::Sqlite => SQLITE_DEFAULT_POOL,
@@ -229,7 +229,7 @@ pub fn default_pool_size(backend: Backend) -> u32 {
 pub const SQLITE_DEFAULT_POOL: u32 = 4;
 
 /// See [`default_pool_size`].
-pub const POSTGRES_DEFAULT_POOL: u32 = 8;
+pub const POSTGRES_DEFAULT_POOL: u32 = 16;
 
 /// Which database engine a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

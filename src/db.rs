@@ -75,8 +75,9 @@ pub const SQLITE_PAGE_SIZE: u32 = 4096;
 /// `min_connections` (at most the maximum) are opened before this returns and kept open: a
 /// connection closed for its age, or lost, is replaced in the background. On PostgreSQL each
 /// connection is a server process that must start, load its caches and prepare every
-/// statement again, which made the first burst of 200 learners after start-up about 1.4x
-/// slower than the next one (BENCHMARKS.md); the same happens to a pool that went idle.
+/// statement again: opened during the first burst of 200 learners, they made it run at 0.6 to
+/// 0.7x the next one (BENCHMARKS.md, session 15). sqlx replaces a connection at 30 minutes
+/// of age, one at a time, so only that one starts over.
 pub async fn connect(
     url: &str,
     max_connections: u32,
