@@ -55,7 +55,7 @@ pub struct Locked {
 }
 
 /// What the completion rules of a course read, for one learner.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleFacts {
     pub required_modules_json: Option<String>,
     pub quiz_required: bool,
