@@ -206,3 +206,50 @@ async fn the_pool_opens_its_connections_at_start_up() {
         assert!(backends >= 5, "{backends} server processes for a pool of 5");
     }
 }
+
+/// What a commit survives is the same on both backends when the operator asks for it, as the
+/// README's scale-out section says: SQLite runs with WAL and `synchronous=NORMAL` on every
+/// connection (a commit survives the server's crash, not always the machine's), and a
+/// PostgreSQL setting given in the URL (`options[synchronous_commit]=off`, the same guarantee)
+/// reaches every connection of the pool.
+#[rocket::async_test]
+async fn every_connection_commits_as_configured() {
+    let app = TestApp::with(|f| {
+        let url: String = f.extract_inner("database_url").expect("a database URL");
+        let url = if url.starts_with("postgres") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}options[synchronous_commit]=off")
+        } else {
+            url
+        };
+        f.merge(("database_url", url))
+            .merge(("database_max_connections", 3))
+    })
+    .await;
+    // Hold all three at once, so that each answer comes from another connection.
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push(app.pool().acquire().await.expect("a pooled connection"));
+    }
+    for conn in &mut conns {
+        if app.is_postgres() {
+            let (setting,): (String,) = sqlx::query_as("SHOW synchronous_commit")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            assert_eq!(setting, "off");
+        } else {
+            let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            assert_eq!(journal, "wal");
+            // 1 is NORMAL: the WAL is synced at checkpoints, not at every commit.
+            let (synchronous,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            assert_eq!(synchronous, 1);
+        }
+    }
+}
