@@ -48,13 +48,19 @@ pgbench_copy() { # round, label, PGOPTIONS
     psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $copy WITH (FORCE)"
     printf '%-6s %-40s %s\n' "$1" "$2" "$tps"
 }
+server_row() { # round, label, database URL ("" for SQLite)
+    local out
+    if [ -n "$3" ]; then
+        out=$(ACADEMY_BENCH_DATABASE_URL=$3 "$BENCH" --runs 3 --bursts 2 | learners_per_s)
+    else
+        out=$("$BENCH" --runs 3 --bursts 2 | learners_per_s)
+    fi
+    printf '%-6s %-40s %s\n' "$1" "$2" "$out"
+}
 for round in $(seq "$ROUNDS"); do
-    sqlite=$("$BENCH" --runs 3 --bursts 2 | learners_per_s)
-    printf '%-6s %-40s %s\n' "$round" "server on SQLite (warm)" "$sqlite"
-    pg=$(ACADEMY_BENCH_DATABASE_URL=$PG_ADMIN "$BENCH" --runs 3 --bursts 2 | learners_per_s)
-    printf '%-6s %-40s %s\n' "$round" "server on PostgreSQL (warm)" "$pg"
-    pg=$(ACADEMY_BENCH_DATABASE_URL=$ASYNC "$BENCH" --runs 3 --bursts 2 | learners_per_s)
-    printf '%-6s %-40s %s\n' "$round" "server on PostgreSQL, commit off (warm)" "$pg"
+    server_row "$round" "server on SQLite (warm)" ""
+    server_row "$round" "server on PostgreSQL (warm)" "$PG_ADMIN"
+    server_row "$round" "server on PostgreSQL, commit off (warm)" "$ASYNC"
     pgbench_copy "$round" "PostgreSQL alone (pgbench)" ""
     pgbench_copy "$round" "PostgreSQL alone, commit off (pgbench)" "-c synchronous_commit=off"
 done

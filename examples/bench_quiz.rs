@@ -188,29 +188,23 @@ async fn run(
         ),
     };
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let figment = Figment::from(rocket::Config::release_default())
+    let mut figment = Figment::from(rocket::Config::release_default())
         .merge(("log_level", "off"))
         .merge(("data_dir", dir.path().join("data")))
         .merge(("courses_dir", root.join("courses")))
         .merge(("static_dir", root.join("static")))
         .merge(("jwt_secret", "bench-secret-bench-secret-bench-secret-0123"))
         .merge(("database_url", url));
-    // `ACADEMY_BENCH_POOL=n`: another pool size than the server's default.
-    let figment = match std::env::var("ACADEMY_BENCH_POOL")
-        .ok()
-        .and_then(|n| n.parse::<u32>().ok())
-    {
-        Some(n) => figment.merge(("database_max_connections", n)),
-        None => figment,
-    };
-    // `ACADEMY_BENCH_MIN_POOL=n`: keep fewer connections open than the server's default (all).
-    let figment = match std::env::var("ACADEMY_BENCH_MIN_POOL")
-        .ok()
-        .and_then(|n| n.parse::<u32>().ok())
-    {
-        Some(n) => figment.merge(("database_min_connections", n)),
-        None => figment,
-    };
+    // `ACADEMY_BENCH_POOL=n`: another pool size than the server's default;
+    // `ACADEMY_BENCH_MIN_POOL=n`: fewer connections kept open than the server's default (all).
+    for (var, setting) in [
+        ("ACADEMY_BENCH_POOL", "database_max_connections"),
+        ("ACADEMY_BENCH_MIN_POOL", "database_min_connections"),
+    ] {
+        if let Some(n) = std::env::var(var).ok().and_then(|n| n.parse::<u32>().ok()) {
+            figment = figment.merge((setting, n));
+        }
+    }
     let client = Client::untracked(academy::app(figment))
         .await
         .expect("the app ignites");
