@@ -76,6 +76,15 @@ export async function apiJson(token, path, options = {}) {
   return text ? JSON.parse(text) : null;
 }
 
+/**
+ * The public holidays of the signed-in advisor's region in the coming year, as a set of dates
+ * (`2026-12-08`): the server refuses slots on them, so a test that publishes on a date it
+ * computes from today skips these.
+ */
+export async function advisorHolidays(token) {
+  return new Set((await apiJson(token, '/api/me/availability')).holidays.map((h) => h.date));
+}
+
 /** Polls `check` (an async assertion) until it passes or `ms` have gone by. */
 export async function eventually(check, ms = 10000) {
   const end = Date.now() + ms;

@@ -14,7 +14,7 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  BASE, PASSWORD, PHONE, launch, newPage as openPage, settled, login, apiLogin, apiJson, eventually, uiStrings, fill, plural,
+  BASE, PASSWORD, PHONE, launch, newPage as openPage, settled, login, apiLogin, apiJson, advisorHolidays, eventually, uiStrings, fill, plural,
   newLearner, focused, tabTo, arrowTo, keyboardLogin, quizKey, plain, assertNoStrayValues,
 } from './helpers.mjs';
 
@@ -294,8 +294,12 @@ describe('journeys of the first week with real users', () => {
     const token = await apiLogin(email);
     const me = await apiJson(token, '/api/me');
     const T = await uiStrings(me.locale);
-    // A slot of her own far ahead (after the demo's and the other tests' ones).
-    const day = new Date(Date.now() + 83 * 86400000).toISOString().slice(0, 10);
+    // A slot of her own far ahead (after the demo's and the other tests' ones), on a day that is
+    // no holiday in her region.
+    const holidays = await advisorHolidays(token);
+    let ahead = 83;
+    while (holidays.has(new Date(Date.now() + ahead * 86400000).toISOString().slice(0, 10))) ahead += 1;
+    const day = new Date(Date.now() + ahead * 86400000).toISOString().slice(0, 10);
     const created = await apiJson(token, '/api/slots', {
       method: 'POST',
       body: { starts_at: `${day}T08:00:00Z`, ends_at: `${day}T09:00:00Z`, topic: 'ip', mode: 'online', location: 'https://meet.iberobio.example/ip-marta' },

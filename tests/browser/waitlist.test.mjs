@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import {
-  BASE, PASSWORD, PHONE, DESKTOP, launch, newPage as openPage, settled, login, apiLogin, apiJson, apiCall, uiStrings, fill,
+  BASE, PASSWORD, PHONE, DESKTOP, launch, newPage as openPage, settled, login, apiLogin, apiJson, apiCall, advisorHolidays, uiStrings, fill,
   newLearner, focused, tabTo, assertNoStrayValues, eventually,
 } from './helpers.mjs';
 
@@ -68,7 +68,11 @@ function saturday(weeks) {
 
 /** Javier publishes a 45-minute market-entry slot on that Saturday at `time`, Madrid time. */
 async function publish(weeks, time = '10:00') {
-  const starts = madrid(saturday(weeks), time);
+  // A Saturday that is a public holiday in his region would be refused: five weeks on instead,
+  // clear of the Saturdays the other tests use (7 to 10 weeks ahead).
+  let w = weeks;
+  while (advisor.holidays.has(saturday(w))) w += 5;
+  const starts = madrid(saturday(w), time);
   const ends = new Date(Date.parse(starts) + 45 * 60000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const slot = await apiJson(advisor.token, '/api/slots', {
     method: 'POST', body: { starts_at: starts, ends_at: ends, topic: 'market_entry', mode: 'online', location: 'https://meet.iberobio.example/javier-espera' },
@@ -199,7 +203,7 @@ describe('the waitlist', () => {
     browser = await launch();
     const token = await apiLogin(ADVISOR);
     const me = await apiJson(token, '/api/me');
-    advisor = { id: me.id, name: me.name, token };
+    advisor = { id: me.id, name: me.name, token, holidays: await advisorHolidays(token) };
   });
   after(async () => {
     if (browser) await browser.close();
