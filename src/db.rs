@@ -60,6 +60,48 @@ impl rocket_db_pools::Pool for AnyDbPool {
     }
 }
 
+/// SQLite admits one writer at a time. A connection that finds the write lock taken sleeps in
+/// SQLite's busy handler, 1, 2, 5, 10 ms and longer between tries, however soon the lock is
+/// freed: a burst of 200 quiz submissions slept about 150 times (`perf stat`), and the sleeps
+/// made the tail of the burst. The hot write paths of a class (a quiz's start, autosave and
+/// submission, a module read) take this turn before they write. They wait in the runtime
+/// instead, each woken as soon as the previous one commits (BENCHMARKS.md, session 17).
+///
+/// One turn per process: a server serves one SQLite database. A test process that opens
+/// several only orders their writes. Every other write still relies on the busy handler.
+static SQLITE_WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// How long a writer waits for its turn before it goes ahead without it (and meets SQLite's
+/// busy handler, as before the turn): the turn orders writers, and must never stop one. A
+/// turn taken again while held (a gated write nested in another) would wait this long, and
+/// logs a warning.
+const TURN_PATIENCE: Duration = Duration::from_secs(2);
+
+/// The writer's turn on SQLite (see [`SQLITE_WRITER`]), held until the guard is dropped: take
+/// it just before the first write of a transaction (or a lone write statement) and keep it
+/// until the commit. `None` on PostgreSQL, whose row locks order writers themselves, and
+/// after [`TURN_PATIENCE`].
+pub async fn write_turn(conn: &mut sqlx::AnyConnection) -> Option<WriteTurn> {
+    if conn.backend_name() != "SQLite" {
+        return None;
+    }
+    match tokio::time::timeout(TURN_PATIENCE, SQLITE_WRITER.lock()).await {
+        Ok(held) => Some(WriteTurn { _held: held }),
+        Err(_) => {
+            tracing::warn!(
+                waited_ms = TURN_PATIENCE.as_millis() as u64,
+                "no SQLite writer's turn: writing without it"
+            );
+            None
+        }
+    }
+}
+
+/// A held writer's turn (see [`write_turn`]).
+pub struct WriteTurn {
+    _held: tokio::sync::MutexGuard<'static, ()>,
+}
+
 /// A pooled connection idle this long is pinged before it is handed out (one in steady use is
 /// not: see `connect`).
 pub const IDLE_BEFORE_PING: Duration = Duration::from_millis(500);

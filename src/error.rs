@@ -220,7 +220,7 @@ impl Error {
 /// label for operators (`context`), a noun for clients (`or_not_found`).
 pub trait Context<T> {
     /// `label` names the operation in the log ("saving booking"); clients never see it. A
-    /// unique violation is a 409, a busy pool a 503, anything else an opaque 500. A missing row
+    /// unique violation is a 409, a busy pool or database a 503, anything else an opaque 500. A missing row
     /// (a query that had to find one) is logged and answered as a plain 404.
     fn context(self, label: &str) -> Result<T>;
 
@@ -243,6 +243,10 @@ impl<T> Context<T> for std::result::Result<T, sqlx::Error> {
             other if is_connection_lost(&other) => {
                 tracing::warn!(context = label, error = %other, "database connection lost");
                 Error::Unavailable(msg!("server.database_unavailable"))
+            }
+            other if is_database_busy(&other) => {
+                tracing::warn!(context = label, error = %other, "database busy");
+                Error::Unavailable(msg!("server.database_busy"))
             }
             other if is_unique_violation(&other) => {
                 tracing::info!(context = label, "unique violation");
@@ -456,6 +460,22 @@ pub fn is_connection_lost(err: &sqlx::Error) -> bool {
             .as_database_error()
             .and_then(|e| e.code())
             .is_some_and(|code| code.starts_with("57P")),
+    }
+}
+
+/// Did the database give up waiting for a lock: SQLite's busy timeout (`SQLITE_BUSY` and
+/// `SQLITE_LOCKED` with their extended codes), PostgreSQL's `lock_not_available` (55P03)? A
+/// 503 to retry, like a busy pool.
+pub fn is_database_busy(err: &sqlx::Error) -> bool {
+    let Some(db) = err.as_database_error() else {
+        return false;
+    };
+    let code = db.code().unwrap_or_default();
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // Extended result codes keep the primary code in their low byte.
+        code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+    } else {
+        code == "55P03"
     }
 }
 

@@ -104,6 +104,7 @@ pub async fn complete_if_eligible(
     course_id: i64,
     mailer: Option<&Mailer>,
 ) -> Result<Option<i64>> {
+    let _turn = crate::db::write_turn(conn).await;
     let mut tx = conn.begin().await.context("course completion")?;
     // First statement writes the row: see docs/DEPENDENCIES.md on read-then-write transactions.
     let Some(locked) = store::lock_enrolment(&mut tx, user_id, course_id).await? else {

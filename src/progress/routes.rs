@@ -73,6 +73,7 @@ async fn complete_module(
     }
     // The first reading and its xAPI statement commit together.
     let at = now();
+    let turn = crate::db::write_turn(&mut conn).await;
     let mut tx = conn.begin().await.context("module completion")?;
     if store::complete_module(&mut tx, learner.id, course_id, module.id, at).await? {
         crate::xapi::module_completed(
@@ -85,6 +86,7 @@ async fn complete_module(
         .await?;
     }
     tx.commit().await.context("module completion")?;
+    drop(turn);
     super::complete_if_eligible(&mut conn, learner.id, course_id, Some(mailer.inner())).await?;
     Ok(Status::NoContent)
 }

@@ -148,6 +148,7 @@ async fn record_grade(
     mailer: &Mailer,
     g: &Graded<'_>,
 ) -> Result<Option<crate::progress::QuizRecorded>> {
+    let _turn = crate::db::write_turn(conn).await;
     let mut tx = conn.begin().await.context("grading quiz attempt")?;
     if !store::close_attempt(&mut tx, g).await? {
         return Ok(None);
@@ -315,7 +316,10 @@ pub async fn start(
                 .map(|m| started_at + i64::from(m) * 60),
             max_attempts: i64::from(def.max_attempts),
         };
-        match store::start_attempt(conn, &new).await? {
+        let turn = crate::db::write_turn(conn).await;
+        let started = store::start_attempt(conn, &new).await?;
+        drop(turn);
+        match started {
             Started::Created { id, attempt_no } => {
                 let row = AttemptRow::started(id, attempt_no, &new, quiz_hash, &facts);
                 let l = Loaded {
@@ -377,7 +381,10 @@ pub async fn save(
     let json = serde_json::to_string(&merged).map_err(|e| Error::internal("answers", e))?;
     let at = now();
     let cutoff = l.row.deadline.map(|d| d + GRACE_SECONDS);
-    if !store::save_answers(conn, id, &json, at, cutoff).await? {
+    let turn = crate::db::write_turn(conn).await;
+    let saved = store::save_answers(conn, id, &json, at, cutoff).await?;
+    drop(turn);
+    if !saved {
         let l = reload(conn, id, user_id).await?;
         return Err(not_open(&l));
     }

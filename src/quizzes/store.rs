@@ -24,6 +24,7 @@ pub async fn version_id(
     if let Some((id,)) = existing {
         return Ok(id);
     }
+    let turn = crate::db::write_turn(conn).await;
     sqlx::query(
         "INSERT INTO quiz_versions (course_id, hash, def_json, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (course_id, hash) DO NOTHING",
@@ -35,6 +36,7 @@ pub async fn version_id(
     .execute(&mut *conn)
     .await
     .context("storing quiz version")?;
+    drop(turn);
     let (id,): (i64,) =
         sqlx::query_as("SELECT id FROM quiz_versions WHERE course_id = $1 AND hash = $2")
             .bind(course_id)

@@ -253,3 +253,55 @@ async fn every_connection_commits_as_configured() {
         }
     }
 }
+
+/// A write that waits longer than the database allows for a lock (SQLite's busy timeout,
+/// PostgreSQL's `lock_timeout`) is a 503 to retry, with `Retry-After`, never a 500; nothing
+/// is half-written, and the same request succeeds once the lock is gone.
+#[rocket::async_test]
+async fn a_write_that_outwaits_a_lock_is_a_503_to_retry() {
+    use sqlx::{Connection, Executor};
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let t = &w.learner_a.token;
+    app.post("/api/courses/quiz-lab/enrolment", t, json!({}))
+        .await
+        .expect(201);
+    // Every pooled connection (held at once, so each is another) gives up on a lock at once.
+    let mut conns = Vec::new();
+    for _ in 0..app.pool().size() {
+        conns.push(app.pool().acquire().await.unwrap());
+    }
+    let impatient = if app.is_postgres() {
+        "SET lock_timeout = '20ms'"
+    } else {
+        "PRAGMA busy_timeout = 0"
+    };
+    for conn in &mut conns {
+        conn.execute(impatient).await.unwrap();
+    }
+    drop(conns);
+    // Another client holds the write lock (SQLite's one lock; the table on PostgreSQL).
+    let url = app.pool().connect_options().database_url.to_string();
+    let mut other = sqlx::AnyConnection::connect(&url).await.unwrap();
+    if app.is_postgres() {
+        other.execute("BEGIN").await.unwrap();
+        other
+            .execute("LOCK TABLE module_completions IN EXCLUSIVE MODE")
+            .await
+            .unwrap();
+    } else {
+        other.execute("BEGIN IMMEDIATE").await.unwrap();
+    }
+    let path = "/api/courses/quiz-lab/modules/patents/completion";
+    let r = app.post(path, t, json!({})).await;
+    assert_problem(&r, 503);
+    assert_eq!(r.body["code"], "server.database_busy", "{}", r.text);
+    assert!(r.header("Retry-After").is_some(), "{}", r.text);
+    other.execute("ROLLBACK").await.unwrap();
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM module_completions")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 0, "nothing written by the refused request");
+    assert_eq!(app.post(path, t, json!({})).await.status.code, 204);
+}
