@@ -62,10 +62,11 @@ impl rocket_db_pools::Pool for AnyDbPool {
 
 /// SQLite admits one writer at a time. A connection that finds the write lock taken sleeps in
 /// SQLite's busy handler, 1, 2, 5, 10 ms and longer between tries, however soon the lock is
-/// freed: a burst of 200 quiz submissions slept about 150 times (`perf stat`), and the sleeps
-/// made the tail of the burst. The hot write paths of a class (a quiz's start, autosave and
-/// submission, a module read) take this turn before they write. They wait in the runtime
-/// instead, each woken as soon as the previous one commits (BENCHMARKS.md, session 17).
+/// freed: a burst of 200 quiz learners slept about 1,500 times in 9 bursts (`perf stat`), and
+/// the sleeps made the tail of the burst. The hot writes of a class (a quiz's start, autosave
+/// and submission, a module read, a course completion, a booking, its cancellation and the
+/// waitlist's offer of the freed slot) take this turn before they write: they wait in the
+/// runtime instead, each woken as soon as the previous one commits (BENCHMARKS.md, session 17).
 ///
 /// One turn per process: a server serves one SQLite database. A test process that opens
 /// several only orders their writes. Every other write still relies on the busy handler.

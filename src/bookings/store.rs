@@ -340,6 +340,7 @@ pub async fn book_with(
     mailer: Option<&Mailer>,
 ) -> Result<std::result::Result<i64, Refusal>> {
     let mut tx = db.begin().await.context("starting booking")?;
+    let _turn = crate::db::write_turn(&mut tx).await;
     // First statements write: the learner's row (limit per learner) and the slot's row (a slot
     // being withdrawn right now). SQLite takes its write lock here, PostgreSQL row locks.
     lock_user(&mut tx, r.learner_id).await?;
@@ -576,6 +577,7 @@ pub struct Cancellation<'a> {
 #[instrument(skip_all)]
 pub async fn cancel_booking(db: &AnyPool, c: &Cancellation<'_>) -> Result<bool> {
     let mut tx = db.begin().await.context("starting cancellation")?;
+    let _turn = crate::db::write_turn(&mut tx).await;
     let done = sqlx::query(
         "UPDATE bookings SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3,
                 cancelled_by_role = $4, cancel_reason = $5, sequence = sequence + 1, updated_at = $2

@@ -626,6 +626,7 @@ async fn offer_once(
     mailer: Option<&Mailer>,
 ) -> std::result::Result<Option<i64>, Retry> {
     let mut tx = db.begin().await.context("starting an offer")?;
+    let _turn = crate::db::write_turn(&mut tx).await;
     sqlx::query("UPDATE slots SET deleted_at = deleted_at WHERE id = $1")
         .bind(slot_id)
         .execute(&mut *tx)

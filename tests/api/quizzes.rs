@@ -1207,8 +1207,8 @@ async fn the_definition_is_found_by_its_hash_also_before_an_upgraded_database_ha
     assert_eq!(count(&app, versions).await, 1);
 }
 
-/// A class on SQLite: 30 learners read the modules, start, autosave and pass the quiz at the
-/// same moment. Their writes take turns in the runtime (`academy::db::write_turn`) instead of
+/// A class on SQLite: 30 learners read the modules, start, autosave and pass the quiz, then
+/// book an advisory slot each and cancel it, all at the same moment. Their writes take turns in the runtime (`academy::db::write_turn`) instead of
 /// meeting on SQLite's write lock, whose busy handler sleeps 1, 2, 5, 10 ms between tries.
 /// With SQLite's busy timeout at 0 on every pooled connection, two writers that met would
 /// fail at once ("database is locked", a 503): none does, and every course is completed once.
@@ -1219,7 +1219,7 @@ async fn a_class_writing_at_once_takes_turns_on_sqlite() {
         return; // row locks order PostgreSQL's writers
     }
     let w = app.world().await;
-    let mut tokens = Vec::new();
+    let mut learners = Vec::new();
     for i in 0..30 {
         let u = app
             .user(
@@ -1233,7 +1233,26 @@ async fn a_class_writing_at_once_takes_turns_on_sqlite() {
         app.post("/api/courses/quiz-lab/enrolment", &u.token, json!({}))
             .await
             .expect(201);
-        tokens.push(u.token);
+        // A slot of its own, on whole hours from two days ahead.
+        let starts_at = (academy::clock::now() / 3600 + 48 + i) * 3600;
+        let slot = app
+            .post(
+                "/api/slots",
+                &w.advisor.token,
+                json!({
+                    "starts_at": academy::clock::rfc3339(starts_at),
+                    "ends_at": academy::clock::rfc3339(starts_at + 1800),
+                    "topic": "finance",
+                    "mode": "online",
+                    "location": "https://meet.example/class",
+                }),
+            )
+            .await
+            .expect(201)
+            .body["id"]
+            .as_i64()
+            .unwrap();
+        learners.push((u.token, slot));
     }
     // Every pooled connection (held all at once, so each is a different one) gives up at once.
     let mut conns = Vec::new();
@@ -1248,7 +1267,7 @@ async fn a_class_writing_at_once_takes_turns_on_sqlite() {
     }
     drop(conns);
 
-    let learn = |t: String| {
+    let learn = |(t, slot): (String, i64)| {
         let app = &app;
         async move {
             for m in ["patents", "licensing"] {
@@ -1276,15 +1295,32 @@ async fn a_class_writing_at_once_takes_turns_on_sqlite() {
                 .expect(200);
             assert_eq!(s.body["passed"], true, "{}", s.text);
             assert_eq!(s.body["course_completed"], true, "{}", s.text);
+            let b = app
+                .post(&format!("/api/slots/{slot}/booking"), &t, json!({}))
+                .await
+                .expect(201);
+            let id = b.body["id"].as_i64().unwrap();
+            let reason = json!({"reason": "the class moved"});
+            app.post(&format!("/api/bookings/{id}/cancellation"), &t, reason)
+                .await
+                .expect(200);
         }
     };
-    join_all(tokens.into_iter().map(learn)).await;
+    join_all(learners.into_iter().map(learn)).await;
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM course_completions").await,
         30
     );
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM quiz_attempts WHERE passed = 1").await,
+        30
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM bookings WHERE status = 'cancelled'"
+        )
+        .await,
         30
     );
 }
