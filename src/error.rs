@@ -220,8 +220,8 @@ impl Error {
 /// label for operators (`context`), a noun for clients (`or_not_found`).
 pub trait Context<T> {
     /// `label` names the operation in the log ("saving booking"); clients never see it. A
-    /// unique violation is a 409, a busy pool or database a 503, anything else an opaque 500. A missing row
-    /// (a query that had to find one) is logged and answered as a plain 404.
+    /// unique violation is a 409, a busy pool or database a 503, anything else an opaque 500.
+    /// A missing row (a query that had to find one) is logged and answered as a plain 404.
     fn context(self, label: &str) -> Result<T>;
 
     /// A query for something the client named: a missing row is a 404 naming `noun`

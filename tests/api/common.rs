@@ -470,6 +470,18 @@ impl TestApp {
             Some(academy::config::Backend::Postgres)
         )
     }
+
+    /// Run `sql` on every pooled connection: all are held at once, so each is another one.
+    pub async fn on_every_connection(&self, sql: &str) {
+        use sqlx::Executor;
+        let mut conns = Vec::new();
+        for _ in 0..self.pool().size() {
+            conns.push(self.pool().acquire().await.expect("a pooled connection"));
+        }
+        for conn in &mut conns {
+            conn.execute(sql).await.expect(sql);
+        }
+    }
 }
 
 /// Dispatch a request built on any client (custom headers, cookies) and read the answer.

@@ -266,20 +266,13 @@ async fn a_write_that_outwaits_a_lock_is_a_503_to_retry() {
     app.post("/api/courses/quiz-lab/enrolment", t, json!({}))
         .await
         .expect(201);
-    // Every pooled connection (held at once, so each is another) gives up on a lock at once.
-    let mut conns = Vec::new();
-    for _ in 0..app.pool().size() {
-        conns.push(app.pool().acquire().await.unwrap());
-    }
-    let impatient = if app.is_postgres() {
+    // Every pooled connection gives up on a lock at once.
+    app.on_every_connection(if app.is_postgres() {
         "SET lock_timeout = '20ms'"
     } else {
         "PRAGMA busy_timeout = 0"
-    };
-    for conn in &mut conns {
-        conn.execute(impatient).await.unwrap();
-    }
-    drop(conns);
+    })
+    .await;
     // Another client holds the write lock (SQLite's one lock; the table on PostgreSQL).
     let url = app.pool().connect_options().database_url.to_string();
     let mut other = sqlx::AnyConnection::connect(&url).await.unwrap();

@@ -1254,18 +1254,8 @@ async fn a_class_writing_at_once_takes_turns_on_sqlite() {
             .unwrap();
         learners.push((u.token, slot));
     }
-    // Every pooled connection (held all at once, so each is a different one) gives up at once.
-    let mut conns = Vec::new();
-    for _ in 0..app.pool().size() {
-        conns.push(app.pool().acquire().await.unwrap());
-    }
-    for conn in &mut conns {
-        sqlx::query("PRAGMA busy_timeout = 0")
-            .execute(&mut **conn)
-            .await
-            .unwrap();
-    }
-    drop(conns);
+    // Every pooled connection gives up on the write lock at once.
+    app.on_every_connection("PRAGMA busy_timeout = 0").await;
 
     let learn = |(t, slot): (String, i64)| {
         let app = &app;
