@@ -471,14 +471,19 @@ impl TestApp {
         )
     }
 
-    /// Run `sql` on every pooled connection: all are held at once, so each is another one.
-    pub async fn on_every_connection(&self, sql: &str) {
-        use sqlx::Executor;
+    /// Every pooled connection, all held at once (so each is another one) until dropped.
+    pub async fn every_connection(&self) -> Vec<sqlx::pool::PoolConnection<sqlx::Any>> {
         let mut conns = Vec::new();
         for _ in 0..self.pool().size() {
             conns.push(self.pool().acquire().await.expect("a pooled connection"));
         }
-        for conn in &mut conns {
+        conns
+    }
+
+    /// Run `sql` on every pooled connection.
+    pub async fn on_every_connection(&self, sql: &str) {
+        use sqlx::Executor;
+        for conn in &mut self.every_connection().await {
             conn.execute(sql).await.expect(sql);
         }
     }

@@ -140,11 +140,7 @@ async fn new_sqlite_databases_get_the_chosen_page_size_and_wal() {
         .await
         .unwrap();
     // Every pooled connection checkpoints automatically again.
-    let mut conns = Vec::new();
-    for _ in 0..3 {
-        conns.push(pool.acquire().await.unwrap());
-    }
-    for conn in &mut conns {
+    for conn in &mut app.every_connection().await {
         let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
             .fetch_one(&mut **conn)
             .await
@@ -226,11 +222,8 @@ async fn every_connection_commits_as_configured() {
             .merge(("database_max_connections", 3))
     })
     .await;
-    // Hold all three at once, so that each answer comes from another connection.
-    let mut conns = Vec::new();
-    for _ in 0..3 {
-        conns.push(app.pool().acquire().await.expect("a pooled connection"));
-    }
+    let mut conns = app.every_connection().await;
+    assert_eq!(conns.len(), 3);
     for conn in &mut conns {
         if app.is_postgres() {
             let (setting,): (String,) = sqlx::query_as("SHOW synchronous_commit")

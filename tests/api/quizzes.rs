@@ -1208,10 +1208,11 @@ async fn the_definition_is_found_by_its_hash_also_before_an_upgraded_database_ha
 }
 
 /// A class on SQLite: 30 learners read the modules, start, autosave and pass the quiz, then
-/// book an advisory slot each and cancel it, all at the same moment. Their writes take turns in the runtime (`academy::db::write_turn`) instead of
-/// meeting on SQLite's write lock, whose busy handler sleeps 1, 2, 5, 10 ms between tries.
-/// With SQLite's busy timeout at 0 on every pooled connection, two writers that met would
-/// fail at once ("database is locked", a 503): none does, and every course is completed once.
+/// book an advisory slot each and cancel it, all at the same moment. Their writes take turns
+/// in the runtime (`academy::db::write_turn`) instead of meeting on SQLite's write lock,
+/// whose busy handler sleeps 1, 2, 5, 10 ms between tries. With SQLite's busy timeout at 0 on
+/// every pooled connection, two writers that met would fail at once ("database is locked", a
+/// 503): none does, and every course is completed once.
 #[rocket::async_test]
 async fn a_class_writing_at_once_takes_turns_on_sqlite() {
     let app = TestApp::new().await;
