@@ -227,7 +227,8 @@ pub fn migrations() -> AdHoc {
 /// SQLite's default `wal_autocheckpoint`, in pages.
 const WAL_AUTOCHECKPOINT: i64 = 1000;
 
-fn is_sqlite(conn: &sqlx::AnyConnection) -> bool {
+/// Is this connection SQLite's? (Otherwise PostgreSQL's.)
+pub fn is_sqlite(conn: &sqlx::AnyConnection) -> bool {
     conn.backend_name().eq_ignore_ascii_case("sqlite")
 }
 

@@ -43,11 +43,69 @@ pub async fn record_quiz_result(
     else {
         return Err(Error::not_found("enrolment"));
     };
-    let completion = complete_locked(tx, user_id, course_id, &locked, mailer).await?;
+    quiz_recorded(tx, user_id, course_id, &locked, mailer).await
+}
+
+/// The rest of [`record_quiz_result`], once the quiz result is written and the enrolment row
+/// locked by that write (`locked` is what the write answered): complete the course if every
+/// rule is now met. On the caller's transaction.
+pub async fn quiz_recorded(
+    tx: &mut AnyConnection,
+    user_id: i64,
+    course_id: i64,
+    locked: &store::Locked,
+    mailer: Option<&Mailer>,
+) -> Result<QuizRecorded> {
+    let completion = if due_after_quiz_write(tx, user_id, course_id, locked).await? {
+        create_completion(tx, user_id, course_id, locked, mailer).await?
+    } else {
+        None
+    };
     Ok(QuizRecorded {
         completion,
         ever_passed: locked.enrolment.quiz_passed_at.is_some(),
     })
+}
+
+/// Is the course due for completion, now that a quiz result is written (`locked` is what the
+/// write answered)? The write's answer usually says. But PostgreSQL answers a statement's
+/// subqueries from the snapshot taken when the statement began: a module read committed while
+/// the write waited for a row lock is missing from them, and that read's own completion
+/// check, which ran before the quiz result was committed, found the quiz not passed. So when
+/// the quiz is passed but modules look unread, PostgreSQL reads the facts again: a new
+/// statement sees every commit before it. (SQLite's writer reads the latest commit.)
+pub async fn due_after_quiz_write(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    course_id: i64,
+    locked: &store::Locked,
+) -> Result<bool> {
+    let passed = locked.enrolment.quiz_passed_at.is_some();
+    if completion_due(&locked.rules, passed) {
+        return Ok(true);
+    }
+    if !passed || crate::db::is_sqlite(conn) {
+        return Ok(false);
+    }
+    let fresh = store::rule_facts(conn, user_id, course_id).await?;
+    Ok(completion_due(&fresh, true))
+}
+
+/// Would these facts complete the course, with the quiz passed or not? (Whether a completion
+/// already exists is not part of it: the unique index decides that.)
+pub fn completion_due(facts: &store::RuleFacts, quiz_passed: bool) -> bool {
+    let required: Option<Vec<String>> = facts
+        .required_modules_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    check_rules(
+        &facts.current_modules,
+        required.as_deref(),
+        &facts.completed_modules,
+        facts.quiz_required && facts.has_quiz,
+        quiz_passed,
+    )
+    .met()
 }
 
 /// Which completion rules a learner meets.
@@ -123,21 +181,22 @@ async fn complete_locked(
     locked: &store::Locked,
     mailer: Option<&Mailer>,
 ) -> Result<Option<i64>> {
-    let (enrolment, facts) = (&locked.enrolment, &locked.rules);
-    let required: Option<Vec<String>> = facts
-        .required_modules_json
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok());
-    let rules = check_rules(
-        &facts.current_modules,
-        required.as_deref(),
-        &facts.completed_modules,
-        facts.quiz_required && facts.has_quiz,
-        enrolment.quiz_passed_at.is_some(),
-    );
-    if !rules.met() {
+    if !completion_due(&locked.rules, locked.enrolment.quiz_passed_at.is_some()) {
         return Ok(None);
     }
+    create_completion(tx, user_id, course_id, locked, mailer).await
+}
+
+/// Record the completion (and issue its certificate) on a transaction that holds the
+/// enrolment row locked, once the rules are found met. `None` when it already existed.
+async fn create_completion(
+    tx: &mut AnyConnection,
+    user_id: i64,
+    course_id: i64,
+    locked: &store::Locked,
+    mailer: Option<&Mailer>,
+) -> Result<Option<i64>> {
+    let (enrolment, facts) = (&locked.enrolment, &locked.rules);
     let score = if facts.has_quiz {
         enrolment.quiz_best_score
     } else {

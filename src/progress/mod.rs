@@ -8,10 +8,10 @@
 mod completion;
 pub mod demo;
 mod routes;
-mod store;
+pub(crate) mod store;
 
 pub use completion::{
-    check_rules, complete_if_eligible, is_enrolled, record, record_quiz_result, QuizRecorded,
-    Record, RuleCheck,
+    check_rules, complete_if_eligible, completion_due, due_after_quiz_write, is_enrolled,
+    quiz_recorded, record, record_quiz_result, QuizRecorded, Record, RuleCheck,
 };
 pub use routes::{routes, Doc};

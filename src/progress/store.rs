@@ -66,32 +66,69 @@ pub struct RuleFacts {
     pub completed_modules: Vec<String>,
 }
 
-/// The enrolment and its rule facts, as returned by a write to the enrolment row: the
-/// course's rules, its current modules and those the learner has read, in subqueries of the
-/// `RETURNING` clause (module slugs hold no comma: `ids::Slug`). The subqueries run after the
+/// The columns the completion rules read, for the learner and the course named by two SQL
+/// expressions: the course's rules, its current modules and those the learner has read, as
+/// subqueries (module slugs hold no comma: `ids::Slug`). Parsed by [`RuleColumns`].
+macro_rules! rule_columns {
+    ($user:literal, $course:literal) => {
+        concat!(
+            "(SELECT c.required_modules_json FROM courses c WHERE c.id = ",
+            $course,
+            ") AS required_modules_json,
+        (SELECT c.quiz_required FROM courses c WHERE c.id = ",
+            $course,
+            ") AS quiz_required,
+        (SELECT CAST(CASE WHEN c.quiz_json IS NULL THEN 0 ELSE 1 END AS BIGINT)
+         FROM courses c WHERE c.id = ",
+            $course,
+            ") AS has_quiz,
+        (SELECT string_agg(m.slug, ',' ORDER BY m.position) FROM course_modules m
+         WHERE m.course_id = ",
+            $course,
+            " AND m.retired_at IS NULL) AS current_modules,
+        (SELECT string_agg(m.slug, ',' ORDER BY m.position) FROM course_modules m
+         JOIN module_completions mc ON mc.module_id = m.id AND mc.user_id = ",
+            $user,
+            "
+         WHERE m.course_id = ",
+            $course,
+            " AND m.retired_at IS NULL) AS completed_modules"
+        )
+    };
+}
+pub(crate) use rule_columns;
+
+/// The enrolment and its rule facts, as returned by a write to the enrolment row of user `$1`
+/// in course `$2` ([`rule_columns`] in its `RETURNING` clause). The subqueries run after the
 /// write, so they see what the locked row's transaction sees.
 macro_rules! returning_locked {
     () => {
-        "
-    RETURNING id, enrolled_at, quiz_best_score, quiz_passed_at,
-        (SELECT c.required_modules_json FROM courses c WHERE c.id = $2) AS required_modules_json,
-        (SELECT c.quiz_required FROM courses c WHERE c.id = $2) AS quiz_required,
-        (SELECT CAST(CASE WHEN c.quiz_json IS NULL THEN 0 ELSE 1 END AS BIGINT)
-         FROM courses c WHERE c.id = $2) AS has_quiz,
-        (SELECT string_agg(m.slug, ',' ORDER BY m.position) FROM course_modules m
-         WHERE m.course_id = $2 AND m.retired_at IS NULL) AS current_modules,
-        (SELECT string_agg(m.slug, ',' ORDER BY m.position) FROM course_modules m
-         JOIN module_completions mc ON mc.module_id = m.id AND mc.user_id = $1
-         WHERE m.course_id = $2 AND m.retired_at IS NULL) AS completed_modules"
+        concat!(
+            "
+    RETURNING id, enrolled_at, quiz_best_score, quiz_passed_at, ",
+            crate::progress::store::rule_columns!("$1", "$2")
+        )
     };
 }
+pub(crate) use returning_locked;
 
-#[derive(sqlx::FromRow)]
-struct LockedRow {
-    id: i64,
-    enrolled_at: i64,
-    quiz_best_score: Option<i64>,
-    quiz_passed_at: Option<i64>,
+/// The write that records a graded quiz in the enrolment of user `$1` in course `$2`: keep the
+/// best score (`$3`); the first pass (`$4` = 1) sets `quiz_passed_at` to `$5`.
+macro_rules! record_quiz_update {
+    () => {
+        "UPDATE enrolments SET
+             quiz_best_score = CASE WHEN quiz_best_score IS NULL OR quiz_best_score < $3
+                                    THEN $3 ELSE quiz_best_score END,
+             quiz_passed_at = CASE WHEN $4 = 1 AND quiz_passed_at IS NULL
+                                   THEN $5 ELSE quiz_passed_at END
+         WHERE user_id = $1 AND course_id = $2"
+    };
+}
+pub(crate) use record_quiz_update;
+
+/// The columns of [`rule_columns`], as read.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RuleColumns {
     required_modules_json: Option<String>,
     quiz_required: Option<i64>,
     has_quiz: Option<i64>,
@@ -99,8 +136,8 @@ struct LockedRow {
     completed_modules: Option<String>,
 }
 
-impl LockedRow {
-    fn into_locked(self) -> Result<Locked> {
+impl RuleColumns {
+    pub fn into_facts(self) -> Result<RuleFacts> {
         let list = |joined: Option<String>| -> Vec<String> {
             joined
                 .map(|j| j.split(',').map(str::to_string).collect())
@@ -110,6 +147,29 @@ impl LockedRow {
         let quiz_required = self
             .quiz_required
             .ok_or_else(|| crate::error::Error::internal("completion rules", "no course"))?;
+        Ok(RuleFacts {
+            required_modules_json: self.required_modules_json,
+            quiz_required: quiz_required == 1,
+            has_quiz: self.has_quiz == Some(1),
+            current_modules: list(self.current_modules),
+            completed_modules: list(self.completed_modules),
+        })
+    }
+}
+
+/// A row of [`returning_locked`].
+#[derive(sqlx::FromRow)]
+pub struct LockedRow {
+    id: i64,
+    enrolled_at: i64,
+    quiz_best_score: Option<i64>,
+    quiz_passed_at: Option<i64>,
+    #[sqlx(flatten)]
+    rules: RuleColumns,
+}
+
+impl LockedRow {
+    fn into_locked(self) -> Result<Locked> {
         Ok(Locked {
             enrolment: EnrolmentRow {
                 id: self.id,
@@ -117,18 +177,29 @@ impl LockedRow {
                 quiz_best_score: self.quiz_best_score,
                 quiz_passed_at: self.quiz_passed_at,
             },
-            rules: RuleFacts {
-                required_modules_json: self.required_modules_json,
-                quiz_required: quiz_required == 1,
-                has_quiz: self.has_quiz == Some(1),
-                current_modules: list(self.current_modules),
-                completed_modules: list(self.completed_modules),
-            },
+            rules: self.rules.into_facts()?,
         })
     }
 }
 
-async fn locked<'q>(
+/// The completion rules' facts for a learner in a course, read now.
+#[instrument(skip_all)]
+pub async fn rule_facts(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    course_id: i64,
+) -> Result<RuleFacts> {
+    let row: RuleColumns = sqlx::query_as(concat!("SELECT ", rule_columns!("$1", "$2")))
+        .bind(user_id)
+        .bind(course_id)
+        .fetch_one(conn)
+        .await
+        .context("completion rules")?;
+    row.into_facts()
+}
+
+/// Run a statement that answers [`returning_locked`].
+pub async fn locked<'q>(
     query: sqlx::query::QueryAs<'q, sqlx::Any, LockedRow, sqlx::any::AnyArguments<'q>>,
     conn: &mut AnyConnection,
     what: &'static str,
@@ -167,20 +238,12 @@ pub async fn record_quiz(
     passed: bool,
     now: i64,
 ) -> Result<Option<Locked>> {
-    let query = sqlx::query_as(concat!(
-        "UPDATE enrolments SET
-             quiz_best_score = CASE WHEN quiz_best_score IS NULL OR quiz_best_score < $3
-                                    THEN $3 ELSE quiz_best_score END,
-             quiz_passed_at = CASE WHEN $4 = 1 AND quiz_passed_at IS NULL
-                                   THEN $5 ELSE quiz_passed_at END
-         WHERE user_id = $1 AND course_id = $2",
-        returning_locked!()
-    ))
-    .bind(user_id)
-    .bind(course_id)
-    .bind(score)
-    .bind(i64::from(passed))
-    .bind(now);
+    let query = sqlx::query_as(concat!(record_quiz_update!(), returning_locked!()))
+        .bind(user_id)
+        .bind(course_id)
+        .bind(score)
+        .bind(i64::from(passed))
+        .bind(now);
     locked(query, conn, "recording the quiz result").await
 }
 

@@ -6,7 +6,8 @@
 //! - An open attempt whose time is up stays open (showing `time_left_seconds: 0`) until it is
 //!   submitted, or until the learner starts the next attempt, which first closes it following
 //!   the quiz's `late_submission` policy.
-//! - Grading and the course progress are recorded in one transaction.
+//! - Grading and the course progress are recorded in one transaction (on PostgreSQL, usually one
+//!   statement: `record_grade`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
@@ -16,7 +17,7 @@ use sqlx::{AnyConnection, AnyPool, Connection};
 
 use super::grading::{self, Grade};
 use super::layout::{self, Layout};
-use super::store::{self, AttemptRow, Graded, NewAttempt, Started};
+use super::store::{self, AttemptRow, Graded, NewAttempt, Prospect, Started};
 use super::view::{self, AttemptResult, AttemptView};
 use crate::clock::now;
 use crate::courses::quiz::{LateSubmission, QuizDef, ShowAnswers};
@@ -25,6 +26,7 @@ use crate::error::{Context, Error, Result};
 use crate::mail::Mailer;
 use crate::memo::Memo;
 use crate::msg;
+use crate::progress::completion_due;
 
 /// Seconds accepted after the deadline for answers in flight (network, a slow click).
 pub const GRACE_SECONDS: i64 = 5;
@@ -110,6 +112,7 @@ async fn close(
     status: AttemptStatus,
     answers: &BTreeMap<String, Value>,
     at: i64,
+    prospect: Option<&Prospect>,
 ) -> Result<Option<Closed>> {
     let grade = if status == AttemptStatus::Expired {
         grade_of(l, &BTreeMap::new())
@@ -130,7 +133,7 @@ async fn close(
         passed,
         result_json: &result_json,
     };
-    let recorded = record_grade(conn, mailer, &graded).await?;
+    let recorded = record_grade(conn, mailer, &graded, prospect).await?;
     Ok(recorded.map(|recorded| Closed {
         grade,
         passed,
@@ -138,36 +141,91 @@ async fn close(
     }))
 }
 
-/// Close an open attempt with its grade and, in the same transaction, record the result in the
-/// learner's progress (which completes the course, and issues its certificate, when every rule
-/// is met: `crate::progress::record_quiz_result`).
+/// Close an open attempt with its grade and record the result in the learner's progress, which
+/// completes the course (and issues its certificate) when every rule is met, all in one
+/// transaction (`crate::progress::quiz_recorded`).
+///
+/// On PostgreSQL the attempt and the enrolment are written by one statement
+/// ([`store::close_and_record`]). When the `prospect` read before grading says this result
+/// cannot complete the course, and no xAPI statement is to be queued, that statement is the
+/// whole transaction: one round trip instead of four (BEGIN, two writes, COMMIT).
 ///
 /// `None` when the attempt was no longer open: nothing is changed.
 async fn record_grade(
     conn: &mut AnyConnection,
     mailer: &Mailer,
     g: &Graded<'_>,
+    prospect: Option<&Prospect>,
 ) -> Result<Option<crate::progress::QuizRecorded>> {
-    let _turn = crate::db::write_turn(conn).await;
-    let mut tx = conn.begin().await.context("grading quiz attempt")?;
-    if !store::close_attempt(&mut tx, g).await? {
-        return Ok(None);
+    let postgres = !crate::db::is_sqlite(conn);
+    let alone = postgres
+        && mailer.xapi().is_none()
+        && prospect.is_some_and(|p| !completion_due(&p.rules, g.passed || p.ever_passed));
+    if alone {
+        let Some(locked) = store::close_and_record(conn, g).await? else {
+            return not_recorded(conn, g).await;
+        };
+        let ever_passed = locked.enrolment.quiz_passed_at.is_some();
+        let mut recorded = crate::progress::QuizRecorded {
+            completion: None,
+            ever_passed,
+        };
+        // A module read that landed between the prospect's read and the write can have made
+        // the course due: complete it now, as a module read after the write would.
+        if crate::progress::due_after_quiz_write(conn, g.user_id, g.course_id, &locked).await? {
+            recorded.completion =
+                crate::progress::complete_if_eligible(conn, g.user_id, g.course_id, Some(mailer))
+                    .await?;
+            if recorded.completion.is_some() {
+                store::mark_completed_course(conn, g.attempt_id).await?;
+            }
+        }
+        return Ok(Some(recorded));
     }
+    let turn = crate::db::write_turn(conn).await;
+    let mut tx = conn.begin().await.context("grading quiz attempt")?;
+    let locked = if postgres {
+        store::close_and_record(&mut tx, g).await?
+    } else if store::close_attempt(&mut tx, g).await? {
+        crate::progress::store::record_quiz(
+            &mut tx,
+            g.user_id,
+            g.course_id,
+            g.score,
+            g.passed,
+            g.submitted_at,
+        )
+        .await?
+    } else {
+        None
+    };
+    let Some(locked) = locked else {
+        tx.rollback().await.context("grading quiz attempt")?;
+        drop(turn);
+        return not_recorded(conn, g).await;
+    };
     crate::xapi::quiz_graded(&mut tx, mailer, g.attempt_id).await?;
-    let recorded = crate::progress::record_quiz_result(
-        &mut tx,
-        g.user_id,
-        g.course_id,
-        g.score,
-        g.passed,
-        Some(mailer),
-    )
-    .await?;
+    let recorded =
+        crate::progress::quiz_recorded(&mut tx, g.user_id, g.course_id, &locked, Some(mailer))
+            .await?;
     if recorded.completion.is_some() {
         store::mark_completed_course(&mut tx, g.attempt_id).await?;
     }
     tx.commit().await.context("grading quiz attempt")?;
     Ok(Some(recorded))
+}
+
+/// Grading wrote nothing: the attempt was closed meanwhile (`None`), or the learner is no
+/// longer enrolled (404, and the attempt stays open).
+async fn not_recorded(
+    conn: &mut AnyConnection,
+    g: &Graded<'_>,
+) -> Result<Option<crate::progress::QuizRecorded>> {
+    let row = store::attempt(conn, g.attempt_id, g.user_id).await?;
+    if row.status == AttemptStatus::Open {
+        return Err(Error::not_found("enrolment"));
+    }
+    Ok(None)
 }
 
 /// Close an attempt whose time is up, as the quiz's policy says.
@@ -181,7 +239,7 @@ async fn close_expired(
         LateSubmission::GradeSaved => AttemptStatus::Late,
         LateSubmission::Refuse => AttemptStatus::Expired,
     };
-    close(conn, mailer, l, status, &l.answers, at).await?;
+    close(conn, mailer, l, status, &l.answers, at, None).await?;
     Ok(())
 }
 
@@ -409,7 +467,14 @@ pub async fn submit(
 ) -> Result<AttemptResult> {
     let mut held = connection(db).await?;
     let conn: &mut AnyConnection = &mut held;
-    let l = reload(conn, id, user_id).await?;
+    // PostgreSQL reads with the attempt what decides whether its grade may complete the course:
+    // when it cannot, the grade is written in one statement (`record_grade`).
+    let (l, prospect) = if crate::db::is_sqlite(conn) {
+        (reload(conn, id, user_id).await?, None)
+    } else {
+        let (row, prospect) = store::attempt_to_submit(conn, id, user_id).await?;
+        (load_row(conn, row).await?, Some(prospect))
+    };
     if l.row.status != AttemptStatus::Open {
         return Err(Error::Conflict(msg!("quiz.already_submitted")));
     }
@@ -420,7 +485,16 @@ pub async fn submit(
             // What was saved before the deadline counts; what arrives late does not.
             LateSubmission::GradeSaved => (AttemptStatus::Late, l.answers.clone()),
             LateSubmission::Refuse => {
-                close(conn, mailer, &l, AttemptStatus::Expired, &l.answers, at).await?;
+                close(
+                    conn,
+                    mailer,
+                    &l,
+                    AttemptStatus::Expired,
+                    &l.answers,
+                    at,
+                    None,
+                )
+                .await?;
                 return Err(Error::Conflict(
                     msg!("quiz.late_refused").at("deadline", l.row.deadline.unwrap_or(at)),
                 ));
@@ -434,7 +508,17 @@ pub async fn submit(
         merged.extend(kept);
         (AttemptStatus::Submitted, merged)
     };
-    let Some(closed) = close(conn, mailer, &l, status, &graded_answers, at).await? else {
+    let Some(closed) = close(
+        conn,
+        mailer,
+        &l,
+        status,
+        &graded_answers,
+        at,
+        prospect.as_ref(),
+    )
+    .await?
+    else {
         return Err(Error::Conflict(msg!("quiz.already_submitted")));
     };
     let lang = &l.def.language(lang.unwrap_or(&l.def.default_language));

@@ -5,6 +5,7 @@ use tracing::instrument;
 
 use crate::domain::AttemptStatus;
 use crate::error::{Context, Result};
+use crate::progress::store::{Locked, RuleColumns, RuleFacts};
 
 /// The id of this exact definition of the course's quiz, stored on first use.
 #[instrument(skip_all)]
@@ -154,25 +155,77 @@ impl AttemptRow {
     }
 }
 
-const ATTEMPT_SELECT: &str = "SELECT a.id, a.user_id, a.course_id, a.version_id, a.attempt_no, \
+macro_rules! attempt_columns {
+    () => {
+        "SELECT a.id, a.user_id, a.course_id, a.version_id, a.attempt_no, \
     a.layout_json, a.started_at, a.deadline, a.answers_json, a.answers_saved_at, a.status, \
     a.submitted_at, a.score, a.passed, a.result_json, a.completed_course, \
-    v.hash AS quiz_hash, c.pass_mark, c.slug AS course_slug \
-    FROM quiz_attempts a \
+    v.hash AS quiz_hash, c.pass_mark, c.slug AS course_slug"
+    };
+}
+
+/// The attempt `$1` of learner `$2`, with its definition's hash and its course.
+macro_rules! attempt_of_learner {
+    () => {
+        " FROM quiz_attempts a \
     JOIN quiz_versions v ON v.id = a.version_id \
-    JOIN courses c ON c.id = a.course_id";
+    JOIN courses c ON c.id = a.course_id \
+    WHERE a.id = $1 AND a.user_id = $2"
+    };
+}
 
 /// A learner's own attempt; another learner's is not found.
 #[instrument(skip_all)]
 pub async fn attempt(conn: &mut AnyConnection, id: i64, user_id: i64) -> Result<AttemptRow> {
-    sqlx::query_as(&format!(
-        "{ATTEMPT_SELECT} WHERE a.id = $1 AND a.user_id = $2"
+    sqlx::query_as(concat!(attempt_columns!(), attempt_of_learner!()))
+        .bind(id)
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await
+        .or_not_found("quiz_attempt")
+}
+
+/// What, besides the attempt, decides whether grading it may complete its course: the
+/// completion rules' facts as they are now, and whether the learner passed before.
+pub struct Prospect {
+    pub rules: RuleFacts,
+    pub ever_passed: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ToSubmitRow {
+    #[sqlx(flatten)]
+    attempt: AttemptRow,
+    #[sqlx(flatten)]
+    rules: RuleColumns,
+    quiz_passed_at: Option<i64>,
+}
+
+/// A learner's own attempt, read for its submission, with its [`Prospect`]: one statement.
+#[instrument(skip_all)]
+pub async fn attempt_to_submit(
+    conn: &mut AnyConnection,
+    id: i64,
+    user_id: i64,
+) -> Result<(AttemptRow, Prospect)> {
+    let row: ToSubmitRow = sqlx::query_as(concat!(
+        attempt_columns!(),
+        ", ",
+        crate::progress::store::rule_columns!("a.user_id", "a.course_id"),
+        ", (SELECT e.quiz_passed_at FROM enrolments e
+            WHERE e.user_id = a.user_id AND e.course_id = a.course_id) AS quiz_passed_at",
+        attempt_of_learner!()
     ))
     .bind(id)
     .bind(user_id)
     .fetch_one(&mut *conn)
     .await
-    .or_not_found("quiz_attempt")
+    .or_not_found("quiz_attempt")?;
+    let prospect = Prospect {
+        rules: row.rules.into_facts()?,
+        ever_passed: row.quiz_passed_at.is_some(),
+    };
+    Ok((row.attempt, prospect))
 }
 
 pub struct NewAttempt<'a> {
@@ -284,6 +337,37 @@ pub async fn close_attempt(conn: &mut AnyConnection, g: &Graded<'_>) -> Result<b
     .await
     .context("grading quiz attempt")?;
     Ok(closed.rows_affected() == 1)
+}
+
+/// PostgreSQL: close an open attempt with its grade and record the result in the learner's
+/// enrolment, in one statement (a data-modifying `WITH`; SQLite has none, and runs
+/// [`close_attempt`] then `progress::record_quiz_result`'s write). Answers what that write
+/// answers, the enrolment locked with its rule facts. `None` when nothing was written: the
+/// attempt was no longer open, or the learner is not enrolled (the attempt is then left open).
+#[instrument(skip_all)]
+pub async fn close_and_record(conn: &mut AnyConnection, g: &Graded<'_>) -> Result<Option<Locked>> {
+    let query = sqlx::query_as(concat!(
+        "WITH closed AS (
+            UPDATE quiz_attempts SET status = $6, submitted_at = $5, answers_json = $7,
+                   score = $3, passed = $4, result_json = $8
+            WHERE id = $9 AND user_id = $1 AND course_id = $2 AND status = 'open'
+              AND EXISTS (SELECT 1 FROM enrolments WHERE user_id = $1 AND course_id = $2)
+            RETURNING id)
+         ",
+        crate::progress::store::record_quiz_update!(),
+        " AND EXISTS (SELECT 1 FROM closed)",
+        crate::progress::store::returning_locked!()
+    ))
+    .bind(g.user_id)
+    .bind(g.course_id)
+    .bind(g.score)
+    .bind(i64::from(g.passed))
+    .bind(g.submitted_at)
+    .bind(g.status)
+    .bind(g.answers_json)
+    .bind(g.result_json)
+    .bind(g.attempt_id);
+    crate::progress::store::locked(query, conn, "grading quiz attempt").await
 }
 
 /// Note that this attempt completed its course.

@@ -1315,3 +1315,192 @@ async fn a_class_writing_at_once_takes_turns_on_sqlite() {
         30
     );
 }
+
+/// The last module read and a passing submission at the same moment, for 24 learners: whichever
+/// comes last completes the course, once, with its certificate. On PostgreSQL the submission
+/// of a learner whose modules were not all read when it began is one statement outside a
+/// transaction; a module read that lands between its read and its write must still end in a
+/// completion.
+#[rocket::async_test]
+async fn the_last_module_and_a_pass_at_the_same_moment_complete_the_course_once() {
+    let app = TestApp::new().await;
+    let w = app.world().await;
+    let mut attempts = Vec::new();
+    for i in 0..24 {
+        let u = app
+            .user(
+                &format!("race{i}@sme-a.example"),
+                "Racing learner",
+                academy::auth::Role::Learner,
+                Some(w.sme_a),
+                None,
+            )
+            .await;
+        app.post("/api/courses/quiz-lab/enrolment", &u.token, json!({}))
+            .await
+            .expect(201);
+        let r = app
+            .post(
+                "/api/courses/quiz-lab/modules/patents/completion",
+                &u.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status.code, 204, "{}", r.text);
+        let a = app.post(START, &u.token, json!({})).await.expect(201);
+        attempts.push((u.token, a.body));
+    }
+    let race = |(t, attempt): (String, Value)| {
+        let app = &app;
+        async move {
+            let id = attempt["id"].as_i64().unwrap();
+            let read = app.post(
+                "/api/courses/quiz-lab/modules/licensing/completion",
+                &t,
+                json!({}),
+            );
+            let path = format!("/api/quiz-attempts/{id}/submission");
+            let submit = app.post(&path, &t, json!({ "answers": right_answers(&attempt) }));
+            let (read, submit) = futures::join!(read, submit);
+            assert_eq!(read.status.code, 204, "{}", read.text);
+            let submit = submit.expect(200);
+            assert_eq!(submit.body["passed"], true, "{}", submit.text);
+            let p = app
+                .get("/api/courses/quiz-lab/progress", &t)
+                .await
+                .expect(200);
+            assert!(p.body["completed_at"].is_string(), "{}", p.text);
+            submit.body["course_completed"] == true
+        }
+    };
+    let completed_by_submission = join_all(attempts.into_iter().map(race))
+        .await
+        .into_iter()
+        .filter(|c| *c)
+        .count();
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM course_completions").await,
+        24
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM certificates").await, 24);
+    // An attempt is marked as completing the course exactly when its submission said so.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM quiz_attempts WHERE completed_course = 1"
+        )
+        .await,
+        completed_by_submission as i64
+    );
+}
+
+/// A submission whose learner is no longer enrolled is a 404 that writes nothing: the attempt
+/// stays open and ungraded, with or without a completion in prospect (on PostgreSQL these are
+/// the one-statement path and the transaction).
+#[rocket::async_test]
+async fn a_submission_without_an_enrolment_is_a_404_and_writes_nothing() {
+    let (app, w) = setup().await;
+    for (learner, read_all, pass) in [(&w.learner_a, false, false), (&w.learner_a2, true, true)] {
+        let t = &learner.token;
+        if read_all {
+            for m in ["patents", "licensing"] {
+                let path = format!("/api/courses/quiz-lab/modules/{m}/completion");
+                assert_eq!(app.post(&path, t, json!({})).await.status.code, 204);
+            }
+        }
+        let a = app.post(START, t, json!({})).await.expect(201);
+        let id = a.body["id"].as_i64().unwrap();
+        sqlx::query("DELETE FROM enrolments WHERE user_id = $1")
+            .bind(learner.id)
+            .execute(app.pool())
+            .await
+            .unwrap();
+        let answers = if pass {
+            right_answers(&a.body)
+        } else {
+            wrong_answers(&a.body)
+        };
+        let r = app
+            .post(
+                &format!("/api/quiz-attempts/{id}/submission"),
+                t,
+                json!({ "answers": answers }),
+            )
+            .await;
+        assert_problem(&r, 404);
+        let (status, score): (String, Option<i64>) =
+            sqlx::query_as("SELECT status, score FROM quiz_attempts WHERE id = $1")
+                .bind(id)
+                .fetch_one(app.pool())
+                .await
+                .unwrap();
+        assert_eq!((status.as_str(), score), ("open", None), "attempt {id}");
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM course_completions").await,
+        0
+    );
+}
+
+/// PostgreSQL answers a statement's subqueries from the snapshot taken when the statement
+/// began. Here the submission's write has to wait for its attempt's row (another transaction
+/// holds it), and the learner's last module read lands meanwhile: that read's completion check
+/// finds the quiz not yet passed, and the write's own answer was read before the module was.
+/// The course must still be completed once the pass is written.
+#[rocket::async_test]
+async fn a_module_read_while_the_passing_write_waits_still_completes_the_course() {
+    let (app, w) = setup().await;
+    if !app.is_postgres() {
+        return; // SQLite's writer reads the latest commit
+    }
+    let t = &w.learner_a.token;
+    let read = |m: &'static str| {
+        let app = &app;
+        async move {
+            let path = format!("/api/courses/quiz-lab/modules/{m}/completion");
+            assert_eq!(app.post(&path, t, json!({})).await.status.code, 204);
+        }
+    };
+    read("patents").await;
+    let a = app.post(START, t, json!({})).await.expect(201);
+    let id = a.body["id"].as_i64().unwrap();
+    let mut holder = app.pool().begin().await.unwrap();
+    sqlx::query("SELECT id FROM quiz_attempts WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let path = format!("/api/quiz-attempts/{id}/submission");
+    let submit = app.post(&path, t, json!({ "answers": right_answers(&a.body) }));
+    let meanwhile = async {
+        // Until the submission's write waits for the attempt's row.
+        for _ in 0..500 {
+            let waiting = count(
+                &app,
+                "SELECT COUNT(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .await;
+            if waiting > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        read("licensing").await;
+        holder.commit().await.unwrap();
+    };
+    let (submitted, ()) = futures::join!(submit, meanwhile);
+    let submitted = submitted.expect(200);
+    assert_eq!(submitted.body["passed"], true, "{}", submitted.text);
+    assert_eq!(
+        submitted.body["course_completed"], true,
+        "{}",
+        submitted.text
+    );
+    let p = app
+        .get("/api/courses/quiz-lab/progress", t)
+        .await
+        .expect(200);
+    assert!(p.body["completed_at"].is_string(), "{}", p.text);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM certificates").await, 1);
+}
