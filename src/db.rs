@@ -3,6 +3,7 @@
 //! NOTE: rocket_db_pools' own sqlx features pin sqlx 0.7, whose Any driver misreads NULLs and
 //! large integers (launchbadge/sqlx#2416-era bugs); we implement the public trait ourselves.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rocket::fairing::{self, AdHoc};
@@ -10,6 +11,7 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
 use sqlx::{AnyPool, Connection, Executor};
 
 use crate::config::{backend_of, default_pool_size, Backend};
@@ -18,6 +20,8 @@ use crate::config::{backend_of, default_pool_size, Backend};
 pub struct AnyDbPool {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Connections taken from this pool so far (each is given back with a ping).
+    pub checkouts: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::ops::Deref for AnyDbPool {
@@ -132,6 +136,8 @@ pub async fn connect(
         ensure_sqlite_folder(url).map_err(PoolError::Config)?;
     }
     let options: AnyConnectOptions = url.parse()?;
+    let checkouts = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = checkouts.clone();
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections.max(1))
         .min_connections(min_connections.min(max_connections.max(1)))
@@ -140,7 +146,8 @@ pub async fn connect(
         // statement, which on PostgreSQL doubles the cost of a one-statement request. A
         // connection in steady use is known alive; only one idle for a while is checked.
         .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
+        .before_acquire(move |conn, meta| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Box::pin(async move {
                 if meta.idle_for >= IDLE_BEFORE_PING {
                     conn.ping().await?;
@@ -165,7 +172,11 @@ pub async fn connect(
         })
         .connect_with(options)
         .await?;
-    Ok(AnyDbPool { pool, backend })
+    Ok(AnyDbPool {
+        pool,
+        backend,
+        checkouts,
+    })
 }
 
 pub(crate) fn ensure_sqlite_folder(url: &str) -> Result<(), String> {
@@ -195,6 +206,76 @@ pub struct Db(AnyDbPool);
 impl Db {
     pub fn backend(&self) -> Backend {
         self.0.backend
+    }
+}
+
+/// One pooled connection for a whole request, shared with the authentication guard: a route
+/// that declares it before its user guard (`conn: RequestConn, user: Learner`) has the token
+/// check run on it, then runs its own statements on it. The request takes one connection from
+/// the pool and gives it back once (sqlx pings every connection it takes back), instead of
+/// twice. The connection is taken at its first use, so a request refused before the token
+/// check (no token, a bad signature) never takes one.
+///
+/// Only for routes without a body: the body is read after every request guard, so a slow
+/// client would hold the connection while it sends one. The handler must not ask the pool for
+/// another connection while it holds this one.
+#[derive(Clone)]
+pub struct RequestConn {
+    pool: AnyPool,
+    held: Arc<tokio::sync::Mutex<Option<PoolConnection<sqlx::Any>>>>,
+}
+
+/// The request's [`RequestConn`], if its route declared one before the guard asking.
+struct Declared(Option<RequestConn>);
+
+impl RequestConn {
+    /// The request's connection, taken from the pool at the first call.
+    pub async fn get(
+        &self,
+    ) -> crate::error::Result<tokio::sync::MappedMutexGuard<'_, sqlx::AnyConnection>> {
+        use crate::error::Context;
+        let mut held = self.held.lock().await;
+        if held.is_none() {
+            *held = Some(self.pool.acquire().await.context("request connection")?);
+        }
+        tokio::sync::MutexGuard::try_map(held, |c| c.as_deref_mut())
+            .map_err(|_| crate::error::Error::internal("request connection", "not taken"))
+    }
+
+    /// The route's [`RequestConn`], when its guard ran before this call.
+    pub fn of(req: &rocket::Request<'_>) -> Option<RequestConn> {
+        req.local_cache(|| Declared(None)).0.clone()
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for RequestConn {
+    type Error = crate::error::Error;
+
+    async fn from_request(
+        req: &'r rocket::Request<'_>,
+    ) -> rocket::request::Outcome<Self, Self::Error> {
+        use rocket::outcome::Outcome;
+        let Some(db) = Db::fetch(req.rocket()) else {
+            let e = crate::error::Error::internal("database", "not attached");
+            return Outcome::Error((e.status(), e));
+        };
+        let declared = req.local_cache(|| {
+            Declared(Some(RequestConn {
+                pool: db.pool.clone(),
+                held: Arc::default(),
+            }))
+        });
+        match &declared.0 {
+            Some(conn) => Outcome::Success(conn.clone()),
+            None => {
+                // A guard asked before the route's own: share nothing, take a connection of its own.
+                Outcome::Success(RequestConn {
+                    pool: db.pool.clone(),
+                    held: Arc::default(),
+                })
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use rocket_db_pools::Database;
 
 use super::{store, Keys, Role};
 use crate::db::Db;
-use crate::error::{stash, Error};
+use crate::error::{stash, Context, Error};
 use crate::msg;
 
 /// The authenticated caller, from a valid access token and the database.
@@ -67,12 +67,18 @@ impl<'r> FromRequest<'r> for CurrentUser {
                     .sub
                     .parse::<i64>()
                     .map_err(|_| Error::Unauthorized(msg!("auth.token_invalid")))?;
-                let Some(db) = Db::fetch(req.rocket()) else {
-                    return Err(Error::internal("auth", "database is not attached"));
-                };
-                let bearer = store::bearer(db, id, &claims.sid)
-                    .await?
-                    .ok_or_else(|| Error::Unauthorized(msg!("auth.token_revoked")))?;
+                // On the route's own connection when it declared one first.
+                let bearer = match crate::db::RequestConn::of(req) {
+                    Some(held) => store::bearer(&mut *held.get().await?, id, &claims.sid).await?,
+                    None => {
+                        let Some(db) = Db::fetch(req.rocket()) else {
+                            return Err(Error::internal("auth", "database is not attached"));
+                        };
+                        let mut conn = db.acquire().await.context("checking access token")?;
+                        store::bearer(&mut conn, id, &claims.sid).await?
+                    }
+                }
+                .ok_or_else(|| Error::Unauthorized(msg!("auth.token_revoked")))?;
                 if bearer.token_version != claims.ver
                     || bearer.disabled_at.is_some()
                     || bearer.removed_at.is_some()

@@ -154,7 +154,11 @@ pub struct Bearer {
 /// session was revoked (by the `refresh_tokens_family` index), and the one-row content
 /// generation.
 #[instrument(skip_all)]
-pub async fn bearer(db: &AnyPool, user_id: i64, session: &str) -> Result<Option<Bearer>> {
+pub async fn bearer(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    session: &str,
+) -> Result<Option<Bearer>> {
     sqlx::query_as(
         "SELECT role, locale, time_zone, sme_id, partner_id, token_version, disabled_at,
            removed_at,
@@ -166,7 +170,7 @@ pub async fn bearer(db: &AnyPool, user_id: i64, session: &str) -> Result<Option<
     )
     .bind(user_id)
     .bind(session)
-    .fetch_optional(db)
+    .fetch_optional(conn)
     .await
     .context("checking access token")
 }

@@ -320,15 +320,15 @@ async fn render(conn: &mut AnyConnection, l: &Loaded, lang: Option<&str>) -> Res
 ///
 /// The usual case is two statements: one read of what starting needs ([`store::start_facts`])
 /// and the insert, whose answer and the drawn layout are the new attempt (nothing re-read).
+///
+/// On the request's connection (`db::RequestConn`), which the token check ran on before.
 pub async fn start(
-    db: &AnyPool,
+    conn: &mut AnyConnection,
     mailer: &Mailer,
     user_id: i64,
     slug: &str,
     lang: Option<&str>,
 ) -> Result<(bool, AttemptView)> {
-    let mut held = connection(db).await?;
-    let conn: &mut AnyConnection = &mut held;
     for _ in 0..4 {
         let facts = store::start_facts(conn, slug, user_id).await?;
         if facts.has_quiz == 0 {

@@ -14,7 +14,7 @@ use super::view::{AttemptResult, AttemptView};
 use super::view::{ChoiceView, FeedbackItem, QuestionView};
 use crate::auth::Learner;
 use crate::courses::language::{self, AcceptLanguage};
-use crate::db::Db;
+use crate::db::{Db, RequestConn};
 use crate::error::Result;
 use crate::ids::{AttemptId, Slug};
 use crate::json::JsonBody;
@@ -64,7 +64,7 @@ pub struct SavedAnswers {
     security(("bearer" = [])))]
 #[post("/courses/<slug>/quiz/attempts?<lang>")]
 async fn start_attempt(
-    db: &Db,
+    conn: RequestConn,
     mailer: &State<Mailer>,
     user: Learner,
     slug: Slug<'_>,
@@ -72,8 +72,14 @@ async fn start_attempt(
     accept: AcceptLanguage,
 ) -> Result<(Status, Json<AttemptView>)> {
     let lang = language::for_user(&user, lang, &accept)?;
-    let (created, view) =
-        attempts::start(&db.pool, mailer, user.id, &slug, lang.as_deref()).await?;
+    let (created, view) = attempts::start(
+        &mut *conn.get().await?,
+        mailer,
+        user.id,
+        &slug,
+        lang.as_deref(),
+    )
+    .await?;
     let status = if created { Status::Created } else { Status::Ok };
     Ok((status, Json(view)))
 }

@@ -1504,3 +1504,34 @@ async fn a_module_read_while_the_passing_write_waits_still_completes_the_course(
     assert!(p.body["completed_at"].is_string(), "{}", p.text);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM certificates").await, 1);
 }
+
+/// A start runs the token check and its own statements on one pooled connection
+/// (`db::RequestConn`): one checkout, so one returning ping, where a route with a connection
+/// of its own takes two. A request refused before the token check takes none. (Background
+/// workers share the pool and only add checkouts: the fewest of five tries is the route's.)
+#[rocket::async_test]
+async fn a_start_takes_one_connection_for_the_token_check_and_the_attempt() {
+    let (app, w) = setup().await;
+    let t = &w.learner_a.token;
+    let db = <academy::db::Db as rocket_db_pools::Database>::fetch(app.client.rocket()).unwrap();
+    let checkouts = || db.checkouts.load(std::sync::atomic::Ordering::Relaxed);
+    let id = app.post(START, t, json!({})).await.expect(201).body["id"]
+        .as_i64()
+        .unwrap();
+    let mut fewest = (u64::MAX, u64::MAX, u64::MAX);
+    for _ in 0..5 {
+        let before = checkouts();
+        app.post(START, t, json!({})).await.expect(200);
+        fewest.0 = fewest.0.min(checkouts() - before);
+        let before = checkouts();
+        app.get(&format!("/api/quiz-attempts/{id}"), t)
+            .await
+            .expect(200);
+        fewest.1 = fewest.1.min(checkouts() - before);
+        let before = checkouts();
+        let r = app.post(START, "not-a-token", json!({})).await;
+        assert_problem(&r, 401);
+        fewest.2 = fewest.2.min(checkouts() - before);
+    }
+    assert_eq!(fewest, (1, 2, 0));
+}
