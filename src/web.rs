@@ -110,6 +110,7 @@ fn metrics(
     ip: ClientAddr,
     config: &State<Config>,
     telemetry: &State<Arc<RequestTelemetry>>,
+    db: &crate::db::Db,
 ) -> Result<RawText<String>, Status> {
     let allowed = match ip.0 {
         // Local test clients have no address.
@@ -119,7 +120,12 @@ fn metrics(
     if !allowed {
         return Err(Status::Forbidden);
     }
-    Ok(RawText(telemetry.render()))
+    let checkouts = db.checkouts.load(std::sync::atomic::Ordering::Relaxed);
+    Ok(RawText(format!(
+        "{}# HELP academy_db_checkouts_total Connections taken from the pool (each given back with a ping).\n\
+         # TYPE academy_db_checkouts_total counter\nacademy_db_checkouts_total {checkouts}\n",
+        telemetry.render()
+    )))
 }
 
 /// Security headers on every response.

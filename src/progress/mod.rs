@@ -8,10 +8,16 @@
 mod completion;
 pub mod demo;
 mod routes;
-pub(crate) mod store;
+mod store;
 
 pub use completion::{
     check_rules, complete_if_eligible, completion_due, due_after_quiz_write, is_enrolled,
     quiz_recorded, record, record_quiz_result, QuizRecorded, Record, RuleCheck,
 };
 pub use routes::{routes, Doc};
+/// For the quiz's PostgreSQL submission, which writes the enrolment in the statement that
+/// closes the attempt (`quizzes::store::close_and_record`).
+pub(crate) use store::{
+    locked, record_quiz, record_quiz_update, returning_locked, rule_columns, Locked, RuleColumns,
+    RuleFacts,
+};

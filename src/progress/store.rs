@@ -100,13 +100,14 @@ pub(crate) use rule_columns;
 
 /// The enrolment and its rule facts, as returned by a write to the enrolment row of user `$1`
 /// in course `$2` ([`rule_columns`] in its `RETURNING` clause). The subqueries run after the
-/// write, so they see what the locked row's transaction sees.
+/// write; on PostgreSQL they read the statement's snapshot, which can miss a commit made while
+/// the write waited for the row (`progress::due_after_quiz_write`).
 macro_rules! returning_locked {
     () => {
         concat!(
             "
     RETURNING id, enrolled_at, quiz_best_score, quiz_passed_at, ",
-            crate::progress::store::rule_columns!("$1", "$2")
+            crate::progress::rule_columns!("$1", "$2")
         )
     };
 }

@@ -187,7 +187,7 @@ async fn record_grade(
     let locked = if postgres {
         store::close_and_record(&mut tx, g).await?
     } else if store::close_attempt(&mut tx, g).await? {
-        crate::progress::store::record_quiz(
+        crate::progress::record_quiz(
             &mut tx,
             g.user_id,
             g.course_id,

@@ -5,7 +5,7 @@ use tracing::instrument;
 
 use crate::domain::AttemptStatus;
 use crate::error::{Context, Result};
-use crate::progress::store::{Locked, RuleColumns, RuleFacts};
+use crate::progress::{Locked, RuleColumns, RuleFacts};
 
 /// The id of this exact definition of the course's quiz, stored on first use.
 #[instrument(skip_all)]
@@ -211,7 +211,7 @@ pub async fn attempt_to_submit(
     let row: ToSubmitRow = sqlx::query_as(concat!(
         attempt_columns!(),
         ", ",
-        crate::progress::store::rule_columns!("a.user_id", "a.course_id"),
+        crate::progress::rule_columns!("a.user_id", "a.course_id"),
         ", (SELECT e.quiz_passed_at FROM enrolments e
             WHERE e.user_id = a.user_id AND e.course_id = a.course_id) AS quiz_passed_at",
         attempt_of_learner!()
@@ -354,9 +354,9 @@ pub async fn close_and_record(conn: &mut AnyConnection, g: &Graded<'_>) -> Resul
               AND EXISTS (SELECT 1 FROM enrolments WHERE user_id = $1 AND course_id = $2)
             RETURNING id)
          ",
-        crate::progress::store::record_quiz_update!(),
+        crate::progress::record_quiz_update!(),
         " AND EXISTS (SELECT 1 FROM closed)",
-        crate::progress::store::returning_locked!()
+        crate::progress::returning_locked!()
     ))
     .bind(g.user_id)
     .bind(g.course_id)
@@ -367,7 +367,7 @@ pub async fn close_and_record(conn: &mut AnyConnection, g: &Graded<'_>) -> Resul
     .bind(g.answers_json)
     .bind(g.result_json)
     .bind(g.attempt_id);
-    crate::progress::store::locked(query, conn, "grading quiz attempt").await
+    crate::progress::locked(query, conn, "grading quiz attempt").await
 }
 
 /// Note that this attempt completed its course.
