@@ -28,9 +28,12 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::Result;
 
-/// A course's id by slug (404 "course not found" when unknown).
-pub async fn course_id(db: &AnyPool, slug: &str) -> Result<i64> {
-    store::course_id(db, slug).await
+/// A course's id by slug (404 "course not found" when unknown), on the pool or on a connection.
+pub async fn course_id<'c>(
+    conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    slug: &str,
+) -> Result<i64> {
+    store::course_id(conn, slug).await
 }
 
 /// What other features need to name a course.

@@ -66,10 +66,13 @@ pub async fn get_course_by_id(db: &mut AnyConnection, id: i64) -> Result<CourseR
 }
 
 #[instrument(skip_all)]
-pub async fn course_id(db: &AnyPool, slug: &str) -> Result<i64> {
+pub async fn course_id<'c>(
+    conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    slug: &str,
+) -> Result<i64> {
     sqlx::query_scalar("SELECT id FROM courses WHERE slug = $1")
         .bind(slug)
-        .fetch_one(db)
+        .fetch_one(conn)
         .await
         .or_not_found("course")
 }
@@ -107,14 +110,18 @@ pub struct ModuleIdRow {
 
 /// The current (not retired) module of a course by slug.
 #[instrument(skip_all)]
-pub async fn module(db: &AnyPool, course_id: i64, slug: &str) -> Result<ModuleIdRow> {
+pub async fn module<'c>(
+    conn: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    course_id: i64,
+    slug: &str,
+) -> Result<ModuleIdRow> {
     sqlx::query_as(
         "SELECT id, slug, position FROM course_modules
          WHERE course_id = $1 AND slug = $2 AND retired_at IS NULL",
     )
     .bind(course_id)
     .bind(slug)
-    .fetch_one(db)
+    .fetch_one(conn)
     .await
     .or_not_found("module")
 }

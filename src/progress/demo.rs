@@ -59,20 +59,21 @@ pub async fn seed(db: &AnyPool, users: &BTreeMap<String, i64>) -> Result<Seeded>
     let mut seeded = Seeded::default();
     let now = now();
     for (email, slug, done) in PLAN {
-        let (Some(&user), Ok(course)) =
-            (users.get(email), crate::courses::course_id(db, slug).await)
-        else {
+        let mut conn = db.acquire().await.context("demo completions")?;
+        let (Some(&user), Ok(course)) = (
+            users.get(email),
+            crate::courses::course_id(&mut *conn, slug).await,
+        ) else {
             continue;
         };
         let days = done.map_or(5, |(_, d)| d);
-        if store::enrol(db, user, course, now - (days + 9) * DAY).await? {
+        if store::enrol(&mut conn, user, course, now - (days + 9) * DAY).await? {
             seeded.enrolments += 1;
         }
         let Some((score, days)) = done else {
             continue;
         };
         let at = now - days * DAY;
-        let mut conn = db.acquire().await.context("demo completions")?;
         let mut tx = conn.begin().await.context("demo completions")?;
         for module in store::demo_module_ids(&mut tx, course).await? {
             store::complete_module(&mut tx, user, course, module, at - DAY).await?;

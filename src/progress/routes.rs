@@ -12,7 +12,7 @@ use super::store;
 use crate::auth::Learner;
 use crate::clock::{now, rfc3339};
 use crate::courses;
-use crate::db::Db;
+use crate::db::RequestConn;
 use crate::error::{Context, Error, Result};
 use crate::ids::Slug;
 use crate::mail::Mailer;
@@ -35,10 +35,14 @@ pub struct Enrolment {
 #[utoipa::path(tag = "progress", responses((status = 201, body = Enrolment), (status = 200, body = Enrolment), (status = 403), (status = 404)), security(("bearer" = [])),
     params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens")))]
 #[post("/courses/<slug>/enrolment")]
-async fn enrol(db: &Db, learner: Learner, slug: Slug<'_>) -> Result<(Status, Json<Enrolment>)> {
-    let course_id = courses::course_id(db, &slug).await?;
-    let created = store::enrol(db, learner.id, course_id, now()).await?;
-    let mut conn = db.acquire().await.context("enrolment")?;
+async fn enrol(
+    conn: RequestConn,
+    learner: Learner,
+    slug: Slug<'_>,
+) -> Result<(Status, Json<Enrolment>)> {
+    let mut conn = conn.get().await?;
+    let course_id = courses::course_id(&mut *conn, &slug).await?;
+    let created = store::enrol(&mut conn, learner.id, course_id, now()).await?;
     let row = store::enrolment(&mut conn, learner.id, course_id)
         .await?
         .ok_or_else(|| Error::not_found("enrolment"))?;
@@ -56,15 +60,15 @@ async fn enrol(db: &Db, learner: Learner, slug: Slug<'_>) -> Result<(Status, Jso
     params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens"), ("module" = String, Path, description = "module slug: lowercase letters, digits and single inner hyphens")))]
 #[post("/courses/<slug>/modules/<module>/completion")]
 async fn complete_module(
-    db: &Db,
+    conn: RequestConn,
     mailer: &State<Mailer>,
     learner: Learner,
     slug: Slug<'_>,
     module: Slug<'_>,
 ) -> Result<Status> {
-    let course_id = courses::course_id(db, &slug).await?;
-    let module = courses::module(db, course_id, &module).await?;
-    let mut conn = db.acquire().await.context("module completion")?;
+    let mut conn = conn.get().await?;
+    let course_id = courses::course_id(&mut *conn, &slug).await?;
+    let module = courses::module(&mut *conn, course_id, &module).await?;
     if store::enrolment(&mut conn, learner.id, course_id)
         .await?
         .is_none()

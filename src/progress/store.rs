@@ -1,6 +1,6 @@
 //! All SQL of enrolments, module completions and course completions.
 
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::AnyConnection;
 use tracing::instrument;
 
 use crate::error::{Context, Result};
@@ -15,7 +15,12 @@ pub struct EnrolmentRow {
 
 /// Enrol once: `true` when this call created the enrolment.
 #[instrument(skip_all)]
-pub async fn enrol(db: &AnyPool, user_id: i64, course_id: i64, now: i64) -> Result<bool> {
+pub async fn enrol(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    course_id: i64,
+    now: i64,
+) -> Result<bool> {
     let done = sqlx::query(
         "INSERT INTO enrolments (user_id, course_id, enrolled_at) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, course_id) DO NOTHING",
@@ -23,7 +28,7 @@ pub async fn enrol(db: &AnyPool, user_id: i64, course_id: i64, now: i64) -> Resu
     .bind(user_id)
     .bind(course_id)
     .bind(now)
-    .execute(db)
+    .execute(conn)
     .await
     .context("enrolment")?;
     Ok(done.rows_affected() == 1)

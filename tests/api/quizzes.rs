@@ -1505,12 +1505,13 @@ async fn a_module_read_while_the_passing_write_waits_still_completes_the_course(
     assert_eq!(count(&app, "SELECT COUNT(*) FROM certificates").await, 1);
 }
 
-/// A start runs the token check and its own statements on one pooled connection
-/// (`db::RequestConn`): one checkout, so one returning ping, where a route with a connection
-/// of its own takes two. A request refused before the token check takes none. (Background
-/// workers share the pool and only add checkouts: the fewest of five tries is the route's.)
+/// A quiz start, an enrolment and a module read run the token check and their own statements
+/// on one pooled connection (`db::RequestConn`): one checkout each, so one returning ping, where
+/// a route with a connection of its own takes two. A request refused before the token check
+/// takes none. (Background workers share the pool and only add checkouts: the fewest of five
+/// tries is the route's.)
 #[rocket::async_test]
-async fn a_start_takes_one_connection_for_the_token_check_and_the_attempt() {
+async fn a_start_and_a_module_read_take_one_connection_with_the_token_check() {
     let (app, w) = setup().await;
     let t = &w.learner_a.token;
     // The pool's count, as `/metrics` serves it.
@@ -1526,7 +1527,17 @@ async fn a_start_takes_one_connection_for_the_token_check_and_the_attempt() {
         .as_i64()
         .unwrap();
     let mut fewest = (u64::MAX, u64::MAX, u64::MAX);
+    let mut shared = [u64::MAX; 2];
     for _ in 0..5 {
+        let before = checkouts().await;
+        app.post("/api/courses/quiz-lab/enrolment", t, json!({}))
+            .await
+            .expect(200);
+        shared[0] = shared[0].min(checkouts().await - before);
+        let before = checkouts().await;
+        let read = "/api/courses/quiz-lab/modules/patents/completion";
+        assert_eq!(app.post(read, t, json!({})).await.status.code, 204);
+        shared[1] = shared[1].min(checkouts().await - before);
         let before = checkouts().await;
         app.post(START, t, json!({})).await.expect(200);
         fewest.0 = fewest.0.min(checkouts().await - before);
@@ -1541,4 +1552,5 @@ async fn a_start_takes_one_connection_for_the_token_check_and_the_attempt() {
         fewest.2 = fewest.2.min(checkouts().await - before);
     }
     assert_eq!(fewest, (1, 2, 0));
+    assert_eq!(shared, [1, 1], "enrolment, module read");
 }
