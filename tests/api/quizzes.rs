@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use futures::future::join_all;
 use serde_json::{json, Map, Value};
 
-use crate::common::{assert_problem, repo_path, TestApp, World};
+use crate::common::{assert_problem, repo_path, TestApp, TestUser, World};
 
 const START: &str = "/api/courses/quiz-lab/quiz/attempts";
 
@@ -41,6 +41,27 @@ async fn edit_quiz(app: &TestApp, f: impl FnOnce(&mut Value)) {
         .execute(app.pool())
         .await
         .unwrap();
+}
+
+/// `n` new learners of SME A (`{prefix}{i}@sme-a.example`), each enrolled in `quiz-lab`.
+async fn enrolled_learners(app: &TestApp, w: &World, prefix: &str, n: usize) -> Vec<TestUser> {
+    let mut learners = Vec::new();
+    for i in 0..n {
+        let u = app
+            .user(
+                &format!("{prefix}{i}@sme-a.example"),
+                "Class learner",
+                academy::auth::Role::Learner,
+                Some(w.sme_a),
+                None,
+            )
+            .await;
+        app.post("/api/courses/quiz-lab/enrolment", &u.token, json!({}))
+            .await
+            .expect(201);
+        learners.push(u);
+    }
+    learners
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -1221,19 +1242,7 @@ async fn a_class_writing_at_once_takes_turns_on_sqlite() {
     }
     let w = app.world().await;
     let mut learners = Vec::new();
-    for i in 0..30 {
-        let u = app
-            .user(
-                &format!("class{i}@sme-a.example"),
-                "Class learner",
-                academy::auth::Role::Learner,
-                Some(w.sme_a),
-                None,
-            )
-            .await;
-        app.post("/api/courses/quiz-lab/enrolment", &u.token, json!({}))
-            .await
-            .expect(201);
+    for (i, u) in (0..).zip(enrolled_learners(&app, &w, "class", 30).await) {
         // A slot of its own, on whole hours from two days ahead.
         let starts_at = (academy::clock::now() / 3600 + 48 + i) * 3600;
         let slot = app
@@ -1326,19 +1335,7 @@ async fn the_last_module_and_a_pass_at_the_same_moment_complete_the_course_once(
     let app = TestApp::new().await;
     let w = app.world().await;
     let mut attempts = Vec::new();
-    for i in 0..24 {
-        let u = app
-            .user(
-                &format!("race{i}@sme-a.example"),
-                "Racing learner",
-                academy::auth::Role::Learner,
-                Some(w.sme_a),
-                None,
-            )
-            .await;
-        app.post("/api/courses/quiz-lab/enrolment", &u.token, json!({}))
-            .await
-            .expect(201);
+    for u in enrolled_learners(&app, &w, "race", 24).await {
         let r = app
             .post(
                 "/api/courses/quiz-lab/modules/patents/completion",
