@@ -87,7 +87,7 @@ const TURN_PATIENCE: Duration = Duration::from_secs(2);
 /// until the commit. `None` on PostgreSQL, whose row locks order writers themselves, and
 /// after [`TURN_PATIENCE`].
 pub async fn write_turn(conn: &mut sqlx::AnyConnection) -> Option<WriteTurn> {
-    if conn.backend_name() != "SQLite" {
+    if !is_sqlite(conn) {
         return None;
     }
     match tokio::time::timeout(TURN_PATIENCE, SQLITE_WRITER.lock()).await {
@@ -260,22 +260,13 @@ impl<'r> rocket::request::FromRequest<'r> for RequestConn {
             let e = crate::error::Error::internal("database", "not attached");
             return Outcome::Error((e.status(), e));
         };
-        let declared = req.local_cache(|| {
-            Declared(Some(RequestConn {
-                pool: db.pool.clone(),
-                held: Arc::default(),
-            }))
-        });
-        match &declared.0 {
-            Some(conn) => Outcome::Success(conn.clone()),
-            None => {
-                // A guard asked before the route's own: share nothing, take a connection of its own.
-                Outcome::Success(RequestConn {
-                    pool: db.pool.clone(),
-                    held: Arc::default(),
-                })
-            }
-        }
+        let fresh = || RequestConn {
+            pool: db.pool.clone(),
+            held: Arc::default(),
+        };
+        // `None` when a guard asked before the route's own: then share nothing.
+        let declared = req.local_cache(|| Declared(Some(fresh())));
+        Outcome::Success(declared.0.clone().unwrap_or_else(fresh))
     }
 }
 

@@ -90,8 +90,8 @@ pub struct RequestTelemetry {
 }
 
 impl RequestTelemetry {
-    /// Prometheus text exposition format.
-    pub fn render(&self) -> String {
+    /// Prometheus text exposition format, with the database pool's checkouts so far.
+    pub fn render(&self, db_checkouts: u64) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP academy_db_statements_total Database statements run by this process.\n",
@@ -101,6 +101,12 @@ impl RequestTelemetry {
             "academy_db_statements_total {}\n",
             DB_STATEMENTS.load(Ordering::Relaxed)
         ));
+        out.push_str(
+            "# HELP academy_db_checkouts_total Connections taken from the pool (each given back \
+             with a ping).\n",
+        );
+        out.push_str("# TYPE academy_db_checkouts_total counter\n");
+        out.push_str(&format!("academy_db_checkouts_total {db_checkouts}\n"));
         out.push_str("# HELP academy_http_requests_total HTTP requests served.\n");
         out.push_str("# TYPE academy_http_requests_total counter\n");
         let Ok(series) = self.series.lock() else {

@@ -121,11 +121,7 @@ fn metrics(
         return Err(Status::Forbidden);
     }
     let checkouts = db.checkouts.load(std::sync::atomic::Ordering::Relaxed);
-    Ok(RawText(format!(
-        "{}# HELP academy_db_checkouts_total Connections taken from the pool (each given back with a ping).\n\
-         # TYPE academy_db_checkouts_total counter\nacademy_db_checkouts_total {checkouts}\n",
-        telemetry.render()
-    )))
+    Ok(RawText(telemetry.render(checkouts)))
 }
 
 /// Security headers on every response.
