@@ -10,7 +10,7 @@ pub mod throttle;
 pub mod tokens;
 
 pub use crate::domain::Role;
-pub use guards::{Admin, Advisor, CurrentUser, Learner, Staff};
+pub use guards::{Admin, Advisor, CurrentUser, Learner, Staff, UserAndBody};
 pub use store::Rotation;
 pub use throttle::Throttle;
 pub use tokens::{Keys, Subject};

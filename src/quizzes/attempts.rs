@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
 use serde_json::Value;
-use sqlx::{AnyConnection, AnyPool, Connection};
+use sqlx::{AnyConnection, Connection};
 
 use super::grading::{self, Grade};
 use super::layout::{self, Layout};
@@ -247,10 +247,6 @@ async fn close_expired(
 /// a submission goes through it, so the pool hands out (and sqlx checks on release) one
 /// connection per request, not one per statement. Nothing on the flow may ask the pool for
 /// another while holding it.
-async fn connection(db: &AnyPool) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-    db.acquire().await.context("quiz attempt")
-}
-
 /// Re-read an attempt after a change.
 async fn reload(conn: &mut AnyConnection, id: i64, user_id: i64) -> Result<Loaded> {
     let row = store::attempt(conn, id, user_id).await?;
@@ -402,9 +398,14 @@ pub async fn start(
 }
 
 /// A learner's attempt; another learner's is a 404.
-pub async fn get(db: &AnyPool, id: i64, user_id: i64, lang: Option<&str>) -> Result<AttemptView> {
-    let mut held = connection(db).await?;
-    let conn: &mut AnyConnection = &mut held;
+///
+/// On the request's connection (`db::RequestConn`), which the token check ran on before.
+pub async fn get(
+    conn: &mut AnyConnection,
+    id: i64,
+    user_id: i64,
+    lang: Option<&str>,
+) -> Result<AttemptView> {
     let l = reload(conn, id, user_id).await?;
     render(conn, &l, lang).await
 }
@@ -418,14 +419,15 @@ fn not_open(l: &Loaded) -> Error {
 }
 
 /// Save answers during an attempt (merged into those saved before; `null` clears one).
+///
+/// On the request's connection (`db::RequestConn`), which the token check ran on after the
+/// body was read (`auth::UserAndBody`).
 pub async fn save(
-    db: &AnyPool,
+    conn: &mut AnyConnection,
     id: i64,
     user_id: i64,
     answers: &BTreeMap<String, Value>,
 ) -> Result<(BTreeMap<String, Value>, i64)> {
-    let mut held = connection(db).await?;
-    let conn: &mut AnyConnection = &mut held;
     let l = reload(conn, id, user_id).await?;
     if l.row.status != AttemptStatus::Open {
         return Err(not_open(&l));
@@ -457,16 +459,17 @@ fn validation(errors: Vec<crate::error::FieldError>) -> Error {
 }
 
 /// Submit an attempt: grade it and record the result. Submitting twice is a 409.
+///
+/// On the request's connection (`db::RequestConn`), which the token check ran on after the
+/// body was read (`auth::UserAndBody`).
 pub async fn submit(
-    db: &AnyPool,
+    conn: &mut AnyConnection,
     mailer: &Mailer,
     id: i64,
     user_id: i64,
     answers: &BTreeMap<String, Value>,
     lang: Option<&str>,
 ) -> Result<AttemptResult> {
-    let mut held = connection(db).await?;
-    let conn: &mut AnyConnection = &mut held;
     // PostgreSQL reads with the attempt what decides whether its grade may complete the course:
     // when it cannot, the grade is written in one statement (`record_grade`).
     let (l, prospect) = if crate::db::is_sqlite(conn) {

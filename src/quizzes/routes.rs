@@ -12,12 +12,11 @@ use utoipa::{OpenApi, ToSchema};
 use super::attempts;
 use super::view::{AttemptResult, AttemptView};
 use super::view::{ChoiceView, FeedbackItem, QuestionView};
-use crate::auth::Learner;
+use crate::auth::{Learner, UserAndBody};
 use crate::courses::language::{self, AcceptLanguage};
-use crate::db::{Db, RequestConn};
+use crate::db::RequestConn;
 use crate::error::Result;
 use crate::ids::{AttemptId, Slug};
-use crate::json::JsonBody;
 use crate::mail::Mailer;
 
 #[derive(OpenApi)]
@@ -91,7 +90,7 @@ async fn start_attempt(
     responses((status = 200, body = AttemptView), (status = 404)), security(("bearer" = [])))]
 #[get("/quiz-attempts/<id>?<lang>")]
 async fn get_attempt(
-    db: &Db,
+    conn: RequestConn,
     user: Learner,
     id: AttemptId,
     lang: Option<&str>,
@@ -99,7 +98,7 @@ async fn get_attempt(
 ) -> Result<Json<AttemptView>> {
     let lang = language::for_user(&user, lang, &accept)?;
     Ok(Json(
-        attempts::get(&db.pool, id.get(), user.id, lang.as_deref()).await?,
+        attempts::get(&mut *conn.get().await?, id.get(), user.id, lang.as_deref()).await?,
     ))
 }
 
@@ -108,14 +107,15 @@ async fn get_attempt(
 #[utoipa::path(tag = "quizzes", params(("id" = i64, Path)), request_body = AnswersBody,
     responses((status = 200, body = SavedAnswers), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
-#[put("/quiz-attempts/<id>/answers", data = "<body>")]
+#[put("/quiz-attempts/<id>/answers", data = "<input>")]
 async fn save_answers(
-    db: &Db,
-    user: Learner,
+    conn: RequestConn,
     id: AttemptId,
-    body: JsonBody<AnswersBody>,
+    input: UserAndBody<Learner, AnswersBody>,
 ) -> Result<Json<SavedAnswers>> {
-    let (answers, at) = attempts::save(&db.pool, id.get(), user.id, &body.0.answers).await?;
+    let UserAndBody { user, body } = input;
+    let (answers, at) =
+        attempts::save(&mut *conn.get().await?, id.get(), user.id, &body.answers).await?;
     Ok(Json(SavedAnswers {
         answers,
         answers_saved_at: crate::clock::rfc3339(at),
@@ -130,24 +130,24 @@ async fn save_answers(
     request_body = AnswersBody,
     responses((status = 200, body = AttemptResult), (status = 404), (status = 409), (status = 422)),
     security(("bearer" = [])))]
-#[post("/quiz-attempts/<id>/submission?<lang>", data = "<body>")]
+#[post("/quiz-attempts/<id>/submission?<lang>", data = "<input>")]
 async fn submit_attempt(
-    db: &Db,
+    conn: RequestConn,
     mailer: &State<Mailer>,
-    user: Learner,
     id: AttemptId,
     lang: Option<&str>,
     accept: AcceptLanguage,
-    body: JsonBody<AnswersBody>,
+    input: UserAndBody<Learner, AnswersBody>,
 ) -> Result<Json<AttemptResult>> {
+    let UserAndBody { user, body } = input;
     let lang = language::for_user(&user, lang, &accept)?;
     Ok(Json(
         attempts::submit(
-            &db.pool,
+            &mut *conn.get().await?,
             mailer,
             id.get(),
             user.id,
-            &body.0.answers,
+            &body.answers,
             lang.as_deref(),
         )
         .await?,
