@@ -216,17 +216,23 @@ impl Db {
 /// twice. The connection is taken at its first use, so a request refused before the token
 /// check (no token, a bad signature) never takes one.
 ///
-/// Only for routes without a body: the body is read after every request guard, so a slow
-/// client would hold the connection while it sends one. The handler must not ask the pool for
-/// another connection while it holds this one.
-#[derive(Clone)]
+/// A route with a body takes its caller with the body (`auth::UserAndBody`), not as a request
+/// guard: the body is read after every request guard, so a slow client would hold the
+/// connection while it sends one. The handler must not ask the pool for another connection
+/// while it holds this one.
+///
+/// The connection goes back to the pool when the handler returns (its `RequestConn` is
+/// dropped), not when the response has been sent: the request keeps only a weak reference.
 pub struct RequestConn {
     pool: AnyPool,
-    held: Arc<tokio::sync::Mutex<Option<PoolConnection<sqlx::Any>>>>,
+    held: Arc<Held>,
 }
 
-/// The request's [`RequestConn`], if its route declared one before the guard asking.
-struct Declared(Option<RequestConn>);
+type Held = tokio::sync::Mutex<Option<PoolConnection<sqlx::Any>>>;
+
+/// The request's [`RequestConn`], if its route declared one before the guard asking: weak, so
+/// that the connection lives as long as the handler's own value.
+struct Declared(Option<(AnyPool, std::sync::Weak<Held>)>);
 
 impl RequestConn {
     /// The request's connection, taken from the pool at the first call.
@@ -244,7 +250,11 @@ impl RequestConn {
 
     /// The route's [`RequestConn`], when its guard ran before this call.
     pub fn of(req: &rocket::Request<'_>) -> Option<RequestConn> {
-        req.local_cache(|| Declared(None)).0.clone()
+        let (pool, held) = req.local_cache(|| Declared(None)).0.as_ref()?;
+        Some(RequestConn {
+            pool: pool.clone(),
+            held: held.upgrade()?,
+        })
     }
 }
 
@@ -260,13 +270,18 @@ impl<'r> rocket::request::FromRequest<'r> for RequestConn {
             let e = crate::error::Error::internal("database", "not attached");
             return Outcome::Error((e.status(), e));
         };
-        let fresh = || RequestConn {
-            pool: db.pool.clone(),
-            held: Arc::default(),
-        };
+        let fresh: Arc<Held> = Arc::default();
         // `None` when a guard asked before the route's own: then share nothing.
-        let declared = req.local_cache(|| Declared(Some(fresh())));
-        Outcome::Success(declared.0.clone().unwrap_or_else(fresh))
+        let declared =
+            req.local_cache(|| Declared(Some((db.pool.clone(), Arc::downgrade(&fresh)))));
+        let held = match &declared.0 {
+            Some((_, weak)) => weak.upgrade().unwrap_or(fresh),
+            None => fresh,
+        };
+        Outcome::Success(RequestConn {
+            pool: db.pool.clone(),
+            held,
+        })
     }
 }
 

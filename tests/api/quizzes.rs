@@ -1146,6 +1146,63 @@ async fn every_step_of_an_attempt_runs_on_a_pool_of_one_connection() {
     }
 }
 
+/// A shared request connection goes back to the pool when the handler returns, not when the
+/// response has been sent: with one connection, a response not yet read by its client (here
+/// not even dropped) must not stop the next request.
+#[rocket::async_test]
+async fn a_response_still_being_sent_holds_no_connection() {
+    use rocket::http::{ContentType, Header};
+    let app = TestApp::with(|f| f.merge(("database_max_connections", 1))).await;
+    let w = app.world().await;
+    let t = &w.learner_a.token;
+    let quick = std::time::Duration::from_secs(5);
+    let pending = |path: &str, body: &str| {
+        app.client
+            .post(path.to_string())
+            .header(ContentType::JSON)
+            .header(Header::new("Authorization", format!("Bearer {t}")))
+            .body(body.to_string())
+    };
+    app.post("/api/courses/quiz-lab/enrolment", t, json!({}))
+        .await
+        .expect(201);
+    // Held, unread: a start, a module read, then an autosave and a submission (with a body).
+    let start = pending(START, "{}").dispatch().await;
+    assert_eq!(start.status().code, 201);
+    let read = pending("/api/courses/quiz-lab/modules/patents/completion", "{}")
+        .dispatch()
+        .await;
+    assert_eq!(read.status().code, 204);
+    let id = tokio::time::timeout(quick, app.post(START, t, json!({})))
+        .await
+        .expect("the start's response held the only connection")
+        .expect(200)
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let save = app
+        .client
+        .put(format!("/api/quiz-attempts/{id}/answers"))
+        .header(ContentType::JSON)
+        .header(Header::new("Authorization", format!("Bearer {t}")))
+        .body(r#"{"answers": {}}"#)
+        .dispatch()
+        .await;
+    assert_eq!(save.status().code, 200);
+    let submit = pending(
+        &format!("/api/quiz-attempts/{id}/submission"),
+        r#"{"answers": {}}"#,
+    )
+    .dispatch()
+    .await;
+    assert_eq!(submit.status().code, 200);
+    tokio::time::timeout(quick, app.get(&format!("/api/quiz-attempts/{id}"), t))
+        .await
+        .expect("a held response kept the only connection")
+        .expect(200);
+    drop((start, read, save, submit));
+}
+
 async fn stored_definition(app: &TestApp) -> (String, Option<String>) {
     sqlx::query_as("SELECT quiz_json, quiz_hash FROM courses WHERE slug = $1")
         .bind("quiz-lab")
