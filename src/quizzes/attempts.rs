@@ -243,10 +243,11 @@ async fn close_expired(
     Ok(())
 }
 
-/// The one connection a request's attempt flow runs on: every statement of a start, a save or
-/// a submission goes through it, so the pool hands out (and sqlx checks on release) one
-/// connection per request, not one per statement. Nothing on the flow may ask the pool for
-/// another while holding it.
+// Every step of an attempt (start, read, save, submission) runs all its statements on the
+// request's one connection (`db::RequestConn`, shared with the token check), so the pool hands
+// out (and sqlx checks on release) one connection per request, not one per statement. Nothing
+// on the flow may ask the pool for another while holding it.
+
 /// Re-read an attempt after a change.
 async fn reload(conn: &mut AnyConnection, id: i64, user_id: i64) -> Result<Loaded> {
     let row = store::attempt(conn, id, user_id).await?;
