@@ -14,7 +14,7 @@ use super::store::{self, CourseRow};
 use super::ImportReport;
 use crate::auth::{Admin, CurrentUser};
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Db, RequestConn};
 use crate::domain::Topic;
 use crate::error::{Error, Result};
 use crate::ids::Slug;
@@ -177,8 +177,8 @@ async fn list_courses(
 }
 
 /// Modules of a course with their titles in the served language (or the default).
-async fn module_entries(
-    db: &Db,
+async fn module_entries<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
     course: &CourseRow,
     requested: Option<&str>,
 ) -> Result<Vec<(i64, ModuleEntry)>> {
@@ -237,16 +237,18 @@ fn quiz_summary(row: &CourseRow) -> Option<QuizSummary> {
 
 /// The outline of course `slug` for `user` (language from `lang`, their locale, then
 /// `Accept-Language`), with the course's id.
+///
+/// On the request's connection (`db::RequestConn`), which the token check ran on before.
 pub async fn outline(
-    db: &Db,
+    conn: &mut sqlx::AnyConnection,
     user: &CurrentUser,
     slug: &str,
     lang: Option<&str>,
     accept: &AcceptLanguage,
 ) -> Result<(i64, CourseOutline)> {
     let requested = language::for_user(user, lang, accept)?;
-    let row = store::get_course(db, slug).await?;
-    let modules: Vec<ModuleEntry> = module_entries(db, &row, requested.as_deref())
+    let row = store::get_course(&mut *conn, slug).await?;
+    let modules: Vec<ModuleEntry> = module_entries(&mut *conn, &row, requested.as_deref())
         .await?
         .into_iter()
         .map(|(_, m)| m)
@@ -275,7 +277,7 @@ pub async fn outline(
     params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens"), ("module" = String, Path, description = "module slug: lowercase letters, digits and single inner hyphens")))]
 #[get("/courses/<slug>/modules/<module>?<lang>")]
 async fn get_module(
-    db: &Db,
+    conn: RequestConn,
     pages: Pages<'_>,
     user: CurrentUser,
     slug: Slug<'_>,
@@ -295,8 +297,10 @@ async fn get_module(
     if let Some(cached) = pages.cached(&key, version) {
         return Ok(cached);
     }
-    let course = store::get_course(db, &slug).await?;
-    let entries = module_entries(db, &course, requested.as_deref()).await?;
+    let mut held = conn.get().await?;
+    let conn: &mut sqlx::AnyConnection = &mut held;
+    let course = store::get_course(&mut *conn, &slug).await?;
+    let entries = module_entries(&mut *conn, &course, requested.as_deref()).await?;
     let Some(index) = entries.iter().position(|(_, m)| m.slug == *module) else {
         return Err(Error::not_found("module"));
     };
@@ -304,7 +308,7 @@ async fn get_module(
     let available: Vec<&str> = entry.languages.iter().map(String::as_str).collect();
     let (language, fallback) =
         language::choose(requested.as_deref(), &available, &course.default_language);
-    let content = store::content(db, *module_id, &language)
+    let content = store::content(&mut *conn, *module_id, &language)
         .await?
         .ok_or_else(|| Error::not_found("module"))?;
     let link = |i: usize| {

@@ -44,7 +44,10 @@ pub async fn list_courses(db: &AnyPool) -> Result<Vec<CourseRow>> {
 }
 
 #[instrument(skip_all)]
-pub async fn get_course(db: &AnyPool, slug: &str) -> Result<CourseRow> {
+pub async fn get_course<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    slug: &str,
+) -> Result<CourseRow> {
     sqlx::query_as(&format!(
         "SELECT {COURSE_COLUMNS} FROM courses c WHERE c.slug = $1"
     ))
@@ -88,7 +91,10 @@ pub struct ModuleTitleRow {
 
 /// Every current module of a course with its title in every language it has.
 #[instrument(skip_all)]
-pub async fn module_titles(db: &AnyPool, course_id: i64) -> Result<Vec<ModuleTitleRow>> {
+pub async fn module_titles<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    course_id: i64,
+) -> Result<Vec<ModuleTitleRow>> {
     sqlx::query_as(
         "SELECT m.id, m.slug, m.position, t.language, t.title
          FROM course_modules m JOIN module_contents t ON t.module_id = m.id
@@ -133,7 +139,11 @@ pub struct ContentRow {
 }
 
 #[instrument(skip_all)]
-pub async fn content(db: &AnyPool, module_id: i64, language: &str) -> Result<Option<ContentRow>> {
+pub async fn content<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    module_id: i64,
+    language: &str,
+) -> Result<Option<ContentRow>> {
     sqlx::query_as("SELECT title, html FROM module_contents WHERE module_id = $1 AND language = $2")
         .bind(module_id)
         .bind(language)

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::auth::CurrentUser;
 use crate::courses::language::AcceptLanguage;
 use crate::courses::{self, CourseOutline};
-use crate::db::Db;
+use crate::db::RequestConn;
 use crate::error::Result;
 use crate::ids::Slug;
 use crate::materials::{self, Material};
@@ -25,15 +25,17 @@ pub struct CourseDetail {
     params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens")))]
 #[get("/courses/<slug>?<lang>")]
 pub async fn get_course(
-    db: &Db,
+    conn: RequestConn,
     user: CurrentUser,
     slug: Slug<'_>,
     lang: Option<&str>,
     accept: AcceptLanguage,
 ) -> Result<Json<CourseDetail>> {
-    let (course_id, outline) = courses::outline(db, &user, &slug, lang, &accept).await?;
+    let mut held = conn.get().await?;
+    let conn: &mut sqlx::AnyConnection = &mut held;
+    let (course_id, outline) = courses::outline(&mut *conn, &user, &slug, lang, &accept).await?;
     Ok(Json(CourseDetail {
         outline,
-        materials: materials::list_for_course(db, course_id).await?,
+        materials: materials::list_for_course(&mut *conn, course_id).await?,
     }))
 }

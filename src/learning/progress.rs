@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use crate::auth::Learner;
 use crate::clock::rfc3339;
-use crate::db::Db;
-use crate::error::{Context, Error, Result};
+use crate::db::RequestConn;
+use crate::error::{Error, Result};
 use crate::ids::Slug;
 use crate::{certificates, courses, progress, quizzes};
 
@@ -47,17 +47,22 @@ pub struct Progress {
 #[utoipa::path(tag = "progress", operation_id = "progress", responses((status = 200, body = Progress), (status = 403), (status = 404, description = "unknown course, or not enrolled")), security(("bearer" = [])),
     params(("slug" = String, Path, description = "course slug: lowercase letters, digits and single inner hyphens")))]
 #[get("/courses/<slug>/progress")]
-pub async fn course_progress(db: &Db, learner: Learner, slug: Slug<'_>) -> Result<Json<Progress>> {
-    let course = courses::get_course(db, &slug).await?;
-    // One connection for every read (asking the pool for a second while holding one can
-    // deadlock it under load).
-    let mut conn = db.acquire().await.context("progress")?;
-    let record = progress::record(&mut conn, learner.id, &course)
+pub async fn course_progress(
+    conn: RequestConn,
+    learner: Learner,
+    slug: Slug<'_>,
+) -> Result<Json<Progress>> {
+    // Every read on the token check's connection (asking the pool for a second while holding
+    // one can deadlock it under load).
+    let mut held = conn.get().await?;
+    let conn: &mut sqlx::AnyConnection = &mut held;
+    let course = courses::get_course(&mut *conn, &slug).await?;
+    let record = progress::record(conn, learner.id, &course)
         .await?
         .ok_or_else(|| Error::not_found("enrolment"))?;
     let quiz = match course.quiz_json {
         Some(_) => {
-            let attempts = quizzes::summary(&mut conn, learner.id, course.id).await?;
+            let attempts = quizzes::summary(conn, learner.id, course.id).await?;
             Some(QuizProgress {
                 attempts_used: attempts.attempts_used,
                 best_score: record.enrolment.quiz_best_score,
@@ -68,7 +73,7 @@ pub async fn course_progress(db: &Db, learner: Learner, slug: Slug<'_>) -> Resul
         None => None,
     };
     let certificate_code = match &record.completion {
-        Some(c) => certificates::code_for_completion(&mut conn, c.id).await?,
+        Some(c) => certificates::code_for_completion(conn, c.id).await?,
         None => None,
     };
     Ok(Json(Progress {

@@ -17,8 +17,6 @@ pub mod sniff;
 mod store;
 mod sweep;
 
-use sqlx::AnyPool;
-
 pub use routes::{routes, Doc};
 pub use service::{remove, upload, UploadRequest};
 pub use store::{Deleter, Material};
@@ -33,6 +31,9 @@ mod lookups {
 }
 
 /// The ready materials of a course, for the course endpoint's `materials: [...]`.
-pub async fn list_for_course(db: &AnyPool, course_id: i64) -> Result<Vec<Material>> {
+pub async fn list_for_course<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    course_id: i64,
+) -> Result<Vec<Material>> {
     store::list_ready(db, course_id).await
 }

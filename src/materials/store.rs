@@ -116,7 +116,10 @@ pub async fn get_ready(db: &AnyPool, id: i64) -> Result<StoredMaterial> {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn list_ready(db: &AnyPool, course_id: i64) -> Result<Vec<Material>> {
+pub async fn list_ready<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    course_id: i64,
+) -> Result<Vec<Material>> {
     sqlx::query_as::<_, Material>(
         "SELECT id, title, filename, content_type, size, created_at FROM materials \
          WHERE course_id = $1 AND status = 'ready' ORDER BY id",

@@ -1161,7 +1161,7 @@ async fn a_response_still_being_sent_holds_no_connection() {
             .post(path.to_string())
             .header(ContentType::JSON)
             .header(Header::new("Authorization", format!("Bearer {t}")))
-            .body(body.to_string())
+            .body(body)
     };
     app.post("/api/courses/quiz-lab/enrolment", t, json!({}))
         .await
@@ -1599,6 +1599,35 @@ async fn a_start_and_a_module_read_take_one_connection_with_the_token_check() {
     }
     assert_eq!(fewest, (1, 1, 0), "start, attempt read, bad token");
     assert_eq!(shared, [1, 1], "enrolment, module read");
+    // The course page, and a module page not yet cached (one language each time): their
+    // statements (course, modules, materials or content) run on the token check's connection,
+    // and so do the progress page's.
+    let mut pages = [u64::MAX; 3];
+    for lang in ["en", "es", "pt", "gl"] {
+        let before = checkouts().await;
+        app.get(&format!("/api/courses/quiz-lab?lang={lang}"), t)
+            .await
+            .expect(200);
+        pages[0] = pages[0].min(checkouts().await - before);
+        let before = checkouts().await;
+        app.get(
+            &format!("/api/courses/quiz-lab/modules/patents?lang={lang}"),
+            t,
+        )
+        .await
+        .expect(200);
+        pages[1] = pages[1].min(checkouts().await - before);
+        let before = checkouts().await;
+        app.get("/api/courses/quiz-lab/progress", t)
+            .await
+            .expect(200);
+        pages[2] = pages[2].min(checkouts().await - before);
+    }
+    assert_eq!(
+        pages,
+        [1, 1, 1],
+        "course page, module page not cached, progress"
+    );
 }
 
 /// The pool's checkout count, as `/metrics` serves it.
